@@ -1,0 +1,129 @@
+"""protocol_lib: the LAN multicast chat protocol, without sockets.
+
+Import it from any tool: a server, a client, a bot, a packet dissector.  It
+owns every wire rule once (``wire``, ``names``), the per-user session state
+machine (``session``), and the sans-I/O logic of both ends (``server``,
+``client``): you feed it bytes, addresses and the current time, it hands back
+datagrams to send and events to show or log.
+"""
+
+from .client import (
+    ClientConfig,
+    ClientCore,
+    ClientEvent,
+    ClientState,
+    DeliveryFailed,
+    IncomingMessage,
+    LocalError,
+    MessageDelivered,
+    Notice,
+    OutgoingMessage,
+    QuitRequested,
+    RosterChanged,
+    SendDatagram,
+    StateChanged,
+    UnrecognisedLine,
+    UserJoined,
+    UserLeft,
+)
+from .errors import LocalProtocolError, ProtocolError, RemoteProtocolError
+from .names import MAX_NAME_CHARS, clean_name, name_problem
+from .ratelimit import RateLimit, RateLimiter
+from .server import (
+    ListReplyMode,
+    RejectionsSummarised,
+    RequestArrived,
+    RequestRejected,
+    SendToAddress,
+    SendToGroup,
+    ServerAction,
+    ServerConfig,
+    ServerCore,
+)
+from .session import Rejection, Session, SessionEvent, SessionState, fire
+from .wire import (
+    MAX_DATAGRAM_BYTES,
+    REASONS,
+    Bye,
+    ChatMessage,
+    ChatRelay,
+    ClientMessage,
+    ExitRequest,
+    ListRequest,
+    LoginRequest,
+    ServerMessage,
+    UserList,
+    Welcome,
+    parse_client,
+    parse_server,
+    text_problem,
+)
+
+DEFAULT_SERVER_PORT = 4321
+DEFAULT_GROUP = "224.1.1.1"
+DEFAULT_GROUP_PORT = 2241
+DEFAULT_TTL = 1
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "ClientConfig",
+    "ClientCore",
+    "ClientEvent",
+    "ClientState",
+    "DeliveryFailed",
+    "IncomingMessage",
+    "LocalError",
+    "MessageDelivered",
+    "Notice",
+    "OutgoingMessage",
+    "QuitRequested",
+    "RosterChanged",
+    "SendDatagram",
+    "StateChanged",
+    "UnrecognisedLine",
+    "UserJoined",
+    "UserLeft",
+    "ListReplyMode",
+    "RejectionsSummarised",
+    "RequestArrived",
+    "RequestRejected",
+    "SendToAddress",
+    "SendToGroup",
+    "ServerAction",
+    "ServerConfig",
+    "ServerCore",
+    "MAX_DATAGRAM_BYTES",
+    "REASONS",
+    "Bye",
+    "ChatMessage",
+    "ChatRelay",
+    "ClientMessage",
+    "ExitRequest",
+    "ListRequest",
+    "LoginRequest",
+    "ServerMessage",
+    "UserList",
+    "Welcome",
+    "parse_client",
+    "parse_server",
+    "text_problem",
+    "LocalProtocolError",
+    "ProtocolError",
+    "RemoteProtocolError",
+    "MAX_NAME_CHARS",
+    "clean_name",
+    "name_problem",
+    "RateLimit",
+    "RateLimiter",
+    "Rejection",
+    "Session",
+    "SessionEvent",
+    "SessionState",
+    "fire",
+    "DEFAULT_SERVER_PORT",
+    "DEFAULT_GROUP",
+    "DEFAULT_GROUP_PORT",
+    "DEFAULT_TTL",
+    "__version__",
+]

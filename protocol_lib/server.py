@@ -1,0 +1,318 @@
+"""The server's protocol logic, with no sockets: datagrams in, actions out.
+
+In the style of h11 and aioquic, ``ServerCore.receive(data, addr, now)`` takes
+one datagram with its source address and the current time and returns what to
+do: datagrams to send (to the group or to one address) and records to log.
+The socket loop around it (server_app) makes no protocol decision of its own,
+so everything here is tested without a network and without sleeping.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Union
+
+from .errors import LocalProtocolError, RemoteProtocolError
+from .ratelimit import RateLimit, RateLimiter
+from .session import Session, SessionEvent, fire
+from .wire import (
+    Bye,
+    ChatMessage,
+    ChatRelay,
+    ExitRequest,
+    ListRequest,
+    LoginRequest,
+    UserList,
+    Welcome,
+    parse_client,
+)
+
+Address = tuple[str, int]
+
+
+class ListReplyMode(StrEnum):
+    """Where the answer to ``list,`` goes.
+
+    The spec sends everything to the group, and 3 of 4 known clients read only
+    the group, so that is the default; some servers answer by unicast, which
+    keeps the roster private to the asker.
+    """
+
+    GROUP = "group"
+    UNICAST = "unicast"
+    BOTH = "both"
+
+
+@dataclass(frozen=True, slots=True)
+class ServerConfig:
+    """The operator's choices; the defaults are what the spec's peers expect."""
+
+    list_reply: ListReplyMode = ListReplyMode.GROUP
+    rate_limit: RateLimit | None = field(default_factory=RateLimit)  # None: no limit
+    log_interval: float = 5.0  # seconds per rejection-log window
+    log_burst: int = 10  # rejections logged one by one per window; the rest summarised
+
+
+# --- actions ----------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class SendToGroup:
+    """Multicast ``data`` to the chat group."""
+
+    data: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class SendToAddress:
+    """Send ``data`` by unicast to one client."""
+
+    data: bytes
+    addr: Address
+
+
+@dataclass(frozen=True, slots=True)
+class RequestArrived:
+    """An accepted request, for the spec's log line.
+
+    ``text`` is the chat text for ``msg``; ``takeover_from`` is the old address
+    when a login from the same host took a name over from a stale session.
+    """
+
+    kind: str  # "login" | "msg" | "list" | "exit"
+    user: str
+    addr: Address
+    text: str | None = None
+    takeover_from: Address | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RequestRejected:
+    """A datagram that was not acted on, with a stable reason code."""
+
+    reason: str
+    addr: Address
+    detail: str = ""
+    user: str | None = None  # the logged-in user at that address, if any
+
+
+@dataclass(frozen=True, slots=True)
+class RejectionsSummarised:
+    """Rejections not logged one by one in the window [since, until)."""
+
+    counts: tuple[tuple[str, int], ...]  # (reason, count), most frequent first
+    sources: int  # distinct source addresses among them
+    since: float
+    until: float
+
+    @property
+    def total(self) -> int:
+        return sum(n for _, n in self.counts)
+
+
+ServerAction = Union[
+    SendToGroup, SendToAddress, RequestArrived, RequestRejected, RejectionsSummarised
+]
+
+_STRANGER = Session("", ("", 0))  # stands for every address not logged in; never changes state
+
+
+class _RejectionLog:
+    """Lets ``burst`` rejections a window through as lines, counts the rest."""
+
+    __slots__ = ("interval", "burst", "window_start", "logged", "suppressed", "sources")
+
+    def __init__(self, interval: float, burst: int) -> None:
+        self.interval = interval
+        self.burst = burst
+        self.window_start: float | None = None
+        self.logged = 0
+        self.suppressed: Counter[str] = Counter()
+        self.sources: set[Address] = set()
+
+    def add(self, rejection: RequestRejected, now: float, out: list[ServerAction]) -> None:
+        self.roll(now, out)
+        if self.window_start is None:
+            self.window_start = now
+        if self.logged < self.burst:
+            self.logged += 1
+            out.append(rejection)
+        else:
+            self.suppressed[rejection.reason] += 1
+            if len(self.sources) < 100_000:
+                self.sources.add(rejection.addr)
+
+    def roll(self, now: float, out: list[ServerAction]) -> None:
+        """Close the window if it has ended, emitting its summary."""
+        start = self.window_start
+        if start is None or now < start + self.interval:
+            return
+        if self.suppressed:
+            out.append(
+                RejectionsSummarised(
+                    tuple(self.suppressed.most_common()), len(self.sources), start, now
+                )
+            )
+        self.window_start = None
+        self.logged = 0
+        self.suppressed = Counter()
+        self.sources = set()
+
+    def deadline(self) -> float | None:
+        if self.window_start is None or not self.suppressed:
+            return None
+        return self.window_start + self.interval
+
+
+class ServerCore:
+    """All of the server's decisions; feed it datagrams, carry out its actions.
+
+    Sessions are found by address (who sent this?) and by name (is it taken?);
+    the name index keeps login order, which is the order of list replies.
+    """
+
+    def __init__(self, config: ServerConfig | None = None) -> None:
+        self.config = config or ServerConfig()
+        self._by_addr: dict[Address, Session] = {}
+        self._by_name: dict[str, Session] = {}
+        self._limiter = RateLimiter(self.config.rate_limit) if self.config.rate_limit else None
+        self._rejections = _RejectionLog(self.config.log_interval, self.config.log_burst)
+        self.stats: Counter[str] = Counter()  # "received", "relayed", "rejected:<reason>"
+
+    # --- queries ------------------------------------------------------------
+
+    @property
+    def users(self) -> tuple[str, ...]:
+        """Names in the chat, in login order."""
+        return tuple(self._by_name)
+
+    def user_at(self, addr: Address) -> str | None:
+        """The name logged in from ``addr``, if any."""
+        session = self._by_addr.get(addr)
+        return session.user if session is not None else None
+
+    def address_of(self, user: str) -> Address | None:
+        session = self._by_name.get(user)
+        return session.addr if session is not None else None
+
+    # --- events in ----------------------------------------------------------
+
+    def receive(self, data: bytes, addr: Address, now: float) -> list[ServerAction]:
+        """Handle one datagram from ``addr`` received at time ``now``."""
+        out: list[ServerAction] = []
+        self.stats["received"] += 1
+        if self._limiter is not None and not self._limiter.allow(addr, now):
+            self._reject(out, now, "rate-limited", addr)
+            return out
+        try:
+            message = parse_client(data)
+        except RemoteProtocolError as exc:
+            self._reject(out, now, exc.reason, addr, exc.detail)
+            return out
+        if type(message) is ChatMessage:
+            self._chat(message.text, addr, now, out)
+        elif type(message) is LoginRequest:
+            self._login(message.user, addr, now, out)
+        elif type(message) is ListRequest:
+            self._list(addr, now, out)
+        else:
+            assert type(message) is ExitRequest
+            self._exit(addr, now, out)
+        if self._rejections.window_start is not None:
+            self._rejections.roll(now, out)
+        return out
+
+    def handle_timer(self, now: float) -> list[ServerAction]:
+        """Emit what is due at ``now`` (a closed window's rejection summary)."""
+        out: list[ServerAction] = []
+        self._rejections.roll(now, out)
+        return out
+
+    def next_deadline(self) -> float | None:
+        """When ``handle_timer`` next has something to do; None if never."""
+        return self._rejections.deadline()
+
+    # --- the four requests --------------------------------------------------
+
+    def _login(self, name: str, addr: Address, now: float, out: list[ServerAction]) -> None:
+        current = self._by_addr.get(addr)
+        if current is not None and current.user != name:
+            self._reject(out, now, "already-logged-in", addr, f"as {current.user!r}; exit first")
+            return
+        holder = self._by_name.get(name)
+        takeover_from = None
+        if holder is None:
+            session = Session(name, addr)
+            fire(session, SessionEvent.LOGIN)
+            self._by_name[name] = session
+            self._by_addr[addr] = session
+        elif holder.addr != addr:
+            if holder.addr[0] != addr[0]:
+                self._reject(out, now, "name-taken", addr, f"{name!r} is in use from another host")
+                return
+            # Same host, new port: a restarted client whose old socket is gone.
+            takeover_from = holder.addr
+            del self._by_addr[holder.addr]
+            holder.addr = addr
+            self._by_addr[addr] = holder
+            fire(holder, SessionEvent.LOGIN)
+        else:
+            fire(holder, SessionEvent.LOGIN)  # a retry: welcome again
+        out.append(RequestArrived("login", name, addr, takeover_from=takeover_from))
+        out.append(SendToGroup(Welcome(name).encode()))
+
+    def _chat(self, text: str, addr: Address, now: float, out: list[ServerAction]) -> None:
+        session = self._active(addr, SessionEvent.MSG, now, out)
+        if session is None:
+            return
+        try:
+            data = ChatRelay.attributed(session.user, text).encode()
+        except LocalProtocolError:
+            self._reject(out, now, "relay-too-long", addr, f"{len(text.encode())} bytes of text")
+            return
+        self.stats["relayed"] += 1
+        out.append(RequestArrived("msg", session.user, addr, text))
+        out.append(SendToGroup(data))
+
+    def _list(self, addr: Address, now: float, out: list[ServerAction]) -> None:
+        session = self._active(addr, SessionEvent.LIST, now, out)
+        if session is None:
+            return
+        out.append(RequestArrived("list", session.user, addr))
+        mode = self.config.list_reply
+        for reply in UserList.chunks(tuple(self._by_name)):
+            data = reply.encode()
+            if mode is not ListReplyMode.UNICAST:
+                out.append(SendToGroup(data))
+            if mode is not ListReplyMode.GROUP:
+                out.append(SendToAddress(data, addr))
+
+    def _exit(self, addr: Address, now: float, out: list[ServerAction]) -> None:
+        session = self._active(addr, SessionEvent.EXIT, now, out)
+        if session is None:
+            return
+        del self._by_addr[addr]
+        del self._by_name[session.user]
+        out.append(RequestArrived("exit", session.user, addr))
+        out.append(SendToGroup(Bye(session.user).encode()))
+
+    # --- helpers ------------------------------------------------------------
+
+    def _active(
+        self, addr: Address, event: SessionEvent, now: float, out: list[ServerAction]
+    ) -> Session | None:
+        """The session at ``addr`` if the machine lets it do ``event``."""
+        session = self._by_addr.get(addr, _STRANGER)
+        rejection = fire(session, event)
+        if rejection is not None:
+            self._reject(out, now, rejection.reason, addr, f"{event.value} before login")
+            return None
+        return session
+
+    def _reject(
+        self, out: list[ServerAction], now: float, reason: str, addr: Address, detail: str = ""
+    ) -> None:
+        self.stats["rejected:" + reason] += 1
+        self._rejections.add(RequestRejected(reason, addr, detail, self.user_at(addr)), now, out)

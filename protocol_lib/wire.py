@@ -1,0 +1,299 @@
+"""The wire format: typed messages, their encoders and the two parsers.
+
+Every datagram is ``<type>,<body>`` in UTF-8.  We are strict when we send
+(``encode`` refuses anything another implementation could misread) and
+tolerant when we receive (blanks around the type and body, any case of the
+type, a trailing newline, ``welcome, bob``, ``list, a, b``), because the
+implementations in the wild differ in exactly those ways.  The body is split
+from the type at the FIRST comma only, so chat text keeps its commas.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass
+from typing import ClassVar, Union
+
+from .errors import LocalProtocolError, RemoteProtocolError
+from .names import NAME_REASONS, name_problem
+
+MAX_DATAGRAM_BYTES = 1024
+"""Every known peer reads with ``recvfrom(1024)``: a longer datagram is cut."""
+
+_TEXT_FORBIDDEN = frozenset({"Cc", "Cs", "Zl", "Zp"})
+
+TEXT_REASONS: dict[str, str] = {
+    "text-empty": "the message is empty",
+    "text-whitespace": "the message starts or ends with blanks",
+    "text-control": "the message contains a control or line-break character",
+}
+
+FRAME_REASONS: dict[str, str] = {
+    "too-long": f"the datagram is longer than {MAX_DATAGRAM_BYTES} bytes",
+    "not-utf8": "the datagram is not valid UTF-8",
+    "empty": "the datagram is empty",
+    "no-comma": "the datagram has no comma after its type",
+    "no-type": "the datagram has no type before its comma",
+    "unknown-type": "the datagram's type is not one of this protocol's",
+    "list-not-names": "the list reply is not a comma-separated list of names",
+}
+
+REASONS: dict[str, str] = {**FRAME_REASONS, **TEXT_REASONS, **NAME_REASONS}
+"""Every reason code a parser or encoder can give, with a readable sentence."""
+
+
+def text_problem(text: str) -> str | None:
+    """Return why ``text`` cannot be sent as a chat message, or None.
+
+    Line breaks and control characters are refused because every peer shows
+    the datagram raw in one line and logs it in one line.
+    """
+    if not text:
+        return "text-empty"
+    if text != text.strip():
+        return "text-whitespace"
+    if not text.isprintable() and any(
+        ch != "\t" and unicodedata.category(ch) in _TEXT_FORBIDDEN for ch in text
+    ):  # isprintable() is the C fast path; the categories decide the rare rest
+        return "text-control"
+    return None
+
+
+def _frame(kind: str, body: str) -> bytes:
+    data = f"{kind},{body}".encode()
+    if len(data) > MAX_DATAGRAM_BYTES:
+        raise LocalProtocolError("too-long", f"{kind} datagram of {len(data)} bytes")
+    return data
+
+
+def _require_name(name: str) -> str:
+    problem = name_problem(name)
+    if problem is not None:
+        raise LocalProtocolError(problem, f"{NAME_REASONS[problem]}: {name!r}")
+    return name
+
+
+def _require_text(text: str) -> str:
+    problem = text_problem(text)
+    if problem is not None:
+        raise LocalProtocolError(problem, TEXT_REASONS[problem])
+    return text
+
+
+# --- client to server -------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class LoginRequest:
+    """``login,<user>``: claim a name in the chat."""
+
+    user: str
+    kind: ClassVar[str] = "login"
+
+    def encode(self) -> bytes:
+        return _frame(self.kind, _require_name(self.user))
+
+
+@dataclass(frozen=True, slots=True)
+class ChatMessage:
+    """``msg,<text>``: a line for the server to relay to everyone."""
+
+    text: str
+    kind: ClassVar[str] = "msg"
+
+    def encode(self) -> bytes:
+        return _frame(self.kind, _require_text(self.text))
+
+
+@dataclass(frozen=True, slots=True)
+class ListRequest:
+    """``list,``: ask for the names of everyone in the chat."""
+
+    kind: ClassVar[str] = "list"
+
+    def encode(self) -> bytes:
+        return b"list,"
+
+
+@dataclass(frozen=True, slots=True)
+class ExitRequest:
+    """``exit,``: leave the chat."""
+
+    kind: ClassVar[str] = "exit"
+
+    def encode(self) -> bytes:
+        return b"exit,"
+
+
+# --- server to clients ------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Welcome:
+    """``welcome,<user>``: someone entered the chat."""
+
+    user: str
+    kind: ClassVar[str] = "welcome"
+
+    def encode(self) -> bytes:
+        return _frame(self.kind, _require_name(self.user))
+
+
+@dataclass(frozen=True, slots=True)
+class ChatRelay:
+    """``msg,<text>``: a chat line relayed to everyone.
+
+    Our server sends ``<user>: <text>``; others send the bare text, so the
+    sender is recovered when the text starts with a valid name and ``": "``.
+    """
+
+    text: str
+    kind: ClassVar[str] = "msg"
+
+    @classmethod
+    def attributed(cls, user: str, text: str) -> ChatRelay:
+        """The relay our server sends: the sender's name, a colon, the text."""
+        return cls(f"{user}: {text}")
+
+    @property
+    def sender(self) -> str | None:
+        head, sep, _ = self.text.partition(": ")
+        return head if sep and name_problem(head) is None else None
+
+    @property
+    def body(self) -> str:
+        return self.text[len(self.sender) + 2 :] if self.sender is not None else self.text
+
+    def encode(self) -> bytes:
+        return _frame(self.kind, _require_text(self.text))
+
+
+@dataclass(frozen=True, slots=True)
+class Bye:
+    """``bye,<user>``: someone left the chat."""
+
+    user: str
+    kind: ClassVar[str] = "bye"
+
+    def encode(self) -> bytes:
+        return _frame(self.kind, _require_name(self.user))
+
+
+@dataclass(frozen=True, slots=True)
+class UserList:
+    """``list,<user>,<user>,...``: everyone in the chat, in login order.
+
+    A long roster does not fit one datagram: ``UserList.chunks`` splits it
+    into several replies, each full but the last (see ``LIST_CHUNK_FULL_BYTES``).
+    """
+
+    users: tuple[str, ...]
+    kind: ClassVar[str] = "list"
+
+    def encode(self) -> bytes:
+        return _frame(self.kind, ",".join(_require_name(u) for u in self.users))
+
+    @classmethod
+    def chunks(cls, users: tuple[str, ...] | list[str]) -> list[UserList]:
+        """Split a roster into replies of at most MAX_DATAGRAM_BYTES each.
+
+        Greedy packing makes every reply but the last at least
+        LIST_CHUNK_FULL_BYTES long, which is how a client tells that more follow.
+        """
+        out: list[UserList] = []
+        current: list[str] = []
+        size = len(b"list,")
+        for user in users:
+            cost = len(user.encode()) + (1 if current else 0)
+            if current and size + cost > MAX_DATAGRAM_BYTES:
+                out.append(cls(tuple(current)))
+                current, size, cost = [], len(b"list,"), len(user.encode())
+            current.append(user)
+            size += cost
+        out.append(cls(tuple(current)))
+        return out
+
+
+LIST_CHUNK_FULL_BYTES = MAX_DATAGRAM_BYTES - 4 * 32
+"""A list reply at least this long may be continued by the next one: greedy
+packing only closes a reply when the next name (at most 32 characters of at
+most 4 UTF-8 bytes, plus a comma) would not fit."""
+
+ClientMessage = Union[LoginRequest, ChatMessage, ListRequest, ExitRequest]
+ServerMessage = Union[Welcome, ChatRelay, Bye, UserList]
+
+
+# --- parsing ----------------------------------------------------------------
+
+
+def _split(data: bytes) -> tuple[str, str]:
+    """Frame checks shared by both directions: size, UTF-8, ``type,body``."""
+    if len(data) > MAX_DATAGRAM_BYTES:
+        raise RemoteProtocolError("too-long", f"{len(data)} bytes")
+    try:
+        line = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise RemoteProtocolError("not-utf8", f"bad byte at offset {exc.start}") from None
+    line = line.strip()
+    if not line:
+        raise RemoteProtocolError("empty")
+    kind, sep, body = line.partition(",")
+    if not sep:
+        raise RemoteProtocolError("no-comma", _excerpt(line))
+    kind = kind.strip().lower()
+    if not kind:
+        raise RemoteProtocolError("no-type", _excerpt(line))
+    return kind, body.strip()
+
+
+def _excerpt(text: str, limit: int = 40) -> str:
+    return repr(text if len(text) <= limit else text[:limit] + "...")
+
+
+def parse_client(data: bytes) -> ClientMessage:
+    """Parse a datagram a client sent to the server, or raise RemoteProtocolError.
+
+    Names are held to the full name rules here, because the server is where a
+    name enters the chat.  ``exit,<anything>`` and ``list,<anything>`` are
+    accepted, as some clients send ``exit,<user>``.
+    """
+    kind, body = _split(data)
+    if kind == "msg":
+        problem = text_problem(body)
+        if problem is not None:
+            raise RemoteProtocolError(problem, TEXT_REASONS[problem])
+        return ChatMessage(body)
+    if kind == "login":
+        problem = name_problem(body)
+        if problem is not None:
+            raise RemoteProtocolError(problem, f"{NAME_REASONS[problem]}: {_excerpt(body)}")
+        return LoginRequest(body)
+    if kind == "list":
+        return ListRequest()
+    if kind == "exit":
+        return ExitRequest()
+    raise RemoteProtocolError("unknown-type", _excerpt(kind))
+
+
+def parse_server(data: bytes) -> ServerMessage:
+    """Parse a datagram a server sent to the group, or raise RemoteProtocolError.
+
+    Names and text from a server are taken as they come (other servers admit
+    names ours would refuse), but an empty one is an error, and a list reply
+    whose body is clearly not names (a dict repr, ``User list: a,b``) is
+    refused so that a client does not put garbage in its roster.
+    """
+    kind, body = _split(data)
+    if kind == "msg":
+        if not body:
+            raise RemoteProtocolError("text-empty", TEXT_REASONS["text-empty"])
+        return ChatRelay(body)
+    if kind in ("welcome", "bye"):
+        if not body:
+            raise RemoteProtocolError("name-empty", NAME_REASONS["name-empty"])
+        return Welcome(body) if kind == "welcome" else Bye(body)
+    if kind == "list":
+        if body[:1] in ("{", "[", "(") or ": " in body:
+            raise RemoteProtocolError("list-not-names", _excerpt(body))
+        return UserList(tuple(u for u in (part.strip() for part in body.split(",")) if u))
+    raise RemoteProtocolError("unknown-type", _excerpt(kind))

@@ -1,0 +1,1 @@
+"""The PySide6 QML desktop client over protocol_lib.ClientCore."""

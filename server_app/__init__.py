@@ -1,0 +1,1 @@
+"""The chat server: a socket loop over protocol_lib.ServerCore."""
