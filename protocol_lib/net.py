@@ -40,9 +40,7 @@ def enlarge_receive_buffer(sock: socket.socket, size: int = RECEIVE_BUFFER_BYTES
     return sock.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF)
 
 
-def group_sender(
-    interface: str = ANY_INTERFACE, ttl: int = 1, loop: bool = True
-) -> socket.socket:
+def group_sender(interface: str = ANY_INTERFACE, ttl: int = 1, loop: bool = True) -> socket.socket:
     """A UDP socket that sends to multicast groups out of ``interface``.
 
     ``ttl`` 1 keeps datagrams on the local network, as the spec asks; ``loop``
@@ -53,9 +51,7 @@ def group_sender(
         sock.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_TTL, ttl)
         sock.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_LOOP, 1 if loop else 0)
         if interface != ANY_INTERFACE:
-            sock.setsockopt(
-                socket.IPPROTO_IP, socket.IP_MULTICAST_IF, socket.inet_aton(interface)
-            )
+            sock.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_IF, socket.inet_aton(interface))
     except OSError:
         sock.close()
         raise
