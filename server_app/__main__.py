@@ -1,0 +1,58 @@
+"""``python -m server_app`` / ``lanchat-server``: start the chat server."""
+
+from __future__ import annotations
+
+import errno
+import sys
+
+from .cli import parse_options
+from .logfmt import LogSink
+from .server import ChatServer
+
+
+def main(argv: list[str] | None = None) -> int:
+    options = parse_options(argv)
+    try:
+        log = LogSink.to_stdout(options.log_file)
+    except OSError as exc:
+        print(f"lanchat-server: cannot open the log file: {exc}", file=sys.stderr)
+        return 1
+    try:
+        server = ChatServer(options, log)
+    except OSError as exc:
+        where = f"{options.host}:{options.port}"
+        if exc.errno == errno.EADDRINUSE:
+            reason = "the port is already in use (is another server running?)"
+        elif exc.errno == errno.EADDRNOTAVAIL:
+            reason = "that address is not one of this machine's"
+        else:
+            reason = exc.strerror or str(exc)
+        print(f"lanchat-server: cannot listen on {where}: {reason}", file=sys.stderr)
+        log.close()
+        return 1
+    restore = server.install_signal_handlers()
+    host, port = server.address
+    log.plain(f"Multiuser server is ready on {host}:{port}!")
+    if options.verbosity:
+        iface = "the OS's choice" if options.interface == "0.0.0.0" else options.interface
+        log.plain(
+            f"Sending to group {options.group}:{options.group_port} "
+            f"(TTL {options.ttl}, interface {iface}, list replies: {options.core.list_reply.value})"
+        )
+    try:
+        server.serve_forever()
+    finally:
+        restore()
+        stats = server.core.stats
+        rejected = sum(n for key, n in stats.items() if key.startswith("rejected:"))
+        log.plain(
+            f"Multiuser server stopped: {stats['received']} datagrams received, "
+            f"{stats['relayed']} relayed, {rejected} rejected."
+        )
+        server.close()
+        log.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

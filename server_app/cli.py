@@ -1,0 +1,192 @@
+"""Command-line options of the server, checked before any socket is opened.
+
+Bad options end with one line on stderr and exit status 2 (argparse's
+convention), so an instructor sees what to fix instead of a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ipaddress
+import typing
+from dataclasses import dataclass
+
+from protocol_lib import (
+    DEFAULT_GROUP,
+    DEFAULT_GROUP_PORT,
+    DEFAULT_SERVER_PORT,
+    DEFAULT_TTL,
+    ListReplyMode,
+    RateLimit,
+    ServerConfig,
+    __version__,
+)
+from protocol_lib.net import ANY_INTERFACE, is_multicast
+
+
+@dataclass(frozen=True, slots=True)
+class ServerOptions:
+    """Everything the socket loop needs, validated."""
+
+    host: str
+    port: int
+    group: str
+    group_port: int
+    ttl: int
+    interface: str
+    loop: bool
+    core: ServerConfig
+    log_file: str | None
+    verbosity: int  # 0 quiet, 1 normal, 2 verbose
+
+
+def _ipv4(text: str) -> str:
+    if text == "localhost":
+        return "127.0.0.1"
+    try:
+        return str(ipaddress.IPv4Address(text))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an IPv4 address: {text!r}") from None
+
+
+def _multicast(text: str) -> str:
+    address = _ipv4(text)
+    if not is_multicast(address):
+        raise argparse.ArgumentTypeError(f"not a multicast group (224.0.0.0/4): {text!r}")
+    return address
+
+
+def _ranged(low: int, high: int, what: str):
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{what} must be a whole number: {text!r}") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"{what} must be {low}..{high}: {value}")
+        return value
+
+    return parse
+
+
+def _positive(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be greater than 0: {text!r}")
+    return value
+
+
+class _OneLineParser(argparse.ArgumentParser):
+    """An option error is one line (not the whole usage), then exit status 2."""
+
+    def error(self, message: str) -> typing.NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _OneLineParser(
+        prog="lanchat-server",
+        description=(
+            "Multiuser LAN chat server: receives login/msg/list/exit datagrams by unicast UDP "
+            "and sends welcome/msg/bye/list to everyone over an IPv4 multicast group."
+        ),
+        epilog=(
+            "Defaults are the assignment's, so any client of this protocol works with it. "
+            "On a machine with a VPN, Docker or several network cards, pass --interface "
+            "with this machine's LAN address."
+        ),
+    )
+    add = parser.add_argument
+    add("--host", type=_ipv4, default="0.0.0.0", help="address to listen on (default 0.0.0.0)")
+    add(
+        "--port",
+        type=_ranged(0, 65535, "port"),
+        default=DEFAULT_SERVER_PORT,
+        help=f"UDP port to listen on (default {DEFAULT_SERVER_PORT}; 0 picks a free one)",
+    )
+    add(
+        "--group",
+        type=_multicast,
+        default=DEFAULT_GROUP,
+        help=f"multicast group to send to (default {DEFAULT_GROUP})",
+    )
+    add(
+        "--group-port",
+        type=_ranged(1, 65535, "group port"),
+        default=DEFAULT_GROUP_PORT,
+        help=f"port of the multicast group (default {DEFAULT_GROUP_PORT})",
+    )
+    add(
+        "--ttl",
+        type=_ranged(0, 255, "TTL"),
+        default=DEFAULT_TTL,
+        help="multicast TTL (default 1: this subnet only)",
+    )
+    add(
+        "--interface",
+        type=_ipv4,
+        default=ANY_INTERFACE,
+        metavar="IP",
+        help="IPv4 address of the interface to send multicast on (default: the OS's choice)",
+    )
+    add(
+        "--no-loop",
+        dest="loop",
+        action="store_false",
+        help="do not loop multicast back to clients on this host",
+    )
+    add(
+        "--list-reply",
+        choices=[m.value for m in ListReplyMode],
+        default="group",
+        help="where list replies go: the group (default, as the spec), the asker, or both",
+    )
+    add(
+        "--rate",
+        type=_positive,
+        default=RateLimit().per_second,
+        metavar="PER_SECOND",
+        help=f"datagrams a second per client after a burst (default {RateLimit().per_second:g})",
+    )
+    add(
+        "--burst",
+        type=_positive,
+        default=RateLimit().burst,
+        metavar="N",
+        help=f"datagrams a client may send at once (default {RateLimit().burst:g})",
+    )
+    add("--no-rate-limit", action="store_true", help="accept every datagram (benchmarks)")
+    add("--log-file", metavar="PATH", help="also append the log lines to this file")
+    verbosity = parser.add_mutually_exclusive_group()
+    verbosity.add_argument(
+        "--quiet", "-q", action="store_true", help="print only start, stop and errors"
+    )
+    verbosity.add_argument(
+        "--verbose", "-v", action="store_true", help="also print every datagram sent"
+    )
+    add("--version", action="version", version=f"lanchat-server {__version__}")
+    return parser
+
+
+def parse_options(argv: list[str] | None = None) -> ServerOptions:
+    """Parse and validate ``argv``; exits with status 2 on a bad option."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.burst < 1:
+        parser.error(f"argument --burst: must be at least 1: {args.burst:g}")
+    rate_limit = None if args.no_rate_limit else RateLimit(args.burst, args.rate)
+    return ServerOptions(
+        host=args.host,
+        port=args.port,
+        group=args.group,
+        group_port=args.group_port,
+        ttl=args.ttl,
+        interface=args.interface,
+        loop=args.loop,
+        core=ServerConfig(list_reply=ListReplyMode(args.list_reply), rate_limit=rate_limit),
+        log_file=args.log_file,
+        verbosity=0 if args.quiet else 2 if args.verbose else 1,
+    )

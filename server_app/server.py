@@ -1,0 +1,167 @@
+"""The socket loop: receive datagrams, let ServerCore decide, carry out its actions.
+
+Measured on this machine, a plain non-blocking ``recvfrom`` loop keeps up with
+several times more datagrams per second than asyncio's DatagramProtocol, so the
+loop drains the socket until it would block and only then waits in
+``select`` (for the socket, a signal, or the core's next deadline).  Signals
+reach ``select`` through ``signal.set_wakeup_fd``, so SIGINT/SIGTERM stop the
+server at once instead of at the next timeout.
+"""
+
+from __future__ import annotations
+
+import select
+import signal
+import socket
+import time
+from collections.abc import Callable
+from types import FrameType
+
+from protocol_lib import (
+    RejectionsSummarised,
+    RequestArrived,
+    RequestRejected,
+    SendToAddress,
+    SendToGroup,
+    ServerAction,
+    ServerCore,
+)
+from protocol_lib.net import READ_SIZE, enlarge_receive_buffer, group_sender
+
+from .cli import ServerOptions
+from .logfmt import LogSink, rejection_line, request_line, summary_line
+
+IDLE_WAIT = 0.5  # seconds select waits when nothing is due: bounds the stop latency too
+SEND_ERROR_LOG_INTERVAL = 5.0  # at most one line per this many seconds per kind of send error
+
+
+class ChatServer:
+    """One server: the unicast socket, the multicast sender, the core and the log."""
+
+    def __init__(self, options: ServerOptions, log: LogSink) -> None:
+        self.options = options
+        self.log = log
+        self.core = ServerCore(options.core)
+        self.group_addr = (options.group, options.group_port)
+        self._stopping = False
+        self._send_errors: dict[str, tuple[float, int]] = {}  # kind -> (last logged, unlogged)
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM, socket.IPPROTO_UDP)
+        try:
+            enlarge_receive_buffer(self.sock)
+            self.sock.bind((options.host, options.port))
+            self.sock.setblocking(False)
+            self.sender = group_sender(options.interface, options.ttl, options.loop)
+        except OSError:
+            self.sock.close()
+            raise
+        self._wake_r, self._wake_w = socket.socketpair()
+        self._wake_r.setblocking(False)
+        self._wake_w.setblocking(False)
+
+    @property
+    def address(self) -> tuple[str, int]:
+        return self.sock.getsockname()
+
+    def stop(self, signum: int | None = None, frame: FrameType | None = None) -> None:
+        """Ask the loop to end; safe from a signal handler or another thread."""
+        self._stopping = True
+        try:
+            self._wake_w.send(b"\0")
+        except OSError:
+            pass
+
+    def install_signal_handlers(self) -> Callable[[], None]:
+        """Route SIGINT/SIGTERM to ``stop``; returns a function that restores them."""
+        previous = {sig: signal.signal(sig, self.stop) for sig in _stop_signals()}
+        old_wakeup = signal.set_wakeup_fd(self._wake_w.fileno(), warn_on_full_buffer=False)
+
+        def restore() -> None:
+            signal.set_wakeup_fd(old_wakeup)
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+
+        return restore
+
+    def serve_forever(self) -> None:
+        """Run until ``stop``; no datagram can end this loop."""
+        core, sock, log = self.core, self.sock, self.log
+        recvfrom, perform = sock.recvfrom, self._perform
+        clock = time.monotonic
+        while not self._stopping:
+            try:
+                data, addr = recvfrom(READ_SIZE)
+            except BlockingIOError:
+                log.flush()
+                self._wait(clock())
+                continue
+            except InterruptedError:
+                continue
+            except OSError as exc:  # e.g. a pending ICMP error: not fatal
+                self._send_error("receive", exc)
+                continue
+            try:
+                actions = core.receive(data, addr, clock())
+            except Exception as exc:  # a bug must cost one datagram, never the server
+                log.line(f"internal error on a datagram from {addr!r}: {exc!r}")
+                continue
+            perform(actions)
+        log.flush()
+
+    def _wait(self, now: float) -> None:
+        deadline = self.core.next_deadline()
+        timeout = IDLE_WAIT if deadline is None else max(0.0, min(IDLE_WAIT, deadline - now))
+        readable, _, _ = select.select([self.sock, self._wake_r], [], [], timeout)
+        if self._wake_r in readable:
+            try:
+                while self._wake_r.recv(64):
+                    pass
+            except OSError:
+                pass
+        due = self.core.next_deadline()
+        if due is not None and time.monotonic() >= due:
+            self._perform(self.core.handle_timer(time.monotonic()))
+
+    def _perform(self, actions: list[ServerAction]) -> None:
+        verbosity = self.options.verbosity
+        for action in actions:
+            kind = type(action)
+            if kind is SendToGroup:
+                self._send(action.data, self.group_addr, self.sender)
+            elif kind is SendToAddress:
+                self._send(action.data, action.addr, self.sock)
+            elif verbosity == 0:
+                continue
+            elif kind is RequestArrived:
+                self.log.line(request_line(action))
+            elif kind is RequestRejected:
+                self.log.line(rejection_line(action))
+            elif kind is RejectionsSummarised:
+                self.log.line(summary_line(action))
+
+    def _send(self, data: bytes, addr: tuple[str, int], sock: socket.socket) -> None:
+        try:
+            sock.sendto(data, addr)
+        except OSError as exc:  # no route, buffer full, ...: log (rarely) and go on
+            self._send_error("send", exc)
+            return
+        if self.options.verbosity == 2:
+            self.log.line(f"sent {data!r} to {addr!r}")
+
+    def _send_error(self, what: str, exc: OSError) -> None:
+        key = f"{what}: {exc.strerror or exc}"
+        now = time.monotonic()
+        last, unlogged = self._send_errors.get(key, (-SEND_ERROR_LOG_INTERVAL, 0))
+        if now - last < SEND_ERROR_LOG_INTERVAL:
+            self._send_errors[key] = (last, unlogged + 1)
+            return
+        more = f" (and {unlogged} more since the last such line)" if unlogged else ""
+        self.log.line(f"{what} error: {exc.strerror or exc}{more}")
+        self._send_errors[key] = (now, 0)
+
+    def close(self) -> None:
+        for sock in (self.sock, self.sender, self._wake_r, self._wake_w):
+            sock.close()
+
+
+def _stop_signals() -> list[int]:
+    return [s for s in (signal.SIGINT, getattr(signal, "SIGTERM", None)) if s is not None]
