@@ -1,0 +1,291 @@
+"""The server as a real process on loopback: protocol, log format, bad input, signals."""
+
+from __future__ import annotations
+
+import re
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+
+import pytest
+
+from tests.helpers_net import (
+    LOOPBACK,
+    ROOT,
+    GroupListener,
+    ServerProcess,
+    UdpClient,
+    running_server,
+)
+
+TIMESTAMP = r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\.\d{6}"
+
+
+def addr_re(client: UdpClient) -> str:
+    return re.escape(repr(client.addr))
+
+
+@pytest.fixture
+def server():
+    with running_server() as srv:
+        yield srv
+
+
+@pytest.fixture
+def group(server):
+    listener = GroupListener(server.group, server.group_port)
+    yield listener
+    listener.close()
+
+
+@pytest.fixture
+def clients(server):
+    made: list[UdpClient] = []
+
+    def make() -> UdpClient:
+        made.append(UdpClient(server.addr))
+        return made[-1]
+
+    yield make
+    for c in made:
+        c.close()
+
+
+def test_ready_line_names_the_bound_address(server):
+    assert f"Multiuser server is ready on 127.0.0.1:{server.port}!" in server.history
+
+
+def test_whole_protocol_with_spec_log_lines(server, group, clients):
+    bob, alice = clients(), clients()
+    bob.send(b"login,bob")
+    group.expect(b"welcome,bob")
+    server.wait_for_line(rf"^{TIMESTAMP} login request has arrived from bob@{addr_re(bob)}$")
+    alice.send(b"login,alice")
+    group.expect(b"welcome,alice")
+
+    bob.send("msg,hello everyone, and \u00e9t\u00e9 \u2603!".encode())
+    group.expect("msg,bob: hello everyone, and \u00e9t\u00e9 \u2603!".encode())
+    server.wait_for_line(
+        rf'^{TIMESTAMP} msg "hello everyone, and \u00e9t\u00e9 \u2603!" has arrived from user: '
+        rf"bob@{addr_re(bob)}$"
+    )
+
+    alice.send(b"list,")
+    group.expect(b"list,bob,alice")
+    server.wait_for_line(
+        rf"^{TIMESTAMP} list request has arrived from user: alice@{addr_re(alice)}$"
+    )
+
+    bob.send(b"exit,")
+    group.expect(b"bye,bob")
+    server.wait_for_line(rf"^{TIMESTAMP} exit request has arrived from user: bob@{addr_re(bob)}$")
+
+    alice.send(b"list,")
+    group.expect(b"list,alice")
+    bob.send(b"msg,still here?")  # bob has left: never relayed
+    alice.send(b"msg,after")
+    assert group.expect(b"msg,alice: after") == []
+
+
+def test_list_reply_by_unicast_when_configured():
+    with running_server("--list-reply", "unicast") as srv:
+        group = GroupListener(srv.group, srv.group_port)
+        bob = UdpClient(srv.addr)
+        try:
+            bob.send(b"login,bob")
+            group.expect(b"welcome,bob")
+            bob.send(b"list,")
+            assert bob.recv() == b"list,bob"
+            bob.send(b"msg,x")
+            # the list went only to the asker: the next group datagram is the relay
+            assert group.expect(b"msg,bob: x") == []
+        finally:
+            group.close()
+            bob.close()
+
+
+BAD_INPUT = [
+    (b"\x00\x01garbage\xff", "not-utf8"),
+    (b"\xc3\x28,\xa0\xa1", "not-utf8"),
+    (b"", "empty"),
+    (b"x" * 65507, "too-long"),  # the largest UDP payload: "64 KiB"
+    (b"hello", "no-comma"),
+    (b"help,", "unknown-type"),
+    (b"login," + b"n" * 33, "name-too-long"),
+    (b"login,a,b", "name-comma"),
+    (b"msg,before login", "not-logged-in"),
+    (b"exit,", "not-logged-in"),
+    (b"list,", "not-logged-in"),
+]
+
+
+@pytest.mark.parametrize(("datagram", "reason"), BAD_INPUT, ids=[r for _, r in BAD_INPUT])
+def test_bad_input_is_logged_and_the_server_keeps_serving(server, group, clients, datagram, reason):
+    bad = clients()
+    bad.sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 1 << 20)
+    bad.send(datagram)
+    server.wait_for_line(rf"^{TIMESTAMP} rejected datagram from .*: {re.escape(reason)}")
+    good = clients()
+    good.send(b"login,carol")
+    group.expect(b"welcome,carol")
+    good.send(b"msg,fine")
+    assert group.expect(b"msg,carol: fine") == []
+
+
+def test_duplicate_name_from_another_host_is_refused(server, group, clients):
+    bob = clients()
+    bob.send(b"login,bob")
+    group.expect(b"welcome,bob")
+    # Another host: loopback has all of 127.0.0.0/8, so 127.0.0.2 is a different IP.
+    other = UdpClient.__new__(UdpClient)
+    other.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    other.sock.bind(("127.0.0.2", 0))
+    other.server = server.addr
+    try:
+        other.send(b"login,bob")
+        server.wait_for_line(r"rejected datagram from \('127\.0\.0\.2', \d+\): name-taken")
+        other.send(b"msg,impostor")
+        bob.send(b"list,")
+        assert group.expect(b"list,bob") == []
+    finally:
+        other.close()
+
+
+def test_restarted_client_on_same_host_takes_its_name_over(server, group, clients):
+    old = clients()
+    old.send(b"login,bob")
+    group.expect(b"welcome,bob")
+    new = clients()  # same host, new port; the old one never said exit
+    new.send(b"login,bob")
+    group.expect(b"welcome,bob")
+    server.wait_for_line(r"login request has arrived from bob@.*takes the name over")
+    new.send(b"msg,back")
+    group.expect(b"msg,bob: back")
+    old.send(b"msg,ghost")  # the stale address no longer speaks for bob
+    new.send(b"list,")
+    assert group.expect(b"list,bob") == []
+
+
+def test_flood_from_one_source_does_not_starve_a_well_behaved_user():
+    """One source sends as fast as it can; a user at a human pace loses < 1%."""
+    with running_server("--rate", "20", "--burst", "20", "--quiet") as srv:
+        group = GroupListener(srv.group, srv.group_port)
+        good = UdpClient(srv.addr)
+        stop = threading.Event()
+        flooded = [0]
+
+        def flood() -> None:
+            sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            sent, deadline = 0, time.monotonic() + 30
+            while not stop.is_set() and sent < 3_000_000 and time.monotonic() < deadline:
+                try:
+                    sock.sendto(b"msg,flood flood flood", srv.addr)
+                except OSError:
+                    pass
+                sent += 1
+            flooded[0] = sent
+            sock.close()
+
+        try:
+            good.send(b"login,good")
+            group.expect(b"welcome,good")
+            flooder = threading.Thread(target=flood)
+            flooder.start()
+            wanted = [f"msg,good: line {i}".encode() for i in range(100)]
+            for i in range(100):
+                good.send(f"msg,line {i}".encode())
+                time.sleep(0.06)  # pacing a human-rate sender (under the 20/s limit), not a wait
+            stop.set()
+            flooder.join()
+            got = set(group.drain(0.5))
+            delivered = sum(1 for w in wanted if w in got)
+        finally:
+            stop.set()
+            group.close()
+            good.close()
+        assert flooded[0] > 10_000, "the flood did not run"
+        print(f"flood: {flooded[0]} datagrams; well-behaved user: {delivered}/100 delivered")
+        assert delivered >= 99, f"only {delivered}/100 delivered under a flood of {flooded[0]}"
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+def test_signal_stops_the_server_cleanly(sig):
+    srv = ServerProcess().start()
+    try:
+        started = time.monotonic()
+        code = srv.stop(sig, timeout=5)
+        elapsed = time.monotonic() - started
+        srv.wait_for_line(r"^Multiuser server stopped: 0 datagrams received")
+    finally:
+        srv.kill()
+    assert code == 0
+    assert elapsed < 1.0 + 1.0  # a second to stop, plus process exit on a busy machine
+
+
+def test_port_in_use_is_one_clear_line():
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as holder:
+        holder.bind((LOOPBACK, 0))
+        port = holder.getsockname()[1]
+        result = _run_cli("--host", LOOPBACK, "--port", str(port))
+    assert result.returncode == 1
+    assert result.stderr.strip().count("\n") == 0
+    assert "already in use" in result.stderr
+    assert "Traceback" not in result.stderr + result.stdout
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--port", "70000"],
+        ["--port", "x"],
+        ["--host", "not-an-ip"],
+        ["--group", "10.1.2.3"],
+        ["--interface", "300.1.1.1"],
+        ["--ttl", "-1"],
+        ["--list-reply", "sideways"],
+        ["--rate", "0"],
+        ["--burst", "0.5"],
+    ],
+)
+def test_invalid_options_exit_2_with_one_line(args):
+    result = _run_cli(*args)
+    assert result.returncode == 2
+    assert result.stderr.strip().count("\n") == 0, result.stderr
+    assert result.stderr.startswith("lanchat-server: error:")
+
+
+def test_version_and_help():
+    version = _run_cli("--version")
+    assert version.returncode == 0 and re.match(r"lanchat-server \d+\.\d+", version.stdout)
+    helptext = _run_cli("--help")
+    assert helptext.returncode == 0
+    for option in ("--interface", "--list-reply", "--no-loop", "--rate", "--log-file", "--ttl"):
+        assert option in helptext.stdout
+
+
+def test_log_file_receives_the_same_lines(tmp_path):
+    log = tmp_path / "server.log"
+    with running_server("--log-file", str(log)) as srv:
+        group = GroupListener(srv.group, srv.group_port)
+        bob = UdpClient(srv.addr)
+        try:
+            bob.send(b"login,bob")
+            group.expect(b"welcome,bob")
+            srv.wait_for_line("login request has arrived from bob@")
+            assert srv.stop() == 0
+        finally:
+            group.close()
+            bob.close()
+    text = log.read_text()
+    assert re.search(rf"^Multiuser server is ready on 127\.0\.0\.1:{srv.port}!$", text, re.M)
+    assert re.search(rf"^{TIMESTAMP} login request has arrived from bob@", text, re.M)
+
+
+def _run_cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "server_app", *args],
+        cwd=ROOT, capture_output=True, text=True, timeout=20,
+    )  # fmt: skip
