@@ -7,8 +7,6 @@ convention), so an instructor sees what to fix instead of a traceback.
 from __future__ import annotations
 
 import argparse
-import ipaddress
-import typing
 from dataclasses import dataclass
 
 from protocol_lib import (
@@ -21,7 +19,8 @@ from protocol_lib import (
     ServerConfig,
     __version__,
 )
-from protocol_lib.net import ANY_INTERFACE, is_multicast
+from protocol_lib.cliargs import OneLineParser, ipv4, multicast_group, positive_float, ranged_int
+from protocol_lib.net import ANY_INTERFACE
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,54 +39,8 @@ class ServerOptions:
     verbosity: int  # 0 quiet, 1 normal, 2 verbose
 
 
-def _ipv4(text: str) -> str:
-    if text == "localhost":
-        return "127.0.0.1"
-    try:
-        return str(ipaddress.IPv4Address(text))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not an IPv4 address: {text!r}") from None
-
-
-def _multicast(text: str) -> str:
-    address = _ipv4(text)
-    if not is_multicast(address):
-        raise argparse.ArgumentTypeError(f"not a multicast group (224.0.0.0/4): {text!r}")
-    return address
-
-
-def _ranged(low: int, high: int, what: str):
-    def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{what} must be a whole number: {text!r}") from None
-        if not low <= value <= high:
-            raise argparse.ArgumentTypeError(f"{what} must be {low}..{high}: {value}")
-        return value
-
-    return parse
-
-
-def _positive(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"must be greater than 0: {text!r}")
-    return value
-
-
-class _OneLineParser(argparse.ArgumentParser):
-    """An option error is one line (not the whole usage), then exit status 2."""
-
-    def error(self, message: str) -> typing.NoReturn:
-        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
-
-
 def build_parser() -> argparse.ArgumentParser:
-    parser = _OneLineParser(
+    parser = OneLineParser(
         prog="lanchat-server",
         description=(
             "Multiuser LAN chat server: receives login/msg/list/exit datagrams by unicast UDP "
@@ -100,34 +53,34 @@ def build_parser() -> argparse.ArgumentParser:
         ),
     )
     add = parser.add_argument
-    add("--host", type=_ipv4, default="0.0.0.0", help="address to listen on (default 0.0.0.0)")
+    add("--host", type=ipv4, default="0.0.0.0", help="address to listen on (default 0.0.0.0)")
     add(
         "--port",
-        type=_ranged(0, 65535, "port"),
+        type=ranged_int(0, 65535, "port"),
         default=DEFAULT_SERVER_PORT,
         help=f"UDP port to listen on (default {DEFAULT_SERVER_PORT}; 0 picks a free one)",
     )
     add(
         "--group",
-        type=_multicast,
+        type=multicast_group,
         default=DEFAULT_GROUP,
         help=f"multicast group to send to (default {DEFAULT_GROUP})",
     )
     add(
         "--group-port",
-        type=_ranged(1, 65535, "group port"),
+        type=ranged_int(1, 65535, "group port"),
         default=DEFAULT_GROUP_PORT,
         help=f"port of the multicast group (default {DEFAULT_GROUP_PORT})",
     )
     add(
         "--ttl",
-        type=_ranged(0, 255, "TTL"),
+        type=ranged_int(0, 255, "TTL"),
         default=DEFAULT_TTL,
         help="multicast TTL (default 1: this subnet only)",
     )
     add(
         "--interface",
-        type=_ipv4,
+        type=ipv4,
         default=ANY_INTERFACE,
         metavar="IP",
         help="IPv4 address of the interface to send multicast on (default: the OS's choice)",
@@ -146,14 +99,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add(
         "--rate",
-        type=_positive,
+        type=positive_float,
         default=RateLimit().per_second,
         metavar="PER_SECOND",
         help=f"datagrams a second per client after a burst (default {RateLimit().per_second:g})",
     )
     add(
         "--burst",
-        type=_positive,
+        type=positive_float,
         default=RateLimit().burst,
         metavar="N",
         help=f"datagrams a client may send at once (default {RateLimit().burst:g})",
