@@ -1,0 +1,93 @@
+// The chat window: messages and users side by side, the input line below, status at the bottom.
+import QtQuick
+import QtQuick.Controls
+import QtQuick.Layouts
+import LanChatBackend
+
+ApplicationWindow {
+    id: window
+
+    required property ChatBridge bridge
+
+    width: 920
+    height: 620
+    minimumWidth: 560
+    minimumHeight: 360
+    visible: true
+    title: bridge.title
+
+    function submit() {
+        if (window.bridge.send(input.text))
+            input.clear();
+        input.forceActiveFocus();
+    }
+
+    Connections {
+        target: window.bridge
+        function onQuitRequested() { window.close(); }
+    }
+
+    ColumnLayout {
+        anchors.fill: parent
+        anchors.margins: 10
+        spacing: 8
+
+        RowLayout {
+            Layout.fillWidth: true
+            Layout.fillHeight: true
+            spacing: 10
+
+            MessageView {
+                id: messageView
+                objectName: "messageView"
+                Layout.fillWidth: true
+                Layout.fillHeight: true
+                model: window.bridge.messages
+            }
+
+            UserPanel {
+                objectName: "userPanel"
+                Layout.preferredWidth: 200
+                Layout.fillHeight: true
+                model: window.bridge.users
+            }
+        }
+
+        RowLayout {
+            Layout.fillWidth: true
+            spacing: 8
+
+            TextField {
+                id: input
+                objectName: "input"
+                Layout.fillWidth: true
+                focus: true
+                placeholderText: window.bridge.state === "in chat"
+                    ? qsTr("Type a message and press Enter (/help for commands)")
+                    : qsTr("Type /login NAME (or login,NAME) and press Enter")
+                onAccepted: window.submit()
+                Keys.onUpPressed: input.text = window.bridge.previousLine()
+                Keys.onDownPressed: input.text = window.bridge.nextLine()
+            }
+
+            Button {
+                objectName: "sendButton"
+                text: qsTr("Send")
+                highlighted: true
+                onClicked: window.submit()
+            }
+        }
+
+        Label {
+            objectName: "statusLine"
+            Layout.fillWidth: true
+            text: window.bridge.status
+            elide: Text.ElideRight
+            font.pixelSize: 12
+            color: window.bridge.state === "in chat" ? "#2e7d32"
+                 : window.bridge.state === "logging in" ? "#ef6c00" : "#616161"
+        }
+    }
+
+    Component.onCompleted: input.forceActiveFocus()
+}

@@ -1,0 +1,78 @@
+// One chat line. Outgoing (->) on the right in blue, incoming (<-) on the left in grey,
+// raw lines from unknown servers in amber, system lines centred, errors in red.
+import QtQuick
+
+Item {
+    id: root
+
+    required property string direction
+    required property string lineText
+    required property string sender
+    required property string timestamp
+    required property string status
+
+    readonly property bool outgoing: direction === "out"
+    readonly property bool chat: direction === "out" || direction === "in" || direction === "raw"
+    readonly property string mark: outgoing ? "->" : "<-"
+    readonly property string statusMark: status === "delivered" ? "  \u2713 delivered"
+                                       : status === "pending" ? "  \u2026 sending"
+                                       : status === "failed" ? "  \u2717 not relayed" : ""
+
+    width: ListView.view ? ListView.view.width : 400
+    implicitHeight: (chat ? bubble.height : systemText.implicitHeight) + 4
+
+    Rectangle {
+        id: bubble
+        visible: root.chat
+        x: root.outgoing ? root.width - width - 6 : 6
+        y: 2
+        width: Math.min(Math.max(header.implicitWidth, body.implicitWidth) + 20, root.width * 0.8)
+        height: header.implicitHeight + body.implicitHeight + 12
+        radius: 8
+        color: root.outgoing ? "#d7ecff" : root.direction === "raw" ? "#fff4d6" : "#eeeeee"
+        border.color: root.status === "failed" ? "#c62828" : "transparent"
+
+        Text {
+            id: header
+            x: 10
+            y: 5
+            width: bubble.width - 20
+            textFormat: Text.PlainText
+            font.pixelSize: 11
+            color: "#616161"
+            elide: Text.ElideRight
+            text: root.timestamp
+                  + (root.outgoing ? "  you" : root.sender !== "" ? "  " + root.sender
+                     : root.direction === "raw" ? "  (raw from server)" : "")
+                  + root.statusMark
+        }
+
+        Text {
+            id: body
+            x: 10
+            anchors.top: header.bottom
+            anchors.topMargin: 2
+            width: bubble.width - 20
+            textFormat: Text.PlainText
+            wrapMode: Text.Wrap
+            font.pixelSize: 14
+            font.family: root.direction === "raw" ? "monospace" : ""
+            color: "#212121"
+            text: root.mark + " " + root.lineText
+        }
+    }
+
+    Text {
+        id: systemText
+        visible: !root.chat
+        width: root.width
+        y: 2
+        horizontalAlignment: Text.AlignHCenter
+        textFormat: Text.PlainText
+        wrapMode: Text.Wrap
+        font.pixelSize: 12
+        font.italic: root.direction === "system"
+        color: root.direction === "error" ? "#c62828" : "#757575"
+        text: root.timestamp + "  " + (root.direction === "error" ? "\u26a0 " : "\u2014 ") + root.lineText
+    }
+}

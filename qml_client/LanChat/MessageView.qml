@@ -1,0 +1,32 @@
+// The scrolling list of chat lines; follows new lines unless the user has scrolled up.
+import QtQuick
+import QtQuick.Controls
+
+Frame {
+    id: root
+
+    property alias model: list.model
+    readonly property alias count: list.count
+
+    padding: 4
+
+    ListView {
+        id: list
+        objectName: "messageList"
+
+        property bool followEnd: true
+
+        anchors.fill: parent
+        clip: true
+        spacing: 2
+        boundsBehavior: Flickable.StopAtBounds
+        reuseItems: true
+        delegate: MessageDelegate {}
+
+        ScrollBar.vertical: ScrollBar { policy: ScrollBar.AsNeeded }
+
+        onMovementEnded: followEnd = atYEnd
+        onCountChanged: if (followEnd) Qt.callLater(list.positionViewAtEnd)
+        onHeightChanged: if (followEnd) Qt.callLater(list.positionViewAtEnd)
+    }
+}

@@ -1,0 +1,41 @@
+// Who is in the chat, kept current from welcome, bye and list replies.
+import QtQuick
+import QtQuick.Controls
+import QtQuick.Layouts
+
+Frame {
+    id: root
+
+    property alias model: users.model
+
+    padding: 8
+
+    ColumnLayout {
+        anchors.fill: parent
+        spacing: 6
+
+        Label {
+            objectName: "userCount"
+            text: qsTr("In the chat (%1)").arg(users.count)
+            font.bold: true
+        }
+
+        ListView {
+            id: users
+            objectName: "userList"
+            Layout.fillWidth: true
+            Layout.fillHeight: true
+            clip: true
+            delegate: Label {
+                required property string userName
+                required property bool isSelf
+                width: ListView.view.width
+                text: "\u25cf " + userName + (isSelf ? qsTr(" (you)") : "")
+                font.bold: isSelf
+                elide: Text.ElideRight
+                color: isSelf ? "#1565c0" : "#212121"
+                padding: 2
+            }
+        }
+    }
+}

@@ -1,0 +1,82 @@
+"""Building the window: QML module, registered Python types, the bridge, signals.
+
+Kept apart from ``__main__`` so tests and benchmarks build exactly the window a
+user gets, inside their own QGuiApplication.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+from pathlib import Path
+
+from PySide6 import QtQuick  # rootObjects() are QQuickWindows only once it is imported
+from PySide6.QtCore import QTimer
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtQml import QQmlApplicationEngine
+from PySide6.QtQuickControls2 import QQuickStyle
+
+from . import models  # noqa: F401 - registers MessageModel and UserModel with QML
+from .bridge import ChatBridge
+from .cli import ClientOptions, parse_options
+
+QML_DIR = Path(__file__).resolve().parent
+STYLE = "Fusion"  # crisp and native-looking on every desktop; no extra assets
+
+
+class ChatWindow:
+    """The engine, the bridge and the top-level window of one client."""
+
+    def __init__(self, options: ClientOptions) -> None:
+        if not os.environ.get("QT_QUICK_CONTROLS_STYLE"):  # the user's choice wins
+            QQuickStyle.setStyle(STYLE)
+        self.engine = QQmlApplicationEngine()
+        # A child of the engine: destroyed after the window whose bindings read it.
+        self.bridge = ChatBridge(options, parent=self.engine)
+        self.engine.addImportPath(str(QML_DIR))
+        self.engine.setInitialProperties({"bridge": self.bridge})
+        self.engine.loadFromModule("LanChat", "Main")
+        roots = self.engine.rootObjects()
+        if not roots:
+            raise RuntimeError("the QML window failed to load (see the messages above)")
+        self.window: QtQuick.QQuickWindow = roots[0]
+
+    def close(self) -> None:
+        """Stop the worker and release the window (tests; the app uses aboutToQuit)."""
+        self.bridge.shutdown()
+        self.window.close()
+        self.engine.deleteLater()
+
+
+def _quit_on_signals(app: QGuiApplication) -> QTimer:
+    """Let Ctrl+C and SIGTERM quit through aboutToQuit (so ``exit,`` is sent).
+
+    Qt's event loop keeps Python from running signal handlers; a short timer
+    gives the interpreter a chance to run them.
+    """
+    for sig in (signal.SIGINT, getattr(signal, "SIGTERM", None)):
+        if sig is not None:
+            signal.signal(sig, lambda *_: app.quit())
+    timer = QTimer()
+    timer.start(200)
+    timer.timeout.connect(lambda: None)
+    return timer
+
+
+def main(argv: list[str] | None = None) -> int:
+    options = parse_options(argv)
+    app = QGuiApplication(sys.argv[:1])
+    app.setApplicationName("lanchat")
+    app.setApplicationDisplayName("lanchat")
+    try:
+        chat = ChatWindow(options)
+    except RuntimeError as exc:
+        print(f"lanchat-client: {exc}", file=sys.stderr)
+        return 1
+    app.aboutToQuit.connect(chat.bridge.shutdown)
+    keepalive = _quit_on_signals(app)
+    chat.bridge.start()
+    code = app.exec()
+    keepalive.stop()
+    return code

@@ -1,0 +1,316 @@
+"""The QObject between the QML view and the network: the client's one GUI-side brain.
+
+Threading design (the answer to the assignment's race condition): the GUI
+lives in the main thread and only the main thread touches the ClientCore and
+the list models.  A worker thread (``receiver.Receiver``) blocks on the
+sockets and hands what it reads to an ``Inbox``; it then emits ``_wake``, a
+signal of this object, which lives in the main thread, so Qt delivers it as a
+queued call: ``_drain_inbox`` runs in the main thread, takes every datagram
+that has arrived, runs them through the ClientCore and inserts the resulting
+lines into the model in one batch.  No model is ever written from two threads,
+and a flood costs one model update per event-loop tick instead of one per
+datagram.  Sending happens in the main thread (a UDP ``sendto`` does not block).
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from datetime import datetime
+
+from PySide6.QtCore import Property, QObject, QTimer, Signal, Slot
+from PySide6.QtQml import QmlElement
+
+from protocol_lib import (
+    ClientCore,
+    ClientEvent,
+    ClientState,
+    DeliveryFailed,
+    IncomingMessage,
+    LocalError,
+    MessageDelivered,
+    Notice,
+    OutgoingMessage,
+    QuitRequested,
+    RosterChanged,
+    SendDatagram,
+    StateChanged,
+    UnrecognisedLine,
+    UserJoined,
+    UserLeft,
+)
+from protocol_lib.net import ANY_INTERFACE, enlarge_receive_buffer, group_receiver
+
+from .cli import ClientOptions
+from .models import ChatLine, MessageModel, UserModel
+from .receiver import Inbox, Receiver
+
+QML_IMPORT_NAME = "LanChatBackend"
+QML_IMPORT_MAJOR_VERSION = 1
+
+HISTORY_LIMIT = 200
+
+
+def _clock() -> str:
+    return datetime.now().strftime("%H:%M:%S")
+
+
+@QmlElement
+class ChatBridge(QObject):
+    """What the view can ask (``send``) and show (properties, models)."""
+
+    stateChanged = Signal()
+    statusChanged = Signal()
+    quitRequested = Signal()
+    linesAdded = Signal(int)  # how many lines one drain added (tests and benchmarks wait on it)
+    _wake = Signal()  # emitted by the worker thread; delivered queued in the GUI thread
+
+    def __init__(self, options: ClientOptions, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.options = options
+        self.core = ClientCore()
+        self._messages = MessageModel(self)
+        self._users = UserModel(self)
+        self._inbox = Inbox()
+        self._receiver: Receiver | None = None
+        self._history: list[str] = []
+        self._history_pos = 0
+        self._status_note = ""
+        self.gui_thread = threading.get_ident()
+        self.drain_threads: set[int] = set()  # where _drain_inbox ran (must be the GUI thread)
+        self._tick_timer = QTimer(self)
+        self._tick_timer.setSingleShot(True)
+        self._tick_timer.timeout.connect(self._tick)
+        self._wake.connect(self._drain_inbox)
+        self.sock: socket.socket | None = None
+        self.group_sock: socket.socket | None = None
+
+    # --- lifecycle ------------------------------------------------------------
+
+    def start(self) -> None:
+        """Open the sockets, start the worker, log in if a name was given."""
+        opts = self.options
+        try:
+            self.group_sock = group_receiver(opts.group, opts.group_port, opts.interface)
+            self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM, socket.IPPROTO_UDP)
+            enlarge_receive_buffer(self.sock)
+            bind_ip = opts.interface if opts.interface != ANY_INTERFACE else ""
+            self.sock.bind((bind_ip, 0))
+        except OSError as exc:
+            self._add_lines([self._system(f"cannot open the chat sockets: {exc}", "error")])
+            self._status_note = "network error"
+            self.statusChanged.emit()
+            return
+        self._receiver = Receiver([self.group_sock, self.sock], self._inbox, self._wake.emit)
+        self._receiver.start()
+        self._add_lines(
+            [self._system("Welcome to lanchat. Type /login NAME to join, /help for commands.")]
+        )
+        if opts.user:
+            self.send(f"/login {opts.user}")
+
+    @Slot()
+    def shutdown(self) -> None:
+        """Say exit if in the chat, stop and join the worker, close the sockets.
+
+        Connected to QGuiApplication.aboutToQuit: it must finish before the
+        application object goes away, or the worker's signal outlives its source.
+        """
+        self._tick_timer.stop()
+        if self.sock is not None:
+            self._handle(self.core.close(time.monotonic()))
+        if self._receiver is not None:
+            self._receiver.stop()
+            self._receiver.join(timeout=5)
+            self._receiver = None
+        for sock in (self.sock, self.group_sock):
+            if sock is not None:
+                sock.close()
+        self.sock = self.group_sock = None
+
+    @property
+    def worker_alive(self) -> bool:
+        return self._receiver is not None and self._receiver.is_alive()
+
+    # --- what QML calls ------------------------------------------------------
+
+    @Slot(str, result=bool)
+    def send(self, line: str) -> bool:
+        """Handle a typed line; True if the input field may be cleared."""
+        if line.strip():
+            if not self._history or self._history[-1] != line:
+                self._history.append(line)
+                del self._history[:-HISTORY_LIMIT]
+            self._history_pos = len(self._history)
+        events = self.core.command(line, time.monotonic())
+        self._handle(events)
+        return not any(isinstance(e, LocalError) for e in events)
+
+    @Slot(result=str)
+    def previousLine(self) -> str:
+        """Up arrow: the line typed before the one shown."""
+        if self._history_pos > 0:
+            self._history_pos -= 1
+        return self._history[self._history_pos] if self._history else ""
+
+    @Slot(result=str)
+    def nextLine(self) -> str:
+        """Down arrow: the line typed after the one shown (empty past the last)."""
+        if self._history_pos < len(self._history):
+            self._history_pos += 1
+        return self._history[self._history_pos] if self._history_pos < len(self._history) else ""
+
+    def _get_messages(self) -> MessageModel:
+        return self._messages
+
+    def _get_users(self) -> UserModel:
+        return self._users
+
+    def _get_state(self) -> str:
+        return self.core.state.value
+
+    def _get_user(self) -> str:
+        return self.core.user or ""
+
+    def _get_title(self) -> str:
+        where = f"lanchat @ {self.options.server}:{self.options.port}"
+        if self.core.state is ClientState.IN_CHAT:
+            return f"{self.core.user} \u2014 {where}"
+        return f"{where} ({self.core.state.value})"
+
+    def _get_status(self) -> str:
+        o = self.options
+        iface = "" if o.interface == ANY_INTERFACE else f" on {o.interface}"
+        state = self.core.state.value
+        if self.core.state is not ClientState.LOGGED_OUT and self.core.user:
+            state += f" as {self.core.user}"
+        parts = [
+            f"Server {o.server}:{o.port}",
+            f"group {o.group}:{o.group_port}{iface}",
+            state,
+        ]
+        if self._status_note:
+            parts.append(self._status_note)
+        return "  \u00b7  ".join(parts)
+
+    messages = Property(QObject, _get_messages, constant=True)
+    users = Property(QObject, _get_users, constant=True)
+    state = Property(str, _get_state, notify=stateChanged)
+    user = Property(str, _get_user, notify=stateChanged)
+    title = Property(str, _get_title, notify=stateChanged)
+    status = Property(str, _get_status, notify=statusChanged)
+
+    @property
+    def message_model(self) -> MessageModel:
+        return self._messages
+
+    @property
+    def user_model(self) -> UserModel:
+        return self._users
+
+    # --- what the worker hands over -------------------------------------------
+
+    @Slot()
+    def _drain_inbox(self) -> None:
+        self.drain_threads.add(threading.get_ident())
+        datagrams, errors = self._inbox.take()
+        now = time.monotonic()
+        events: list[ClientEvent] = []
+        receive = self.core.receive
+        for data in datagrams:
+            events.extend(receive(data, now))
+        lines = [self._system(text, "error") for text in errors]
+        self._handle(events, lines)
+
+    @Slot()
+    def _tick(self) -> None:
+        self._handle(self.core.tick(time.monotonic()))
+
+    # --- events to view -------------------------------------------------------
+
+    def _handle(self, events: list[ClientEvent], lines: list[ChatLine] | None = None) -> None:
+        """Turn ClientCore events into sends, one batch of lines, and property changes."""
+        lines = lines if lines is not None else []
+        staged: dict[int, ChatLine] = {}
+        state_changed = False
+        roster: tuple[str, ...] | None = None
+        for event in events:
+            kind = type(event)
+            if kind is IncomingMessage:
+                lines.append(ChatLine("in", event.text, event.sender or "", _clock()))
+            elif kind is SendDatagram:
+                self._send_datagram(event.data, lines)
+            elif kind is OutgoingMessage:
+                line = ChatLine("out", event.text, self.core.user or "", _clock(), "pending")
+                line.message_id = event.message_id
+                staged[event.message_id] = line
+                lines.append(line)
+            elif kind is MessageDelivered:
+                self._set_status(event.message_id, "delivered", staged)
+            elif kind is DeliveryFailed:
+                for message_id in event.message_ids:
+                    self._set_status(message_id, "failed", staged)
+            elif kind is UserJoined:
+                lines.append(self._system(f"{event.user} joined the chat"))
+            elif kind is UserLeft:
+                lines.append(self._system(f"{event.user} left the chat"))
+            elif kind is RosterChanged:
+                roster = event.users
+            elif kind is StateChanged:
+                state_changed = True
+                if event.state is ClientState.IN_CHAT:
+                    lines.append(self._system(f"You are in the chat as {event.user}."))
+                elif event.state is ClientState.LOGGING_IN:
+                    lines.append(self._system(f"Logging in as {event.user}\u2026"))
+                else:
+                    lines.append(self._system("You are not in the chat."))
+            elif kind is LocalError:
+                lines.append(self._system(event.message, "error"))
+            elif kind is Notice:
+                lines.append(self._system(event.message))
+            elif kind is UnrecognisedLine:
+                lines.append(ChatLine("raw", event.text, "", _clock()))
+            elif kind is QuitRequested:
+                QTimer.singleShot(0, self.quitRequested.emit)
+        self._add_lines(lines)
+        if roster is not None or state_changed:
+            users = roster if roster is not None else self._users.users
+            self._users.set_users(users, self.core.user)
+        if state_changed:
+            self._status_note = ""
+            self.stateChanged.emit()
+            self.statusChanged.emit()
+        self._schedule_tick()
+
+    def _send_datagram(self, data: bytes, lines: list[ChatLine]) -> None:
+        if self.sock is None:
+            lines.append(self._system("not connected: the chat sockets are closed", "error"))
+            return
+        try:
+            self.sock.sendto(data, (self.options.server, self.options.port))
+        except OSError as exc:
+            lines.append(self._system(f"could not send: {exc.strerror or exc}", "error"))
+
+    def _set_status(self, message_id: int, status: str, staged: dict[int, ChatLine]) -> None:
+        if message_id in staged:
+            staged[message_id].status = status
+        else:
+            self._messages.set_status(message_id, status)
+
+    def _add_lines(self, lines: list[ChatLine]) -> None:
+        if lines:
+            self._messages.append_lines(lines)
+            self.linesAdded.emit(len(lines))
+
+    @staticmethod
+    def _system(text: str, direction: str = "system") -> ChatLine:
+        return ChatLine(direction, text, "", _clock())
+
+    def _schedule_tick(self) -> None:
+        deadline = self.core.next_deadline()
+        if deadline is None:
+            self._tick_timer.stop()
+            return
+        delay_ms = max(0, int((deadline - time.monotonic()) * 1000) + 1)
+        self._tick_timer.start(delay_ms)

@@ -1,0 +1,82 @@
+"""Command-line options of the client, checked before any window opens."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from protocol_lib import (
+    DEFAULT_GROUP,
+    DEFAULT_GROUP_PORT,
+    DEFAULT_SERVER_PORT,
+    __version__,
+)
+from protocol_lib.cliargs import OneLineParser, ipv4, multicast_group, ranged_int, user_name
+from protocol_lib.net import ANY_INTERFACE
+
+
+@dataclass(frozen=True, slots=True)
+class ClientOptions:
+    """Where the server and the group are, and who logs in at start."""
+
+    server: str = "127.0.0.1"
+    port: int = DEFAULT_SERVER_PORT
+    group: str = DEFAULT_GROUP
+    group_port: int = DEFAULT_GROUP_PORT
+    interface: str = ANY_INTERFACE
+    user: str | None = None
+
+
+PORT = ranged_int(1, 65535, "port")
+
+
+def parse_options(argv: list[str] | None = None) -> ClientOptions:
+    """Parse and validate ``argv``; exits with status 2 on a bad option."""
+    parser = OneLineParser(
+        prog="lanchat-client",
+        description="Multiuser LAN chat client (PySide6/QML) for the login/msg/list/exit protocol.",
+        epilog="In the window, type /help for the commands.",
+    )
+    add = parser.add_argument
+    add(
+        "server",
+        nargs="?",
+        type=ipv4,
+        default="127.0.0.1",
+        help="IPv4 address of the server (default 127.0.0.1)",
+    )
+    add(
+        "--port",
+        type=PORT,
+        default=DEFAULT_SERVER_PORT,
+        help=f"the server's UDP port (default {DEFAULT_SERVER_PORT})",
+    )
+    add(
+        "--group",
+        type=multicast_group,
+        default=DEFAULT_GROUP,
+        help=f"multicast group the server sends to (default {DEFAULT_GROUP})",
+    )
+    add(
+        "--group-port",
+        type=PORT,
+        default=DEFAULT_GROUP_PORT,
+        help=f"port of the multicast group (default {DEFAULT_GROUP_PORT})",
+    )
+    add(
+        "--interface",
+        type=ipv4,
+        default=ANY_INTERFACE,
+        metavar="IP",
+        help="IPv4 address of the interface to join the group on (default: the OS's choice)",
+    )
+    add("--user", type=user_name, help="log in with this name at start")
+    add("--version", action="version", version=f"lanchat-client {__version__}")
+    args = parser.parse_args(argv)
+    return ClientOptions(
+        server=args.server,
+        port=args.port,
+        group=args.group,
+        group_port=args.group_port,
+        interface=args.interface,
+        user=args.user,
+    )
