@@ -32,11 +32,21 @@ def is_multicast(address: str) -> bool:
 
 
 def enlarge_receive_buffer(sock: socket.socket, size: int = RECEIVE_BUFFER_BYTES) -> int:
-    """Ask for a large receive buffer; return what the kernel granted."""
+    """Ask for a large receive buffer; return what the kernel granted.
+
+    Linux caps SO_RCVBUF at net.core.rmem_max (often 208 KiB, a few hundred
+    datagrams); a process with CAP_NET_ADMIN may exceed it with SO_RCVBUFFORCE.
+    """
+    force = getattr(socket, "SO_RCVBUFFORCE", None)
     try:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, size)
+        if force is None:
+            raise PermissionError
+        sock.setsockopt(socket.SOL_SOCKET, force, size)
     except OSError:
-        pass
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, size)
+        except OSError:
+            pass
     return sock.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF)
 
 

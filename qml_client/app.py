@@ -29,8 +29,8 @@ class ChatWindow:
     """The engine, the bridge and the top-level window of one client."""
 
     def __init__(self, options: ClientOptions) -> None:
-        if not os.environ.get("QT_QUICK_CONTROLS_STYLE"):  # the user's choice wins
-            QQuickStyle.setStyle(STYLE)
+        if not os.environ.get("QT_QUICK_CONTROLS_STYLE") and QQuickStyle.name() != STYLE:
+            QQuickStyle.setStyle(STYLE)  # once per process, before the first QML load
         self.engine = QQmlApplicationEngine()
         # A child of the engine: destroyed after the window whose bindings read it.
         self.bridge = ChatBridge(options, parent=self.engine)

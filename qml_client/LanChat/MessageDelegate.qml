@@ -29,7 +29,7 @@ Item {
         width: Math.min(Math.max(header.implicitWidth, body.implicitWidth) + 20, root.width * 0.8)
         height: header.implicitHeight + body.implicitHeight + 12
         radius: 8
-        color: root.outgoing ? "#d7ecff" : root.direction === "raw" ? "#fff4d6" : "#eeeeee"
+        color: root.outgoing ? "#d7ecff" : root.direction === "raw" ? "#fff4d6" : "#eceff1"
         border.color: root.status === "failed" ? "#c62828" : "transparent"
 
         Text {
@@ -56,7 +56,7 @@ Item {
             textFormat: Text.PlainText
             wrapMode: Text.Wrap
             font.pixelSize: 14
-            font.family: root.direction === "raw" ? "monospace" : ""
+            font.family: root.direction === "raw" ? "monospace" : Qt.application.font.family
             color: "#212121"
             text: root.mark + " " + root.lineText
         }

@@ -9,6 +9,11 @@ Frame {
     readonly property alias count: list.count
 
     padding: 4
+    background: Rectangle {
+        color: "#ffffff"
+        border.color: "#c8c8c8"
+        radius: 3
+    }
 
     ListView {
         id: list

@@ -1,0 +1,127 @@
+"""Driving a real chat window in tests: typing, waiting, reading the view."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from PySide6.QtCore import QEvent, QObject, Qt
+from PySide6.QtGui import QGuiApplication, QKeyEvent
+from PySide6.QtQuick import QQuickItem
+from PySide6.QtTest import QTest
+
+from qml_client.app import ChatWindow
+from qml_client.cli import ClientOptions
+from tests.helpers_net import LOOPBACK, WAIT, GroupSender, UdpClient, free_udp_port, unique_group
+
+
+class FakeServer:
+    """A plain UDP socket standing in for a server: records what clients send,
+    plays the server's multicast side through a GroupSender pinned to 127.0.0.1."""
+
+    def __init__(self, qtbot) -> None:
+        self.qtbot = qtbot
+        self.inbox = UdpClient(("0.0.0.0", 0))  # bound on 127.0.0.1; its peer is unused
+        self.inbox.sock.setblocking(False)
+        self.group = unique_group()
+        self.group_port = free_udp_port()
+        self.multicast = GroupSender(self.group, self.group_port)
+
+    @property
+    def port(self) -> int:
+        return self.inbox.addr[1]
+
+    def options(self, user: str | None = None) -> ClientOptions:
+        return ClientOptions(LOOPBACK, self.port, self.group, self.group_port, LOOPBACK, user)
+
+    def expect(self, wanted: bytes) -> tuple[str, int]:
+        """Wait for ``wanted`` from a client, skipping anything else; return its address.
+
+        The Qt event loop keeps running meanwhile (the client's timers and its
+        worker's hand-overs need it), so this waits with qtbot, not in recv.
+        """
+        seen: list[bytes] = []
+        found: list[tuple[str, int]] = []
+
+        def arrived() -> bool:
+            while not found:
+                try:
+                    data, addr = self.inbox.sock.recvfrom(65536)
+                except BlockingIOError:
+                    return False
+                if data == wanted:
+                    found.append(addr)
+                else:
+                    seen.append(data)
+            return True
+
+        try:
+            self.qtbot.waitUntil(arrived, timeout=int(WAIT * 1000))
+        except AssertionError:
+            raise AssertionError(f"{wanted!r} not received; got {seen!r}") from None
+        return found[0]
+
+    def to_group(self, data: bytes) -> None:
+        self.multicast.send(data)
+
+    def close(self) -> None:
+        self.inbox.close()
+        self.multicast.close()
+
+
+def type_line(window: ChatWindow, text: str, enter: bool = True) -> None:
+    """Type into the focused input field of the window, key by key, then Enter."""
+    for ch in text:
+        if ch.isascii() and ch.isprintable():
+            QTest.keyClick(window.window, ch)
+        else:  # QTest only maps ASCII to keys; a key event carries any text
+            for kind in (QEvent.Type.KeyPress, QEvent.Type.KeyRelease):
+                event = QKeyEvent(kind, Qt.Key.Key_unknown, Qt.KeyboardModifier.NoModifier, ch)
+                QGuiApplication.sendEvent(window.window, event)
+    if enter:
+        QTest.keyClick(window.window, Qt.Key.Key_Return)
+
+
+def item(window: ChatWindow, name: str) -> QQuickItem:
+    found = window.window.findChild(QQuickItem, name)
+    assert found is not None, f"no item {name!r}"
+    return found
+
+
+def lines(window: ChatWindow) -> list[tuple[str, str, str, str]]:
+    """(direction, sender, text, status) of every line in the message model."""
+    model = window.bridge.message_model
+    out = []
+    for row in range(model.rowCount()):
+        line = model.line(row)
+        out.append((line.direction, line.sender, line.line_text, line.status))
+    return out
+
+
+@contextmanager
+def chat_window(qtbot, server: FakeServer, user: str | None = None) -> Iterator[ChatWindow]:
+    """A started client window on ``server``; its worker is always stopped at the end."""
+    chat = ChatWindow(server.options(user))
+    chat.window.show()
+    qtbot.waitExposed(chat.window)
+    chat.bridge.start()
+    field = item(chat, "input")
+    qtbot.waitUntil(field.hasActiveFocus, timeout=int(WAIT * 1000))
+    try:
+        yield chat
+    finally:
+        chat.close()
+
+
+def log_in(qtbot, chat: ChatWindow, server: FakeServer, name: str = "bob") -> tuple[str, int]:
+    """Type the login, answer it as a server would; return the client's address."""
+    type_line(chat, f"login,{name}")
+    addr = server.expect(f"login,{name}".encode())
+    server.to_group(f"welcome,{name}".encode())
+    qtbot.waitUntil(lambda: chat.bridge.state == "in chat", timeout=int(WAIT * 1000))
+    server.expect(b"list,")  # the client asks for the roster after its own welcome
+    return addr
+
+
+def text_of(obj: QObject, prop: str = "text") -> str:
+    return str(obj.property(prop))

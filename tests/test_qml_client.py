@@ -1,0 +1,218 @@
+"""The QML client with a real event loop, a real worker thread and real sockets on loopback."""
+
+from __future__ import annotations
+
+import itertools
+import os
+import shutil
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QObject, QTimer, Signal
+
+from tests.helpers_net import WAIT
+from tests.qt_helpers import FakeServer, chat_window, item, lines, log_in, text_of, type_line
+
+WAIT_MS = int(WAIT * 1000)
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def server(qtbot):
+    srv = FakeServer(qtbot)
+    yield srv
+    srv.close()
+
+
+def test_window_opens_ready_to_type(qtbot, server):
+    with chat_window(qtbot, server) as chat:
+        field = item(chat, "input")
+        qtbot.waitUntil(lambda: field.hasActiveFocus(), timeout=WAIT_MS)
+        assert chat.window.title() == f"lanchat @ 127.0.0.1:{server.port} (logged out)"
+        status = text_of(item(chat, "statusLine"))
+        assert f"Server 127.0.0.1:{server.port}" in status
+        assert f"group {server.group}:{server.group_port}" in status
+        assert "logged out" in status
+
+
+def test_typed_protocol_lines_and_plain_text_are_sent_exactly(qtbot, server):
+    with chat_window(qtbot, server) as chat:
+        type_line(chat, "login,bob")
+        assert server.expect(b"login,bob")
+        assert text_of(item(chat, "input")) == ""  # accepted: the field is cleared
+        server.to_group(b"welcome,bob")
+        qtbot.waitUntil(lambda: chat.bridge.state == "in chat", timeout=WAIT_MS)
+        server.expect(b"list,")
+        assert chat.window.title() == f"bob \u2014 lanchat @ 127.0.0.1:{server.port}"
+
+        type_line(chat, "hello, everyone")
+        server.expect(b"msg,hello, everyone")
+        type_line(chat, "msg,raw line, with commas")
+        server.expect(b"msg,raw line, with commas")
+        type_line(chat, "/list")
+        server.expect(b"list,")
+        type_line(chat, "list,")
+        server.expect(b"list,")
+
+
+def test_local_error_is_shown_and_the_input_kept(qtbot, server):
+    with chat_window(qtbot, server) as chat:
+        type_line(chat, "hello before login")
+        qtbot.waitUntil(lambda: lines(chat)[-1][0] == "error", timeout=WAIT_MS)
+        assert "log in first" in lines(chat)[-1][2]
+        assert text_of(item(chat, "input")) == "hello before login"
+
+
+def test_group_datagrams_appear_in_order_with_marks_in_the_gui_thread(qtbot, server):
+    with chat_window(qtbot, server) as chat:
+        log_in(qtbot, chat, server)
+        type_line(chat, "my own line")
+        server.expect(b"msg,my own line")
+        before = len(lines(chat))
+        for data in (b"msg,alice: hi bob", b"msg, no sender here", b"msg,bob: my own line",
+                     b"User list: a,b", b"welcome, carol"):  # fmt: skip
+            server.to_group(data)
+        qtbot.waitUntil(lambda: len(lines(chat)) >= before + 4, timeout=WAIT_MS)
+        new = lines(chat)[before:]
+        assert new[0] == ("in", "alice", "hi bob", "")
+        assert new[1] == ("in", "", "no sender here", "")
+        assert new[2][0] == "raw" and new[2][2] == "User list: a,b"
+        assert new[3][2] == "carol joined the chat"
+        own = [row for row in lines(chat) if row[0] == "out"]
+        assert own == [("out", "bob", "my own line", "delivered")]
+        assert chat.bridge.drain_threads == {threading.get_ident()}
+
+
+def test_user_list_follows_welcome_bye_and_list(qtbot, server):
+    with chat_window(qtbot, server) as chat:
+        log_in(qtbot, chat, server)
+        users = chat.bridge.user_model
+        qtbot.waitUntil(lambda: users.users == ("bob",), timeout=WAIT_MS)
+        server.to_group(b"list,alice, bob ,carol")
+        qtbot.waitUntil(lambda: users.users == ("alice", "bob", "carol"), timeout=WAIT_MS)
+        server.to_group(b"bye,alice")
+        qtbot.waitUntil(lambda: users.users == ("bob", "carol"), timeout=WAIT_MS)
+        server.to_group(b"welcome,dave")
+        qtbot.waitUntil(lambda: users.users == ("bob", "carol", "dave"), timeout=WAIT_MS)
+        assert text_of(item(chat, "userCount")) == "In the chat (3)"
+
+
+def test_list_reply_by_unicast_is_read_too(qtbot, server):
+    with chat_window(qtbot, server) as chat:
+        addr = log_in(qtbot, chat, server)
+        server.inbox.sock.sendto(b"list,bob,zoe", addr)  # a server that answers the asker only
+        qtbot.waitUntil(lambda: chat.bridge.user_model.users == ("bob", "zoe"), timeout=WAIT_MS)
+
+
+def test_burst_of_10000_datagrams_is_all_counted_and_the_loop_keeps_beating(qtbot, server):
+    with chat_window(qtbot, server) as chat:
+        log_in(qtbot, chat, server)
+        model = chat.bridge.message_model
+        start_total = model.total_appended
+        beats: list[float] = [time.monotonic()]
+        heartbeat = QTimer()
+        heartbeat.timeout.connect(lambda: beats.append(time.monotonic()))
+        heartbeat.start(5)
+        try:
+            for chunk in range(10):  # as fast as the socket buffer takes them, 1,000 at a time
+                for i in range(1000):
+                    server.to_group(f"msg,alice: line {chunk * 1000 + i}".encode())
+                target = start_total + (chunk + 1) * 1000
+                qtbot.waitUntil(lambda t=target: model.total_appended >= t, timeout=WAIT_MS * 2)
+        finally:
+            heartbeat.stop()
+        assert model.total_appended == start_total + 10_000
+        assert model.rowCount() == model.scrollback  # 10,000 + earlier lines: capped exactly
+        assert model.line(model.rowCount() - 1).line_text == "line 9999"
+        worst = max(b - a for a, b in itertools.pairwise(beats))
+        assert worst < 1.0, f"event loop stalled for {worst:.3f} s"
+
+
+def test_no_welcome_after_retries_is_reported(qtbot, server):
+    with chat_window(qtbot, server) as chat:
+        type_line(chat, "/login ghost")
+        for _ in range(3):  # the first try and two retries
+            server.expect(b"login,ghost")
+        qtbot.waitUntil(lambda: chat.bridge.state == "logged out", timeout=WAIT_MS)
+        assert lines(chat)[-1][0] == "error"
+        assert "no welcome" in lines(chat)[-1][2]
+
+
+def test_closing_the_window_sends_exit_and_joins_the_worker(qtbot, server):
+    with chat_window(qtbot, server) as chat:
+        log_in(qtbot, chat, server)
+        assert chat.bridge.worker_alive
+        chat.bridge.shutdown()
+        server.expect(b"exit,")
+        assert not chat.bridge.worker_alive
+
+
+def test_quit_command_closes_the_window(qtbot, server):
+    with chat_window(qtbot, server) as chat:
+        log_in(qtbot, chat, server)
+        with qtbot.waitSignal(chat.bridge.quitRequested, timeout=WAIT_MS):
+            type_line(chat, "/quit")
+        server.expect(b"exit,")
+        qtbot.waitUntil(lambda: not chat.window.isVisible(), timeout=WAIT_MS)
+
+
+def test_history_recalls_previous_lines(qtbot, server):
+    with chat_window(qtbot, server) as chat:
+        type_line(chat, "/help")
+        type_line(chat, "/login a,b")  # refused: stays in the field
+        field = item(chat, "input")
+        field.setProperty("text", "")
+        from PySide6.QtCore import Qt
+        from PySide6.QtTest import QTest
+
+        QTest.keyClick(chat.window, Qt.Key.Key_Up)
+        assert text_of(field) == "/login a,b"
+        QTest.keyClick(chat.window, Qt.Key.Key_Up)
+        assert text_of(field) == "/help"
+        QTest.keyClick(chat.window, Qt.Key.Key_Down)
+        assert text_of(field) == "/login a,b"
+
+
+def test_screenshot_of_a_short_conversation(qtbot, server):
+    with chat_window(qtbot, server) as chat:
+        chat.window.resize(900, 560)
+        log_in(qtbot, chat, server)
+        server.to_group(b"list,alice,bob,carol")
+        server.to_group(b"msg,alice: hi bob! welcome, finally")
+        type_line(chat, "hello everyone \u2014 caf\u00e9 at 5?")
+        server.expect("msg,hello everyone \u2014 caf\u00e9 at 5?".encode())
+        server.to_group("msg,bob: hello everyone \u2014 caf\u00e9 at 5?".encode())
+        server.to_group(b"msg,carol: count me in")
+        server.to_group(b"bye,carol")
+        qtbot.waitUntil(lambda: any(r[2] == "carol left the chat" for r in lines(chat)),
+                        timeout=WAIT_MS)  # fmt: skip
+        type_line(chat, "/bogus")
+        qtbot.waitUntil(lambda: lines(chat)[-1][0] == "error", timeout=WAIT_MS)
+        qtbot.wait(100)  # let the view lay out the last lines before grabbing
+        image = chat.window.grabWindow()
+        out = ROOT / "tests" / "artifacts"
+        out.mkdir(parents=True, exist_ok=True)
+        assert image.save(str(out / "chat.png"))
+        assert image.width() >= 560 and not image.isNull()
+        if os.environ.get("LANCHAT_UPDATE_SCREENSHOT"):  # refresh the README's picture
+            shutil.copyfile(out / "chat.png", ROOT / "docs" / "screenshot.png")
+
+
+class _Canary(QObject):
+    fired = Signal(str)
+
+
+def test_signal_emit_does_not_leak_a_reference_to_true(qapp):
+    """PySide6 6.12.0 loses a reference to True per emit and aborts later (qt.md)."""
+    canary = _Canary()
+    received: list[str] = []
+    canary.fired.connect(received.append)
+    before = sys.getrefcount(True)
+    for _ in range(100):
+        canary.fired.emit("x")
+    after = sys.getrefcount(True)
+    assert len(received) == 100
+    assert after - before == 0
