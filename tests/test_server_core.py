@@ -1,0 +1,179 @@
+"""ServerCore's rules, one test each, with injected time and no sockets."""
+
+from __future__ import annotations
+
+import pytest
+
+from protocol_lib import (
+    ListReplyMode,
+    RateLimit,
+    RejectionsSummarised,
+    RequestArrived,
+    RequestRejected,
+    SendToAddress,
+    SendToGroup,
+    ServerConfig,
+    ServerCore,
+)
+
+A = ("10.0.0.1", 5000)
+A2 = ("10.0.0.1", 5001)  # same host, another port
+B = ("10.0.0.2", 5000)
+C = ("10.0.0.3", 5000)
+
+
+def core(**config) -> ServerCore:
+    config.setdefault("rate_limit", None)
+    return ServerCore(ServerConfig(**config))
+
+
+def sent(actions) -> list[bytes]:
+    return [a.data for a in actions if isinstance(a, SendToGroup)]
+
+
+def rejected(actions) -> list[str]:
+    return [a.reason for a in actions if isinstance(a, RequestRejected)]
+
+
+def test_login_welcomes_a_new_name_to_the_group():
+    srv = core()
+    actions = srv.receive(b"login,bob", A, 0)
+    assert sent(actions) == [b"welcome,bob"]
+    assert RequestArrived("login", "bob", A) in actions
+    assert srv.users == ("bob",)
+
+
+def test_login_again_from_the_same_address_is_idempotent():
+    srv = core()
+    srv.receive(b"login,bob", A, 0)
+    assert sent(srv.receive(b"login,bob", A, 1)) == [b"welcome,bob"]
+    assert srv.users == ("bob",)
+
+
+def test_name_held_by_another_host_is_refused():
+    srv = core()
+    srv.receive(b"login,bob", A, 0)
+    actions = srv.receive(b"login,bob", B, 1)
+    assert sent(actions) == [] and rejected(actions) == ["name-taken"]
+    assert srv.address_of("bob") == A
+
+
+def test_same_host_new_port_takes_the_name_over():
+    srv = core()
+    srv.receive(b"login,alice", C, 0)
+    srv.receive(b"login,bob", A, 0)
+    actions = srv.receive(b"login,bob", A2, 1)
+    assert sent(actions) == [b"welcome,bob"]
+    assert RequestArrived("login", "bob", A2, takeover_from=A) in actions
+    assert srv.address_of("bob") == A2 and srv.user_at(A) is None
+    assert srv.users == ("alice", "bob")  # keeps its place in login order
+    assert rejected(srv.receive(b"msg,ghost", A, 2)) == ["not-logged-in"]
+
+
+def test_an_address_logged_in_must_exit_before_another_name():
+    srv = core()
+    srv.receive(b"login,bob", A, 0)
+    assert rejected(srv.receive(b"login,robert", A, 1)) == ["already-logged-in"]
+    assert srv.users == ("bob",)
+
+
+def test_msg_is_relayed_with_sender_and_commas():
+    srv = core()
+    srv.receive(b"login,bob", A, 0)
+    actions = srv.receive(b"msg,hi, all, again", A, 1)
+    assert sent(actions) == [b"msg,bob: hi, all, again"]
+    assert RequestArrived("msg", "bob", A, "hi, all, again") in actions
+
+
+def test_relay_that_would_exceed_1024_bytes_is_refused():
+    srv = core()
+    srv.receive(b"login,bob", A, 0)
+    text = b"x" * (1024 - len(b"msg,"))  # fits as msg, not as "msg,bob: ..."
+    actions = srv.receive(b"msg," + text, A, 1)
+    assert sent(actions) == [] and rejected(actions) == ["relay-too-long"]
+
+
+def test_empty_msg_is_refused():
+    srv = core()
+    srv.receive(b"login,bob", A, 0)
+    assert rejected(srv.receive(b"msg,   ", A, 1)) == ["text-empty"]
+
+
+@pytest.mark.parametrize(
+    ("mode", "group", "unicast"),
+    [
+        (ListReplyMode.GROUP, [b"list,bob,alice"], []),
+        (ListReplyMode.UNICAST, [], [(b"list,bob,alice", A)]),
+        (ListReplyMode.BOTH, [b"list,bob,alice"], [(b"list,bob,alice", A)]),
+    ],
+)
+def test_list_reply_in_login_order_where_configured(mode, group, unicast):
+    srv = core(list_reply=mode)
+    srv.receive(b"login,bob", A, 0)
+    srv.receive(b"login,alice", B, 0)
+    actions = srv.receive(b"list,", A, 1)
+    assert sent(actions) == group
+    assert [(a.data, a.addr) for a in actions if isinstance(a, SendToAddress)] == unicast
+
+
+def test_big_roster_is_listed_in_several_datagrams():
+    srv = core()
+    for i in range(200):
+        srv.receive(f"login,user-with-a-long-name-{i:04d}".encode(), ("10.1.0.1", 6000 + i), 0)
+    replies = sent(srv.receive(b"list,", ("10.1.0.1", 6000), 1))
+    assert len(replies) > 1 and all(len(r) <= 1024 for r in replies)
+    names = [n for r in replies for n in r.decode().split(",", 1)[1].split(",")]
+    assert names == list(srv.users)
+
+
+def test_exit_says_bye_and_forgets_the_session():
+    srv = core()
+    srv.receive(b"login,bob", A, 0)
+    assert sent(srv.receive(b"exit,bob", A, 1)) == [b"bye,bob"]
+    assert srv.users == () and srv.user_at(A) is None
+    assert sent(srv.receive(b"login,bob", B, 2)) == [b"welcome,bob"]  # the name is free again
+
+
+@pytest.mark.parametrize("datagram", [b"msg,hi", b"list,", b"exit,"])
+def test_nothing_from_an_unknown_address_is_relayed(datagram):
+    srv = core()
+    srv.receive(b"login,bob", A, 0)
+    actions = srv.receive(datagram, B, 1)
+    assert [a for a in actions if isinstance(a, SendToGroup | SendToAddress)] == []
+    assert rejected(actions) == ["not-logged-in"]
+
+
+def test_rate_limit_drops_and_counts():
+    srv = ServerCore(ServerConfig(rate_limit=RateLimit(burst=3, per_second=1)))
+    srv.receive(b"login,bob", A, 0)
+    results = [sent(srv.receive(b"msg,x", A, 0)) for _ in range(5)]
+    assert results == [[b"msg,bob: x"]] * 2 + [[]] * 3
+    assert srv.stats["rejected:rate-limited"] == 3
+    assert sent(srv.receive(b"msg,x", A, 1.0)) == [b"msg,bob: x"]
+    assert sent(srv.receive(b"msg,y", B, 0)) == []  # B's own bucket: refused for login only
+
+
+def test_rejections_are_summarised_under_a_flood():
+    srv = ServerCore(ServerConfig(rate_limit=None, log_interval=5.0, log_burst=10))
+    lines = []
+    for i in range(1000):
+        lines += srv.receive(b"\xff", ("10.9.9.9", 1000 + i % 7), 1.0 + i * 0.001)
+    assert len([a for a in lines if isinstance(a, RequestRejected)]) == 10
+    assert not [a for a in lines if isinstance(a, RejectionsSummarised)]
+    assert srv.next_deadline() == pytest.approx(6.0)
+    assert srv.handle_timer(5.9) == []
+    (summary,) = srv.handle_timer(6.0)
+    assert isinstance(summary, RejectionsSummarised)
+    assert summary.counts == (("not-utf8", 990),) and summary.total == 990
+    assert summary.sources == 7
+    assert srv.next_deadline() is None
+    # a new window starts with individual lines again
+    assert rejected(srv.receive(b"\xff", A, 7.0)) == ["not-utf8"]
+
+
+def test_a_window_also_closes_on_the_next_datagram():
+    srv = ServerCore(ServerConfig(rate_limit=None, log_interval=1.0, log_burst=1))
+    srv.receive(b"nope", A, 0.0)
+    srv.receive(b"nope", A, 0.1)
+    actions = srv.receive(b"login,bob", A, 2.0)
+    assert [type(a) for a in actions] == [RequestArrived, SendToGroup, RejectionsSummarised]

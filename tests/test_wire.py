@@ -1,0 +1,180 @@
+"""The wire format: round trips, the fuzz invariant, tolerance and the reasons for refusal."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from protocol_lib import (
+    MAX_DATAGRAM_BYTES,
+    REASONS,
+    Bye,
+    ChatMessage,
+    ChatRelay,
+    ExitRequest,
+    ListRequest,
+    LocalProtocolError,
+    LoginRequest,
+    ProtocolError,
+    RemoteProtocolError,
+    UserList,
+    Welcome,
+    parse_client,
+    parse_server,
+)
+from protocol_lib.wire import LIST_CHUNK_FULL_BYTES
+from tests.strategies import client_messages, mutated_datagrams, names, server_messages, texts
+
+
+@given(client_messages)
+def test_client_messages_round_trip(message):
+    data = message.encode()
+    assert len(data) <= MAX_DATAGRAM_BYTES
+    assert parse_client(data) == message
+
+
+@given(server_messages)
+def test_server_messages_round_trip(message):
+    assert parse_server(message.encode()) == message
+
+
+@given(names, texts)
+def test_relay_recovers_sender_and_body(user, text):
+    relay = parse_server(ChatRelay.attributed(user, text).encode())
+    assert (relay.sender, relay.body) == (user, text)
+
+
+@given(st.binary(max_size=2048))
+def test_any_bytes_parse_or_raise_protocol_error(data):
+    for parse in (parse_client, parse_server):
+        try:
+            parse(data)
+        except ProtocolError as exc:
+            assert exc.reason in REASONS
+
+
+@given(mutated_datagrams())
+def test_mutated_datagrams_parse_or_raise_protocol_error(data):
+    for parse in (parse_client, parse_server):
+        try:
+            parse(data)
+        except ProtocolError as exc:
+            assert isinstance(exc, RemoteProtocolError) and isinstance(exc, ValueError)
+            assert exc.reason in REASONS
+
+
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [
+        (b"login,bob", LoginRequest("bob")),
+        (b"login, bob \n", LoginRequest("bob")),
+        (b"LOGIN ,x", LoginRequest("x")),
+        (b"  Msg,hi, all\r\n", ChatMessage("hi, all")),
+        (b"msg,msg,hi", ChatMessage("msg,hi")),
+        (b"list,", ListRequest()),
+        (b"list,whatever", ListRequest()),
+        (b"exit,", ExitRequest()),
+        (b"exit,bob", ExitRequest()),
+    ],
+)
+def test_client_side_tolerance(data, expected):
+    assert parse_client(data) == expected
+
+
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [
+        (b"welcome,bob", Welcome("bob")),
+        (b"welcome, bob", Welcome("bob")),
+        (b"bye, bob\n", Bye("bob")),
+        (b"list,", UserList(())),
+        (b"list, a, b", UserList(("a", "b"))),
+        (b"list,a,,b,", UserList(("a", "b"))),
+        (b"msg,bob: hi, all", ChatRelay("bob: hi, all")),
+        (b"msg, no sender", ChatRelay("no sender")),
+        (b"welcome,a name far longer than any name we would accept", None),
+    ],
+)
+def test_server_side_tolerance(data, expected):
+    parsed = parse_server(data)
+    if expected is not None:
+        assert parsed == expected
+    else:
+        assert isinstance(parsed, Welcome)  # other servers' names are taken as they come
+
+
+@pytest.mark.parametrize(
+    ("data", "reason"),
+    [
+        (b"\xff\xfe", "not-utf8"),
+        (b"msg,caf\xc3", "not-utf8"),  # a UTF-8 character cut by a 1024-byte buffer
+        (b"", "empty"),
+        (b" \r\n", "empty"),
+        (b"hello", "no-comma"),
+        (b",x", "no-type"),
+        (b"help,", "unknown-type"),
+        (b"x" * (MAX_DATAGRAM_BYTES + 1), "too-long"),
+        (b"login,", "name-empty"),
+        (b"login," + b"n" * 33, "name-too-long"),
+        (b"login,a,b", "name-comma"),
+        (b"login,dr:who", "name-colon"),
+        (b"login,a\x07b", "name-control"),
+        (b"msg,", "text-empty"),
+        (b"msg,line\nbreak", "text-control"),
+    ],
+)
+def test_client_datagrams_refused_with_reason(data, reason):
+    with pytest.raises(RemoteProtocolError) as info:
+        parse_client(data)
+    assert info.value.reason == reason
+
+
+@pytest.mark.parametrize(
+    ("data", "reason"),
+    [
+        (b"list,{('127.0.0.1', 5000): 'bob'}", "list-not-names"),
+        (b"list,User list: a,b", "list-not-names"),
+        (b"goodbye, x", "unknown-type"),
+        (b"welcome,", "name-empty"),
+        (b"msg,  ", "text-empty"),
+    ],
+)
+def test_server_datagrams_refused_with_reason(data, reason):
+    with pytest.raises(RemoteProtocolError) as info:
+        parse_server(data)
+    assert info.value.reason == reason
+
+
+@pytest.mark.parametrize(
+    ("message", "reason"),
+    [
+        (LoginRequest("a,b"), "name-comma"),
+        (LoginRequest(" bob"), "name-whitespace"),
+        (Welcome(""), "name-empty"),
+        (ChatMessage(""), "text-empty"),
+        (ChatMessage(" padded "), "text-whitespace"),
+        (ChatMessage("x" * 1021), "too-long"),
+        (ChatRelay("two\nlines"), "text-control"),
+        (UserList(("ok", "not,ok")), "name-comma"),
+    ],
+)
+def test_encode_refuses_what_others_could_misread(message, reason):
+    with pytest.raises(LocalProtocolError) as info:
+        message.encode()
+    assert info.value.reason == reason
+
+
+def test_longest_message_fits_exactly():
+    assert len(ChatMessage("x" * 1020).encode()) == MAX_DATAGRAM_BYTES
+    with pytest.raises(LocalProtocolError):
+        ChatMessage("\u00e9" * 511).encode()  # 1022 bytes of text: over by 2
+
+
+@given(st.lists(names, max_size=300, unique=True))
+def test_user_list_chunks_fit_and_keep_order(users):
+    chunks = UserList.chunks(users)
+    assert [u for c in chunks for u in c.users] == users
+    encoded = [c.encode() for c in chunks]
+    assert all(len(e) <= MAX_DATAGRAM_BYTES for e in encoded)
+    assert all(len(e) >= LIST_CHUNK_FULL_BYTES for e in encoded[:-1])
