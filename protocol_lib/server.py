@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Union
+from typing import NamedTuple, Union
 
 from .errors import LocalProtocolError, RemoteProtocolError
 from .ratelimit import RateLimit, RateLimiter
@@ -56,25 +56,24 @@ class ServerConfig:
 
 
 # --- actions ----------------------------------------------------------------
+# Named tuples rather than frozen dataclasses: equally immutable and typed, but
+# built three times faster, and two of them are made for every chat line.
 
 
-@dataclass(frozen=True, slots=True)
-class SendToGroup:
+class SendToGroup(NamedTuple):
     """Multicast ``data`` to the chat group."""
 
     data: bytes
 
 
-@dataclass(frozen=True, slots=True)
-class SendToAddress:
+class SendToAddress(NamedTuple):
     """Send ``data`` by unicast to one client."""
 
     data: bytes
     addr: Address
 
 
-@dataclass(frozen=True, slots=True)
-class RequestArrived:
+class RequestArrived(NamedTuple):
     """An accepted request, for the spec's log line.
 
     ``text`` is the chat text for ``msg``; ``takeover_from`` is the old address
@@ -88,8 +87,7 @@ class RequestArrived:
     takeover_from: Address | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class RequestRejected:
+class RequestRejected(NamedTuple):
     """A datagram that was not acted on, with a stable reason code."""
 
     reason: str
@@ -98,8 +96,7 @@ class RequestRejected:
     user: str | None = None  # the logged-in user at that address, if any
 
 
-@dataclass(frozen=True, slots=True)
-class RejectionsSummarised:
+class RejectionsSummarised(NamedTuple):
     """Rejections not logged one by one in the window [since, until)."""
 
     counts: tuple[tuple[str, int], ...]  # (reason, count), most frequent first
@@ -179,7 +176,9 @@ class ServerCore:
         self._by_name: dict[str, Session] = {}
         self._limiter = RateLimiter(self.config.rate_limit) if self.config.rate_limit else None
         self._rejections = _RejectionLog(self.config.log_interval, self.config.log_burst)
-        self.stats: Counter[str] = Counter()  # "received", "relayed", "rejected:<reason>"
+        self.received = 0  # datagrams handed to receive()
+        self.relayed = 0  # chat lines sent to the group
+        self.rejections: Counter[str] = Counter()  # reason -> datagrams not acted on
 
     # --- queries ------------------------------------------------------------
 
@@ -202,7 +201,7 @@ class ServerCore:
     def receive(self, data: bytes, addr: Address, now: float) -> list[ServerAction]:
         """Handle one datagram from ``addr`` received at time ``now``."""
         out: list[ServerAction] = []
-        self.stats["received"] += 1
+        self.received += 1
         if self._limiter is not None and not self._limiter.allow(addr, now):
             self._reject(out, now, "rate-limited", addr)
             return out
@@ -272,7 +271,7 @@ class ServerCore:
         except LocalProtocolError:
             self._reject(out, now, "relay-too-long", addr, f"{len(text.encode())} bytes of text")
             return
-        self.stats["relayed"] += 1
+        self.relayed += 1
         out.append(RequestArrived("msg", session.user, addr, text))
         out.append(SendToGroup(data))
 
@@ -314,5 +313,5 @@ class ServerCore:
     def _reject(
         self, out: list[ServerAction], now: float, reason: str, addr: Address, detail: str = ""
     ) -> None:
-        self.stats["rejected:" + reason] += 1
+        self.rejections[reason] += 1
         self._rejections.add(RequestRejected(reason, addr, detail, self.user_at(addr)), now, out)

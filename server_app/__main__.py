@@ -43,11 +43,10 @@ def main(argv: list[str] | None = None) -> int:
         server.serve_forever()
     finally:
         restore()
-        stats = server.core.stats
-        rejected = sum(n for key, n in stats.items() if key.startswith("rejected:"))
+        core = server.core
         log.plain(
-            f"Multiuser server stopped: {stats['received']} datagrams received, "
-            f"{stats['relayed']} relayed, {rejected} rejected."
+            f"Multiuser server stopped: {core.received} datagrams received, "
+            f"{core.relayed} relayed, {core.rejections.total()} rejected."
         )
         server.close()
         log.close()

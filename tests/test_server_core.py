@@ -148,7 +148,7 @@ def test_rate_limit_drops_and_counts():
     srv.receive(b"login,bob", A, 0)
     results = [sent(srv.receive(b"msg,x", A, 0)) for _ in range(5)]
     assert results == [[b"msg,bob: x"]] * 2 + [[]] * 3
-    assert srv.stats["rejected:rate-limited"] == 3
+    assert srv.rejections["rate-limited"] == 3
     assert sent(srv.receive(b"msg,x", A, 1.0)) == [b"msg,bob: x"]
     assert sent(srv.receive(b"msg,y", B, 0)) == []  # B's own bucket: refused for login only
 
