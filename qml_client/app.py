@@ -17,6 +17,8 @@ from PySide6.QtGui import QGuiApplication
 from PySide6.QtQml import QQmlApplicationEngine
 from PySide6.QtQuickControls2 import QQuickStyle
 
+from protocol_lib import ClientConfig
+
 from . import models  # noqa: F401 - registers MessageModel and UserModel with QML
 from .bridge import ChatBridge
 from .cli import ClientOptions, parse_options
@@ -28,12 +30,12 @@ STYLE = "Fusion"  # crisp and native-looking on every desktop; no extra assets
 class ChatWindow:
     """The engine, the bridge and the top-level window of one client."""
 
-    def __init__(self, options: ClientOptions) -> None:
+    def __init__(self, options: ClientOptions, config: ClientConfig | None = None) -> None:
         if not os.environ.get("QT_QUICK_CONTROLS_STYLE") and QQuickStyle.name() != STYLE:
             QQuickStyle.setStyle(STYLE)  # once per process, before the first QML load
         self.engine = QQmlApplicationEngine()
         # A child of the engine: destroyed after the window whose bindings read it.
-        self.bridge = ChatBridge(options, parent=self.engine)
+        self.bridge = ChatBridge(options, parent=self.engine, config=config)
         self.engine.addImportPath(str(QML_DIR))
         self.engine.setInitialProperties({"bridge": self.bridge})
         self.engine.loadFromModule("LanChat", "Main")
@@ -42,9 +44,9 @@ class ChatWindow:
             raise RuntimeError("the QML window failed to load (see the messages above)")
         self.window: QtQuick.QQuickWindow = roots[0]
 
-    def close(self) -> None:
+    def close(self, say_exit: bool = True) -> None:
         """Stop the worker and release the window (tests; the app uses aboutToQuit)."""
-        self.bridge.shutdown()
+        self.bridge.shutdown(say_exit)
         self.window.close()
         self.engine.deleteLater()
 

@@ -23,6 +23,7 @@ from PySide6.QtCore import Property, QObject, QTimer, Signal, Slot
 from PySide6.QtQml import QmlElement
 
 from protocol_lib import (
+    ClientConfig,
     ClientCore,
     ClientEvent,
     ClientState,
@@ -66,10 +67,15 @@ class ChatBridge(QObject):
     linesAdded = Signal(int)  # how many lines one drain added (tests and benchmarks wait on it)
     _wake = Signal()  # emitted by the worker thread; delivered queued in the GUI thread
 
-    def __init__(self, options: ClientOptions, parent: QObject | None = None) -> None:
+    def __init__(
+        self,
+        options: ClientOptions,
+        parent: QObject | None = None,
+        config: ClientConfig | None = None,
+    ) -> None:
         super().__init__(parent)
         self.options = options
-        self.core = ClientCore()
+        self.core = ClientCore(config)
         self._messages = MessageModel(self)
         self._users = UserModel(self)
         self._inbox = Inbox()
@@ -111,14 +117,15 @@ class ChatBridge(QObject):
             self.send(f"/login {opts.user}")
 
     @Slot()
-    def shutdown(self) -> None:
+    def shutdown(self, say_exit: bool = True) -> None:
         """Say exit if in the chat, stop and join the worker, close the sockets.
 
         Connected to QGuiApplication.aboutToQuit: it must finish before the
         application object goes away, or the worker's signal outlives its source.
+        ``say_exit=False`` leaves like a crashed client (tests of takeover).
         """
         self._tick_timer.stop()
-        if self.sock is not None:
+        if self.sock is not None and say_exit:
             self._handle(self.core.close(time.monotonic()))
         if self._receiver is not None:
             self._receiver.stop()

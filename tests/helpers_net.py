@@ -119,10 +119,16 @@ class UdpClient:
 class ServerProcess:
     """``python -m server_app`` as a subprocess on loopback, with its log lines."""
 
-    def __init__(self, *extra: str, group: str | None = None) -> None:
-        self.port = free_udp_port()
+    def __init__(
+        self,
+        *extra: str,
+        group: str | None = None,
+        port: int | None = None,
+        group_port: int | None = None,
+    ) -> None:
+        self.port = port or free_udp_port()
         self.group = group or unique_group()
-        self.group_port = free_udp_port()
+        self.group_port = group_port or free_udp_port()
         self.args = [
             sys.executable, "-m", "server_app",
             "--host", LOOPBACK, "--port", str(self.port),

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from PySide6.QtCore import QEvent, QObject, Qt
+from PySide6.QtCore import QCoreApplication, QEvent, QEventLoop, QObject, Qt
 from PySide6.QtGui import QGuiApplication, QKeyEvent
 from PySide6.QtQuick import QQuickItem
 from PySide6.QtTest import QTest
 
+from protocol_lib import ClientConfig
 from qml_client.app import ChatWindow
 from qml_client.cli import ClientOptions
 from tests.helpers_net import LOOPBACK, WAIT, GroupSender, UdpClient, free_udp_port, unique_group
@@ -70,7 +72,12 @@ class FakeServer:
 
 
 def type_line(window: ChatWindow, text: str, enter: bool = True) -> None:
-    """Type into the focused input field of the window, key by key, then Enter."""
+    """Type into the focused input field of the window, key by key, then Enter.
+
+    With several windows open, only the active one has an item with active
+    focus, so the window is activated first (as a click into it would).
+    """
+    _activate(window)
     for ch in text:
         if ch.isascii() and ch.isprintable():
             QTest.keyClick(window.window, ch)
@@ -80,6 +87,17 @@ def type_line(window: ChatWindow, text: str, enter: bool = True) -> None:
                 QGuiApplication.sendEvent(window.window, event)
     if enter:
         QTest.keyClick(window.window, Qt.Key.Key_Return)
+
+
+def _activate(window: ChatWindow) -> None:
+    win = window.window
+    if win.isActive():
+        return
+    win.requestActivate()
+    deadline = time.monotonic() + WAIT
+    while not win.isActive():
+        assert time.monotonic() < deadline, "the window could not be activated"
+        QCoreApplication.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 50)
 
 
 def item(window: ChatWindow, name: str) -> QQuickItem:
@@ -99,9 +117,11 @@ def lines(window: ChatWindow) -> list[tuple[str, str, str, str]]:
 
 
 @contextmanager
-def chat_window(qtbot, server: FakeServer, user: str | None = None) -> Iterator[ChatWindow]:
-    """A started client window on ``server``; its worker is always stopped at the end."""
-    chat = ChatWindow(server.options(user))
+def chat_window(
+    qtbot, options: ClientOptions, config: ClientConfig | None = None
+) -> Iterator[ChatWindow]:
+    """A started client window; its worker is always stopped at the end."""
+    chat = ChatWindow(options, config)
     chat.window.show()
     qtbot.waitExposed(chat.window)
     chat.bridge.start()
@@ -110,7 +130,7 @@ def chat_window(qtbot, server: FakeServer, user: str | None = None) -> Iterator[
     try:
         yield chat
     finally:
-        chat.close()
+        chat.close()  # idempotent: a test may have shut the bridge down already
 
 
 def log_in(qtbot, chat: ChatWindow, server: FakeServer, name: str = "bob") -> tuple[str, int]:

@@ -28,7 +28,7 @@ def server(qtbot):
 
 
 def test_window_opens_ready_to_type(qtbot, server):
-    with chat_window(qtbot, server) as chat:
+    with chat_window(qtbot, server.options()) as chat:
         field = item(chat, "input")
         qtbot.waitUntil(lambda: field.hasActiveFocus(), timeout=WAIT_MS)
         assert chat.window.title() == f"lanchat @ 127.0.0.1:{server.port} (logged out)"
@@ -39,7 +39,7 @@ def test_window_opens_ready_to_type(qtbot, server):
 
 
 def test_typed_protocol_lines_and_plain_text_are_sent_exactly(qtbot, server):
-    with chat_window(qtbot, server) as chat:
+    with chat_window(qtbot, server.options()) as chat:
         type_line(chat, "login,bob")
         assert server.expect(b"login,bob")
         assert text_of(item(chat, "input")) == ""  # accepted: the field is cleared
@@ -59,7 +59,7 @@ def test_typed_protocol_lines_and_plain_text_are_sent_exactly(qtbot, server):
 
 
 def test_local_error_is_shown_and_the_input_kept(qtbot, server):
-    with chat_window(qtbot, server) as chat:
+    with chat_window(qtbot, server.options()) as chat:
         type_line(chat, "hello before login")
         qtbot.waitUntil(lambda: lines(chat)[-1][0] == "error", timeout=WAIT_MS)
         assert "log in first" in lines(chat)[-1][2]
@@ -67,7 +67,7 @@ def test_local_error_is_shown_and_the_input_kept(qtbot, server):
 
 
 def test_group_datagrams_appear_in_order_with_marks_in_the_gui_thread(qtbot, server):
-    with chat_window(qtbot, server) as chat:
+    with chat_window(qtbot, server.options()) as chat:
         log_in(qtbot, chat, server)
         type_line(chat, "my own line")
         server.expect(b"msg,my own line")
@@ -87,7 +87,7 @@ def test_group_datagrams_appear_in_order_with_marks_in_the_gui_thread(qtbot, ser
 
 
 def test_user_list_follows_welcome_bye_and_list(qtbot, server):
-    with chat_window(qtbot, server) as chat:
+    with chat_window(qtbot, server.options()) as chat:
         log_in(qtbot, chat, server)
         users = chat.bridge.user_model
         qtbot.waitUntil(lambda: users.users == ("bob",), timeout=WAIT_MS)
@@ -101,14 +101,14 @@ def test_user_list_follows_welcome_bye_and_list(qtbot, server):
 
 
 def test_list_reply_by_unicast_is_read_too(qtbot, server):
-    with chat_window(qtbot, server) as chat:
+    with chat_window(qtbot, server.options()) as chat:
         addr = log_in(qtbot, chat, server)
         server.inbox.sock.sendto(b"list,bob,zoe", addr)  # a server that answers the asker only
         qtbot.waitUntil(lambda: chat.bridge.user_model.users == ("bob", "zoe"), timeout=WAIT_MS)
 
 
 def test_burst_of_10000_datagrams_is_all_counted_and_the_loop_keeps_beating(qtbot, server):
-    with chat_window(qtbot, server) as chat:
+    with chat_window(qtbot, server.options()) as chat:
         log_in(qtbot, chat, server)
         model = chat.bridge.message_model
         start_total = model.total_appended
@@ -132,7 +132,7 @@ def test_burst_of_10000_datagrams_is_all_counted_and_the_loop_keeps_beating(qtbo
 
 
 def test_no_welcome_after_retries_is_reported(qtbot, server):
-    with chat_window(qtbot, server) as chat:
+    with chat_window(qtbot, server.options()) as chat:
         type_line(chat, "/login ghost")
         for _ in range(3):  # the first try and two retries
             server.expect(b"login,ghost")
@@ -142,7 +142,7 @@ def test_no_welcome_after_retries_is_reported(qtbot, server):
 
 
 def test_closing_the_window_sends_exit_and_joins_the_worker(qtbot, server):
-    with chat_window(qtbot, server) as chat:
+    with chat_window(qtbot, server.options()) as chat:
         log_in(qtbot, chat, server)
         assert chat.bridge.worker_alive
         chat.bridge.shutdown()
@@ -151,7 +151,7 @@ def test_closing_the_window_sends_exit_and_joins_the_worker(qtbot, server):
 
 
 def test_quit_command_closes_the_window(qtbot, server):
-    with chat_window(qtbot, server) as chat:
+    with chat_window(qtbot, server.options()) as chat:
         log_in(qtbot, chat, server)
         with qtbot.waitSignal(chat.bridge.quitRequested, timeout=WAIT_MS):
             type_line(chat, "/quit")
@@ -160,7 +160,7 @@ def test_quit_command_closes_the_window(qtbot, server):
 
 
 def test_history_recalls_previous_lines(qtbot, server):
-    with chat_window(qtbot, server) as chat:
+    with chat_window(qtbot, server.options()) as chat:
         type_line(chat, "/help")
         type_line(chat, "/login a,b")  # refused: stays in the field
         field = item(chat, "input")
@@ -177,7 +177,7 @@ def test_history_recalls_previous_lines(qtbot, server):
 
 
 def test_screenshot_of_a_short_conversation(qtbot, server):
-    with chat_window(qtbot, server) as chat:
+    with chat_window(qtbot, server.options()) as chat:
         chat.window.resize(900, 560)
         log_in(qtbot, chat, server)
         server.to_group(b"list,alice,bob,carol")
