@@ -1,0 +1,92 @@
+"""Test hosts on one machine: network namespaces joined by a bridge.
+
+``Lan`` builds a bridge namespace and one namespace per host, each host with a
+veth pair whose far end is a port of the bridge, addresses 10.200.0.0/24 that
+exist only inside these namespaces, no default route and no link to the real
+interfaces, and a route for 224.0.0.0/4 so multicast with TTL 1 crosses the
+bridge as on a real LAN.  Names carry the process id, so a crashed run cannot
+collide with the next, and ``close`` always removes everything it made.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import uuid
+
+
+def unavailable_reason() -> str | None:
+    """Why namespaces cannot be built here, or None if they can."""
+    if not hasattr(os, "geteuid") or os.geteuid() != 0:
+        return "needs root to create network namespaces"
+    if shutil.which("ip") is None:
+        return "needs the ip command (iproute2)"
+    probe = f"lcprobe{uuid.uuid4().hex[:6]}"
+    made = subprocess.run(["ip", "netns", "add", probe], capture_output=True, text=True)
+    if made.returncode != 0:
+        return f"ip netns add failed: {made.stderr.strip()}"
+    subprocess.run(["ip", "netns", "del", probe], capture_output=True)
+    return None
+
+
+class Lan:
+    """A bridge and ``hosts`` namespaces on it; host i has address 10.200.0.(i+1)."""
+
+    def __init__(self, hosts: list[str]) -> None:
+        self.prefix = f"lc{os.getpid() % 100000}{uuid.uuid4().hex[:4]}"
+        self.bridge_ns = f"{self.prefix}-br"
+        self.namespaces: dict[str, str] = {}
+        self.addresses: dict[str, str] = {}
+        self._made: list[str] = []
+        try:
+            self._build(hosts)
+        except BaseException:
+            self.close()
+            raise
+
+    def _ip(self, *args: str) -> None:
+        subprocess.run(["ip", *args], check=True, capture_output=True, text=True)
+
+    def _build(self, hosts: list[str]) -> None:
+        self._ip("netns", "add", self.bridge_ns)
+        self._made.append(self.bridge_ns)
+        self._ip("-n", self.bridge_ns, "link", "add", "br0", "type", "bridge")
+        # No IGMP querier on this LAN: flood multicast to every port instead of snooping.
+        self._ip(
+            "-n", self.bridge_ns, "link", "set", "br0", "type", "bridge", "mcast_snooping", "0"
+        )
+        self._ip("-n", self.bridge_ns, "link", "set", "br0", "up")
+        for i, host in enumerate(hosts):
+            ns = f"{self.prefix}-{i}"
+            self._ip("netns", "add", ns)
+            self._made.append(ns)
+            port = f"p{i}"
+            # Created inside the host namespace, far end moved straight into the bridge's:
+            # the machine's own namespace never sees either end.
+            self._ip("-n", ns, "link", "add", "eth0", "type", "veth", "peer", "name", port,
+                     "netns", self.bridge_ns)  # fmt: skip
+            self._ip("-n", self.bridge_ns, "link", "set", port, "master", "br0")
+            self._ip("-n", self.bridge_ns, "link", "set", port, "up")
+            address = f"10.200.0.{i + 1}"
+            self._ip("-n", ns, "addr", "add", f"{address}/24", "dev", "eth0")
+            self._ip("-n", ns, "link", "set", "lo", "up")
+            self._ip("-n", ns, "link", "set", "eth0", "up")
+            self._ip("-n", ns, "route", "add", "224.0.0.0/4", "dev", "eth0")
+            self.namespaces[host] = ns
+            self.addresses[host] = address
+
+    def routes(self, host: str) -> str:
+        return subprocess.run(
+            ["ip", "-n", self.namespaces[host], "route", "show"],
+            check=True, capture_output=True, text=True,
+        ).stdout  # fmt: skip
+
+    def popen(self, host: str, args: list[str], **kwargs) -> subprocess.Popen:
+        """Start ``args`` inside ``host``'s namespace."""
+        return subprocess.Popen(["ip", "netns", "exec", self.namespaces[host], *args], **kwargs)
+
+    def close(self) -> None:
+        for ns in reversed(self._made):
+            subprocess.run(["ip", "netns", "del", ns], capture_output=True)
+        self._made.clear()

@@ -1,0 +1,105 @@
+"""End to end: a real server process and real client windows (worker threads, Qt offscreen)."""
+
+from __future__ import annotations
+
+import pytest
+
+from protocol_lib import ClientConfig
+from qml_client.cli import ClientOptions
+from tests.helpers_net import LOOPBACK, WAIT, ServerProcess, running_server
+from tests.qt_helpers import chat_window, lines, type_line
+
+WAIT_MS = int(WAIT * 1000)
+
+
+def options_for(server: ServerProcess) -> ClientOptions:
+    return ClientOptions(LOOPBACK, server.port, server.group, server.group_port, LOOPBACK)
+
+
+def wait_in_chat(qtbot, chat) -> None:
+    qtbot.waitUntil(lambda: chat.bridge.state == "in chat", timeout=WAIT_MS)
+
+
+def wait_line(qtbot, chat, row) -> None:
+    qtbot.waitUntil(lambda: row in lines(chat), timeout=WAIT_MS)
+
+
+def wait_roster(qtbot, chat, users) -> None:
+    qtbot.waitUntil(lambda: chat.bridge.user_model.users == users, timeout=WAIT_MS)
+
+
+@pytest.fixture
+def server():
+    with running_server() as srv:
+        yield srv
+
+
+def test_two_clients_chat_list_and_leave(qtbot, server):
+    with (
+        chat_window(qtbot, options_for(server)) as alice,
+        chat_window(qtbot, options_for(server)) as bob,
+    ):
+        type_line(alice, "/login alice")
+        wait_in_chat(qtbot, alice)
+        type_line(bob, "login,bob")
+        wait_in_chat(qtbot, bob)
+        wait_line(qtbot, alice, ("system", "", "bob joined the chat", ""))
+        wait_roster(qtbot, bob, ("alice", "bob"))  # from the list bob asked for after login
+        wait_roster(qtbot, alice, ("alice", "bob"))
+
+        text = "hello, bob \u2014 \u00e7a va? \u4f60\u597d"
+        type_line(alice, text)
+        wait_line(qtbot, bob, ("in", "alice", text, ""))
+        wait_line(qtbot, alice, ("out", "alice", text, "delivered"))
+
+        type_line(bob, "/list")
+        server.wait_for_line(r"list request has arrived from user: bob@")
+        type_line(bob, "exit,")
+        wait_line(qtbot, alice, ("system", "", "bob left the chat", ""))
+        wait_roster(qtbot, alice, ("alice",))
+        assert bob.bridge.state == "logged out"
+        type_line(alice, "/list")
+        server.wait_for_line(r"list request has arrived from user: alice@")
+        wait_roster(qtbot, alice, ("alice",))
+
+
+def test_restarted_client_takes_its_name_back(qtbot, server):
+    with chat_window(qtbot, options_for(server)) as watcher:
+        type_line(watcher, "/login watcher")
+        wait_in_chat(qtbot, watcher)
+        with chat_window(qtbot, options_for(server)) as first:
+            type_line(first, "/login alice")
+            wait_in_chat(qtbot, first)
+            first.close(say_exit=False)  # the client dies: no exit, the server keeps a ghost
+        with chat_window(qtbot, options_for(server)) as again:
+            type_line(again, "/login alice")
+            wait_in_chat(qtbot, again)
+            server.wait_for_line(r"login request has arrived from alice@.*takes the name over")
+            type_line(again, "I am back")
+            wait_line(qtbot, watcher, ("in", "alice", "I am back", ""))
+            wait_line(qtbot, again, ("out", "alice", "I am back", "delivered"))
+
+
+def test_server_restart_is_noticed_and_a_relogin_recovers(qtbot):
+    first = ServerProcess().start()
+    config = ClientConfig(delivery_timeout=1.0)
+    try:
+        with chat_window(qtbot, options_for(first), config) as chat:
+            type_line(chat, "/login alice")
+            wait_in_chat(qtbot, chat)
+            assert first.stop() == 0
+            second = ServerProcess(
+                group=first.group, port=first.port, group_port=first.group_port
+            ).start()
+            try:
+                type_line(chat, "anyone there?")  # the new server does not know alice
+                wait_line(qtbot, chat, ("out", "alice", "anyone there?", "failed"))
+                assert "not relayed" in lines(chat)[-1][2]
+                type_line(chat, "/login")  # log in again under the last name
+                wait_in_chat(qtbot, chat)
+                type_line(chat, "back")
+                wait_line(qtbot, chat, ("out", "alice", "back", "delivered"))
+            finally:
+                second.kill()
+    finally:
+        first.kill()

@@ -1,0 +1,112 @@
+"""Across hosts: server and clients in separate network namespaces, real multicast, TTL 1."""
+
+from __future__ import annotations
+
+import os
+import queue
+import subprocess
+import sys
+import threading
+import time
+
+import pytest
+
+from tests.helpers_net import ROOT, WAIT
+from tests.netns import Lan, unavailable_reason
+
+REASON = unavailable_reason()
+pytestmark = pytest.mark.skipif(REASON is not None, reason=f"cross-host test: {REASON}")
+
+GROUP, GROUP_PORT, PORT = "239.255.42.1", 2241, 4321
+
+
+class Process:
+    """A subprocess whose stdout lines are read in a thread into a queue."""
+
+    def __init__(self, proc: subprocess.Popen) -> None:
+        self.proc = proc
+        self.lines: queue.Queue[str] = queue.Queue()
+        self.history: list[str] = []
+        threading.Thread(target=self._pump, daemon=True).start()
+
+    def _pump(self) -> None:
+        for line in self.proc.stdout:
+            self.lines.put(line.rstrip("\n"))
+
+    def expect(self, wanted: str, timeout: float = WAIT) -> None:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                line = self.lines.get(timeout=max(0.0, deadline - time.monotonic()))
+            except queue.Empty:
+                raise AssertionError(f"{wanted!r} not seen; saw {self.history!r}") from None
+            self.history.append(line)
+            if wanted in line:
+                return
+
+    def send(self, line: str) -> None:
+        self.proc.stdin.write(line + "\n")
+        self.proc.stdin.flush()
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(WAIT)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+
+
+@pytest.fixture
+def lan():
+    net = Lan(["server", "c1", "c2"])
+    yield net
+    net.close()
+
+
+def test_conversation_across_three_hosts(lan):
+    env = dict(os.environ, PYTHONPATH=str(ROOT), PYTHONUNBUFFERED="1")
+    common = dict(cwd=ROOT, env=env, text=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    for host in ("server", "c1", "c2"):
+        routes = lan.routes(host)
+        assert "default" not in routes  # nothing here can reach beyond the bridge
+    server_ip = lan.addresses["server"]
+    procs: list[Process] = []
+    try:
+        server = Process(lan.popen("server", [
+            sys.executable, "-m", "server_app", "--host", "0.0.0.0", "--port", str(PORT),
+            "--group", GROUP, "--group-port", str(GROUP_PORT), "--interface", server_ip,
+            "--ttl", "1"], **common))  # fmt: skip
+        procs.append(server)
+        server.expect("Multiuser server is ready on 0.0.0.0:4321!")
+        clients = {}
+        for host in ("c1", "c2"):
+            args = [sys.executable, "-m", "tests.peers.client", server_ip, str(PORT), GROUP,
+                    str(GROUP_PORT), lan.addresses[host]]  # fmt: skip
+            client = Process(lan.popen(host, args, stdin=subprocess.PIPE, **common))
+            procs.append(client)
+            client.expect("READY")
+            clients[host] = client
+        c1, c2 = clients["c1"], clients["c2"]
+
+        c1.send("login,alice")
+        for c in (c1, c2):
+            c.expect("RECV b'welcome,alice'")
+        server.expect(f"login request has arrived from alice@('{lan.addresses['c1']}'")
+        c2.send("login,bob")
+        for c in (c1, c2):
+            c.expect("RECV b'welcome,bob'")
+        c1.send("msg,hello bob, across the LAN")
+        for c in (c1, c2):
+            c.expect("RECV b'msg,alice: hello bob, across the LAN'")
+        c2.send("list,")
+        for c in (c1, c2):
+            c.expect("RECV b'list,alice,bob'")
+        c2.send("exit,")
+        for c in (c1, c2):
+            c.expect("RECV b'bye,bob'")
+        c1.send("list,")
+        c1.expect("RECV b'list,alice'")
+    finally:
+        for p in procs:
+            p.stop()
