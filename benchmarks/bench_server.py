@@ -1,0 +1,236 @@
+"""Our server against a minimal blocking relay, same run, same loopback. Prints a table.
+
+Run: .venv/bin/python benchmarks/bench_server.py   (about 2-3 minutes, loopback only)
+
+Three processes per measurement, so none steals the others' interpreter:
+- the server under test (ours: ``python -m server_app --no-rate-limit`` with its
+  log lines going to /dev/null; or the minimal relay below: recvfrom, dict
+  lookup, sendto, the floor of what CPython can do);
+- a load generator: N users, each with its own socket, sending ``msg,<seq> <t>``
+  at a paced rate, where t is CLOCK_MONOTONIC in ns (shared by processes);
+- a group listener joined on 127.0.0.1 that counts relays and latencies.
+All multicast is pinned to 127.0.0.1; every loop is bounded in count and time.
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from protocol_lib.net import READ_SIZE, group_receiver, group_sender  # noqa: E402
+
+LOOPBACK = "127.0.0.1"
+GROUP = "239.255.77.77"
+STEP_SECONDS = 1.0
+RATES = [5_000, 10_000, 20_000, 30_000, 40_000, 50_000, 60_000, 70_000, 80_000, 100_000]
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind((LOOPBACK, 0))
+        return s.getsockname()[1]
+
+
+# --- the minimal relay --------------------------------------------------------
+
+
+def minimal_relay(port: int, group_port: int) -> None:
+    """The floor: recvfrom, a dict lookup, sendto. No validation, no logging."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sock.bind((LOOPBACK, port))
+    out = group_sender(LOOPBACK, ttl=1)
+    dest = (GROUP, group_port)
+    users: dict[tuple[str, int], bytes] = {}
+    print("Multiuser server is ready", flush=True)
+    while True:
+        data, addr = sock.recvfrom(1024)
+        kind, _, body = data.partition(b",")
+        if kind == b"msg":
+            name = users.get(addr)
+            if name is not None:
+                out.sendto(b"msg," + name + b": " + body, dest)
+        elif kind == b"login":
+            users[addr] = body
+            out.sendto(b"welcome," + body, dest)
+
+
+def start_server(kind: str, port: int, group_port: int) -> subprocess.Popen:
+    if kind == "ours":
+        args = [sys.executable, "-m", "server_app", "--host", LOOPBACK, "--port", str(port),
+                "--group", GROUP, "--group-port", str(group_port), "--interface", LOOPBACK,
+                "--ttl", "1", "--no-rate-limit"]  # fmt: skip
+    else:
+        args = [sys.executable, str(Path(__file__).resolve()), "--minimal-relay",
+                str(port), str(group_port)]  # fmt: skip
+    proc = subprocess.Popen(args, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    assert proc.stdout is not None
+    line = proc.stdout.readline()
+    assert b"ready" in line, line
+    # The log goes on to a pipe we must drain, or the server blocks: drain it in a thread.
+    import threading
+
+    threading.Thread(target=lambda: [None for _ in proc.stdout], daemon=True).start()
+    return proc
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+# --- listener and generator (child processes) ----------------------------------
+
+
+def listener(group_port: int, expected_prefix: bytes, ready, results, stop) -> None:
+    sock = group_receiver(GROUP, group_port, LOOPBACK, timeout=0.2)
+    ready.set()
+    seen = 0
+    latencies: list[int] = []
+    while not stop.is_set():
+        try:
+            data = sock.recv(READ_SIZE)
+        except TimeoutError:
+            continue
+        now = time.monotonic_ns()
+        if not data.startswith(expected_prefix):
+            continue
+        try:
+            sent_ns = int(data.rsplit(b" ", 1)[1])
+        except (IndexError, ValueError):
+            continue
+        seen += 1
+        if len(latencies) < 200_000:
+            latencies.append(now - sent_ns)
+    results.put((seen, latencies))
+
+
+def generator(port: int, users: int, rate: int, seconds: float, results) -> None:
+    """Send ``rate`` msg/s for ``seconds`` round-robin over ``users`` logged-in sockets."""
+    socks = []
+    for i in range(users):
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        s.bind((LOOPBACK, 0))
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 1 << 20)
+        socks.append(s)
+        s.sendto(f"login,u{i}".encode(), (LOOPBACK, port))
+        if i % 200 == 199:
+            time.sleep(0.01)  # let the server's buffer drain between login bursts
+    time.sleep(0.3)  # logins are not measured; give the relays time to settle
+    dest = (LOOPBACK, port)
+    total = int(rate * seconds)
+    start = time.monotonic()
+    sent = 0
+    while sent < total:
+        due = min(total, int((time.monotonic() - start) * rate) + 1)
+        while sent < due:
+            socks[sent % users].sendto(b"msg,%d %d" % (sent, time.monotonic_ns()), dest)
+            sent += 1
+        if time.monotonic() - start > seconds * 3:
+            break  # the generator cannot keep up: report what it sent
+    elapsed = time.monotonic() - start
+    results.put((sent, elapsed))
+    for s in socks:
+        s.close()
+
+
+def measure(kind: str, users: int, rate: int, seconds: float = STEP_SECONDS) -> dict:
+    port, group_port = free_port(), free_port()
+    server = start_server(kind, port, group_port)
+    try:
+        ctx = mp.get_context("fork")
+        ready, stop = ctx.Event(), ctx.Event()
+        lres, gres = ctx.Queue(), ctx.Queue()
+        lp = ctx.Process(target=listener, args=(group_port, b"msg,u", ready, lres, stop))
+        lp.start()
+        ready.wait(5)
+        cpu0 = cpu_seconds(server.pid)
+        gp = ctx.Process(target=generator, args=(port, users, rate, seconds, gres))
+        gp.start()
+        sent, elapsed = gres.get(timeout=seconds * 5 + 30)
+        gp.join(10)
+        time.sleep(0.3)  # in-flight relays
+        stop.set()
+        seen, latencies = lres.get(timeout=10)
+        lp.join(10)
+        cpu = cpu_seconds(server.pid) - cpu0
+    finally:
+        server.kill()
+        server.wait()
+    latencies.sort()
+    pick = lambda q: latencies[min(len(latencies) - 1, int(q * len(latencies)))] / 1e6  # noqa: E731
+    return {
+        "sent": sent, "seen": seen, "rate": sent / elapsed,
+        "loss": 1 - seen / sent if sent else 0.0,
+        "p50": pick(0.5) if latencies else float("nan"),
+        "p99": pick(0.99) if latencies else float("nan"),
+        "cpu": cpu / elapsed,
+    }  # fmt: skip
+
+
+def generator_alone(users: int) -> float:
+    """The generator's own ceiling, with nobody reading (the kernel drops what is not read)."""
+    port = free_port()
+    sink = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sink.bind((LOOPBACK, port))
+    ctx = mp.get_context("fork")
+    q = ctx.Queue()
+    p = ctx.Process(target=generator, args=(port, users, 10_000_000, 0.5, q))
+    p.start()
+    sent, elapsed = q.get(timeout=60)
+    p.join()
+    sink.close()
+    return sent / elapsed
+
+
+def max_rate(kind: str, users: int) -> dict:
+    best = None
+    for rate in RATES:
+        result = measure(kind, users, rate)
+        result["target"] = rate
+        if result["loss"] >= 0.01 or result["rate"] < rate * 0.9:
+            break
+        best = result
+    return best or {"target": 0, "rate": 0, "loss": float("nan"), "cpu": float("nan")}
+
+
+def main() -> None:
+    print(f"Python {sys.version.split()[0]}, {os.cpu_count()} cores; load: {os.getloadavg()}")
+    for users in (10, 1000):
+        print(f"generator alone, {users} users: {generator_alone(users):,.0f} datagrams/s")
+    rows = []
+    for users in (10, 1000):
+        for kind in ("minimal", "ours"):
+            top = max_rate(kind, users)
+            lat = measure(kind, users, 2000, seconds=3.0)
+            rows.append((users, kind, top, lat))
+            print(f"  done: {kind} with {users} users", flush=True)
+    print()
+    print("| users | server | max msg/s (<1% loss) | loss there | server CPU there |"
+          " loss at 2k/s | p50 at 2k/s | p99 at 2k/s | CPU at 2k/s |")  # fmt: skip
+    print("|---|---|---|---|---|---|---|---|---|")
+    for users, kind, top, lat in rows:
+        at_max = f"{top['target']:,} | {top['loss']:.2%} | {top['cpu']:.0%}"
+        at_2k = f"{lat['loss']:.2%} | {lat['p50']:.2f} ms | {lat['p99']:.2f} ms | {lat['cpu']:.0%}"
+        print(f"| {users} | {kind} | {at_max} | {at_2k} |")
+    for users in (10, 1000):
+        ours = next(r[2]["target"] for r in rows if r[0] == users and r[1] == "ours")
+        floor = next(r[2]["target"] for r in rows if r[0] == users and r[1] == "minimal")
+        print(
+            f"{users} users: ours / minimal relay = {ours / floor if floor else float('nan'):.2f}"
+        )
+    print(f"load after: {os.getloadavg()}")
+
+
+if __name__ == "__main__":
+    if sys.argv[1:2] == ["--minimal-relay"]:
+        minimal_relay(int(sys.argv[2]), int(sys.argv[3]))
+    else:
+        main()
