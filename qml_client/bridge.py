@@ -51,6 +51,7 @@ QML_IMPORT_NAME = "LanChatBackend"
 QML_IMPORT_MAJOR_VERSION = 1
 
 HISTORY_LIMIT = 200
+DRAIN_LIMIT = 1000  # datagrams per event-loop pass: bounds how long one pass can stall the GUI
 
 
 def _clock() -> str:
@@ -221,7 +222,9 @@ class ChatBridge(QObject):
     @Slot()
     def _drain_inbox(self) -> None:
         self.drain_threads.add(threading.get_ident())
-        datagrams, errors = self._inbox.take()
+        datagrams, errors, more = self._inbox.take(DRAIN_LIMIT)
+        if more:  # let the event loop paint and take input before the next slice
+            QTimer.singleShot(0, self._drain_inbox)
         now = time.monotonic()
         events: list[ClientEvent] = []
         receive = self.core.receive
@@ -239,17 +242,18 @@ class ChatBridge(QObject):
     def _handle(self, events: list[ClientEvent], lines: list[ChatLine] | None = None) -> None:
         """Turn ClientCore events into sends, one batch of lines, and property changes."""
         lines = lines if lines is not None else []
+        stamp = _clock()  # one clock read per batch: a flood arrives within the same second
         staged: dict[int, ChatLine] = {}
         state_changed = False
         roster: tuple[str, ...] | None = None
         for event in events:
             kind = type(event)
             if kind is IncomingMessage:
-                lines.append(ChatLine("in", event.text, event.sender or "", _clock()))
+                lines.append(ChatLine("in", event.text, event.sender or "", stamp))
             elif kind is SendDatagram:
                 self._send_datagram(event.data, lines)
             elif kind is OutgoingMessage:
-                line = ChatLine("out", event.text, self.core.user or "", _clock(), "pending")
+                line = ChatLine("out", event.text, self.core.user or "", stamp, "pending")
                 line.message_id = event.message_id
                 staged[event.message_id] = line
                 lines.append(line)
@@ -277,7 +281,7 @@ class ChatBridge(QObject):
             elif kind is Notice:
                 lines.append(self._system(event.message))
             elif kind is UnrecognisedLine:
-                lines.append(ChatLine("raw", event.text, "", _clock()))
+                lines.append(ChatLine("raw", event.text, "", stamp))
             elif kind is QuitRequested:
                 QTimer.singleShot(0, self.quitRequested.emit)
         self._add_lines(lines)

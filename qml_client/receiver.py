@@ -39,11 +39,16 @@ class Inbox:
             self._errors.extend(errors)
             return was_empty
 
-    def take(self) -> tuple[list[bytes], list[str]]:
+    def take(self, limit: int) -> tuple[list[bytes], list[str], bool]:
+        """Up to ``limit`` datagrams and all errors; the flag says whether more wait.
+
+        While more wait, ``put`` sends no wake-up: the taker must come back.
+        """
         with self._lock:
-            datagrams, self._datagrams = self._datagrams, []
+            datagrams = self._datagrams[:limit]
+            del self._datagrams[:limit]
             errors, self._errors = self._errors, []
-            return datagrams, errors
+            return datagrams, errors, bool(self._datagrams)
 
 
 class Receiver(threading.Thread):
