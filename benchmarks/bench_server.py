@@ -29,8 +29,9 @@ from protocol_lib.net import READ_SIZE, group_receiver, group_sender  # noqa: E4
 
 LOOPBACK = "127.0.0.1"
 GROUP = "239.255.77.77"
-STEP_SECONDS = 1.0
-RATES = [5_000, 10_000, 20_000, 30_000, 40_000, 50_000, 60_000, 70_000, 80_000, 100_000]
+STEP_SECONDS = 1.5
+RATES = [10_000, 20_000, 30_000, 40_000, 45_000, 50_000, 55_000, 60_000, 65_000, 70_000,
+         75_000, 80_000, 90_000, 100_000]  # fmt: skip
 
 
 def free_port() -> int:

@@ -17,7 +17,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -194,12 +194,3 @@ def running_server(*extra: str) -> Iterator[ServerProcess]:
         yield server.start()
     finally:
         server.kill()
-
-
-def wait_until(predicate: Callable[[], bool], timeout: float = WAIT, step: float = 0.01) -> None:
-    """Poll ``predicate`` for state that offers no event to wait on."""
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        time.sleep(step)

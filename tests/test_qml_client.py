@@ -216,3 +216,19 @@ def test_signal_emit_does_not_leak_a_reference_to_true(qapp):
     after = sys.getrefcount(True)
     assert len(received) == 100
     assert after - before == 0
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["--port", "0"], ["not-an-ip"], ["--group", "10.0.0.1"], ["--user", "a,b"], ["--bogus"]],
+)
+def test_invalid_client_options_exit_2_with_one_line(args):
+    import subprocess
+
+    result = subprocess.run(
+        [sys.executable, "-m", "qml_client", *args],
+        cwd=ROOT, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert result.returncode == 2
+    assert result.stderr.startswith("lanchat-client: error:")
+    assert result.stderr.strip().count("\n") == 0, result.stderr
