@@ -56,28 +56,34 @@ def hot_path() -> None:
         print(f"  {label:40s} {seconds * 1e6:7.2f} us  ({seconds / parse:5.2f}x parse)")
 
 
+def _login_all(core: ServerCore, count: int, marks: dict[int, float] | None = None) -> None:
+    batch = 1000
+    t0 = time.perf_counter()
+    for i in range(count):
+        if i % batch == 0:
+            t0 = time.perf_counter()
+        addr = (f"10.{i >> 16 & 255}.{i >> 8 & 255}.{i & 255}", 4000)
+        core.receive(f"login,user{i}".encode(), addr, 0.0)
+        if marks is not None and (i + 1) in (1000, count):
+            marks[i + 1] = (time.perf_counter() - t0) / batch
+
+
 def login_scaling() -> None:
     print("== login scaling: sessions are not registered with the transitions Machine ==")
+    marks: dict[int, float] = {}
     core = ServerCore(ServerConfig(rate_limit=None))
+    _login_all(core, 100_000, marks)
+    assert len(core.users) == 100_000
+    for n, seconds in marks.items():
+        print(f"  per login, the 1,000 logins up to {n:>7,} sessions: {seconds * 1e6:6.1f} us")
+    del core
     gc.collect()
     tracemalloc.start()
     before = tracemalloc.get_traced_memory()[0]
-    marks = {}
-    batch = 1000
-    t0 = time.perf_counter()
-    for i in range(100_000):
-        if i % batch == 0:
-            t0 = time.perf_counter()
-        core.receive(
-            f"login,user{i}".encode(), (f"10.{i >> 16 & 255}.{i >> 8 & 255}.{i & 255}", 4000), 0.0
-        )
-        if (i + 1) in (1000, 100_000):
-            marks[i + 1] = (time.perf_counter() - t0) / batch
+    core = ServerCore(ServerConfig(rate_limit=RateLimit()))
+    _login_all(core, 100_000)
     memory = tracemalloc.get_traced_memory()[0] - before
     tracemalloc.stop()
-    assert len(core.users) == 100_000
-    for n, seconds in marks.items():
-        print(f"  per login at {n:>7,} sessions: {seconds * 1e6:6.1f} us (traced)")
     print(f"  memory per session (session, indexes, rate bucket): {memory / 100_000:6.0f} bytes")
 
     print("== contrast: transitions Machine.add_model per call ==")

@@ -173,6 +173,7 @@ def measure(kind: str, users: int, rate: int, seconds: float = STEP_SECONDS) -> 
         "p50": pick(0.5) if latencies else float("nan"),
         "p99": pick(0.99) if latencies else float("nan"),
         "cpu": cpu / elapsed,
+        "cpu_us": cpu / seen * 1e6 if seen else float("nan"),  # server CPU per relayed msg
     }  # fmt: skip
 
 
@@ -192,14 +193,20 @@ def generator_alone(users: int) -> float:
 
 
 def max_rate(kind: str, users: int) -> dict:
+    """The highest step with < 1% loss; a failed step is tried once more (the
+    three processes share two cores, so one bad second is not a verdict)."""
     best = None
     for rate in RATES:
-        result = measure(kind, users, rate)
-        result["target"] = rate
-        if result["loss"] >= 0.01 or result["rate"] < rate * 0.9:
+        for _attempt in range(2):
+            result = measure(kind, users, rate)
+            result["target"] = rate
+            if result["loss"] < 0.01 and result["rate"] >= rate * 0.9:
+                break
+        else:
             break
         best = result
-    return best or {"target": 0, "rate": 0, "loss": float("nan"), "cpu": float("nan")}
+    nan = float("nan")
+    return best or {"target": 0, "rate": 0, "loss": nan, "cpu": nan, "cpu_us": nan}
 
 
 def main() -> None:
@@ -210,23 +217,27 @@ def main() -> None:
     for users in (10, 1000):
         for kind in ("minimal", "ours"):
             top = max_rate(kind, users)
+            half = measure(kind, users, max(1000, top["target"] // 2), seconds=2.0)
             lat = measure(kind, users, 2000, seconds=3.0)
-            rows.append((users, kind, top, lat))
+            rows.append((users, kind, top, half, lat))
             print(f"  done: {kind} with {users} users", flush=True)
     print()
-    print("| users | server | max msg/s (<1% loss) | loss there | server CPU there |"
-          " loss at 2k/s | p50 at 2k/s | p99 at 2k/s | CPU at 2k/s |")  # fmt: skip
-    print("|---|---|---|---|---|---|---|---|---|")
-    for users, kind, top, lat in rows:
-        at_max = f"{top['target']:,} | {top['loss']:.2%} | {top['cpu']:.0%}"
-        at_2k = f"{lat['loss']:.2%} | {lat['p50']:.2f} ms | {lat['p99']:.2f} ms | {lat['cpu']:.0%}"
-        print(f"| {users} | {kind} | {at_max} | {at_2k} |")
-    for users in (10, 1000):
-        ours = next(r[2]["target"] for r in rows if r[0] == users and r[1] == "ours")
-        floor = next(r[2]["target"] for r in rows if r[0] == users and r[1] == "minimal")
-        print(
-            f"{users} users: ours / minimal relay = {ours / floor if floor else float('nan'):.2f}"
+    print("| users | server | max msg/s (<1% loss) | loss there | CPU there | CPU per msg |"
+          " loss at half max | p50 at 2k/s | p99 at 2k/s | loss at 2k/s |")  # fmt: skip
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    for users, kind, top, half, lat in rows:
+        at_max = (
+            f"{top['target']:,} | {top['loss']:.2%} | {top['cpu']:.0%} | {top['cpu_us']:.1f} us"
         )
+        at_2k = f"{lat['p50']:.2f} ms | {lat['p99']:.2f} ms | {lat['loss']:.2%}"
+        print(f"| {users} | {kind} | {at_max} | {half['loss']:.2%} | {at_2k} |")
+    for users in (10, 1000):
+        ours = next(r[2] for r in rows if r[0] == users and r[1] == "ours")
+        floor = next(r[2] for r in rows if r[0] == users and r[1] == "minimal")
+        ratio = ours["target"] / floor["target"] if floor["target"] else float("nan")
+        cpu_ratio = ours["cpu_us"] / floor["cpu_us"]
+        print(f"{users} users: max rate ours/minimal = {ratio:.2f}; "
+              f"CPU per message ours/minimal = {cpu_ratio:.2f}")  # fmt: skip
     print(f"load after: {os.getloadavg()}")
 
 

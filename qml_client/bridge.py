@@ -65,7 +65,6 @@ class ChatBridge(QObject):
     stateChanged = Signal()
     statusChanged = Signal()
     quitRequested = Signal()
-    linesAdded = Signal(int)  # how many lines one drain added (tests and benchmarks wait on it)
     _wake = Signal()  # emitted by the worker thread; delivered queued in the GUI thread
 
     def __init__(
@@ -84,7 +83,6 @@ class ChatBridge(QObject):
         self._history: list[str] = []
         self._history_pos = 0
         self._status_note = ""
-        self.gui_thread = threading.get_ident()
         self.drain_threads: set[int] = set()  # where _drain_inbox ran (must be the GUI thread)
         self._tick_timer = QTimer(self)
         self._tick_timer.setSingleShot(True)
@@ -312,7 +310,6 @@ class ChatBridge(QObject):
     def _add_lines(self, lines: list[ChatLine]) -> None:
         if lines:
             self._messages.append_lines(lines)
-            self.linesAdded.emit(len(lines))
 
     @staticmethod
     def _system(text: str, direction: str = "system") -> ChatLine:
