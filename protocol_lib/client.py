@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Union
 
-from .errors import LocalProtocolError, RemoteProtocolError
+from .errors import LocalProtocolError, ProtocolError, RemoteProtocolError
 from .names import clean_name
 from .wire import (
     LIST_CHUNK_FULL_BYTES,
@@ -178,7 +178,8 @@ ClientEvent = Union[
 ]
 
 
-def _error(exc: LocalProtocolError) -> LocalError:
+def _error(exc: ProtocolError) -> LocalError:
+    """The user-facing sentence for a refused line: the reason's, else the detail."""
     return LocalError(exc.reason, REASONS.get(exc.reason, exc.detail or exc.reason))
 
 
@@ -233,7 +234,7 @@ class ClientCore:
         try:
             message = parse_client(line.encode())
         except RemoteProtocolError as exc:
-            return [LocalError(exc.reason, REASONS.get(exc.reason, exc.reason))]
+            return [_error(exc)]
         if isinstance(message, LoginRequest):
             return self._login(message.user, now)
         if isinstance(message, ChatMessage):
@@ -321,7 +322,7 @@ class ClientCore:
         return self._user_list(message.users, len(data), now)
 
     def _relay(self, relay: ChatRelay) -> list[ClientEvent]:
-        sender, body = relay.sender, relay.body
+        sender, body = relay.split()
         for i, (message_id, text, _) in enumerate(self._pending):
             if relay.text == text or (sender == self.user and body == text):
                 del self._pending[i]

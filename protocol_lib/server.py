@@ -129,17 +129,22 @@ class _RejectionLog:
         self.suppressed: Counter[str] = Counter()
         self.sources: set[Address] = set()
 
-    def add(self, rejection: RequestRejected, now: float, out: list[ServerAction]) -> None:
+    def admit(self, reason: str, addr: Address, now: float, out: list[ServerAction]) -> bool:
+        """True if this rejection gets a line of its own; else it is only counted.
+
+        Under a flood most rejections are only counted, so the caller builds
+        the RequestRejected (and looks up the user) only when admitted.
+        """
         self.roll(now, out)
         if self.window_start is None:
             self.window_start = now
         if self.logged < self.burst:
             self.logged += 1
-            out.append(rejection)
-        else:
-            self.suppressed[rejection.reason] += 1
-            if len(self.sources) < 100_000:
-                self.sources.add(rejection.addr)
+            return True
+        self.suppressed[reason] += 1
+        if len(self.sources) < 100_000:
+            self.sources.add(addr)
+        return False
 
     def roll(self, now: float, out: list[ServerAction]) -> None:
         """Close the window if it has ended, emitting its summary."""
@@ -314,4 +319,5 @@ class ServerCore:
         self, out: list[ServerAction], now: float, reason: str, addr: Address, detail: str = ""
     ) -> None:
         self.rejections[reason] += 1
-        self._rejections.add(RequestRejected(reason, addr, detail, self.user_at(addr)), now, out)
+        if self._rejections.admit(reason, addr, now, out):
+            out.append(RequestRejected(reason, addr, detail, self.user_at(addr)))

@@ -155,14 +155,21 @@ class ChatRelay:
         """The relay our server sends: the sender's name, a colon, the text."""
         return cls(f"{user}: {text}")
 
+    def split(self) -> tuple[str | None, str]:
+        """``(sender, body)``; the sender is None when the text does not start
+        with a valid name and ``": "`` (servers that relay without a sender)."""
+        head, sep, rest = self.text.partition(": ")
+        if sep and name_problem(head) is None:
+            return head, rest
+        return None, self.text
+
     @property
     def sender(self) -> str | None:
-        head, sep, _ = self.text.partition(": ")
-        return head if sep and name_problem(head) is None else None
+        return self.split()[0]
 
     @property
     def body(self) -> str:
-        return self.text[len(self.sender) + 2 :] if self.sender is not None else self.text
+        return self.split()[1]
 
     def encode(self) -> bytes:
         return _frame(self.kind, _require_text(self.text))
