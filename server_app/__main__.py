@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import errno
 import sys
 
 from .cli import parse_options
 from .logfmt import LogSink
-from .server import ChatServer
+from .server import ChatServer, StartupError
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -19,15 +18,8 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     try:
         server = ChatServer(options, log)
-    except OSError as exc:
-        where = f"{options.host}:{options.port}"
-        if exc.errno == errno.EADDRINUSE:
-            reason = "the port is already in use (is another server running?)"
-        elif exc.errno == errno.EADDRNOTAVAIL:
-            reason = "that address is not one of this machine's"
-        else:
-            reason = exc.strerror or str(exc)
-        print(f"lanchat-server: cannot listen on {where}: {reason}", file=sys.stderr)
+    except StartupError as exc:
+        print(f"lanchat-server: {exc}", file=sys.stderr)
         log.close()
         return 1
     restore = server.install_signal_handlers()

@@ -10,6 +10,7 @@ server at once instead of at the next timeout.
 
 from __future__ import annotations
 
+import errno
 import select
 import signal
 import socket
@@ -35,6 +36,20 @@ IDLE_WAIT = 0.5  # seconds select waits when nothing is due: bounds the stop lat
 SEND_ERROR_LOG_INTERVAL = 5.0  # at most one line per this many seconds per kind of send error
 
 
+class StartupError(Exception):
+    """A socket could not be set up; the message says which one and why, in one line."""
+
+
+def _why(exc: OSError) -> str:
+    if exc.errno == errno.EADDRINUSE:
+        return "the port is already in use (is another server running?)"
+    if exc.errno == errno.EADDRNOTAVAIL:
+        return "that address is not one of this machine's"
+    if exc.errno == errno.EACCES:
+        return "permission denied (ports below 1024 need privileges)"
+    return exc.strerror or str(exc)
+
+
 class ChatServer:
     """One server: the unicast socket, the multicast sender, the core and the log."""
 
@@ -50,10 +65,18 @@ class ChatServer:
             enlarge_receive_buffer(self.sock)
             self.sock.bind((options.host, options.port))
             self.sock.setblocking(False)
-            self.sender = group_sender(options.interface, options.ttl, options.loop)
-        except OSError:
+        except OSError as exc:
             self.sock.close()
-            raise
+            raise StartupError(
+                f"cannot listen on {options.host}:{options.port}: {_why(exc)}"
+            ) from exc
+        try:
+            self.sender = group_sender(options.interface, options.ttl, options.loop)
+        except OSError as exc:
+            self.sock.close()
+            raise StartupError(
+                f"cannot send multicast from interface {options.interface}: {_why(exc)}"
+            ) from exc
         self._wake_r, self._wake_w = socket.socketpair()
         self._wake_r.setblocking(False)
         self._wake_w.setblocking(False)

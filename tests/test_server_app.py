@@ -236,6 +236,36 @@ def test_port_in_use_is_one_clear_line():
     assert "Traceback" not in result.stderr + result.stdout
 
 
+def test_interface_that_is_not_ours_is_one_clear_line():
+    # fails at setsockopt(IP_MULTICAST_IF): nothing is ever sent
+    result = _run_cli("--host", LOOPBACK, "--port", "0", "--interface", "198.51.100.77")
+    assert result.returncode == 1
+    assert result.stderr.strip() == (
+        "lanchat-server: cannot send multicast from interface 198.51.100.77: "
+        "that address is not one of this machine's"
+    )
+
+
+def test_quiet_prints_only_start_and_stop():
+    with running_server("--quiet") as srv:
+        group = GroupListener(srv.group, srv.group_port)
+        bob = UdpClient(srv.addr)
+        try:
+            bob.send(b"login,bob")
+            group.expect(b"welcome,bob")
+            bob.send(b"hello")  # rejected, and still not printed
+            bob.send(b"msg,hi")
+            group.expect(b"msg,bob: hi")
+            assert srv.stop() == 0
+            srv.wait_for_line(
+                r"^Multiuser server stopped: 3 datagrams received, 1 relayed, 1 rejected"
+            )
+        finally:
+            group.close()
+            bob.close()
+    assert len(srv.history) == 2, srv.history
+
+
 @pytest.mark.parametrize(
     "args",
     [
