@@ -14,9 +14,9 @@ Item {
     readonly property bool outgoing: direction === "out"
     readonly property bool chat: direction === "out" || direction === "in" || direction === "raw"
     readonly property string mark: outgoing ? "->" : "<-"
-    readonly property string statusMark: status === "delivered" ? "  \u2713 delivered"
-                                       : status === "pending" ? "  \u2026 sending"
-                                       : status === "failed" ? "  \u2717 not relayed" : ""
+    readonly property string statusMark: status === "delivered" ? "\u2713 delivered"
+                                       : status === "pending" ? "\u2026 sending"
+                                       : status === "failed" ? "\u2717 not relayed" : ""
 
     width: ListView.view ? ListView.view.width : 400
     implicitHeight: (chat ? bubble.height : systemText.implicitHeight) + 4
@@ -30,21 +30,36 @@ Item {
         height: header.implicitHeight + body.implicitHeight + 12
         radius: 8
         color: root.outgoing ? "#d7ecff" : root.direction === "raw" ? "#fff4d6" : "#eceff1"
-        border.color: root.status === "failed" ? "#c62828" : "transparent"
+        border.color: root.status === "failed" ? ChatColors.error : "transparent"
 
-        Text {
+        Row {
             id: header
             x: 10
             y: 5
-            width: bubble.width - 20
-            textFormat: Text.PlainText
-            font.pixelSize: 11
-            color: "#616161"
-            elide: Text.ElideRight
-            text: root.timestamp
-                  + (root.outgoing ? "  you" : root.sender !== "" ? "  " + root.sender
-                     : root.direction === "raw" ? "  (raw from server)" : "")
-                  + root.statusMark
+            spacing: 6
+
+            Text {
+                textFormat: Text.PlainText
+                font.pixelSize: 11
+                color: ChatColors.muted
+                text: root.timestamp
+            }
+
+            Text {
+                textFormat: Text.PlainText
+                font.pixelSize: 11
+                font.bold: true
+                color: root.outgoing ? ChatColors.own : ChatColors.colorFor(root.sender)
+                text: root.outgoing ? qsTr("you") : root.sender !== "" ? root.sender
+                      : root.direction === "raw" ? qsTr("(raw from server)") : ""
+            }
+
+            Text {
+                textFormat: Text.PlainText
+                font.pixelSize: 11
+                color: root.status === "failed" ? ChatColors.error : ChatColors.muted
+                text: root.statusMark
+            }
         }
 
         Text {
@@ -72,7 +87,7 @@ Item {
         wrapMode: Text.Wrap
         font.pixelSize: 12
         font.italic: root.direction === "system"
-        color: root.direction === "error" ? "#c62828" : "#757575"
+        color: root.direction === "error" ? ChatColors.error : ChatColors.muted
         text: root.timestamp + "  " + (root.direction === "error" ? "\u26a0 " : "\u2014 ") + root.lineText
     }
 }

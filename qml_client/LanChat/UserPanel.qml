@@ -33,7 +33,7 @@ Frame {
                 text: "\u25cf " + userName + (isSelf ? qsTr(" (you)") : "")
                 font.bold: isSelf
                 elide: Text.ElideRight
-                color: isSelf ? "#1565c0" : "#212121"
+                color: isSelf ? ChatColors.own : ChatColors.colorFor(userName)
                 padding: 2
             }
         }
