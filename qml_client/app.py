@@ -45,7 +45,7 @@ class ChatWindow:
         self.window: QtQuick.QQuickWindow = roots[0]
 
     def close(self, say_exit: bool = True) -> None:
-        """Stop the worker and release the window (tests; the app uses aboutToQuit)."""
+        """Stop the worker and release the window."""
         self.bridge.shutdown(say_exit)
         self.window.close()
         self.engine.deleteLater()

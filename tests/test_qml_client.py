@@ -145,9 +145,10 @@ def test_closing_the_window_sends_exit_and_joins_the_worker(qtbot, server):
     with chat_window(qtbot, server.options()) as chat:
         log_in(qtbot, chat, server)
         assert chat.bridge.worker_alive
-        chat.bridge.shutdown()
+        chat.window.close()  # as the window manager's close button does
         server.expect(b"exit,")
         assert not chat.bridge.worker_alive
+        assert chat.bridge.sock is None
 
 
 def test_quit_command_closes_the_window(qtbot, server):

@@ -27,6 +27,10 @@ ApplicationWindow {
         function onQuitRequested() { window.close(); }
     }
 
+    // Closing the window is leaving the chat (says exit, stops the worker), whether or
+    // not the application goes on; aboutToQuit calls the same idempotent shutdown.
+    onClosing: window.bridge.shutdown()
+
     ColumnLayout {
         anchors.fill: parent
         anchors.margins: 10
