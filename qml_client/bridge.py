@@ -65,6 +65,7 @@ class ChatBridge(QObject):
     stateChanged = Signal()
     statusChanged = Signal()
     quitRequested = Signal()
+    incoming = Signal(int)  # chat lines from others in one batch (the window counts unread)
     _wake = Signal()  # emitted by the worker thread; delivered queued in the GUI thread
 
     def __init__(
@@ -243,11 +244,13 @@ class ChatBridge(QObject):
         stamp = _clock()  # one clock read per batch: a flood arrives within the same second
         staged: dict[int, ChatLine] = {}
         state_changed = False
+        incoming = 0
         roster: tuple[str, ...] | None = None
         for event in events:
             kind = type(event)
             if kind is IncomingMessage:
                 lines.append(ChatLine("in", event.text, event.sender or "", stamp))
+                incoming += 1
             elif kind is SendDatagram:
                 self._send_datagram(event.data, lines)
             elif kind is OutgoingMessage:
@@ -283,6 +286,8 @@ class ChatBridge(QObject):
             elif kind is QuitRequested:
                 QTimer.singleShot(0, self.quitRequested.emit)
         self._add_lines(lines)
+        if incoming:
+            self.incoming.emit(incoming)
         if roster is not None or state_changed:
             users = roster if roster is not None else self._users.users
             self._users.set_users(users, self.core.user)

@@ -103,3 +103,22 @@ def test_server_restart_is_noticed_and_a_relogin_recovers(qtbot):
                 second.kill()
     finally:
         first.kill()
+
+
+def test_background_window_counts_unread_lines_in_its_title(qtbot, server):
+    with (
+        chat_window(qtbot, options_for(server)) as alice,
+        chat_window(qtbot, options_for(server)) as bob,
+    ):
+        type_line(bob, "/login bob")
+        wait_in_chat(qtbot, bob)
+        type_line(alice, "/login alice")  # alice's window is now the active one
+        wait_in_chat(qtbot, alice)
+        assert not bob.window.isActive()
+        type_line(alice, "one")
+        type_line(alice, "two")
+        wait_line(qtbot, bob, ("in", "alice", "two", ""))
+        assert bob.window.title().startswith("(2) bob \u2014 lanchat @")
+        assert not alice.window.title().startswith("(")
+        type_line(bob, "seen")  # activates bob's window
+        qtbot.waitUntil(lambda: bob.window.title().startswith("bob \u2014"), timeout=WAIT_MS)

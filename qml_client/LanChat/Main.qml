@@ -14,7 +14,10 @@ ApplicationWindow {
     minimumWidth: 560
     minimumHeight: 360
     visible: true
-    title: bridge.title
+    // Lines that arrived while the window was in the background, as other chat programs show.
+    property int unread: 0
+    title: (unread > 0 ? "(" + unread + ") " : "") + bridge.title
+    onActiveChanged: if (active) unread = 0
 
     function submit() {
         if (window.bridge.send(input.text))
@@ -25,6 +28,7 @@ ApplicationWindow {
     Connections {
         target: window.bridge
         function onQuitRequested() { window.close(); }
+        function onIncoming(count) { if (!window.active) window.unread += count; }
     }
 
     // Closing the window is leaving the chat (says exit, stops the worker), whether or
