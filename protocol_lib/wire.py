@@ -287,7 +287,8 @@ def parse_server(data: bytes) -> ServerMessage:
 
     Names and text from a server are taken as they come (other servers admit
     names ours would refuse), but an empty one is an error, and a list reply
-    whose body is clearly not names (a dict repr, ``User list: a,b``) is
+    whose body is clearly not names (the dict repr or ``User list: a,b`` that
+    other servers send: both have ``": "``, which no name can contain) is
     refused so that a client does not put garbage in its roster.
     """
     kind, body = _split(data)
@@ -300,7 +301,7 @@ def parse_server(data: bytes) -> ServerMessage:
             raise RemoteProtocolError("name-empty", NAME_REASONS["name-empty"])
         return Welcome(body) if kind == "welcome" else Bye(body)
     if kind == "list":
-        if body[:1] in ("{", "[", "(") or ": " in body:
+        if ": " in body:  # no name has a colon; a dict repr or "User list: a,b" does
             raise RemoteProtocolError("list-not-names", _excerpt(body))
         return UserList(tuple(u for u in (part.strip() for part in body.split(",")) if u))
     raise RemoteProtocolError("unknown-type", _excerpt(kind))

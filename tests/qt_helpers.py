@@ -10,6 +10,7 @@ from PySide6.QtCore import QCoreApplication, QEvent, QEventLoop, QObject, Qt
 from PySide6.QtGui import QGuiApplication, QKeyEvent
 from PySide6.QtQuick import QQuickItem
 from PySide6.QtTest import QTest
+from pytestqt.exceptions import TimeoutError as QtBotTimeout
 
 from protocol_lib import ClientConfig
 from qml_client.app import ChatWindow
@@ -59,7 +60,7 @@ class FakeServer:
 
         try:
             self.qtbot.waitUntil(arrived, timeout=int(WAIT * 1000))
-        except AssertionError:
+        except QtBotTimeout:
             raise AssertionError(f"{wanted!r} not received; got {seen!r}") from None
         return found[0]
 

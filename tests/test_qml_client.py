@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QObject, QTimer, Signal
+from pytestqt.exceptions import TimeoutError as QtBotTimeout
 
 from tests.helpers_net import WAIT
 from tests.qt_helpers import FakeServer, chat_window, item, lines, log_in, text_of, type_line
@@ -121,7 +122,15 @@ def test_burst_of_10000_datagrams_is_all_counted_and_the_loop_keeps_beating(qtbo
                 for i in range(1000):
                     server.to_group(f"msg,alice: line {chunk * 1000 + i}".encode())
                 target = start_total + (chunk + 1) * 1000
-                qtbot.waitUntil(lambda t=target: model.total_appended >= t, timeout=WAIT_MS * 2)
+                try:
+                    qtbot.waitUntil(lambda t=target: model.total_appended >= t, timeout=WAIT_MS * 2)
+                except QtBotTimeout:
+                    got = model.total_appended - start_total
+                    worker = chat.bridge._receiver.received if chat.bridge._receiver else None
+                    raise AssertionError(
+                        f"chunk {chunk}: {got} of {(chunk + 1) * 1000} in the model, "
+                        f"worker read {worker}"
+                    ) from None
         finally:
             heartbeat.stop()
         assert model.total_appended == start_total + 10_000
