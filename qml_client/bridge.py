@@ -54,6 +54,15 @@ HISTORY_LIMIT = 200
 DRAIN_LIMIT = 1000  # datagrams per event-loop pass: bounds how long one pass can stall the GUI
 
 
+RAW_DISPLAY_CHARS = 2000  # a foreign server may send 64 KiB in one datagram: show the start
+
+
+def _shorten(text: str) -> str:
+    if len(text) <= RAW_DISPLAY_CHARS:
+        return text
+    return f"{text[:RAW_DISPLAY_CHARS]}\u2026 ({len(text) - RAW_DISPLAY_CHARS:,} more characters)"
+
+
 def _clock() -> str:
     return datetime.now().strftime("%H:%M:%S")
 
@@ -282,7 +291,7 @@ class ChatBridge(QObject):
             elif kind is Notice:
                 lines.append(self._system(event.message))
             elif kind is UnrecognisedLine:
-                lines.append(ChatLine("raw", event.text, "", stamp))
+                lines.append(ChatLine("raw", _shorten(event.text), "", stamp))
             elif kind is QuitRequested:
                 QTimer.singleShot(0, self.quitRequested.emit)
         self._add_lines(lines)

@@ -87,6 +87,14 @@ def test_group_datagrams_appear_in_order_with_marks_in_the_gui_thread(qtbot, ser
         assert chat.bridge.drain_threads == {threading.get_ident()}
 
 
+def test_a_huge_foreign_datagram_is_shown_shortened(qtbot, server):
+    with chat_window(qtbot, server.options()) as chat:
+        server.to_group(b"msg,spam " + b"x" * 60_000)  # over 1024 bytes: not this protocol
+        qtbot.waitUntil(lambda: lines(chat)[-1][0] == "raw", timeout=WAIT_MS)
+        text = lines(chat)[-1][2]
+        assert text.startswith("msg,spam xxx") and text.endswith("(58,009 more characters)")
+
+
 def test_user_list_follows_welcome_bye_and_list(qtbot, server):
     with chat_window(qtbot, server.options()) as chat:
         log_in(qtbot, chat, server)
@@ -242,3 +250,30 @@ def test_invalid_client_options_exit_2_with_one_line(args):
     assert result.returncode == 2
     assert result.stderr.startswith("lanchat-client: error:")
     assert result.stderr.strip().count("\n") == 0, result.stderr
+
+
+@pytest.mark.parametrize("sig", ["SIGINT", "SIGTERM"])
+def test_client_process_quits_cleanly_on_a_signal(qtbot, server, sig):
+    """Ctrl+C in the terminal (or a TERM) leaves the chat: exit, is sent, status 0."""
+    import signal
+    import subprocess
+
+    o = server.options()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "qml_client", o.server, "--port", str(o.port), "--group", o.group,
+         "--group-port", str(o.group_port), "--interface", o.interface, "--user", "carol"],
+        cwd=ROOT, env=dict(os.environ, QT_QPA_PLATFORM="offscreen"),
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    try:
+        server.expect(b"login,carol")
+        server.to_group(b"welcome,carol")
+        server.expect(b"list,")  # it is in the chat now
+        proc.send_signal(getattr(signal, sig))
+        server.expect(b"exit,")
+        assert proc.wait(timeout=10) == 0
+        assert "Traceback" not in proc.stdout.read()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
