@@ -20,6 +20,7 @@ import time
 from datetime import datetime
 
 from PySide6.QtCore import Property, QObject, QTimer, Signal, Slot
+from PySide6.QtGui import QGuiApplication
 from PySide6.QtQml import QmlElement
 
 from protocol_lib import (
@@ -162,6 +163,11 @@ class ChatBridge(QObject):
         events = self.core.command(line, time.monotonic())
         self._handle(events)
         return not any(isinstance(e, LocalError) for e in events)
+
+    @Slot(str)
+    def copyText(self, text: str) -> None:
+        """Put a chat line on the clipboard (the view's right-click menu)."""
+        QGuiApplication.clipboard().setText(text)
 
     @Slot(result=str)
     def previousLine(self) -> str:

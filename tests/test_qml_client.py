@@ -277,3 +277,37 @@ def test_client_process_quits_cleanly_on_a_signal(qtbot, server, sig):
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+def test_right_click_copies_a_line(qtbot, server):
+    from PySide6.QtCore import Q_ARG, Q_RETURN_ARG, QMetaObject, Qt
+    from PySide6.QtGui import QGuiApplication
+    from PySide6.QtTest import QTest
+
+    with chat_window(qtbot, server.options()) as chat:
+        server.to_group(b"msg,alice: copy me, please")
+        qtbot.waitUntil(lambda: lines(chat)[-1][2] == "copy me, please", timeout=WAIT_MS)
+        view = item(chat, "messageList")
+        row = len(lines(chat)) - 1
+        delegate: list = []
+
+        def laid_out() -> bool:
+            found = QMetaObject.invokeMethod(
+                view, "itemAtIndex", Q_RETURN_ARG("QQuickItem*"), Q_ARG(int, row)
+            )
+            delegate[:] = [found] if found is not None else []
+            return bool(delegate)
+
+        qtbot.waitUntil(laid_out, timeout=WAIT_MS)
+        rect = delegate[0].boundingRect()
+        where = delegate[0].mapToScene(rect.center()).toPoint()
+        QTest.mouseClick(chat.window, Qt.MouseButton.RightButton, Qt.KeyboardModifier.NoModifier,
+                         where)  # fmt: skip
+        menu = chat.window.findChild(QObject, "lineMenu")
+        qtbot.waitUntil(lambda: menu.property("opened"), timeout=WAIT_MS)
+        assert menu.property("lineText") == "copy me, please"
+        QTest.keyClick(chat.window, Qt.Key.Key_Down)
+        QTest.keyClick(chat.window, Qt.Key.Key_Return)
+        qtbot.waitUntil(
+            lambda: QGuiApplication.clipboard().text() == "copy me, please", timeout=WAIT_MS
+        )

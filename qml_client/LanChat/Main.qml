@@ -51,6 +51,7 @@ ApplicationWindow {
                 Layout.fillWidth: true
                 Layout.fillHeight: true
                 model: window.bridge.messages
+                onCopyRequested: text => window.bridge.copyText(text)
             }
 
             UserPanel {

@@ -11,6 +11,8 @@ Item {
     required property string timestamp
     required property string status
 
+    signal menuRequested(string text)
+
     readonly property bool outgoing: direction === "out"
     readonly property bool chat: direction === "out" || direction === "in" || direction === "raw"
     readonly property string mark: outgoing ? "->" : "<-"
@@ -89,5 +91,12 @@ Item {
         font.italic: root.direction === "system"
         color: root.direction === "error" ? ChatColors.error : ChatColors.muted
         text: root.timestamp + "  " + (root.direction === "error" ? "\u26a0 " : "\u2014 ") + root.lineText
+    }
+
+    // Right-click a line for its menu (the view owns the one menu; lines stay light).
+    MouseArea {
+        anchors.fill: parent
+        acceptedButtons: Qt.RightButton
+        onClicked: root.menuRequested(root.lineText)
     }
 }

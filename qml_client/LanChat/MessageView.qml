@@ -6,6 +6,8 @@ Frame {
     id: root
 
     property alias model: list.model
+
+    signal copyRequested(string text)
     readonly property alias count: list.count
 
     padding: 4
@@ -26,12 +28,30 @@ Frame {
         spacing: 2
         boundsBehavior: Flickable.StopAtBounds
         reuseItems: true
-        delegate: MessageDelegate {}
+        delegate: MessageDelegate {
+            onMenuRequested: text => {
+                lineMenu.lineText = text;
+                lineMenu.popup();
+            }
+        }
 
         ScrollBar.vertical: ScrollBar { policy: ScrollBar.AsNeeded }
 
         onMovementEnded: followEnd = atYEnd
         onCountChanged: if (followEnd) Qt.callLater(list.positionViewAtEnd)
         onHeightChanged: if (followEnd) Qt.callLater(list.positionViewAtEnd)
+    }
+
+    Menu {
+        id: lineMenu
+        objectName: "lineMenu"
+
+        property string lineText
+
+        MenuItem {
+            objectName: "copyItem"
+            text: qsTr("Copy text")
+            onTriggered: root.copyRequested(lineMenu.lineText)
+        }
     }
 }
