@@ -98,11 +98,10 @@ _REJECT_REASON = {SessionState.NEW.value: "not-logged-in", SessionState.GONE.val
 
 def fire(session: Session, event: SessionEvent) -> Rejection | None:
     """Apply ``event`` to ``session``: None when allowed, else a Rejection."""
-    name = event.value
     state = session.state
-    if state in _INTERNAL[name]:
+    if state in _INTERNAL[event]:  # a StrEnum member hashes as its value: no .value lookup
         return None
-    machine_event = MACHINE.events[name]
+    machine_event = MACHINE.events[event.value]
     if state not in machine_event.transitions:
         return Rejection(_REJECT_REASON.get(state, "invalid-event"), SessionState(state), event)
     machine_event.trigger(session)
