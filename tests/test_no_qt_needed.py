@@ -1,0 +1,33 @@
+"""protocol_lib and the server must work on a machine without Qt (the core install)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from tests.helpers_net import ROOT
+
+BLOCK_QT = """
+import sys
+class NoQt:
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in ("PySide6", "shiboken6"):
+            raise ImportError(f"{name} is not installed here")
+sys.meta_path.insert(0, NoQt())
+"""
+
+
+def test_protocol_lib_and_server_import_and_run_without_qt():
+    code = BLOCK_QT + (
+        "import protocol_lib, server_app.__main__\n"
+        "from protocol_lib import ServerCore\n"
+        "out = ServerCore().receive(b'login,bob', ('127.0.0.1', 1), 0.0)\n"
+        "assert out[-1].data == b'welcome,bob'\n"
+        "assert not any(m.startswith(('PySide6', 'shiboken6')) for m in sys.modules)\n"
+        "print('ok')\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "ok"
