@@ -59,7 +59,7 @@ class Process:
 
 @pytest.fixture
 def lan():
-    net = Lan(["server", "c1", "c2"])
+    net = Lan(["server", "c1", "c2", "c3"])
     yield net
     net.close()
 
@@ -67,7 +67,7 @@ def lan():
 def test_conversation_across_three_hosts(lan):
     env = dict(os.environ, PYTHONPATH=str(ROOT), PYTHONUNBUFFERED="1")
     common = dict(cwd=ROOT, env=env, text=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    for host in ("server", "c1", "c2"):
+    for host in ("server", "c1", "c2", "c3"):
         routes = lan.routes(host)
         assert "default" not in routes  # nothing here can reach beyond the bridge
     server_ip = lan.addresses["server"]
@@ -107,6 +107,22 @@ def test_conversation_across_three_hosts(lan):
             c.expect("RECV b'bye,bob'")
         c1.send("list,")
         c1.expect("RECV b'list,alice'")
+
+        # Our Qt client on the third host: its group join on a real interface, across the bridge.
+        qt_env = dict(env, QT_QPA_PLATFORM="offscreen")
+        ours = Process(lan.popen("c3", [
+            sys.executable, "-m", "qml_client", server_ip, "--port", str(PORT),
+            "--group", GROUP, "--group-port", str(GROUP_PORT),
+            "--interface", lan.addresses["c3"], "--user", "carol",
+        ], **dict(common, env=qt_env)))  # fmt: skip
+        procs.append(ours)
+        c1.expect("RECV b'welcome,carol'")
+        c1.expect("RECV b'list,alice,carol'")  # carol's client asks for the list after its welcome
+        c1.send("msg,hi carol")
+        c1.expect("RECV b'msg,alice: hi carol'")
+        ours.proc.terminate()  # closing the client says exit,
+        c1.expect("RECV b'bye,carol'")
+        assert ours.proc.wait(WAIT) == 0
     finally:
         for p in procs:
             p.stop()
