@@ -34,13 +34,27 @@ def name_problem(name: str) -> str | None:
 
     The name is judged as given: callers that accept untrimmed input strip it
     first, so that a name is never silently different from what was checked.
+    This is the rule for a name entering the chat (a login); names that other
+    servers announce are held only to ``wire_name_problem``.
+    """
+    problem = wire_name_problem(name)
+    if problem is None and len(name) > MAX_NAME_CHARS:
+        return "name-too-long"
+    return problem
+
+
+def wire_name_problem(name: str) -> str | None:
+    """Return why ``name`` cannot travel in a datagram at all, or None.
+
+    What any peer could misread: a comma splits a list reply, a colon moves
+    the ``<user>: <text>`` boundary, control characters break one-line
+    display and logs.  The length limit is our login policy, not a wire rule:
+    other servers admit longer names, and we relay and show them as they are.
     """
     if not name:
         return "name-empty"
     if name != name.strip():
         return "name-whitespace"
-    if len(name) > MAX_NAME_CHARS:
-        return "name-too-long"
     if "," in name:
         return "name-comma"
     if ":" in name:

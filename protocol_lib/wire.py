@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import ClassVar, Union
 
 from .errors import LocalProtocolError, RemoteProtocolError
-from .names import NAME_REASONS, name_problem
+from .names import NAME_REASONS, name_problem, wire_name_problem
 
 MAX_DATAGRAM_BYTES = 1024
 """Every known peer reads with ``recvfrom(1024)``: a longer datagram is cut."""
@@ -67,7 +67,17 @@ def _frame(kind: str, body: str) -> bytes:
 
 
 def _require_name(name: str) -> str:
+    """A name we send in a login: the full login policy (length included)."""
     problem = name_problem(name)
+    if problem is not None:
+        raise LocalProtocolError(problem, f"{NAME_REASONS[problem]}: {name!r}")
+    return name
+
+
+def _require_wire_name(name: str) -> str:
+    """A name a server announces: only what no peer could misread is refused,
+    so a tool that parses another server's welcome can send it on unchanged."""
+    problem = wire_name_problem(name)
     if problem is not None:
         raise LocalProtocolError(problem, f"{NAME_REASONS[problem]}: {name!r}")
     return name
@@ -136,7 +146,7 @@ class Welcome:
     kind: ClassVar[str] = "welcome"
 
     def encode(self) -> bytes:
-        return _frame(self.kind, _require_name(self.user))
+        return _frame(self.kind, _require_wire_name(self.user))
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,7 +169,7 @@ class ChatRelay:
         """``(sender, body)``; the sender is None when the text does not start
         with a valid name and ``": "`` (servers that relay without a sender)."""
         head, sep, rest = self.text.partition(": ")
-        if sep and name_problem(head) is None:
+        if sep and wire_name_problem(head) is None:
             return head, rest
         return None, self.text
 
@@ -183,7 +193,7 @@ class Bye:
     kind: ClassVar[str] = "bye"
 
     def encode(self) -> bytes:
-        return _frame(self.kind, _require_name(self.user))
+        return _frame(self.kind, _require_wire_name(self.user))
 
 
 @dataclass(frozen=True, slots=True)
@@ -198,7 +208,7 @@ class UserList:
     kind: ClassVar[str] = "list"
 
     def encode(self) -> bytes:
-        return _frame(self.kind, ",".join(_require_name(u) for u in self.users))
+        return _frame(self.kind, ",".join(_require_wire_name(u) for u in self.users))
 
     @classmethod
     def chunks(cls, users: tuple[str, ...] | list[str]) -> list[UserList]:
@@ -257,6 +267,16 @@ def _excerpt(text: str, limit: int = 40) -> str:
     return repr(text if len(text) <= limit else text[:limit] + "...")
 
 
+def _without_repeated_type(body: str, kind: str) -> str:
+    """``login,login,bob`` -> ``bob``: clients that prefix what the user typed
+    (``login,bob``) with the type again.  Safe for login only: a name can hold
+    no comma, so ``login,<x>,...`` can never be a name of its own."""
+    head, sep, rest = body.partition(",")
+    if sep and head.strip().lower() == kind:
+        return rest.strip()
+    return body
+
+
 def parse_client(data: bytes) -> ClientMessage:
     """Parse a datagram a client sent to the server, or raise RemoteProtocolError.
 
@@ -271,6 +291,7 @@ def parse_client(data: bytes) -> ClientMessage:
             raise RemoteProtocolError(problem, TEXT_REASONS[problem])
         return ChatMessage(body)
     if kind == "login":
+        body = _without_repeated_type(body, "login")
         problem = name_problem(body)
         if problem is not None:
             raise RemoteProtocolError(problem, f"{NAME_REASONS[problem]}: {_excerpt(body)}")
@@ -286,22 +307,28 @@ def parse_server(data: bytes) -> ServerMessage:
     """Parse a datagram a server sent to the group, or raise RemoteProtocolError.
 
     Names and text from a server are taken as they come (other servers admit
-    names ours would refuse), but an empty one is an error, and a list reply
-    whose body is clearly not names (the dict repr or ``User list: a,b`` that
-    other servers send: both have ``": "``, which no name can contain) is
-    refused so that a client does not put garbage in its roster.
+    longer names than ours), as long as ``encode`` could send them again: what
+    this parser returns always round-trips.  A list reply whose body is clearly
+    not names (the dict repr or ``User list: a,b`` that other servers send:
+    both have ``": "``, which no name can contain) is refused so that a client
+    does not put garbage in its roster.
     """
     kind, body = _split(data)
     if kind == "msg":
-        if not body:
-            raise RemoteProtocolError("text-empty", TEXT_REASONS["text-empty"])
+        problem = text_problem(body)
+        if problem is not None:
+            raise RemoteProtocolError(problem, TEXT_REASONS[problem])
         return ChatRelay(body)
     if kind in ("welcome", "bye"):
-        if not body:
-            raise RemoteProtocolError("name-empty", NAME_REASONS["name-empty"])
+        problem = wire_name_problem(body)
+        if problem is not None:
+            raise RemoteProtocolError(problem, f"{NAME_REASONS[problem]}: {_excerpt(body)}")
         return Welcome(body) if kind == "welcome" else Bye(body)
     if kind == "list":
         if ": " in body:  # no name has a colon; a dict repr or "User list: a,b" does
             raise RemoteProtocolError("list-not-names", _excerpt(body))
-        return UserList(tuple(u for u in (part.strip() for part in body.split(",")) if u))
+        users = tuple(u for u in (part.strip() for part in body.split(",")) if u)
+        if any(wire_name_problem(u) is not None for u in users):
+            raise RemoteProtocolError("list-not-names", _excerpt(body))
+        return UserList(users)
     raise RemoteProtocolError("unknown-type", _excerpt(kind))

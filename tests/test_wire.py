@@ -54,6 +54,72 @@ def test_any_bytes_parse_or_raise_protocol_error(data):
             assert exc.reason in REASONS
 
 
+def _assert_round_trips(parse, data: bytes) -> None:
+    """What a parser accepts, ``encode`` sends again, and it parses to the same message."""
+    try:
+        message = parse(data)
+    except ProtocolError as exc:
+        assert exc.reason in REASONS
+        return
+    again = message.encode()
+    assert len(again) <= MAX_DATAGRAM_BYTES
+    assert parse(again) == message
+
+
+@given(st.binary(max_size=1100))
+def test_whatever_parses_encodes_and_parses_back_the_same(data):
+    for parse in (parse_client, parse_server):
+        _assert_round_trips(parse, data)
+
+
+_tricky_chars = st.sampled_from(
+    [
+        "\x00",
+        "\x07",
+        "\x1c",
+        "\x85",
+        "\u2028",
+        "\u2029",
+        "\u202e",
+        "\ufeff",
+        "\t",
+        ",",
+        ":",
+        ": ",
+        " ",
+        "\r\n",
+        "\u00e9",
+        "x",
+    ]
+)
+
+
+@given(
+    st.sampled_from(["login,", "msg,", "list,", "exit,", "welcome,", "bye,", "LOGIN , "]),
+    st.lists(st.one_of(_tricky_chars, st.text(max_size=40)), max_size=12),
+)
+def test_typed_text_with_controls_round_trips_or_is_refused(kind, parts):
+    data = (kind + "".join(parts)).encode()[:MAX_DATAGRAM_BYTES]
+    for parse in (parse_client, parse_server):
+        _assert_round_trips(parse, data)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        "msg,a\u2028b".encode(),
+        b"msg,a\x1cb",
+        b"welcome," + b"n" * 40,
+        b"welcome,a\x07b",
+        b"list,a:b,c",
+        b"list,a\x00,b",
+        b"bye,dr:who",
+    ],
+)
+def test_server_datagrams_that_could_not_be_sent_again_are_refused_or_kept(data):
+    _assert_round_trips(parse_server, data)
+
+
 @given(mutated_datagrams())
 def test_mutated_datagrams_parse_or_raise_protocol_error(data):
     for parse in (parse_client, parse_server):
@@ -76,6 +142,8 @@ def test_mutated_datagrams_parse_or_raise_protocol_error(data):
         (b"list,whatever", ListRequest()),
         (b"exit,", ExitRequest()),
         (b"exit,bob", ExitRequest()),
+        (b"login,login,bob", LoginRequest("bob")),  # a client that prefixes what was typed
+        (b"login, LOGIN , bob", LoginRequest("bob")),
     ],
 )
 def test_client_side_tolerance(data, expected):
@@ -138,6 +206,10 @@ def test_client_datagrams_refused_with_reason(data, reason):
         (b"goodbye, x", "unknown-type"),
         (b"welcome,", "name-empty"),
         (b"msg,  ", "text-empty"),
+        (b"msg,two\x00parts", "text-control"),
+        (b"welcome,a,b", "name-comma"),
+        (b"bye,a\x1bb", "name-control"),
+        (b"list,a:b", "list-not-names"),
     ],
 )
 def test_server_datagrams_refused_with_reason(data, reason):
