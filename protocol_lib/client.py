@@ -1,29 +1,47 @@
 """The client's protocol logic, with no sockets and no GUI: lines in, events out.
 
-``ClientCore`` turns what a person types into datagrams for the server (or a
-local error they can read), and what the group delivers into display events.
-It keeps the client's own state (logged out, logging in, in chat), retries a
-login that gets no welcome, and matches relays to the user's own messages to
-mark them delivered.  Time is passed in, so every timeout is testable without
-sleeping; the caller asks ``next_deadline()`` and calls ``tick(now)`` then.
+``ClientCore`` turns what a person (``command``) or a tool (``login``, ``say``,
+``request_list``, ``leave``) asks for into datagrams for the server, and what
+the group delivers (``receive``) into display events.  Time is passed in, so
+every timeout is testable without sleeping; the caller asks
+``next_deadline()`` and calls ``tick(now)`` then.
 
-What a person may type:
-- the spec's raw protocol lines, as its reference client sends them:
-  ``login,bob``, ``msg,hi, all``, ``list,``, ``exit,``;
-- plain text, sent as ``msg,<text>`` once logged in;
-- slash commands: ``/login NAME`` (or just ``/login`` to log in again under the
-  last name), ``/list``, ``/quit``, ``/help``; ``//text`` sends ``/text``.
+What it guarantees a user:
+- Nothing typed is lost to the server's rate limit: chat lines go out at a
+  pace a little under the server's limit (``ClientConfig.send_limit``); lines
+  typed faster wait in a queue (shown as queued) and leave from ``tick``.
+- A line not relayed says what is known: the server relays other lines (so
+  it refused or lost this one), or nothing has come from it for a while.
+- Nothing is credited to the wrong person.  The client learns the server's
+  relay style from the echo of its own lines: plain ``msg,<text>`` (the
+  spec's) or attributed ``msg,<user>: <text>``.  On a plain relay it never
+  reads a sender out of the text; otherwise it credits a sender only when that
+  name is in the user list.  Its own line is confirmed only by the echo that
+  server would send for it.
+- Only the server changes the client's state: with ``server_sources`` set,
+  a datagram from any other address (a forged ``bye,<our name>``) is shown
+  as such and changes nothing.
+- A ``welcome`` for our name that we did not ask for means another client
+  took the name over: we say so and leave the chat (``/login`` takes it back).
+
+The typed-line grammar: the spec's raw protocol lines (``login,bob``,
+``msg,hi, all``, ``list,``, ``exit,``, which are sent even before a welcome,
+with a warning); plain text, sent as ``msg,<text>`` once logged in (several
+lines pasted at once are one message per line); slash commands ``/login NAME``
+(or ``/login`` for the last name), ``/list``, ``/quit``, ``/help``; ``//text``
+sends ``/text``.
 """
 
 from __future__ import annotations
 
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Union
 
 from .errors import LocalProtocolError, ProtocolError, RemoteProtocolError
-from .names import clean_name
+from .names import clean_name, wire_name_problem
+from .ratelimit import RateLimit, TokenBucket, client_pace
 from .wire import (
     LIST_CHUNK_FULL_BYTES,
     MAX_DATAGRAM_BYTES,
@@ -57,15 +75,41 @@ class ClientState(StrEnum):
     IN_CHAT = "in chat"
 
 
+class MessageStatus(StrEnum):
+    """Where one of our own chat lines is; the view shows a mark for each."""
+
+    QUEUED = "queued"  # typed faster than the server's pace allows: waiting to be sent
+    PENDING = "pending"  # sent; waiting for the group to relay it back
+    DELIVERED = "delivered"  # the group relayed it: everyone got it
+    FAILED = "failed"  # not relayed in time, or never sent (we left the chat)
+    SENT = "sent"  # sent raw before any welcome: no echo can be matched to it
+
+
+class RelayStyle(StrEnum):
+    """How the server relays a chat line, learned from the echo of our own."""
+
+    UNKNOWN = "unknown"
+    PLAIN = "plain"  # msg,<text>: the spec's literal relay; no sender in it
+    ATTRIBUTED = "attributed"  # msg,<user>: <text>
+
+
 @dataclass(frozen=True, slots=True)
 class ClientConfig:
-    """Timeouts of the client; UDP loses datagrams, so nothing waits forever."""
+    """Timeouts and limits of the client; UDP loses datagrams, so nothing waits forever."""
 
     login_timeout: float = 1.0  # seconds to wait for our welcome per attempt
     login_attempts: int = 3
     delivery_timeout: float = 5.0  # seconds until an unrelayed message counts as lost
     list_after_login: bool = True  # ask for the roster once our welcome arrives
     list_continuation: float = 1.0  # seconds in which a full list reply may be continued
+    # The pace of chat lines; the default keeps under our server's default limit.
+    # None sends at once (a server without a limit).
+    send_limit: RateLimit | None = field(default_factory=lambda: client_pace(RateLimit()))
+    max_queued: int = 1000  # lines waiting for the pace; more are refused, never dropped
+    # Source IPs that speak for the server; a datagram from any other changes
+    # nothing.  Empty: every source is believed (a tool that has no addresses).
+    server_sources: frozenset[str] = frozenset()
+    list_shown_within: float = 5.0  # seconds in which a /list reply is written to the view
 
 
 # --- events out -------------------------------------------------------------
@@ -103,10 +147,18 @@ class Notice:
 
 @dataclass(frozen=True, slots=True)
 class OutgoingMessage:
-    """Our own chat line was sent; it is pending until its relay comes back."""
+    """Our own chat line, as typed; ``status`` is QUEUED, PENDING or SENT."""
 
     message_id: int
     text: str
+    status: MessageStatus = MessageStatus.PENDING
+
+
+@dataclass(frozen=True, slots=True)
+class MessageSent:
+    """A queued line of ours left the queue: now PENDING until its relay returns."""
+
+    message_id: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,14 +170,14 @@ class MessageDelivered:
 
 @dataclass(frozen=True, slots=True)
 class DeliveryFailed:
-    """No relay came back for these messages in time: the server may be gone."""
+    """These lines of ours were not relayed in time, or never sent (a LocalError says why)."""
 
     message_ids: tuple[int, ...]
 
 
 @dataclass(frozen=True, slots=True)
 class IncomingMessage:
-    """A chat line from the group; ``sender`` is None when the server omits it."""
+    """A chat line from the group; ``sender`` is None when it cannot be known."""
 
     sender: str | None
     text: str
@@ -149,11 +201,40 @@ class RosterChanged:
 
 
 @dataclass(frozen=True, slots=True)
+class UserListShown:
+    """The answer to a /list the user typed: the roster, to write into the chat."""
+
+    users: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class NameTakenOver:
+    """Another client logged in with our name; we are no longer in the chat."""
+
+    user: str
+
+
+@dataclass(frozen=True, slots=True)
+class RelayStyleLearned:
+    """The server's relay style is now known (from our own echo or others' lines)."""
+
+    style: RelayStyle
+
+
+@dataclass(frozen=True, slots=True)
 class UnrecognisedLine:
     """A datagram that is not this protocol as we know it: show it raw."""
 
     text: str
     reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class NotFromServer:
+    """A datagram from ``source``, which is not the server: shown, never believed."""
+
+    source: str
+    text: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,13 +248,18 @@ ClientEvent = Union[
     LocalError,
     Notice,
     OutgoingMessage,
+    MessageSent,
     MessageDelivered,
     DeliveryFailed,
     IncomingMessage,
     UserJoined,
     UserLeft,
     RosterChanged,
+    UserListShown,
+    NameTakenOver,
+    RelayStyleLearned,
     UnrecognisedLine,
+    NotFromServer,
     QuitRequested,
 ]
 
@@ -181,6 +267,19 @@ ClientEvent = Union[
 def _error(exc: ProtocolError) -> LocalError:
     """The user-facing sentence for a refused line: the reason's, else the detail."""
     return LocalError(exc.reason, REASONS.get(exc.reason, exc.detail or exc.reason))
+
+
+def pasted_lines(text: str) -> list[str]:
+    """The messages a multi-line paste becomes: one per non-blank line, stripped."""
+    return [line.strip() for line in text.splitlines() if line.strip()]
+
+
+@dataclass(slots=True)
+class _Pending:
+    message_id: int
+    text: str
+    sent_at: float
+    user: str  # the name it was sent under: what an attributed echo starts with
 
 
 class ClientCore:
@@ -191,64 +290,36 @@ class ClientCore:
         self.state = ClientState.LOGGED_OUT
         self.user: str | None = None  # our name: in chat, or being tried
         self.last_user: str | None = None  # for a bare /login
-        self.roster: list[str] = []
+        self.relay_style = RelayStyle.UNKNOWN
+        self._roster: dict[str, None] = {}  # ordered set: the server's order
         self._login_attempts = 0
         self._login_deadline: float | None = None
+        self._own_welcome_until = float("-inf")  # welcomes of ours until then echo our retries
         self._next_id = 1
-        self._pending: deque[tuple[int, str, float]] = deque()  # (id, text, sent_at)
+        self._pace = TokenBucket(self.config.send_limit) if self.config.send_limit else None
+        self._queue: deque[tuple[int, str]] = deque()  # (id, text) waiting for the pace
+        self._leave_after_queue = False
+        self._pending: deque[_Pending] = deque()
+        self._last_heard: float | None = None  # last datagram from the server
         self._list_open_until: float | None = None
+        self._list_shown_until: float | None = None
 
-    # --- what the user types ------------------------------------------------
+    @property
+    def roster(self) -> list[str]:
+        """Names in the chat as far as we know, in the server's order."""
+        return list(self._roster)
 
-    def command(self, line: str, now: float) -> list[ClientEvent]:
-        """Interpret one line typed by the user."""
-        line = line.strip()
-        if not line:
-            return []
-        if line.startswith("//"):
-            return self._chat(line[1:], now)
-        if line.startswith("/"):
-            return self._slash(line, now)
-        kind, sep, _ = line.partition(",")
-        if sep and kind.strip().lower() in _PROTOCOL_TYPES:
-            return self._protocol_line(line, now)
-        return self._chat(line, now)
+    @property
+    def queued(self) -> int:
+        """Lines of ours waiting for the pace."""
+        return len(self._queue)
 
-    def _slash(self, line: str, now: float) -> list[ClientEvent]:
-        word, _, rest = line[1:].partition(" ")
-        word = word.lower()
-        if word == "login":
-            name = rest.strip() or self.last_user
-            if not name:
-                return [LocalError("usage", "type /login followed by your name")]
-            return self._login(name, now)
-        if word == "list":
-            return self._list()
-        if word in ("quit", "exit"):
-            return [*self.close(now), QuitRequested()]
-        if word == "help":
-            return [Notice(HELP_TEXT)]
-        return [LocalError("unknown-command", f"unknown command /{word}; try /help")]
+    # --- the API for tools ----------------------------------------------------
 
-    def _protocol_line(self, line: str, now: float) -> list[ClientEvent]:
+    def login(self, name: str, now: float) -> list[ClientEvent]:
+        """Ask to enter the chat as ``name`` (blanks around it are forgiven)."""
         try:
-            message = parse_client(line.encode())
-        except RemoteProtocolError as exc:
-            return [_error(exc)]
-        if isinstance(message, LoginRequest):
-            return self._login(message.user, now)
-        if isinstance(message, ChatMessage):
-            return self._chat(message.text, now)
-        if isinstance(message, ListRequest):
-            return self._list()
-        assert isinstance(message, ExitRequest)
-        if self.state is ClientState.LOGGED_OUT:
-            return [LocalError("not-logged-in", "you are not logged in")]
-        return self.close(now)
-
-    def _login(self, raw_name: str, now: float) -> list[ClientEvent]:
-        try:
-            name = clean_name(raw_name)
+            name = clean_name(name)
         except LocalProtocolError as exc:
             return [LocalError(exc.reason, exc.detail)]
         if self.state is ClientState.IN_CHAT and name != self.user:
@@ -262,14 +333,10 @@ class ClientCore:
         self.state = ClientState.LOGGING_IN
         self._login_attempts = 1
         self._login_deadline = now + self.config.login_timeout
-        return [StateChanged(self.state, name), SendDatagram(LoginRequest(name).encode())]
+        return [StateChanged(self.state, name), self._send_now(LoginRequest(name).encode(), now)]
 
-    def _list(self) -> list[ClientEvent]:
-        if self.state is not ClientState.IN_CHAT:
-            return [LocalError("not-logged-in", "log in first: /login NAME")]
-        return [SendDatagram(ListRequest().encode())]
-
-    def _chat(self, text: str, now: float) -> list[ClientEvent]:
+    def say(self, text: str, now: float) -> list[ClientEvent]:
+        """Send one chat line (its text is taken literally, commas and all)."""
         if self.state is not ClientState.IN_CHAT:
             hint = (
                 "wait for the welcome"
@@ -278,12 +345,13 @@ class ClientCore:
             )
             return [LocalError("not-logged-in", f"not sent: {hint}")]
         text = text.strip()
+        user = self.user or ""
         try:
             data = ChatMessage(text).encode()
-            ChatRelay.attributed(self.user or "", text).encode()  # must fit relayed too
+            ChatRelay.attributed(user, text).encode()  # must fit relayed too
         except LocalProtocolError as exc:
             if exc.reason == "too-long":
-                room = MAX_DATAGRAM_BYTES - len(f"msg,{self.user}: ".encode())
+                room = MAX_DATAGRAM_BYTES - len(f"msg,{user}: ".encode())
                 return [
                     LocalError(
                         "too-long",
@@ -291,77 +359,220 @@ class ClientCore:
                     )
                 ]
             return [_error(exc)]
+        if len(self._queue) >= self.config.max_queued:
+            return [
+                LocalError(
+                    "queue-full",
+                    f"not sent: {len(self._queue)} lines are already waiting to go out; "
+                    "wait for them",
+                )
+            ]
         message_id = self._next_id
         self._next_id += 1
-        self._pending.append((message_id, text, now))
-        return [SendDatagram(data), OutgoingMessage(message_id, text)]
+        if not self._queue and (self._pace is None or self._pace.take(now)):
+            self._pending.append(_Pending(message_id, text, now, user))
+            return [SendDatagram(data), OutgoingMessage(message_id, text)]
+        self._queue.append((message_id, text))
+        return [OutgoingMessage(message_id, text, MessageStatus.QUEUED)]
+
+    def request_list(self, now: float) -> list[ClientEvent]:
+        """Ask for the user list; its reply is also written to the chat (UserListShown)."""
+        if self.state is not ClientState.IN_CHAT:
+            return [LocalError("not-logged-in", "log in first: /login NAME")]
+        self._list_shown_until = now + self.config.list_shown_within
+        return [self._send_now(ListRequest().encode(), now)]
+
+    def leave(self, now: float) -> list[ClientEvent]:
+        """Leave the chat once the lines still queued are sent."""
+        if self.state is ClientState.LOGGED_OUT:
+            return [LocalError("not-logged-in", "you are not logged in")]
+        if self._queue and self.state is ClientState.IN_CHAT:
+            self._leave_after_queue = True
+            return [Notice(f"You will leave once your {len(self._queue)} queued line(s) are sent.")]
+        return self.close(now)
 
     def close(self, now: float) -> list[ClientEvent]:
-        """Leave the chat if we are in it (or trying to be): the window closes."""
+        """Leave the chat at once if we are in it (or trying to be): the window closes."""
         if self.state is ClientState.LOGGED_OUT:
             return []
-        self._set_logged_out()
-        return [SendDatagram(ExitRequest().encode()), StateChanged(self.state, None)]
+        if self._pace is not None:
+            self._pace.force(now)
+        return [SendDatagram(ExitRequest().encode()), *self._logged_out("you left the chat")]
+
+    # --- what the user types ------------------------------------------------
+
+    def command(self, line: str, now: float) -> list[ClientEvent]:
+        """Interpret one line typed (or several pasted) by the user."""
+        line = line.strip()
+        if not line:
+            return []
+        lines = pasted_lines(line)
+        if len(lines) > 1:  # a paste: each line is chat text, taken literally
+            if self.state is not ClientState.IN_CHAT:
+                return self.say(lines[0], now)  # the same "log in first" error
+            return [event for text in lines for event in self.say(text, now)]
+        if line.startswith("//"):
+            return self.say(line[1:], now)
+        if line.startswith("/"):
+            return self._slash(line, now)
+        kind, sep, _ = line.partition(",")
+        if sep and kind.strip().lower() in _PROTOCOL_TYPES:
+            return self._protocol_line(line, now)
+        return self.say(line, now)
+
+    def _slash(self, line: str, now: float) -> list[ClientEvent]:
+        word, _, rest = line[1:].partition(" ")
+        word = word.lower()
+        if word == "login":
+            name = rest.strip() or self.last_user
+            if not name:
+                return [LocalError("usage", "type /login followed by your name")]
+            return self.login(name, now)
+        if word == "list":
+            return self.request_list(now)
+        if word in ("quit", "exit"):
+            return [*self.close(now), QuitRequested()]
+        if word == "help":
+            return [Notice(HELP_TEXT)]
+        return [LocalError("unknown-command", f"unknown command /{word}; try /help")]
+
+    def _protocol_line(self, line: str, now: float) -> list[ClientEvent]:
+        try:
+            message = parse_client(line.encode())
+        except RemoteProtocolError as exc:
+            return [_error(exc)]
+        if isinstance(message, LoginRequest):
+            return self.login(message.user, now)
+        if self.state is not ClientState.IN_CHAT:
+            return self._raw_without_welcome(message, now)
+        if isinstance(message, ChatMessage):
+            return self.say(message.text, now)
+        if isinstance(message, ListRequest):
+            return self.request_list(now)
+        return self.leave(now)
+
+    def _raw_without_welcome(
+        self, message: ChatMessage | ListRequest | ExitRequest, now: float
+    ) -> list[ClientEvent]:
+        """The README promises the spec's raw lines always work: on a server whose
+        welcome we cannot read, they still go out, with a warning."""
+        out: list[ClientEvent] = [
+            self._send_now(message.encode(), now),
+            Notice(
+                "Sent as typed, although no welcome from the server was understood: "
+                "the server may not accept it, and no delivery mark can be shown."
+            ),
+        ]
+        if isinstance(message, ChatMessage):
+            message_id = self._next_id
+            self._next_id += 1
+            out.insert(1, OutgoingMessage(message_id, message.text, MessageStatus.SENT))
+        elif isinstance(message, ExitRequest) and self.state is ClientState.LOGGING_IN:
+            out += self._logged_out("you left the chat")
+        return out
 
     # --- what the group (or the server by unicast) sends --------------------
 
-    def receive(self, data: bytes, now: float) -> list[ClientEvent]:
-        """Interpret one datagram from the group or from the server."""
+    def receive(self, data: bytes, now: float, source: str | None = None) -> list[ClientEvent]:
+        """Interpret one datagram from the group or from the server.
+
+        ``source`` is the sender's IP address where the caller knows it; a
+        datagram from an address outside ``server_sources`` is only shown.
+        """
+        sources = self.config.server_sources
+        if source is not None and sources and source not in sources:
+            return [NotFromServer(source, data.decode("utf-8", errors="replace").strip())]
+        self._last_heard = now
         try:
             message = parse_server(data)
         except RemoteProtocolError as exc:
             text = data.decode("utf-8", errors="replace").strip()
             return [UnrecognisedLine(text, exc.reason)]
         if isinstance(message, ChatRelay):
-            return self._relay(message)
+            return self._relay(message.text)
         if isinstance(message, Welcome):
-            return self._welcome(message.user)
+            return self._welcome(message.user, now)
         if isinstance(message, Bye):
             return self._bye(message.user)
         assert isinstance(message, UserList)
         return self._user_list(message.users, len(data), now)
 
-    def _relay(self, relay: ChatRelay) -> list[ClientEvent]:
-        sender, body = relay.split()
-        for i, (message_id, text, _) in enumerate(self._pending):
-            if relay.text == text or (sender == self.user and body == text):
-                del self._pending[i]
-                return [MessageDelivered(message_id)]
-        return [IncomingMessage(sender, body)]
-
-    def _welcome(self, user: str) -> list[ClientEvent]:
+    def _relay(self, text: str) -> list[ClientEvent]:
+        style = self.relay_style
+        for i, mine in enumerate(self._pending):
+            if style is not RelayStyle.ATTRIBUTED and text == mine.text:
+                learned = RelayStyle.PLAIN
+            elif style is not RelayStyle.PLAIN and text == f"{mine.user}: {mine.text}":
+                learned = RelayStyle.ATTRIBUTED
+            else:
+                continue
+            del self._pending[i]
+            return [*self._learn(learned), MessageDelivered(mine.message_id)]
         out: list[ClientEvent] = []
-        if user not in self.roster:
-            self.roster.append(user)
-            out += [UserJoined(user), RosterChanged(tuple(self.roster))]
-        if self.state is ClientState.LOGGING_IN and user == self.user:
+        head, sep, rest = text.partition(": ")
+        named = bool(sep) and wire_name_problem(head) is None
+        if style is not RelayStyle.PLAIN and not named:
+            # An attributed relay always starts with a name: this server relays
+            # plain text (also corrects a first echo that only looked attributed).
+            out += self._learn(RelayStyle.PLAIN)
+        elif style is not RelayStyle.PLAIN and named and head in self._roster:
+            # Before the style is known, "<our name>: ..." is someone addressing us.
+            if style is RelayStyle.ATTRIBUTED or head != self.user:
+                return [IncomingMessage(head, rest)]
+        out.append(IncomingMessage(None, text))
+        return out
+
+    def _learn(self, style: RelayStyle) -> list[ClientEvent]:
+        if self.relay_style is style:
+            return []
+        self.relay_style = style
+        return [RelayStyleLearned(style)]
+
+    def _welcome(self, user: str, now: float) -> list[ClientEvent]:
+        out: list[ClientEvent] = []
+        if user not in self._roster:
+            self._roster[user] = None
+            out += [UserJoined(user), RosterChanged(tuple(self._roster))]
+        if user != self.user:
+            return out
+        if self.state is ClientState.LOGGING_IN:
             self.state = ClientState.IN_CHAT
             self._login_deadline = None
+            # Our retries may each be welcomed: those echoes are not a takeover.
+            retries = self._login_attempts > 1
+            self._own_welcome_until = now + self.config.login_timeout if retries else now
             out.append(StateChanged(self.state, user))
             if self.config.list_after_login:
-                out.append(SendDatagram(ListRequest().encode()))
+                out.append(self._send_now(ListRequest().encode(), now))
+        elif self.state is ClientState.IN_CHAT and now > self._own_welcome_until:
+            out.append(NameTakenOver(user))
+            out += self._logged_out("another client took your name")
         return out
 
     def _bye(self, user: str) -> list[ClientEvent]:
-        out: list[ClientEvent] = []
-        if user in self.roster:
-            self.roster.remove(user)
-            out += [UserLeft(user), RosterChanged(tuple(self.roster))]
-        else:
-            out.append(UserLeft(user))
+        out: list[ClientEvent] = [UserLeft(user)]
+        if user in self._roster:
+            del self._roster[user]
+            out.append(RosterChanged(tuple(self._roster)))
         if self.state is ClientState.IN_CHAT and user == self.user:
-            self._set_logged_out()
-            out.append(StateChanged(self.state, None))
+            out += self._logged_out("you left the chat")
         return out
 
     def _user_list(self, users: tuple[str, ...], size: int, now: float) -> list[ClientEvent]:
         if self._list_open_until is not None and now <= self._list_open_until:
-            self.roster.extend(u for u in users if u not in self.roster)
+            for user in users:
+                self._roster.setdefault(user, None)
         else:
-            self.roster = list(dict.fromkeys(users))
+            self._roster = dict.fromkeys(users)
         full = size >= LIST_CHUNK_FULL_BYTES
         self._list_open_until = now + self.config.list_continuation if full else None
-        return [RosterChanged(tuple(self.roster))]
+        out: list[ClientEvent] = [RosterChanged(tuple(self._roster))]
+        shown = self._list_shown_until
+        if shown is not None and not full:  # the last chunk of the reply
+            self._list_shown_until = None
+            if now <= shown:
+                out.append(UserListShown(tuple(self._roster)))
+        return out
 
     # --- time -----------------------------------------------------------------
 
@@ -371,44 +582,99 @@ class ClientCore:
         if self._login_deadline is not None:
             deadlines.append(self._login_deadline)
         if self._pending:
-            deadlines.append(self._pending[0][2] + self.config.delivery_timeout)
+            deadlines.append(self._pending[0].sent_at + self.config.delivery_timeout)
+        if self._queue and self._pace is not None:
+            deadlines.append(self._pace.ready_at())
         return min(deadlines) if deadlines else None
 
     def tick(self, now: float) -> list[ClientEvent]:
-        """Retry a login or give up on it, and report messages never relayed."""
+        """Retry or give up a login, send queued lines, report lines never relayed."""
         out: list[ClientEvent] = []
         if self._login_deadline is not None and now >= self._login_deadline:
-            if self._login_attempts < self.config.login_attempts:
-                self._login_attempts += 1
-                self._login_deadline = now + self.config.login_timeout
-                out.append(SendDatagram(LoginRequest(self.user or "").encode()))
-            else:
-                tries = self._login_attempts
-                self._set_logged_out()
-                out.append(StateChanged(self.state, None))
-                out.append(
-                    LocalError(
-                        "no-welcome",
-                        f"no welcome from the server after {tries} tries: "
-                        "is the server running, or is the name taken?",
-                    )
-                )
-        lost = []
-        while self._pending and now >= self._pending[0][2] + self.config.delivery_timeout:
-            lost.append(self._pending.popleft()[0])
+            out += self._retry_login(now)
+        self._send_queued(now, out)
+        lost: list[_Pending] = []
+        while self._pending and now >= self._pending[0].sent_at + self.config.delivery_timeout:
+            lost.append(self._pending.popleft())
         if lost:
-            out.append(DeliveryFailed(tuple(lost)))
-            out.append(
-                LocalError(
-                    "not-relayed",
-                    f"{len(lost)} message(s) not relayed by the server within "
-                    f"{self.config.delivery_timeout:g} s; it may have restarted: "
-                    "type /login to log in again",
-                )
-            )
+            out += self._not_relayed(lost, now)
         return out
 
-    def _set_logged_out(self) -> None:
+    def _retry_login(self, now: float) -> list[ClientEvent]:
+        if self._login_attempts < self.config.login_attempts:
+            self._login_attempts += 1
+            self._login_deadline = now + self.config.login_timeout
+            return [self._send_now(LoginRequest(self.user or "").encode(), now)]
+        tries = self._login_attempts
+        return [
+            *self._logged_out("no welcome came"),
+            LocalError(
+                "no-welcome",
+                f"no welcome from the server after {tries} tries: "
+                "is the server running, or is the name taken?",
+            ),
+        ]
+
+    def _send_queued(self, now: float, out: list[ClientEvent]) -> None:
+        while self._queue and (self._pace is None or self._pace.take(now)):
+            message_id, text = self._queue.popleft()
+            self._pending.append(_Pending(message_id, text, now, self.user or ""))
+            out += [SendDatagram(ChatMessage(text).encode()), MessageSent(message_id)]
+        if self._leave_after_queue and not self._queue:
+            out += self.close(now)
+
+    def _not_relayed(self, lost: list[_Pending], now: float) -> list[ClientEvent]:
+        """Say what is known: is the server relaying other lines, or silent?"""
+        heard = self._last_heard
+        refused = [p.message_id for p in lost if heard is not None and heard > p.sent_at]
+        unheard = [p.message_id for p in lost if p.message_id not in refused]
+        timeout = f"{self.config.delivery_timeout:g} s"
+        out: list[ClientEvent] = []
+        if refused:
+            out += [
+                DeliveryFailed(tuple(refused)),
+                LocalError(
+                    "not-relayed",
+                    f"{len(refused)} line(s) not relayed within {timeout}, although the "
+                    "server is relaying other lines: it refused or lost them. Send them "
+                    "again; if it keeps happening, type /login to log in again.",
+                ),
+            ]
+        if unheard:
+            silent = "nothing has come from the server since"
+            if heard is not None:
+                silent = f"nothing has come from the server for {now - heard:.0f} s"
+            out += [
+                DeliveryFailed(tuple(unheard)),
+                LocalError(
+                    "server-silent",
+                    f"{len(unheard)} line(s) not relayed within {timeout}, and {silent}: "
+                    "the server may be down or unreachable.",
+                ),
+            ]
+        return out
+
+    # --- helpers ------------------------------------------------------------
+
+    def _send_now(self, data: bytes, now: float) -> SendDatagram:
+        """A control datagram (login, list, exit): never waits, but counts toward the pace."""
+        if self._pace is not None:
+            self._pace.force(now)
+        return SendDatagram(data)
+
+    def _logged_out(self, why: str) -> list[ClientEvent]:
+        """Leave the chat state; lines still queued cannot be sent any more."""
         self.state = ClientState.LOGGED_OUT
         self.user = None
         self._login_deadline = None
+        self._leave_after_queue = False
+        self._list_shown_until = None
+        out: list[ClientEvent] = [StateChanged(self.state, None)]
+        if self._queue:
+            ids = tuple(message_id for message_id, _ in self._queue)
+            self._queue.clear()
+            out += [
+                DeliveryFailed(ids),
+                LocalError("not-sent", f"{len(ids)} queued line(s) not sent: {why}"),
+            ]
+        return out

@@ -94,3 +94,45 @@ def group_receiver(
         sock.close()
         raise
     return sock
+
+
+def local_addresses() -> frozenset[str]:
+    """This host's IPv4 addresses (one per interface, plus 127.0.0.1).
+
+    A server on this host may multicast from any of them (the kernel picks the
+    outgoing interface's address), so a client that talks to it on 127.0.0.1
+    must accept them all as the server's.
+    """
+    found = {"127.0.0.1"}
+    try:
+        import fcntl
+        import struct
+
+        siocgifaddr = 0x8915  # Linux: the interface's IPv4 address
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+            for _, name in socket.if_nameindex():
+                try:
+                    packed = struct.pack("256s", name.encode()[:15])
+                    reply = fcntl.ioctl(probe.fileno(), siocgifaddr, packed)
+                except OSError:
+                    continue  # an interface without an IPv4 address
+                found.add(socket.inet_ntoa(reply[20:24]))
+    except (ImportError, OSError):  # not Linux: what the host name resolves to
+        try:
+            found.update(socket.gethostbyname_ex(socket.gethostname())[2])
+        except OSError:
+            pass
+    return frozenset(found)
+
+
+def server_sources(server: str, extra: tuple[str, ...] = ()) -> frozenset[str]:
+    """The source IPs whose datagrams speak for the server at ``server``.
+
+    The server's own address, any the operator names (a server that
+    multicasts from another address than the one clients send to), and every
+    address of this host when the server is on it (reached on loopback).
+    """
+    sources = {server, *extra}
+    if ipaddress.IPv4Address(server).is_loopback:
+        sources |= local_addresses()
+    return frozenset(sources)

@@ -1,8 +1,15 @@
 """Per-source token buckets: a flood from one address cannot crowd out the rest.
 
 Time is passed in (``now``, seconds on any monotonic clock), so limits are
-tested without sleeping.  The default follows IRC servers: a burst of 5, then
-2 datagrams a second, which a person typing never reaches.
+tested without sleeping.
+
+The default is a burst of 10, then 5 datagrams a second per client.  IRC's
+flood control (a burst of 5, then one line every 2 s) was made to stop
+scripts, and people trip over it: six quick replies ("ok", "lol", ...) within
+a second, or a pasted paragraph, already exceed it.  10 then 5/s lets a fast
+typist and a short paste through untouched, while a script still gets at
+most 5 lines a second into the chat.  Our client paces itself a little under
+whatever limit it is told (``client_pace``), so nothing it sends is refused.
 """
 
 from __future__ import annotations
@@ -15,8 +22,8 @@ from dataclasses import dataclass
 class RateLimit:
     """A token bucket's shape: ``burst`` datagrams at once, ``per_second`` after."""
 
-    burst: float = 5.0
-    per_second: float = 2.0
+    burst: float = 10.0
+    per_second: float = 5.0
 
     def __post_init__(self) -> None:
         if not (self.burst >= 1 and self.per_second > 0):
@@ -70,3 +77,60 @@ class RateLimiter:
         if len(self._buckets) >= self.max_sources:
             keep = list(self._buckets.items())[len(self._buckets) // 2 :]
             self._buckets = dict(keep)
+
+
+def client_pace(server_limit: RateLimit) -> RateLimit:
+    """The pace a client keeps so that a server with ``server_limit`` never refuses it.
+
+    A little under the server's limit: datagrams sent at the exact pace can
+    arrive bunched (scheduling, the network), and a bucket that is short by a
+    hair refuses the whole datagram.
+    """
+    return RateLimit(max(1.0, server_limit.burst - 2.0), server_limit.per_second * 0.9)
+
+
+_EPSILON = 1e-9
+
+
+class TokenBucket:
+    """One token bucket that can also tell when its next token is due.
+
+    For a sender pacing itself (the server's ``RateLimiter`` keeps one per
+    source and never needs to look ahead).  ``force`` takes a token even when
+    none is left, for datagrams that must not wait (leaving the chat): the
+    debt delays what follows, as the server's own bucket would.
+    """
+
+    __slots__ = ("limit", "_tokens", "_last")
+
+    def __init__(self, limit: RateLimit) -> None:
+        self.limit = limit
+        self._tokens = limit.burst
+        self._last: float | None = None
+
+    def _refill(self, now: float) -> None:
+        if self._last is not None and now > self._last:
+            self._tokens = min(
+                self.limit.burst, self._tokens + (now - self._last) * self.limit.per_second
+            )
+        if self._last is None or now > self._last:
+            self._last = now
+
+    def take(self, now: float) -> bool:
+        """Take one token if there is one; False means wait until ``ready_at``."""
+        self._refill(now)
+        if self._tokens < 1.0 - _EPSILON:  # at ready_at() exactly, rounding must not refuse
+            return False
+        self._tokens -= 1.0
+        return True
+
+    def force(self, now: float) -> None:
+        """Take one token now, going into debt if there is none."""
+        self._refill(now)
+        self._tokens -= 1.0
+
+    def ready_at(self) -> float:
+        """The earliest time at which ``take`` succeeds (in the past if it would now)."""
+        if self._last is None or self._tokens >= 1.0:
+            return float("-inf") if self._last is None else self._last
+        return self._last + (1.0 - self._tokens) / self.limit.per_second

@@ -14,38 +14,24 @@ datagram.  Sending happens in the main thread (a UDP ``sendto`` does not block).
 
 from __future__ import annotations
 
+import dataclasses
 import socket
 import threading
 import time
-from datetime import datetime
 
 from PySide6.QtCore import Property, QObject, QTimer, Signal, Slot
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtQml import QmlElement
 
-from protocol_lib import (
-    ClientConfig,
-    ClientCore,
-    ClientEvent,
-    ClientState,
-    DeliveryFailed,
-    IncomingMessage,
-    LocalError,
-    MessageDelivered,
-    Notice,
-    OutgoingMessage,
-    QuitRequested,
-    RosterChanged,
-    SendDatagram,
-    StateChanged,
-    UnrecognisedLine,
-    UserJoined,
-    UserLeft,
-)
-from protocol_lib.net import ANY_INTERFACE, enlarge_receive_buffer, group_receiver
+from protocol_lib import ClientConfig, ClientCore, ClientEvent, ClientState
+from protocol_lib.client import pasted_lines
+from protocol_lib.display import shown_name
+from protocol_lib.net import ANY_INTERFACE, enlarge_receive_buffer, group_receiver, server_sources
+from protocol_lib.ratelimit import client_pace
 
 from .cli import ClientOptions
-from .models import ChatLine, MessageModel, UserModel
+from .models import MessageModel, UserModel
+from .presenter import ChatLine, Presenter
 from .receiver import Inbox, Receiver
 
 QML_IMPORT_NAME = "LanChatBackend"
@@ -53,29 +39,21 @@ QML_IMPORT_MAJOR_VERSION = 1
 
 HISTORY_LIMIT = 200
 DRAIN_LIMIT = 1000  # datagrams per event-loop pass: bounds how long one pass can stall the GUI
-
-
-RAW_DISPLAY_CHARS = 2000  # a foreign server may send 64 KiB in one datagram: show the start
-
-
-def _shorten(text: str) -> str:
-    if len(text) <= RAW_DISPLAY_CHARS:
-        return text
-    return f"{text[:RAW_DISPLAY_CHARS]}\u2026 ({len(text) - RAW_DISPLAY_CHARS:,} more characters)"
-
-
-def _clock() -> str:
-    return datetime.now().strftime("%H:%M:%S")
+PASTE_CONFIRM_LINES = 5  # a paste of more lines than this is sent only once the user agrees
 
 
 @QmlElement
 class ChatBridge(QObject):
-    """What the view can ask (``send``) and show (properties, models)."""
+    """What the view can ask (``send``) and show (properties, models): Qt glue only.
+
+    Decisions are ClientCore's; what they look like is the Presenter's.
+    """
 
     stateChanged = Signal()
     statusChanged = Signal()
     quitRequested = Signal()
     incoming = Signal(int)  # chat lines from others in one batch (the window counts unread)
+    pasteConfirmationNeeded = Signal(int)  # lines in a paste that waits for the user's yes
     _wake = Signal()  # emitted by the worker thread; delivered queued in the GUI thread
 
     def __init__(
@@ -86,7 +64,12 @@ class ChatBridge(QObject):
     ) -> None:
         super().__init__(parent)
         self.options = options
+        config = config or ClientConfig(send_limit=client_pace(options.server_limit))
+        if not config.server_sources:  # only the server's datagrams change our state
+            sources = server_sources(options.server, options.server_sources)
+            config = dataclasses.replace(config, server_sources=sources)
         self.core = ClientCore(config)
+        self.presenter = Presenter()
         self._messages = MessageModel(self)
         self._users = UserModel(self)
         self._inbox = Inbox()
@@ -94,6 +77,8 @@ class ChatBridge(QObject):
         self._history: list[str] = []
         self._history_pos = 0
         self._status_note = ""
+        self._paste_waiting: str | None = None
+        self._closed = False
         self.drain_threads: set[int] = set()  # where _drain_inbox ran (must be the GUI thread)
         self._tick_timer = QTimer(self)
         self._tick_timer.setSingleShot(True)
@@ -114,14 +99,20 @@ class ChatBridge(QObject):
             bind_ip = opts.interface if opts.interface != ANY_INTERFACE else ""
             self.sock.bind((bind_ip, 0))
         except OSError as exc:
-            self._add_lines([self._system(f"cannot open the chat sockets: {exc}", "error")])
+            self._add_lines(
+                [self.presenter.system(f"cannot open the chat sockets: {exc}", "error")]
+            )
             self._status_note = "network error"
             self.statusChanged.emit()
             return
         self._receiver = Receiver([self.group_sock, self.sock], self._inbox, self._wake.emit)
         self._receiver.start()
         self._add_lines(
-            [self._system("Welcome to lanchat. Type /login NAME to join, /help for commands.")]
+            [
+                self.presenter.system(
+                    "Welcome to lanchat. Type /login NAME to join, /help for commands."
+                )
+            ]
         )
         if opts.user:
             self.send(f"/login {opts.user}")
@@ -133,10 +124,14 @@ class ChatBridge(QObject):
         Connected to QGuiApplication.aboutToQuit: it must finish before the
         application object goes away, or the worker's signal outlives its source.
         ``say_exit=False`` leaves like a crashed client (tests of takeover).
+        Afterwards nothing is armed: no tick, no drain.
         """
-        self._tick_timer.stop()
+        if self._closed:
+            return
         if self.sock is not None and say_exit:
-            self._handle(self.core.close(time.monotonic()))
+            self._apply(self.core.close(time.monotonic()))
+        self._closed = True
+        self._tick_timer.stop()
         if self._receiver is not None:
             self._receiver.stop()
             self._receiver.join(timeout=5)
@@ -154,15 +149,35 @@ class ChatBridge(QObject):
 
     @Slot(str, result=bool)
     def send(self, line: str) -> bool:
-        """Handle a typed line; True if the input field may be cleared."""
+        """Handle a typed line; True if the input field may be cleared.
+
+        A paste of more than PASTE_CONFIRM_LINES lines waits: the view asks
+        the user (``pasteConfirmationNeeded``) and calls ``confirmPaste``.
+        """
+        if len(pasted_lines(line)) > PASTE_CONFIRM_LINES:
+            self._paste_waiting = line
+            self.pasteConfirmationNeeded.emit(len(pasted_lines(line)))
+            return False
+        return self._send(line)
+
+    @Slot(result=bool)
+    def confirmPaste(self) -> bool:
+        """The user agreed to send the waiting paste, one message per line."""
+        line, self._paste_waiting = self._paste_waiting, None
+        return self._send(line) if line is not None else False
+
+    @Slot()
+    def cancelPaste(self) -> None:
+        self._paste_waiting = None
+
+    def _send(self, line: str) -> bool:
         if line.strip():
             if not self._history or self._history[-1] != line:
                 self._history.append(line)
                 del self._history[:-HISTORY_LIMIT]
             self._history_pos = len(self._history)
         events = self.core.command(line, time.monotonic())
-        self._handle(events)
-        return not any(isinstance(e, LocalError) for e in events)
+        return self._apply(events)
 
     @Slot(str)
     def copyText(self, text: str) -> None:
@@ -193,12 +208,12 @@ class ChatBridge(QObject):
         return self.core.state.value
 
     def _get_user(self) -> str:
-        return self.core.user or ""
+        return shown_name(self.core.user or "")
 
     def _get_title(self) -> str:
         where = f"lanchat @ {self.options.server}:{self.options.port}"
         if self.core.state is ClientState.IN_CHAT:
-            return f"{self.core.user} \u2014 {where}"
+            return f"{shown_name(self.core.user or '')} \u2014 {where}"
         return f"{where} ({self.core.state.value})"
 
     def _get_status(self) -> str:
@@ -206,7 +221,7 @@ class ChatBridge(QObject):
         iface = "" if o.interface == ANY_INTERFACE else f" on {o.interface}"
         state = self.core.state.value
         if self.core.state is not ClientState.LOGGED_OUT and self.core.user:
-            state += f" as {self.core.user}"
+            state += f" as {shown_name(self.core.user)}"
         parts = [
             f"Server {o.server}:{o.port}",
             f"group {o.group}:{o.group_port}{iface}",
@@ -235,6 +250,8 @@ class ChatBridge(QObject):
 
     @Slot()
     def _drain_inbox(self) -> None:
+        if self._closed:
+            return
         self.drain_threads.add(threading.get_ident())
         datagrams, errors, more = self._inbox.take(DRAIN_LIMIT)
         if more:  # let the event loop paint and take input before the next slice
@@ -242,98 +259,56 @@ class ChatBridge(QObject):
         now = time.monotonic()
         events: list[ClientEvent] = []
         receive = self.core.receive
-        for data in datagrams:
-            events.extend(receive(data, now))
-        lines = [self._system(text, "error") for text in errors]
-        self._handle(events, lines)
+        for data, source in datagrams:
+            events.extend(receive(data, now, source))
+        lines = [self.presenter.system(text, "error") for text in errors]
+        self._apply(events, lines)
 
     @Slot()
     def _tick(self) -> None:
-        self._handle(self.core.tick(time.monotonic()))
+        if not self._closed:
+            self._apply(self.core.tick(time.monotonic()))
 
     # --- events to view -------------------------------------------------------
 
-    def _handle(self, events: list[ClientEvent], lines: list[ChatLine] | None = None) -> None:
-        """Turn ClientCore events into sends, one batch of lines, and property changes."""
-        lines = lines if lines is not None else []
-        stamp = _clock()  # one clock read per batch: a flood arrives within the same second
-        staged: dict[int, ChatLine] = {}
-        state_changed = False
-        incoming = 0
-        roster: tuple[str, ...] | None = None
-        for event in events:
-            kind = type(event)
-            if kind is IncomingMessage:
-                lines.append(ChatLine("in", event.text, event.sender or "", stamp))
-                incoming += 1
-            elif kind is SendDatagram:
-                self._send_datagram(event.data, lines)
-            elif kind is OutgoingMessage:
-                line = ChatLine("out", event.text, self.core.user or "", stamp, "pending")
-                line.message_id = event.message_id
-                staged[event.message_id] = line
-                lines.append(line)
-            elif kind is MessageDelivered:
-                self._set_status(event.message_id, "delivered", staged)
-            elif kind is DeliveryFailed:
-                for message_id in event.message_ids:
-                    self._set_status(message_id, "failed", staged)
-            elif kind is UserJoined:
-                lines.append(self._system(f"{event.user} joined the chat"))
-            elif kind is UserLeft:
-                lines.append(self._system(f"{event.user} left the chat"))
-            elif kind is RosterChanged:
-                roster = event.users
-            elif kind is StateChanged:
-                state_changed = True
-                if event.state is ClientState.IN_CHAT:
-                    lines.append(self._system(f"You are in the chat as {event.user}."))
-                elif event.state is ClientState.LOGGING_IN:
-                    lines.append(self._system(f"Logging in as {event.user}\u2026"))
-                else:
-                    lines.append(self._system("You are not in the chat."))
-            elif kind is LocalError:
-                lines.append(self._system(event.message, "error"))
-            elif kind is Notice:
-                lines.append(self._system(event.message))
-            elif kind is UnrecognisedLine:
-                lines.append(ChatLine("raw", _shorten(event.text), "", stamp))
-            elif kind is QuitRequested:
-                QTimer.singleShot(0, self.quitRequested.emit)
-        self._add_lines(lines)
-        if incoming:
-            self.incoming.emit(incoming)
-        if roster is not None or state_changed:
-            users = roster if roster is not None else self._users.users
+    def _apply(self, events: list[ClientEvent], lines: list[ChatLine] | None = None) -> bool:
+        """Carry out one batch: send, show, mark, update the roster; True if no error."""
+        update = self.presenter.present(events, self.core.user)
+        shown = (lines or []) + update.lines
+        for data in update.datagrams:
+            self._send_datagram(data, shown)
+        self._add_lines(shown)
+        for message_id, status in update.statuses:
+            self._messages.set_status(message_id, status)
+        if update.incoming:
+            self.incoming.emit(update.incoming)
+        if update.roster is not None or update.state_changed:
+            users = update.roster if update.roster is not None else self._users.users
             self._users.set_users(users, self.core.user)
-        if state_changed:
+        if update.state_changed:
             self._status_note = ""
             self.stateChanged.emit()
             self.statusChanged.emit()
-        self._schedule_tick()
+        if update.quit:
+            QTimer.singleShot(0, self.quitRequested.emit)
+        if not self._closed:
+            self._schedule_tick()
+        return not any(line.direction == "error" for line in update.lines)
 
     def _send_datagram(self, data: bytes, lines: list[ChatLine]) -> None:
         if self.sock is None:
-            lines.append(self._system("not connected: the chat sockets are closed", "error"))
+            lines.append(
+                self.presenter.system("not connected: the chat sockets are closed", "error")
+            )
             return
         try:
             self.sock.sendto(data, (self.options.server, self.options.port))
         except OSError as exc:
-            lines.append(self._system(f"could not send: {exc.strerror or exc}", "error"))
-
-    def _set_status(self, message_id: int, status: str, staged: dict[int, ChatLine]) -> None:
-        if message_id in staged:
-            staged[message_id].status = status
-        else:
-            self._messages.set_status(message_id, status)
+            lines.append(self.presenter.system(f"could not send: {exc.strerror or exc}", "error"))
 
     def _add_lines(self, lines: list[ChatLine]) -> None:
         if lines:
             self._messages.append_lines(lines)
-
-    @staticmethod
-    def _system(text: str, direction: str = "system") -> ChatLine:
-        return ChatLine(direction, text, "", _clock())
 
     def _schedule_tick(self) -> None:
         deadline = self.core.next_deadline()

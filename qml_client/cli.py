@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from protocol_lib import (
     DEFAULT_GROUP,
     DEFAULT_GROUP_PORT,
     DEFAULT_SERVER_PORT,
+    RateLimit,
     __version__,
 )
-from protocol_lib.cliargs import OneLineParser, ipv4, multicast_group, ranged_int, user_name
+from protocol_lib.cliargs import (
+    OneLineParser,
+    ipv4,
+    multicast_group,
+    positive_float,
+    ranged_int,
+    user_name,
+)
 from protocol_lib.net import ANY_INTERFACE
 
 
@@ -24,6 +32,10 @@ class ClientOptions:
     group_port: int = DEFAULT_GROUP_PORT
     interface: str = ANY_INTERFACE
     user: str | None = None
+    # Addresses besides ``server`` that the server multicasts from (see --server-source).
+    server_sources: tuple[str, ...] = ()
+    # The server's rate limit; the client paces itself a little under it.
+    server_limit: RateLimit = field(default_factory=RateLimit)
 
 
 PORT = ranged_int(1, 65535, "port")
@@ -70,8 +82,34 @@ def parse_options(argv: list[str] | None = None) -> ClientOptions:
         help="IPv4 address of the interface to join the group on (default: the OS's choice)",
     )
     add("--user", type=user_name, help="log in with this name at start")
+    add(
+        "--server-source",
+        type=ipv4,
+        action="append",
+        default=[],
+        metavar="IP",
+        help="another address the server multicasts from (repeatable); group datagrams "
+        "from any address but the server's are shown marked and never believed",
+    )
+    add(
+        "--server-rate",
+        type=positive_float,
+        default=RateLimit().per_second,
+        metavar="PER_SECOND",
+        help="the server's rate limit in lines a second (default "
+        f"{RateLimit().per_second:g}, our server's); the client sends a little slower",
+    )
+    add(
+        "--server-burst",
+        type=positive_float,
+        default=RateLimit().burst,
+        metavar="N",
+        help=f"lines the server accepts at once (default {RateLimit().burst:g})",
+    )
     add("--version", action="version", version=f"lanchat-client {__version__}")
     args = parser.parse_args(argv)
+    if args.server_burst < 1:
+        parser.error(f"argument --server-burst: must be at least 1: {args.server_burst:g}")
     return ClientOptions(
         server=args.server,
         port=args.port,
@@ -79,4 +117,6 @@ def parse_options(argv: list[str] | None = None) -> ClientOptions:
         group_port=args.group_port,
         interface=args.interface,
         user=args.user,
+        server_sources=tuple(args.server_source),
+        server_limit=RateLimit(args.server_burst, args.server_rate),
     )

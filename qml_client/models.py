@@ -7,28 +7,19 @@ scrollback is capped, so memory stays bounded however long the chat runs.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from enum import IntEnum
 
 from PySide6.QtCore import QAbstractListModel, QByteArray, QModelIndex, QObject, Qt, Signal
 from PySide6.QtQml import QmlElement
 
+from protocol_lib.display import shown_name
+
+from .presenter import ChatLine
+
 QML_IMPORT_NAME = "LanChatBackend"
 QML_IMPORT_MAJOR_VERSION = 1
 
 DEFAULT_SCROLLBACK = 10_000
-
-
-@dataclass(slots=True)
-class ChatLine:
-    """One line of the message view."""
-
-    direction: str  # "out" (->), "in" (<-), "system", "error", "raw"
-    line_text: str
-    sender: str = ""
-    timestamp: str = ""
-    status: str = ""  # own messages: "pending", "delivered", "failed"
-    message_id: int = 0
 
 
 class MessageRoles(IntEnum):
@@ -159,7 +150,7 @@ class UserModel(QAbstractListModel):
             return None
         name = self._users[index.row()]
         if role in (UserRoles.NAME, Qt.ItemDataRole.DisplayRole):
-            return name
+            return shown_name(name)  # a name is foreign text: nothing in it may hide
         if role == UserRoles.IS_SELF:
             return name == self._me
         return None

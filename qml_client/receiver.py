@@ -19,6 +19,9 @@ from protocol_lib.net import READ_SIZE
 
 MAX_BATCH = 4096  # datagrams read before handing over, so the GUI sees progress under a flood
 
+Datagram = tuple[bytes, str]
+"""What was read and the IP address it came from (only the server's is believed)."""
+
 
 class Inbox:
     """A lock-protected hand-over point between the worker and the GUI thread.
@@ -29,17 +32,17 @@ class Inbox:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._datagrams: list[bytes] = []
+        self._datagrams: list[Datagram] = []
         self._errors: list[str] = []
 
-    def put(self, datagrams: list[bytes], errors: list[str]) -> bool:
+    def put(self, datagrams: list[Datagram], errors: list[str]) -> bool:
         with self._lock:
             was_empty = not self._datagrams and not self._errors
             self._datagrams.extend(datagrams)
             self._errors.extend(errors)
             return was_empty
 
-    def take(self, limit: int) -> tuple[list[bytes], list[str], bool]:
+    def take(self, limit: int) -> tuple[list[Datagram], list[str], bool]:
         """Up to ``limit`` datagrams and all errors; the flag says whether more wait.
 
         While more wait, ``put`` sends no wake-up: the taker must come back.
@@ -58,6 +61,8 @@ class Receiver(threading.Thread):
         self, sockets: list[socket.socket], inbox: Inbox, notify: Callable[[], None]
     ) -> None:
         super().__init__(name="lanchat-receiver", daemon=True)
+        for sock in sockets:  # configured here, in the creating thread, before run() starts
+            sock.setblocking(False)
         self._sockets = sockets
         self._inbox = inbox
         self._notify = notify
@@ -76,13 +81,12 @@ class Receiver(threading.Thread):
     def run(self) -> None:
         selector = selectors.DefaultSelector()
         for sock in self._sockets:
-            sock.setblocking(False)
             selector.register(sock, selectors.EVENT_READ)
         selector.register(self._wake_r, selectors.EVENT_READ)
         try:
             while not self._stopping.is_set():
                 ready = selector.select(timeout=1.0)
-                datagrams: list[bytes] = []
+                datagrams: list[Datagram] = []
                 errors: list[str] = []
                 for key, _ in ready:
                     if key.fileobj is self._wake_r:
@@ -98,11 +102,13 @@ class Receiver(threading.Thread):
             self._wake_w.close()
 
     @staticmethod
-    def _drain(sock: socket.socket, datagrams: list[bytes], errors: list[str]) -> None:
-        recv = sock.recv
+    def _drain(sock: socket.socket, datagrams: list[Datagram], errors: list[str]) -> None:
+        recvfrom = sock.recvfrom
+        append = datagrams.append
         while len(datagrams) < MAX_BATCH:
             try:
-                datagrams.append(recv(READ_SIZE))
+                data, addr = recvfrom(READ_SIZE)
+                append((data, addr[0]))
             except (BlockingIOError, InterruptedError):
                 return
             except OSError as exc:  # e.g. an ICMP error reported on the unicast socket

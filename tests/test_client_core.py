@@ -27,6 +27,16 @@ from protocol_lib import (
     Welcome,
     parse_server,
 )
+from protocol_lib.client import (
+    MessageSent,
+    MessageStatus,
+    NameTakenOver,
+    NotFromServer,
+    RelayStyle,
+    RelayStyleLearned,
+    UserListShown,
+)
+from protocol_lib.ratelimit import RateLimit, RateLimiter, client_pace
 from tests.strategies import mutated_datagrams
 
 
@@ -83,9 +93,8 @@ def test_lines_in_chat(line, sent):
     ("line", "reason"),
     [
         ("hello", "not-logged-in"),
-        ("msg,hello", "not-logged-in"),
-        ("list,", "not-logged-in"),
-        ("exit,", "not-logged-in"),
+        ("/list", "not-logged-in"),
+        ("two\nlines", "not-logged-in"),
         ("/login", "usage"),
         ("/login a,b", "name-comma"),
         ("/login " + "x" * 33, "name-too-long"),
@@ -147,29 +156,51 @@ def test_login_is_retried_then_given_up():
     assert datagrams(client.command("/login", 4.0)) == [b"login,bob"]  # the last name
 
 
-@pytest.mark.parametrize("relay", [b"msg,bob: hi, all", b"msg,hi, all"])
-def test_own_message_is_delivered_when_its_relay_returns(relay):
+@pytest.mark.parametrize(
+    ("relay", "style"),
+    [(b"msg,bob: hi, all", RelayStyle.ATTRIBUTED), (b"msg,hi, all", RelayStyle.PLAIN)],
+)
+def test_own_message_is_delivered_when_its_relay_returns_and_teaches_the_style(relay, style):
     client = logged_in()
     events = client.command("hi, all", 1.0)
     (out,) = [e for e in events if isinstance(e, OutgoingMessage)]
-    assert client.receive(relay, 1.1) == [MessageDelivered(out.message_id)]
+    assert client.receive(relay, 1.1) == [
+        RelayStyleLearned(style),
+        MessageDelivered(out.message_id),
+    ]
+    assert client.relay_style is style
 
 
-def test_unrelayed_messages_are_reported_after_the_timeout():
+def test_unrelayed_messages_from_a_silent_server_say_so_without_inventing_a_restart():
     client = logged_in()
     first = client.command("one", 1.0)[1].message_id
     second = client.command("two", 2.0)[1].message_id
     assert client.next_deadline() == 6.0
     events = client.tick(7.5)
     assert DeliveryFailed((first, second)) in events
-    assert errors(events) == ["not-relayed"]
+    assert errors(events) == ["server-silent"]
+    (error,) = [e for e in events if isinstance(e, LocalError)]
+    assert "may be down" in error.message and "restart" not in error.message
     assert client.next_deadline() is None
 
 
-def test_relays_from_others_are_incoming_with_sender_when_known():
+def test_unrelayed_message_while_the_server_relays_others_says_it_was_refused():
     client = logged_in()
+    mine = client.command("one", 1.0)[1].message_id
+    client.receive(b"msg,alice: still talking", 3.0)  # the server is up
+    events = client.tick(6.5)
+    assert DeliveryFailed((mine,)) in events
+    assert errors(events) == ["not-relayed"]
+    (error,) = [e for e in events if isinstance(e, LocalError)]
+    assert "relaying other lines" in error.message and "restart" not in error.message
+
+
+def test_relays_from_others_are_incoming_with_sender_when_in_the_roster():
+    client = logged_in()
+    client.receive(b"list,alice,bob", 0.5)
     assert client.receive(b"msg,alice: hi bob", 1.0) == [IncomingMessage("alice", "hi bob")]
-    assert client.receive(b"msg, anonymous", 1.0) == [IncomingMessage(None, "anonymous")]
+    # not in the roster: the text stays whole, nobody is credited
+    assert client.receive(b"msg,Reminder: at 5", 1.0) == [IncomingMessage(None, "Reminder: at 5")]
 
 
 def test_roster_follows_welcome_bye_and_list():
@@ -250,3 +281,341 @@ def test_any_datagram_becomes_events_never_an_exception(data):
 def test_any_typed_line_becomes_events_never_an_exception(line):
     client = logged_in()
     client.command(line, 1.0)
+
+
+# --- pacing: nothing typed is lost to the server's rate limit ------------------
+
+
+def outgoing(events) -> list[OutgoingMessage]:
+    return [e for e in events if isinstance(e, OutgoingMessage)]
+
+
+def run_until_sent(client: ClientCore, start: float, limit: float = 600.0) -> list[tuple]:
+    """Drive tick() at next_deadline() as a shell would; (time, datagram) sent."""
+    sent = []
+    now = start
+    while client.queued and now < limit:
+        deadline = client.next_deadline()
+        assert deadline is not None, "lines wait in the queue but no deadline is set"
+        now = max(now, deadline)
+        sent += [(now, d) for d in datagrams(client.tick(now))]
+    assert not client.queued
+    return sent
+
+
+def test_lines_typed_faster_than_the_pace_are_queued_then_sent_in_order():
+    client = logged_in()  # login and list already took two tokens at t=0.0-0.1
+    events = [client.command(f"line {i}", 1.0 + i * 0.01) for i in range(20)]
+    statuses = [outgoing(e)[0].status for e in events]
+    assert statuses.count(MessageStatus.PENDING) >= 1
+    assert statuses[-1] is MessageStatus.QUEUED
+    first_queued = statuses.index(MessageStatus.QUEUED)
+    assert all(s is MessageStatus.QUEUED for s in statuses[first_queued:])  # FIFO: none jump
+    sent = run_until_sent(client, 1.2)
+    assert [d for _, d in sent] == [f"msg,line {i}".encode() for i in range(first_queued, 20)]
+
+
+@pytest.mark.parametrize("limit", [RateLimit(), RateLimit(burst=5, per_second=2)])
+def test_paced_sending_never_exceeds_the_servers_limit(limit):
+    """60 lines typed in 6.5 s (what a fast typist did): the server's own bucket
+    accepts every datagram the client sends, login and list included."""
+    client = ClientCore(ClientConfig(send_limit=client_pace(limit)))
+    server = RateLimiter(limit)
+    addr = ("127.0.0.1", 5000)
+    sent = [(0.0, d) for d in datagrams(client.command("/login bob", 0.0))]
+    sent += [(0.01, d) for d in datagrams(client.receive(b"welcome,bob", 0.01))]
+    for i in range(60):
+        now = 0.5 + i * 6.5 / 60
+        sent += [(max(now, t), d) for t, d in run_until_sent_partial(client, now)]
+        sent += [(now, d) for d in datagrams(client.command(f"ok {i}", now))]
+    sent += run_until_sent(client, 7.0)
+    chat = [d for _, d in sent if d.startswith(b"msg,")]
+    assert chat == [f"msg,ok {i}".encode() for i in range(60)]
+    refused = [d for t, d in sent if not server.allow(addr, t)]
+    assert refused == []
+
+
+def run_until_sent_partial(client: ClientCore, now: float) -> list[tuple]:
+    """tick() whatever is due by ``now`` (the shell's timer firing while the user types)."""
+    sent = []
+    deadline = client.next_deadline()
+    while deadline is not None and deadline <= now and client.queued:
+        sent += [(deadline, d) for d in datagrams(client.tick(deadline))]
+        if client.next_deadline() == deadline:
+            break
+        deadline = client.next_deadline()
+    return sent
+
+
+def test_queued_line_becomes_pending_when_sent_and_can_still_be_delivered():
+    client = ClientCore(ClientConfig(send_limit=RateLimit(burst=1, per_second=1)))
+    client.command("/login bob", 0.0)
+    client.receive(b"welcome,bob", 0.0)  # login + list: the bucket is in debt
+    (out,) = outgoing(client.command("hello", 0.1))
+    assert out.status is MessageStatus.QUEUED
+    assert client.tick(0.2) == []
+    deadline = client.next_deadline()
+    assert deadline is not None and deadline > 0.2
+    events = client.tick(deadline)
+    assert events == [SendDatagram(b"msg,hello"), MessageSent(out.message_id)]
+    assert MessageDelivered(out.message_id) in client.receive(b"msg,bob: hello", deadline + 0.01)
+
+
+def test_leaving_with_lines_queued_waits_for_them_and_window_close_reports_them():
+    client = ClientCore(ClientConfig(send_limit=RateLimit(burst=1, per_second=1)))
+    client.command("/login bob", 0.0)
+    client.receive(b"welcome,bob", 0.0)
+    client.command("one", 0.1)
+    events = client.command("exit,", 0.2)  # typed: leave after the queue
+    assert datagrams(events) == [] and client.state is ClientState.IN_CHAT
+    sent = []
+    now = 0.2
+    while client.state is ClientState.IN_CHAT:
+        now = client.next_deadline()
+        sent += datagrams(client.tick(now))
+    assert sent == [b"msg,one", b"exit,"]
+
+    client = ClientCore(ClientConfig(send_limit=RateLimit(burst=1, per_second=1)))
+    client.command("/login bob", 0.0)
+    client.receive(b"welcome,bob", 0.0)
+    (queued,) = outgoing(client.command("two", 0.1))
+    events = client.close(0.2)  # the window closes: the queue cannot wait
+    assert DeliveryFailed((queued.message_id,)) in events and "not-sent" in errors(events)
+
+
+def test_queue_is_bounded_with_a_clear_error_not_a_silent_drop():
+    client = ClientCore(ClientConfig(send_limit=RateLimit(burst=1, per_second=1), max_queued=3))
+    client.command("/login bob", 0.0)
+    client.receive(b"welcome,bob", 0.0)
+    for i in range(3):
+        assert outgoing(client.command(f"q{i}", 0.1))[0].status is MessageStatus.QUEUED
+    assert errors(client.command("one too many", 0.1)) == ["queue-full"]
+
+
+# --- attribution --------------------------------------------------------------
+
+
+def test_plain_relay_server_never_invents_a_sender_from_text():
+    client = logged_in("alice")
+    client.receive(b"list,alice,bob", 0.2)
+    client.command("first", 1.0)
+    client.receive(b"msg,first", 1.01)  # our echo, plain: the spec's relay
+    assert client.relay_style is RelayStyle.PLAIN
+    assert client.receive(b"msg,bob: did you see this?", 2.0) == [
+        IncomingMessage(None, "bob: did you see this?")
+    ]
+
+
+def test_someone_elses_lookalike_does_not_confirm_our_line_on_a_plain_server():
+    client = logged_in("alice")
+    client.command("first", 1.0)
+    client.receive(b"msg,first", 1.01)  # PLAIN learned
+    (mine,) = outgoing(client.command("yes", 2.0))
+    # bob typed "alice: yes" on a plain server
+    assert client.receive(b"msg,alice: yes", 2.1) == [IncomingMessage(None, "alice: yes")]
+    assert client.receive(b"msg,yes", 2.2) == [MessageDelivered(mine.message_id)]
+
+
+def test_on_an_attributed_server_a_plain_lookalike_does_not_confirm_our_line():
+    client = logged_in("alice")
+    client.receive(b"list,alice,bob", 0.2)
+    client.command("first", 1.0)
+    client.receive(b"msg,alice: first", 1.01)  # ATTRIBUTED learned
+    (mine,) = outgoing(client.command("ok", 2.0))
+    events = client.receive(b"msg,ok", 2.1)
+    assert IncomingMessage(None, "ok") in events
+    assert MessageDelivered(mine.message_id) not in events
+
+
+def test_attributed_relay_credits_only_names_in_the_roster():
+    client = logged_in("alice")
+    client.receive(b"list,alice,bob", 0.2)
+    client.command("first", 1.0)
+    client.receive(b"msg,alice: first", 1.01)
+    assert client.relay_style is RelayStyle.ATTRIBUTED
+    assert client.receive(b"msg,bob: hi", 2.0) == [IncomingMessage("bob", "hi")]
+    assert client.receive(b"msg,Reminder: meeting at 5", 2.0) == [
+        IncomingMessage(None, "Reminder: meeting at 5")
+    ]
+
+
+def test_before_the_style_is_known_our_own_name_is_not_credited():
+    client = logged_in("alice")
+    client.receive(b"list,alice,bob", 0.2)
+    assert client.receive(b"msg,alice: are you there?", 1.0) == [
+        IncomingMessage(None, "alice: are you there?")
+    ]
+
+
+def test_an_unnamed_relay_teaches_plain_style():
+    client = logged_in("alice")
+    assert client.receive(b"msg,hello everyone", 1.0) == [
+        RelayStyleLearned(RelayStyle.PLAIN),
+        IncomingMessage(None, "hello everyone"),
+    ]
+
+
+# --- source check ---------------------------------------------------------------
+
+
+def trusting(source: str = "10.0.0.1", name: str = "bob") -> ClientCore:
+    client = ClientCore(ClientConfig(server_sources=frozenset({source})))
+    client.command(f"/login {name}", 0.0)
+    client.receive(f"welcome,{name}".encode(), 0.1, source)
+    return client
+
+
+@pytest.mark.parametrize("data", [b"bye,bob", b"welcome,bob", b"list,mallory", b"msg,bob: hi"])
+def test_datagrams_from_another_host_change_nothing_and_are_shown_as_such(data):
+    client = trusting()
+    roster = client.roster
+    events = client.receive(data, 5.0, "10.0.0.66")
+    assert events == [NotFromServer("10.0.0.66", data.decode())]
+    assert client.state is ClientState.IN_CHAT and client.roster == roster
+
+
+def test_forged_welcome_does_not_complete_a_login():
+    client = ClientCore(ClientConfig(server_sources=frozenset({"10.0.0.1"})))
+    client.command("/login bob", 0.0)
+    client.receive(b"welcome,bob", 0.1, "10.0.0.66")
+    assert client.state is ClientState.LOGGING_IN
+    client.receive(b"welcome,bob", 0.2, "10.0.0.1")
+    assert client.state is ClientState.IN_CHAT
+
+
+def test_forged_datagrams_do_not_count_as_the_server_being_alive():
+    client = trusting()
+    client.command("hello", 1.0)
+    client.receive(b"msg,mallory: noise", 3.0, "10.0.0.66")
+    assert "server-silent" in errors(client.tick(6.5))
+
+
+# --- takeover -----------------------------------------------------------------
+
+
+def test_unasked_welcome_for_our_name_is_a_takeover():
+    client = logged_in("alice")
+    events = client.receive(b"welcome,alice", 30.0)
+    assert NameTakenOver("alice") in events
+    assert StateChanged(ClientState.LOGGED_OUT, None) in events
+    assert client.state is ClientState.LOGGED_OUT
+    assert datagrams(client.command("/login", 31.0)) == [b"login,alice"]  # takes it back
+
+
+def test_welcomes_echoing_our_own_login_retries_are_not_a_takeover():
+    client = ClientCore(ClientConfig(login_timeout=1.0))
+    client.command("/login alice", 0.0)
+    client.tick(1.0)  # retry: two logins in flight
+    client.receive(b"welcome,alice", 1.1)
+    events = client.receive(b"welcome,alice", 1.2)
+    assert not any(isinstance(e, NameTakenOver) for e in events)
+    assert client.state is ClientState.IN_CHAT
+
+
+def test_relogin_under_the_same_name_is_not_a_takeover():
+    client = logged_in("alice")
+    client.command("/login alice", 10.0)
+    events = client.receive(b"welcome,alice", 10.1)
+    assert not any(isinstance(e, NameTakenOver) for e in events)
+    assert client.state is ClientState.IN_CHAT
+
+
+# --- raw lines, /list, paste ----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("line", "sent"), [("msg,hello", b"msg,hello"), ("list,", b"list,"), ("exit,", b"exit,")]
+)
+def test_raw_protocol_lines_go_out_without_a_welcome_with_a_warning(line, sent):
+    client = ClientCore()
+    client.command("/login bob", 0.0)
+    client.receive(b"Welcome to my server, bob!", 0.1)  # a welcome we cannot read
+    events = client.command(line, 0.2)
+    assert datagrams(events) == [sent]
+    assert any(isinstance(e, Notice) and "no welcome" in e.message for e in events)
+    if line.startswith("msg"):
+        assert outgoing(events)[0].status is MessageStatus.SENT
+
+
+def test_typed_list_is_written_to_the_chat_once_its_reply_arrives():
+    client = logged_in()
+    client.receive(b"list,alice,bob", 0.2)  # the automatic one after login: not shown
+    events = client.command("/list", 1.0)
+    assert datagrams(events) == [b"list,"]
+    assert UserListShown(("alice", "bob", "carol")) in client.receive(b"list,alice,bob,carol", 1.1)
+    later = client.receive(b"list,alice", 2.0)
+    assert not any(isinstance(e, UserListShown) for e in later)
+
+
+def test_typed_list_waits_for_the_last_chunk_of_a_long_reply():
+    from protocol_lib import UserList
+
+    client = logged_in()
+    names = [f"user{i:03d}-with-a-longer-name" for i in range(60)]
+    client.command("/list", 1.0)
+    chunks = [c.encode() for c in UserList.chunks(names)]
+    shown = [e for data in chunks for e in client.receive(data, 1.1)]
+    assert [e for e in shown if isinstance(e, UserListShown)] == [UserListShown(tuple(names))]
+
+
+def test_a_paste_of_several_lines_is_one_message_per_line():
+    client = logged_in()
+    events = client.command("first line\n\n  second, with a comma \r\nexit,\n/quit", 1.0)
+    assert datagrams(events) == [
+        b"msg,first line",
+        b"msg,second, with a comma",
+        b"msg,exit,",
+        b"msg,/quit",
+    ]
+    texts = [o.text for o in outgoing(events)]
+    assert texts == ["first line", "second, with a comma", "exit,", "/quit"]
+    assert client.state is ClientState.IN_CHAT  # pasted text is never a command
+
+
+def test_tool_api_speaks_without_the_typed_grammar():
+    client = ClientCore()
+    assert datagrams(client.login("bot", 0.0)) == [b"login,bot"]
+    client.receive(b"welcome,bot", 0.1)
+    assert datagrams(client.say("exit, stage left", 1.0)) == [b"msg,exit, stage left"]
+    assert datagrams(client.say("list, of things", 1.1)) == [b"msg,list, of things"]
+    assert client.state is ClientState.IN_CHAT
+    assert datagrams(client.request_list(1.2)) == [b"list,"]
+    assert datagrams(client.leave(1.3)) == [b"exit,"]
+
+
+@given(
+    st.lists(
+        st.tuples(st.sampled_from(["type", "relay", "tick"]), st.text(max_size=20)), max_size=40
+    )
+)
+def test_every_typed_line_ends_delivered_failed_or_queued_never_forgotten(steps):
+    client = logged_in()
+    client.receive(b"list,bob", 0.2)
+    now = 1.0
+    ours: dict[int, str] = {}
+    ended: set[int] = set()
+    for action, text in steps:
+        now += 0.05
+        if action == "type":
+            events = client.say(text or "x", now)
+        elif action == "relay":
+            events = client.receive(f"msg,bob: {text or 'x'}".encode(), now)
+        else:
+            events = client.tick(now + 3.0)
+            now += 3.0
+        for e in events:
+            if isinstance(e, OutgoingMessage):
+                ours[e.message_id] = e.text
+            elif isinstance(e, MessageDelivered):
+                ended.add(e.message_id)
+            elif isinstance(e, DeliveryFailed):
+                ended.update(e.message_ids)
+    now += 1000.0
+    while client.next_deadline() is not None and now < 1e6:
+        for e in client.tick(max(now, client.next_deadline())):
+            if isinstance(e, DeliveryFailed):
+                ended.update(e.message_ids)
+            if isinstance(e, MessageDelivered):
+                ended.add(e.message_id)
+        now += 10.0
+    assert set(ours) == ended

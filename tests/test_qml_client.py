@@ -70,16 +70,18 @@ def test_local_error_is_shown_and_the_input_kept(qtbot, server):
 def test_group_datagrams_appear_in_order_with_marks_in_the_gui_thread(qtbot, server):
     with chat_window(qtbot, server.options()) as chat:
         log_in(qtbot, chat, server)
+        server.to_group(b"list,alice,bob")
+        qtbot.waitUntil(lambda: chat.bridge.user_model.users == ("alice", "bob"), timeout=WAIT_MS)
         type_line(chat, "my own line")
         server.expect(b"msg,my own line")
         before = len(lines(chat))
-        for data in (b"msg,alice: hi bob", b"msg, no sender here", b"msg,bob: my own line",
+        for data in (b"msg,bob: my own line", b"msg,alice: hi bob", b"msg,Reminder: at 5",
                      b"User list: a,b", b"welcome, carol"):  # fmt: skip
             server.to_group(data)
         qtbot.waitUntil(lambda: len(lines(chat)) >= before + 4, timeout=WAIT_MS)
         new = lines(chat)[before:]
         assert new[0] == ("in", "alice", "hi bob", "")
-        assert new[1] == ("in", "", "no sender here", "")
+        assert new[1] == ("in", "", "Reminder: at 5", "")  # not in the chat: nobody credited
         assert new[2][0] == "raw" and new[2][2] == "User list: a,b"
         assert new[3][2] == "carol joined the chat"
         own = [row for row in lines(chat) if row[0] == "out"]
@@ -119,6 +121,8 @@ def test_list_reply_by_unicast_is_read_too(qtbot, server):
 def test_burst_of_10000_datagrams_is_all_counted_and_the_loop_keeps_beating(qtbot, server):
     with chat_window(qtbot, server.options()) as chat:
         log_in(qtbot, chat, server)
+        server.to_group(b"welcome,alice")  # so that her lines are credited to her
+        qtbot.waitUntil(lambda: "alice" in chat.bridge.user_model.users, timeout=WAIT_MS)
         model = chat.bridge.message_model
         start_total = model.total_appended
         beats: list[float] = [time.monotonic()]
@@ -143,7 +147,8 @@ def test_burst_of_10000_datagrams_is_all_counted_and_the_loop_keeps_beating(qtbo
             heartbeat.stop()
         assert model.total_appended == start_total + 10_000
         assert model.rowCount() == model.scrollback  # 10,000 + earlier lines: capped exactly
-        assert model.line(model.rowCount() - 1).line_text == "line 9999"
+        last = model.line(model.rowCount() - 1)
+        assert (last.sender, last.line_text) == ("alice", "line 9999")
         worst = max(b - a for a, b in itertools.pairwise(beats))
         assert worst < 1.0, f"event loop stalled for {worst:.3f} s"
 
@@ -285,7 +290,7 @@ def test_right_click_copies_a_line(qtbot, server):
     from PySide6.QtTest import QTest
 
     with chat_window(qtbot, server.options()) as chat:
-        server.to_group(b"msg,alice: copy me, please")
+        server.to_group(b"msg,copy me, please")  # a plain relay: the text as it came
         qtbot.waitUntil(lambda: lines(chat)[-1][2] == "copy me, please", timeout=WAIT_MS)
         view = item(chat, "messageList")
         row = len(lines(chat)) - 1

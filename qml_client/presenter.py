@@ -1,0 +1,177 @@
+"""What the chat view shows for each ClientCore event: no Qt here, tested alone.
+
+The bridge hands a batch of events to ``Presenter.present`` and applies the
+``ViewUpdate`` it gets back (send the datagrams, append the lines, set the
+marks, replace the roster, emit its signals).  Every piece of foreign text
+(names, lines, raw datagrams, addresses) goes through ``protocol_lib.display``
+here, once, so nothing that reaches the view can hide, reorder or restyle
+itself; the QML side shows it as plain text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from protocol_lib import (
+    ClientEvent,
+    ClientState,
+    DeliveryFailed,
+    IncomingMessage,
+    LocalError,
+    MessageDelivered,
+    Notice,
+    OutgoingMessage,
+    QuitRequested,
+    RosterChanged,
+    SendDatagram,
+    StateChanged,
+    UnrecognisedLine,
+    UserJoined,
+    UserLeft,
+)
+from protocol_lib.client import (
+    MessageSent,
+    NameTakenOver,
+    NotFromServer,
+    RelayStyle,
+    RelayStyleLearned,
+    UserListShown,
+)
+from protocol_lib.display import shown_name, shown_text
+
+RAW_DISPLAY_CHARS = 2000  # a foreign server may send 64 KiB in one datagram: show the start
+
+
+@dataclass(slots=True)
+class ChatLine:
+    """One line of the message view, already safe to display."""
+
+    direction: str  # "out" (->), "in" (<-), "system", "error", "raw", "foreign"
+    line_text: str
+    sender: str = ""  # "foreign": the source address
+    timestamp: str = ""
+    status: str = ""  # own messages: a MessageStatus value
+    message_id: int = 0
+
+
+@dataclass(slots=True)
+class ViewUpdate:
+    """Everything one batch of events changes in the view."""
+
+    datagrams: list[bytes] = field(default_factory=list)
+    lines: list[ChatLine] = field(default_factory=list)
+    statuses: list[tuple[int, str]] = field(default_factory=list)  # lines already shown
+    roster: tuple[str, ...] | None = None
+    state_changed: bool = False
+    incoming: int = 0  # chat lines from others (the window counts them while inactive)
+    quit: bool = False
+
+
+def shorten(text: str) -> str:
+    """The start of a very long raw line, saying how much is left out."""
+    if len(text) <= RAW_DISPLAY_CHARS:
+        return text
+    return f"{text[:RAW_DISPLAY_CHARS]}\u2026 ({len(text) - RAW_DISPLAY_CHARS:,} more characters)"
+
+
+def clock() -> str:
+    return datetime.now().strftime("%H:%M:%S")
+
+
+def roster_sentence(users: Iterable[str]) -> str:
+    names = [shown_name(u) for u in users]
+    return f"In the chat ({len(names)}): {', '.join(names)}" if names else "Nobody is in the chat."
+
+
+class Presenter:
+    """Turns ClientCore events into a ViewUpdate; one clock read per batch."""
+
+    def __init__(self, now: Callable[[], str] = clock) -> None:
+        self._now = now
+
+    def system(self, text: str, direction: str = "system") -> ChatLine:
+        """A line of our own (not foreign text) for the view."""
+        return ChatLine(direction, text, "", self._now())
+
+    def present(self, events: list[ClientEvent], me: str | None) -> ViewUpdate:
+        update = ViewUpdate()
+        stamp = self._now()  # a flood arrives within the same second
+        staged: dict[int, ChatLine] = {}  # own lines of this batch, by message id
+        lines = update.lines
+
+        def mark(message_id: int, status: str) -> None:
+            if message_id in staged:
+                staged[message_id].status = status
+            else:
+                update.statuses.append((message_id, status))
+
+        def system(text: str, direction: str = "system") -> None:
+            lines.append(ChatLine(direction, text, "", stamp))
+
+        for event in events:
+            match event:
+                case IncomingMessage(sender, text):
+                    sender_shown = shown_name(sender) if sender is not None else ""
+                    lines.append(ChatLine("in", shown_text(text), sender_shown, stamp))
+                    update.incoming += 1
+                case SendDatagram(data):
+                    update.datagrams.append(data)
+                case OutgoingMessage(message_id, text, status):
+                    line = ChatLine("out", shown_text(text), shown_name(me or ""), stamp, status)
+                    line.message_id = message_id
+                    staged[message_id] = line
+                    lines.append(line)
+                case MessageSent(message_id):
+                    mark(message_id, "pending")
+                case MessageDelivered(message_id):
+                    mark(message_id, "delivered")
+                case DeliveryFailed(message_ids):
+                    for message_id in message_ids:
+                        mark(message_id, "failed")
+                case UserJoined(user):
+                    system(f"{shown_name(user)} joined the chat")
+                case UserLeft(user):
+                    system(f"{shown_name(user)} left the chat")
+                case RosterChanged(users):
+                    update.roster = users
+                case UserListShown(users):
+                    system(roster_sentence(users))
+                case StateChanged(state, user):
+                    update.state_changed = True
+                    system(self._state_sentence(state, user))
+                case NameTakenOver(user):
+                    system(
+                        f"Another client logged in as {shown_name(user)} and took the name "
+                        "over: this window is no longer in the chat. Type /login to take "
+                        "it back.",
+                        "error",
+                    )
+                case RelayStyleLearned(style):
+                    if style is RelayStyle.PLAIN:
+                        system(
+                            "This server relays lines without their sender's name: "
+                            "lines from others are shown as they arrive, without a name."
+                        )
+                case LocalError(_, message):
+                    system(message, "error")
+                case Notice(message):
+                    system(message)
+                case UnrecognisedLine(text, _):
+                    lines.append(ChatLine("raw", shorten(shown_text(text)), "", stamp))
+                case NotFromServer(source, text):
+                    lines.append(
+                        ChatLine("foreign", shorten(shown_text(text)), shown_text(source), stamp)
+                    )
+                case QuitRequested():
+                    update.quit = True
+        return update
+
+    @staticmethod
+    def _state_sentence(state: ClientState, user: str | None) -> str:
+        if state is ClientState.IN_CHAT:
+            return f"You are in the chat as {shown_name(user or '')}."
+        if state is ClientState.LOGGING_IN:
+            return f"Logging in as {shown_name(user or '')}\u2026"
+        return "You are not in the chat."
