@@ -15,9 +15,10 @@ What it guarantees a user:
 - Nothing is credited to the wrong person.  The client learns the server's
   relay style from the echo of its own lines: plain ``msg,<text>`` (the
   spec's) or attributed ``msg,<user>: <text>``.  On a plain relay it never
-  reads a sender out of the text; otherwise it credits a sender only when that
-  name is in the user list.  Its own line is confirmed only by the echo that
-  server would send for it.
+  reads a sender out of the text; until the style is known it credits nobody
+  (the line is shown whole, as the spec's clients show it); on an attributed
+  relay it credits a sender only when that name is in the user list.  Its own
+  line is confirmed only by the echo that server would send for it.
 - Only the server changes the client's state: with ``server_sources`` set,
   a datagram from any other address (a forged ``bye,<our name>``) is shown
   as such and changes nothing.
@@ -515,10 +516,10 @@ class ClientCore:
             # An attributed relay always starts with a name: this server relays
             # plain text (also corrects a first echo that only looked attributed).
             out += self._learn(RelayStyle.PLAIN)
-        elif style is not RelayStyle.PLAIN and named and head in self._roster:
-            # Before the style is known, "<our name>: ..." is someone addressing us.
-            if style is RelayStyle.ATTRIBUTED or head != self.user:
-                return [IncomingMessage(head, rest)]
+        elif style is RelayStyle.ATTRIBUTED and named and head in self._roster:
+            return [IncomingMessage(head, rest)]
+        # Plain, or not known yet: "alice: hi" may be bob addressing alice on a plain
+        # relay, so the line is shown whole and nobody is credited.
         out.append(IncomingMessage(None, text))
         return out
 
@@ -649,7 +650,8 @@ class ClientCore:
                 LocalError(
                     "server-silent",
                     f"{len(unheard)} line(s) not relayed within {timeout}, and {silent}: "
-                    "the server may be down or unreachable.",
+                    "the server may be down or unreachable. If it is running, /login "
+                    "logs you in again.",
                 ),
             ]
         return out

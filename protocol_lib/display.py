@@ -29,9 +29,6 @@ import unicodedata
 FSI = "\u2068"
 PDI = "\u2069"
 
-_BIDI_CONTROLS = frozenset(
-    "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
-)
 _JOINERS = frozenset("\u200c\u200d")  # legitimate inside words and emoji sequences
 
 
@@ -64,10 +61,10 @@ def shown_text(text: str) -> str:
             out.append(ch)
         elif unicodedata.category(ch) == "Cc":
             out.append(_picture(ch))
-        elif ch in _BIDI_CONTROLS or unicodedata.category(ch) in ("Cf", "Zl", "Zp"):
+        elif unicodedata.category(ch) in ("Zs", "Co"):
+            out.append(ch)  # blanks (U+3000 ideographic space) and private-use glyphs show
+        else:  # format (bidi, zero-width), line/paragraph separators, unassigned
             out.append(_mark(ch))
-        else:  # other separators (e.g. U+3000 ideographic space) are visible blanks
-            out.append(ch)
     return "".join(out)
 
 
@@ -80,10 +77,10 @@ def shown_name(name: str) -> str:
         category = unicodedata.category(ch)
         if category == "Cc":
             out.append(_picture(ch))
-        elif category in ("Cf", "Zl", "Zp", "Zs") and ch != " ":
-            out.append(_mark(ch))
-        else:
+        elif category == "Co" or ch.isprintable():  # the space is printable, U+00A0 is not
             out.append(ch)
+        else:  # every blank but the space, format characters, unassigned code points
+            out.append(_mark(ch))
     return "".join(out)
 
 

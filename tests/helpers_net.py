@@ -80,10 +80,16 @@ class GroupListener:
 
 
 class GroupSender:
-    """Plays a server's multicast side: sends to the group out of 127.0.0.1."""
+    """Plays a server's multicast side: sends to the group out of 127.0.0.1.
 
-    def __init__(self, group: str, port: int) -> None:
+    ``source`` is the address the datagrams come from: another loopback
+    address (127.0.0.2) plays a different host on the LAN.
+    """
+
+    def __init__(self, group: str, port: int, source: str = LOOPBACK) -> None:
         self.sock = group_sender(LOOPBACK, ttl=1)
+        if source != LOOPBACK:
+            self.sock.bind((source, 0))
         self.addr = (group, port)
 
     def send(self, data: bytes) -> None:

@@ -146,3 +146,14 @@ def log_in(qtbot, chat: ChatWindow, server: FakeServer, name: str = "bob") -> tu
 
 def text_of(obj: QObject, prop: str = "text") -> str:
     return str(obj.property(prop))
+
+
+def echo_first_line(qtbot, chat: ChatWindow, server: FakeServer, name: str = "bob") -> None:
+    """Say a line and echo it back attributed, as our server does: from then on the
+    client credits others' lines to the senders in its roster."""
+    type_line(chat, "first line")
+    server.expect(b"msg,first line")
+    server.to_group(f"msg,{name}: first line".encode())
+    qtbot.waitUntil(
+        lambda: ("out", name, "first line", "delivered") in lines(chat), timeout=int(WAIT * 1000)
+    )

@@ -198,6 +198,8 @@ def test_unrelayed_message_while_the_server_relays_others_says_it_was_refused():
 def test_relays_from_others_are_incoming_with_sender_when_in_the_roster():
     client = logged_in()
     client.receive(b"list,alice,bob", 0.5)
+    client.say("hi", 0.6)
+    client.receive(b"msg,bob: hi", 0.7)  # our echo: the server attributes
     assert client.receive(b"msg,alice: hi bob", 1.0) == [IncomingMessage("alice", "hi bob")]
     # not in the roster: the text stays whole, nobody is credited
     assert client.receive(b"msg,Reminder: at 5", 1.0) == [IncomingMessage(None, "Reminder: at 5")]
@@ -439,12 +441,11 @@ def test_attributed_relay_credits_only_names_in_the_roster():
     ]
 
 
-def test_before_the_style_is_known_our_own_name_is_not_credited():
+@pytest.mark.parametrize("data", [b"msg,alice: are you there?", b"msg,bob: did you see this?"])
+def test_before_the_style_is_known_nobody_is_credited(data):
     client = logged_in("alice")
     client.receive(b"list,alice,bob", 0.2)
-    assert client.receive(b"msg,alice: are you there?", 1.0) == [
-        IncomingMessage(None, "alice: are you there?")
-    ]
+    assert client.receive(data, 1.0) == [IncomingMessage(None, data.decode()[4:])]
 
 
 def test_an_unnamed_relay_teaches_plain_style():

@@ -24,6 +24,13 @@ def wait_line(qtbot, chat, row) -> None:
     qtbot.waitUntil(lambda: row in lines(chat), timeout=WAIT_MS)
 
 
+def speak_first(qtbot, chat, text: str = "hi all") -> None:
+    """Say a line and wait for its echo: from then on the client knows how the server
+    relays and credits others' lines to their senders (before, it credits nobody)."""
+    type_line(chat, text)
+    wait_line(qtbot, chat, ("out", chat.bridge.user, text, "delivered"))
+
+
 def wait_roster(qtbot, chat, users) -> None:
     qtbot.waitUntil(lambda: chat.bridge.user_model.users == users, timeout=WAIT_MS)
 
@@ -46,6 +53,7 @@ def test_two_clients_chat_list_and_leave(qtbot, server):
         wait_line(qtbot, alice, ("system", "", "bob joined the chat", ""))
         wait_roster(qtbot, bob, ("alice", "bob"))  # from the list bob asked for after login
         wait_roster(qtbot, alice, ("alice", "bob"))
+        speak_first(qtbot, bob)
 
         text = "hello, bob \u2014 \u00e7a va? \u4f60\u597d"
         type_line(alice, text)
@@ -67,6 +75,7 @@ def test_restarted_client_takes_its_name_back(qtbot, server):
     with chat_window(qtbot, options_for(server)) as watcher:
         type_line(watcher, "/login watcher")
         wait_in_chat(qtbot, watcher)
+        speak_first(qtbot, watcher)
         with chat_window(qtbot, options_for(server)) as first:
             type_line(first, "/login alice")
             wait_in_chat(qtbot, first)
@@ -112,6 +121,7 @@ def test_background_window_counts_unread_lines_in_its_title(qtbot, server):
     ):
         type_line(bob, "/login bob")
         wait_in_chat(qtbot, bob)
+        speak_first(qtbot, bob)
         type_line(alice, "/login alice")  # alice's window is now the active one
         wait_in_chat(qtbot, alice)
         assert not bob.window.isActive()

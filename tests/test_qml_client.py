@@ -15,7 +15,16 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from pytestqt.exceptions import TimeoutError as QtBotTimeout
 
 from tests.helpers_net import WAIT
-from tests.qt_helpers import FakeServer, chat_window, item, lines, log_in, text_of, type_line
+from tests.qt_helpers import (
+    FakeServer,
+    chat_window,
+    echo_first_line,
+    item,
+    lines,
+    log_in,
+    text_of,
+    type_line,
+)
 
 WAIT_MS = int(WAIT * 1000)
 ROOT = Path(__file__).resolve().parent.parent
@@ -123,6 +132,7 @@ def test_burst_of_10000_datagrams_is_all_counted_and_the_loop_keeps_beating(qtbo
         log_in(qtbot, chat, server)
         server.to_group(b"welcome,alice")  # so that her lines are credited to her
         qtbot.waitUntil(lambda: "alice" in chat.bridge.user_model.users, timeout=WAIT_MS)
+        echo_first_line(qtbot, chat, server)
         model = chat.bridge.message_model
         start_total = model.total_appended
         beats: list[float] = [time.monotonic()]

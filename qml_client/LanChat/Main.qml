@@ -29,6 +29,39 @@ ApplicationWindow {
         target: window.bridge
         function onQuitRequested() { window.close(); }
         function onIncoming(count) { if (!window.active) window.unread += count; }
+        function onPasteConfirmationNeeded(count) {
+            pasteDialog.lineCount = count;
+            pasteDialog.open();
+        }
+    }
+
+    // A paste of many lines goes out as one message per line, paced: ask first.
+    Dialog {
+        id: pasteDialog
+        objectName: "pasteDialog"
+
+        property int lineCount: 0
+
+        anchors.centerIn: parent
+        modal: true
+        title: qsTr("Send %1 lines?").arg(lineCount)
+        standardButtons: Dialog.Yes | Dialog.No
+
+        Label {
+            textFormat: Text.PlainText
+            text: qsTr("The pasted text has %1 lines. Each line is sent as a message of its own,\n"
+                       + "at the pace the server allows.").arg(pasteDialog.lineCount)
+        }
+
+        onAccepted: {
+            if (window.bridge.confirmPaste())
+                input.clear();
+            input.forceActiveFocus();
+        }
+        onRejected: {
+            window.bridge.cancelPaste();
+            input.forceActiveFocus();
+        }
     }
 
     // Closing the window is leaving the chat (says exit, stops the worker), whether or
@@ -90,6 +123,7 @@ ApplicationWindow {
         Label {
             objectName: "statusLine"
             Layout.fillWidth: true
+            textFormat: Text.PlainText  // holds our name: never markup
             text: window.bridge.status
             elide: Text.ElideRight
             font.pixelSize: 12

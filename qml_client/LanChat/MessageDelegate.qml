@@ -1,5 +1,8 @@
 // One chat line. Outgoing (->) on the right in blue, incoming (<-) on the left in grey,
-// raw lines from unknown servers in amber, system lines centred, errors in red.
+// raw lines from unknown servers in amber, lines from hosts that are not the server in
+// amber with a red frame, system lines centred, errors in red. Every piece of foreign
+// text is plain text in a direction island of its own (FSI ... PDI), so a right-to-left
+// line cannot move the marks, names or times shown beside it.
 import QtQuick
 
 Item {
@@ -14,10 +17,14 @@ Item {
     signal menuRequested(string text)
 
     readonly property bool outgoing: direction === "out"
+    readonly property bool foreign: direction === "foreign"
     readonly property bool chat: direction === "out" || direction === "in" || direction === "raw"
+                                 || foreign
     readonly property string mark: outgoing ? "->" : "<-"
     readonly property string statusMark: status === "delivered" ? "\u2713 delivered"
                                        : status === "pending" ? "\u2026 sending"
+                                       : status === "queued" ? "\u25f7 queued"
+                                       : status === "sent" ? qsTr("sent (no delivery mark)")
                                        : status === "failed" ? "\u2717 not relayed" : ""
 
     width: ListView.view ? ListView.view.width : 400
@@ -31,8 +38,9 @@ Item {
         width: Math.min(Math.max(header.implicitWidth, body.implicitWidth) + 20, root.width * 0.8)
         height: header.implicitHeight + body.implicitHeight + 12
         radius: 8
-        color: root.outgoing ? "#d7ecff" : root.direction === "raw" ? "#fff4d6" : "#eceff1"
-        border.color: root.status === "failed" ? ChatColors.error : "transparent"
+        color: root.outgoing ? "#d7ecff"
+             : root.direction === "raw" || root.foreign ? "#fff4d6" : "#eceff1"
+        border.color: root.status === "failed" || root.foreign ? ChatColors.error : "transparent"
 
         Row {
             id: header
@@ -51,8 +59,11 @@ Item {
                 textFormat: Text.PlainText
                 font.pixelSize: 11
                 font.bold: true
-                color: root.outgoing ? ChatColors.own : ChatColors.colorFor(root.sender)
-                text: root.outgoing ? qsTr("you") : root.sender !== "" ? root.sender
+                color: root.outgoing ? ChatColors.own
+                     : root.foreign ? ChatColors.error : ChatColors.colorFor(root.sender)
+                text: root.outgoing ? qsTr("you")
+                      : root.foreign ? qsTr("from %1, not the server: not trusted").arg(root.sender)
+                      : root.sender !== "" ? "\u2068" + root.sender + "\u2069"
                       : root.direction === "raw" ? qsTr("(raw from server)") : ""
             }
 
@@ -75,7 +86,7 @@ Item {
             font.pixelSize: 14
             font.family: root.direction === "raw" ? "monospace" : Qt.application.font.family
             color: "#212121"
-            text: root.mark + " " + root.lineText
+            text: root.mark + " \u2068" + root.lineText + "\u2069"
         }
     }
 
@@ -90,7 +101,8 @@ Item {
         font.pixelSize: 12
         font.italic: root.direction === "system"
         color: root.direction === "error" ? ChatColors.error : ChatColors.muted
-        text: root.timestamp + "  " + (root.direction === "error" ? "\u26a0 " : "\u2014 ") + root.lineText
+        text: root.timestamp + "  " + (root.direction === "error" ? "\u26a0 " : "\u2014 ")
+              + "\u2068" + root.lineText + "\u2069"
     }
 
     // Right-click a line for its menu (the view owns the one menu; lines stay light).

@@ -16,6 +16,7 @@ Frame {
 
         Label {
             objectName: "userCount"
+            textFormat: Text.PlainText
             text: qsTr("In the chat (%1)").arg(users.count)
             font.bold: true
         }
@@ -30,7 +31,9 @@ Frame {
                 required property string userName
                 required property bool isSelf
                 width: ListView.view.width
-                text: "\u25cf " + userName + (isSelf ? qsTr(" (you)") : "")
+                // A name is foreign text: never markup, and in a direction island of its own.
+                textFormat: Text.PlainText
+                text: "\u25cf \u2068" + userName + "\u2069" + (isSelf ? qsTr(" (you)") : "")
                 font.bold: isSelf
                 elide: Text.ElideRight
                 color: isSelf ? ChatColors.own : ChatColors.colorFor(userName)

@@ -1,0 +1,115 @@
+"""The presenter and the display rules, without Qt: what each event looks like."""
+
+from __future__ import annotations
+
+from unicodedata import category
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from protocol_lib import (
+    ClientState,
+    DeliveryFailed,
+    IncomingMessage,
+    MessageDelivered,
+    OutgoingMessage,
+    SendDatagram,
+    StateChanged,
+    UnrecognisedLine,
+    UserJoined,
+)
+from protocol_lib.client import (
+    MessageSent,
+    MessageStatus,
+    NameTakenOver,
+    NotFromServer,
+    RelayStyle,
+    RelayStyleLearned,
+    UserListShown,
+)
+from protocol_lib.display import isolate, shown_name, shown_text
+from qml_client.presenter import ChatLine, Presenter
+
+
+def present(events, me="bob"):
+    return Presenter(now=lambda: "12:00:00").present(events, me)
+
+
+def test_own_line_marks_in_one_batch_and_across_batches():
+    update = present(
+        [
+            SendDatagram(b"msg,a"),
+            OutgoingMessage(1, "a"),
+            OutgoingMessage(2, "b", MessageStatus.QUEUED),
+            MessageDelivered(1),
+        ]
+    )
+    assert update.datagrams == [b"msg,a"]
+    assert [(line.line_text, line.status) for line in update.lines] == [
+        ("a", "delivered"),
+        ("b", "queued"),
+    ]
+    later = present([MessageSent(2), DeliveryFailed((2,))])
+    assert later.statuses == [(2, "pending"), (2, "failed")]
+
+
+def test_foreign_text_is_neutralised_everywhere():
+    update = present(
+        [
+            IncomingMessage("al\u200bice", "evil \u202etxt.exe"),
+            UserJoined("\u202eevil"),
+            UnrecognisedLine("a\x07b\nc", "unknown-type"),
+            NotFromServer("10.0.0.66", "bye,\u202ebob"),
+            UserListShown(("a\u2066b", "c")),
+        ]
+    )
+    rows = [(line.direction, line.sender, line.line_text) for line in update.lines]
+    assert rows == [
+        ("in", "al<U+200B>ice", "evil <U+202E>txt.exe"),
+        ("system", "", "<U+202E>evil joined the chat"),
+        ("raw", "", "a\u2407b\u240ac"),
+        ("foreign", "10.0.0.66", "bye,<U+202E>bob"),
+        ("system", "", "In the chat (2): a<U+2066>b, c"),
+    ]
+    assert update.incoming == 1
+
+
+def test_takeover_plain_relay_and_state_lines():
+    update = present(
+        [
+            NameTakenOver("bob"),
+            StateChanged(ClientState.LOGGED_OUT, None),
+            RelayStyleLearned(RelayStyle.PLAIN),
+            RelayStyleLearned(RelayStyle.ATTRIBUTED),
+        ]
+    )
+    texts = [(line.direction, line.line_text) for line in update.lines]
+    assert texts[0][0] == "error" and "took the name over" in texts[0][1]
+    assert "/login" in texts[0][1]
+    assert texts[1] == ("system", "You are not in the chat.")
+    assert "without their sender's name" in texts[2][1]
+    assert len(texts) == 3  # an attributed relay is the normal case: nothing to say
+    assert update.state_changed
+
+
+def test_ordinary_text_is_untouched():
+    for text in ("hello, world", "\u4f60\u597d \U0001f468\u200d\U0001f469\u200d\U0001f467",
+                 "tab\there", "\u05e9\u05dc\u05d5\u05dd"):  # fmt: skip
+        assert shown_text(text) == text
+    assert shown_name("Zo\u00eb") == "Zo\u00eb"
+
+
+@given(st.text(max_size=60))
+def test_shown_text_has_no_invisible_or_reordering_characters_left(text):
+    shown = shown_text(text)
+    kept = "\u200c\u200d\t"  # joiners (emoji, Persian) and tabs
+    assert all(ch.isprintable() or ch in kept or category(ch) in ("Zs", "Co") for ch in shown)
+    assert all(ch.isprintable() or category(ch) == "Co" for ch in shown_name(text))
+
+
+def test_isolate_wraps_in_first_strong_isolate():
+    assert isolate("\u05e9") == "\u2068\u05e9\u2069"
+
+
+def test_chat_line_defaults():
+    assert ChatLine("in", "x") == ChatLine("in", "x", "", "", "", 0)

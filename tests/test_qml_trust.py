@@ -1,0 +1,175 @@
+"""Trust through the real Qt client: markup stays text, marks are honest, forgeries do nothing."""
+
+from __future__ import annotations
+
+import http.server
+import threading
+
+import pytest
+from PySide6.QtCore import QMetaObject, QObject
+from PySide6.QtQml import QQmlEngine, QQmlExpression
+from PySide6.QtQuick import QQuickItem
+
+from protocol_lib import ClientConfig
+from protocol_lib.ratelimit import RateLimit
+from tests.helpers_net import WAIT, GroupSender
+from tests.qt_helpers import FakeServer, chat_window, item, lines, log_in, text_of, type_line
+
+WAIT_MS = int(WAIT * 1000)
+
+
+@pytest.fixture
+def server(qtbot):
+    srv = FakeServer(qtbot)
+    yield srv
+    srv.close()
+
+
+class CountingHttp:
+    """A local HTTP listener that counts every request made to it (it must see none)."""
+
+    def __init__(self) -> None:
+        hits = self.hits = []
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                hits.append(self.path)
+                self.send_response(404)
+                self.end_headers()
+
+            def log_message(self, *args) -> None:
+                pass
+
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.port = self.httpd.server_address[1]
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+def is_plain_text(obj: QQuickItem) -> bool:
+    """Whether a Text/Label shows its text as plain text (asked in QML: PySide6 cannot
+    convert the TextFormat enum)."""
+    context = QQmlEngine.contextForObject(obj)
+    expression = QQmlExpression(context, obj, "textFormat === Text.PlainText")
+    value, failed = expression.evaluate()
+    assert not failed, expression.error().toString()
+    return value is True
+
+
+def delegates(view: QQuickItem) -> list[QQuickItem]:
+    return [c for c in view.property("contentItem").childItems() if c.property("text")]
+
+
+def test_markup_in_names_and_lines_is_shown_literally_and_fetches_nothing(qtbot, server):
+    web = CountingHttp()
+    img = f'<img src="http://127.0.0.1:{web.port}/pwned.png">'
+    try:
+        with chat_window(qtbot, server.options()) as chat:
+            log_in(qtbot, chat, server, name="<h1>BIG</h1>")
+            server.to_group(b"list,<h1>BIG</h1>,<b>bold</b>")
+            server.to_group(b"welcome,<i>it</i>")
+            server.to_group(f"welcome,{img}".encode())  # a name with a colon: shown raw
+            server.to_group(f"msg,{img} and <h1>x</h1>".encode())
+            server.to_group(f"Note {img}".encode())  # a raw foreign line
+            qtbot.waitUntil(lambda: lines(chat)[-1][0] == "raw", timeout=WAIT_MS)
+            users = chat.bridge.user_model.users
+            assert "<b>bold</b>" in users and "<i>it</i>" in users
+            chat.window.grabWindow()  # render everything once, as a screen would
+            shown = [text_of(d) for d in delegates(item(chat, "userList"))]
+            assert any("<b>bold</b>" in t for t in shown), shown
+            assert all(is_plain_text(d) for d in delegates(item(chat, "userList")))
+            status = item(chat, "statusLine")
+            assert "<h1>BIG</h1>" in text_of(status) and is_plain_text(status)
+            assert any(row[2] == f"{img} and <h1>x</h1>" for row in lines(chat))
+            # Give an image fetch, had one been started, time to reach the listener.
+            qtbot.wait(300)
+            chat.window.grabWindow()
+        assert web.hits == []
+    finally:
+        web.close()
+
+
+def test_bidi_and_invisible_characters_from_others_are_made_visible(qtbot, server):
+    with chat_window(qtbot, server.options()) as chat:
+        log_in(qtbot, chat, server)
+        server.to_group("welcome,al\u200bice".encode())
+        server.to_group("msg,evil \u202etxt.exe".encode())
+        qtbot.waitUntil(lambda: any("<U+202E>" in row[2] for row in lines(chat)), timeout=WAIT_MS)
+        texts = [row[2] for row in lines(chat)]
+        assert "al<U+200B>ice joined the chat" in texts
+        assert "evil <U+202E>txt.exe" in texts
+
+
+def test_lines_typed_faster_than_the_pace_show_queued_then_pending_then_delivered(qtbot, server):
+    config = ClientConfig(send_limit=RateLimit(burst=1, per_second=10))
+    with chat_window(qtbot, server.options(), config) as chat:
+        log_in(qtbot, chat, server)
+        for word in ("one", "two", "three"):
+            type_line(chat, word)
+        statuses = {row[2]: row[3] for row in lines(chat) if row[0] == "out"}
+        assert statuses["three"] == "queued"
+        for word in ("one", "two", "three"):
+            server.expect(f"msg,{word}".encode())  # all go out, in order, paced
+            server.to_group(f"msg,bob: {word}".encode())
+        qtbot.waitUntil(
+            lambda: [row[3] for row in lines(chat) if row[0] == "out"] == ["delivered"] * 3,
+            timeout=WAIT_MS,
+        )
+
+
+def test_forged_bye_from_another_host_is_marked_and_changes_nothing(qtbot, server):
+    forger = GroupSender(server.group, server.group_port, source="127.0.0.2")
+    try:
+        with chat_window(qtbot, server.options()) as chat:
+            log_in(qtbot, chat, server)
+            forger.send(b"bye,bob")
+            qtbot.waitUntil(lambda: lines(chat)[-1][0] == "foreign", timeout=WAIT_MS)
+            assert lines(chat)[-1][1:3] == ("127.0.0.2", "bye,bob")
+            assert chat.bridge.state == "in chat"
+            assert chat.bridge.user_model.users == ("bob",)
+    finally:
+        forger.close()
+
+
+def test_takeover_is_announced_and_login_takes_the_name_back(qtbot, server):
+    with chat_window(qtbot, server.options()) as chat:
+        log_in(qtbot, chat, server)
+        server.to_group(b"welcome,bob")  # another client on this host logged in as bob
+        qtbot.waitUntil(lambda: chat.bridge.state == "logged out", timeout=WAIT_MS)
+        assert any("took the name over" in row[2] for row in lines(chat) if row[0] == "error")
+        assert "logged out" in text_of(item(chat, "statusLine"))
+        type_line(chat, "/login")
+        server.expect(b"login,bob")
+
+
+def test_list_command_writes_the_user_list_into_the_chat(qtbot, server):
+    with chat_window(qtbot, server.options()) as chat:
+        log_in(qtbot, chat, server)
+        type_line(chat, "/list")
+        server.expect(b"list,")
+        server.to_group(b"list,alice,bob")
+        qtbot.waitUntil(
+            lambda: ("system", "", "In the chat (2): alice, bob", "") in lines(chat),
+            timeout=WAIT_MS,
+        )
+
+
+def test_a_long_paste_asks_first_then_sends_one_message_per_line(qtbot, server):
+    with chat_window(qtbot, server.options()) as chat:
+        log_in(qtbot, chat, server)
+        asked = []
+        chat.bridge.pasteConfirmationNeeded.connect(asked.append)
+        paste = "\n".join(f"line {i}" for i in range(8))
+        assert chat.bridge.send(paste) is False  # waits for the user's yes
+        assert asked == [8]
+        dialog = chat.window.findChild(QObject, "pasteDialog")
+        qtbot.waitUntil(lambda: dialog.property("opened"), timeout=WAIT_MS)
+        assert "8 lines" in text_of(dialog, "title")
+        QMetaObject.invokeMethod(dialog, "accept")  # the user clicks Yes
+        for i in range(8):
+            server.expect(f"msg,line {i}".encode())  # one message per line, in order
+        qtbot.waitUntil(lambda: text_of(item(chat, "input")) == "", timeout=WAIT_MS)
