@@ -253,8 +253,9 @@ def test_signal_emit_does_not_leak_a_reference_to_true(qapp):
 
 @pytest.mark.parametrize(
     "args",
-    [["--port", "0"], ["not-an-ip"], ["--group", "10.0.0.1"], ["--user", "a,b"], ["--bogus"]],
-)
+    [["--port", "0"], ["not-an-ip"], ["--group", "10.0.0.1"], ["--user", "a,b"], ["--bogus"],
+     ["--server-source", "x"], ["--server-rate", "0"], ["--server-burst", "0.5"]],
+)  # fmt: skip
 def test_invalid_client_options_exit_2_with_one_line(args):
     import subprocess
 
@@ -265,6 +266,21 @@ def test_invalid_client_options_exit_2_with_one_line(args):
     assert result.returncode == 2
     assert result.stderr.startswith("lanchat-client: error:")
     assert result.stderr.strip().count("\n") == 0, result.stderr
+
+
+def test_client_options_for_another_server_reach_the_core():
+    from protocol_lib import RateLimit
+    from protocol_lib.ratelimit import client_pace
+    from qml_client.bridge import ChatBridge
+    from qml_client.cli import parse_options
+
+    options = parse_options(
+        ["10.1.2.3", "--server-source", "10.1.2.4", "--server-rate", "1", "--server-burst", "3"]
+    )
+    bridge = ChatBridge(options)
+    assert bridge.core.config.server_sources == frozenset({"10.1.2.3", "10.1.2.4"})
+    assert bridge.core.config.send_limit == client_pace(RateLimit(3, 1))
+    assert parse_options([]).server_limit == RateLimit()  # our server's default
 
 
 @pytest.mark.parametrize("sig", ["SIGINT", "SIGTERM"])
