@@ -71,7 +71,7 @@ def _login_all(core: ServerCore, count: int, marks: dict[int, float] | None = No
 def login_scaling() -> None:
     print("== login scaling: sessions are not registered with the transitions Machine ==")
     marks: dict[int, float] = {}
-    core = ServerCore(ServerConfig(rate_limit=None))
+    core = ServerCore(ServerConfig(rate_limit=None, max_sessions=100_000))
     _login_all(core, 100_000, marks)
     assert len(core.users) == 100_000
     for n, seconds in marks.items():
@@ -80,7 +80,7 @@ def login_scaling() -> None:
     gc.collect()
     tracemalloc.start()
     before = tracemalloc.get_traced_memory()[0]
-    core = ServerCore(ServerConfig(rate_limit=RateLimit()))
+    core = ServerCore(ServerConfig(rate_limit=RateLimit(), max_sessions=100_000))
     _login_all(core, 100_000)
     memory = tracemalloc.get_traced_memory()[0] - before
     tracemalloc.stop()

@@ -116,12 +116,15 @@ class TokenBucket:
         if self._last is None or now > self._last:
             self._last = now
 
-    def take(self, now: float) -> bool:
-        """Take one token if there is one; False means wait until ``ready_at``."""
+    def take(self, now: float, amount: float = 1.0) -> bool:
+        """Take ``amount`` tokens if there are; False means wait until ``ready_at``.
+
+        An amount over ``burst`` is never granted.
+        """
         self._refill(now)
-        if self._tokens < 1.0 - _EPSILON:  # at ready_at() exactly, rounding must not refuse
+        if self._tokens < amount - _EPSILON:  # at ready_at() exactly, rounding must not refuse
             return False
-        self._tokens -= 1.0
+        self._tokens -= amount
         return True
 
     def force(self, now: float) -> None:

@@ -15,7 +15,7 @@ from enum import StrEnum
 from typing import NamedTuple, Union
 
 from .errors import LocalProtocolError, RemoteProtocolError
-from .ratelimit import RateLimit, RateLimiter
+from .ratelimit import RateLimit, RateLimiter, TokenBucket
 from .session import Session, SessionEvent, fire
 from .wire import (
     Bye,
@@ -53,6 +53,17 @@ class ServerConfig:
     rate_limit: RateLimit | None = field(default_factory=RateLimit)  # None: no limit
     log_interval: float = 5.0  # seconds per rejection-log window
     log_burst: int = 10  # rejections logged one by one per window; the rest summarised
+    # Caps: one host cannot fill the chat with sessions (a lab PC has one user; a
+    # terminal server with many users on one host raises the first).
+    max_sessions_per_host: int = 32
+    max_sessions: int = 1000
+    # What list replies a host's requests may make the server send to the group, in
+    # bytes: a burst that holds one reply to a full roster (1000 names of up to 32
+    # characters: ~33 KB), then 8 KB a second.  Replies to a classroom-sized roster
+    # (~1 KB) are never refused; a full one can be asked for once every ~4 s.
+    list_budget: RateLimit = field(
+        default_factory=lambda: RateLimit(burst=40_000.0, per_second=8_000.0)
+    )
 
 
 # --- actions ----------------------------------------------------------------
@@ -179,6 +190,8 @@ class ServerCore:
         self.config = config or ServerConfig()
         self._by_addr: dict[Address, Session] = {}
         self._by_name: dict[str, Session] = {}
+        self._per_host: Counter[str] = Counter()  # sessions per source IP
+        self._list_budget: dict[str, TokenBucket] = {}  # source IP -> bytes of list replies
         self._limiter = RateLimiter(self.config.rate_limit) if self.config.rate_limit else None
         self._rejections = _RejectionLog(self.config.log_interval, self.config.log_burst)
         self.received = 0  # datagrams handed to receive()
@@ -247,11 +260,14 @@ class ServerCore:
             return
         holder = self._by_name.get(name)
         takeover_from = None
+        if holder is None and current is None and not self._room_for(addr, now, out):
+            return
         if holder is None:
             session = Session(name, addr)
             fire(session, SessionEvent.LOGIN)
             self._by_name[name] = session
             self._by_addr[addr] = session
+            self._per_host[addr[0]] += 1
         elif holder.addr != addr:
             if holder.addr[0] != addr[0]:
                 self._reject(out, now, "name-taken", addr, f"{name!r} is in use from another host")
@@ -284,10 +300,19 @@ class ServerCore:
         session = self._active(addr, SessionEvent.LIST, now, out)
         if session is None:
             return
+        replies = [reply.encode() for reply in UserList.chunks(tuple(self._by_name))]
+        size = sum(len(data) for data in replies)
+        budget = self._list_budget.get(addr[0])
+        if budget is None:
+            budget = self._list_budget[addr[0]] = TokenBucket(self.config.list_budget)
+        # A reply larger than the whole burst (an operator raised max_sessions) is
+        # granted when the bucket is full, and costs all of it.
+        if not budget.take(now, min(size, budget.limit.burst)):
+            self._reject(out, now, "list-budget", addr, f"a reply of {size} bytes must wait")
+            return
         out.append(RequestArrived("list", session.user, addr))
         mode = self.config.list_reply
-        for reply in UserList.chunks(tuple(self._by_name)):
-            data = reply.encode()
+        for data in replies:
             if mode is not ListReplyMode.UNICAST:
                 out.append(SendToGroup(data))
             if mode is not ListReplyMode.GROUP:
@@ -299,10 +324,27 @@ class ServerCore:
             return
         del self._by_addr[addr]
         del self._by_name[session.user]
+        host = addr[0]
+        self._per_host[host] -= 1
+        if not self._per_host[host]:  # memory follows the sessions: nothing left per host
+            del self._per_host[host]
+            self._list_budget.pop(host, None)
         out.append(RequestArrived("exit", session.user, addr))
         out.append(SendToGroup(Bye(session.user).encode()))
 
     # --- helpers ------------------------------------------------------------
+
+    def _room_for(self, addr: Address, now: float, out: list[ServerAction]) -> bool:
+        """Whether a new session from ``addr`` fits the caps (else the reason is logged)."""
+        config = self.config
+        if self._per_host[addr[0]] >= config.max_sessions_per_host:
+            detail = f"{config.max_sessions_per_host} sessions from this host already"
+            self._reject(out, now, "host-sessions-full", addr, detail)
+            return False
+        if len(self._by_name) >= config.max_sessions:
+            self._reject(out, now, "server-full", addr, f"{config.max_sessions} sessions")
+            return False
+        return True
 
     def _active(
         self, addr: Address, event: SessionEvent, now: float, out: list[ServerAction]

@@ -112,6 +112,31 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"datagrams a client may send at once (default {RateLimit().burst:g})",
     )
     add("--no-rate-limit", action="store_true", help="accept every datagram (benchmarks)")
+    defaults = ServerConfig()
+    add(
+        "--max-sessions-per-host",
+        type=ranged_int(1, 1_000_000, "sessions per host"),
+        default=defaults.max_sessions_per_host,
+        metavar="N",
+        help="users logged in from one IP address at most (default "
+        f"{defaults.max_sessions_per_host}; raise it for a terminal server)",
+    )
+    add(
+        "--max-sessions",
+        type=ranged_int(1, 10_000_000, "sessions"),
+        default=defaults.max_sessions,
+        metavar="N",
+        help=f"users in the chat at most (default {defaults.max_sessions})",
+    )
+    add(
+        "--list-budget",
+        type=positive_float,
+        default=defaults.list_budget.per_second,
+        metavar="BYTES_PER_SECOND",
+        help="bytes of list replies one host's requests may cause per second, after a "
+        f"burst of {defaults.list_budget.burst:,.0f} (default "
+        f"{defaults.list_budget.per_second:,.0f})",
+    )
     add("--log-file", metavar="PATH", help="also append the log lines to this file")
     verbosity = parser.add_mutually_exclusive_group()
     verbosity.add_argument(
@@ -139,7 +164,13 @@ def parse_options(argv: list[str] | None = None) -> ServerOptions:
         ttl=args.ttl,
         interface=args.interface,
         loop=args.loop,
-        core=ServerConfig(list_reply=ListReplyMode(args.list_reply), rate_limit=rate_limit),
+        core=ServerConfig(
+            list_reply=ListReplyMode(args.list_reply),
+            rate_limit=rate_limit,
+            max_sessions_per_host=args.max_sessions_per_host,
+            max_sessions=args.max_sessions,
+            list_budget=RateLimit(ServerConfig().list_budget.burst, args.list_budget),
+        ),
         log_file=args.log_file,
         verbosity=0 if args.quiet else 2 if args.verbose else 1,
     )

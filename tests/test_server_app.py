@@ -246,6 +246,26 @@ def test_interface_that_is_not_ours_is_one_clear_line():
     )
 
 
+def test_sessions_per_host_cap_bites_and_is_logged():
+    with running_server("--max-sessions-per-host", "2") as srv:
+        group = GroupListener(srv.group, srv.group_port)
+        clients = [UdpClient(srv.addr) for _ in range(3)]
+        try:
+            for i, client in enumerate(clients[:2]):
+                client.send(f"login,u{i}".encode())
+                group.expect(f"welcome,u{i}".encode())
+            clients[2].send(b"login,u2")
+            srv.wait_for_line(r"rejected datagram from \('127\.0\.0\.1', \d+\): host-sessions-full")
+            clients[0].send(b"exit,")
+            group.expect(b"bye,u0")
+            clients[2].send(b"login,u2")  # a place is free again
+            group.expect(b"welcome,u2")
+        finally:
+            group.close()
+            for client in clients:
+                client.close()
+
+
 def test_quiet_prints_only_start_and_stop():
     with running_server("--quiet") as srv:
         group = GroupListener(srv.group, srv.group_port)
@@ -278,6 +298,9 @@ def test_quiet_prints_only_start_and_stop():
         ["--list-reply", "sideways"],
         ["--rate", "0"],
         ["--burst", "0.5"],
+        ["--max-sessions", "0"],
+        ["--max-sessions-per-host", "x"],
+        ["--list-budget", "-5"],
     ],
 )
 def test_invalid_options_exit_2_with_one_line(args):

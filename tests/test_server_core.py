@@ -117,7 +117,7 @@ def test_list_reply_in_login_order_where_configured(mode, group, unicast):
 
 
 def test_big_roster_is_listed_in_several_datagrams():
-    srv = core()
+    srv = core(max_sessions_per_host=1000)  # a terminal server: many users on one host
     for i in range(200):
         srv.receive(f"login,user-with-a-long-name-{i:04d}".encode(), ("10.1.0.1", 6000 + i), 0)
     replies = sent(srv.receive(b"list,", ("10.1.0.1", 6000), 1))
@@ -177,3 +177,65 @@ def test_a_window_also_closes_on_the_next_datagram():
     srv.receive(b"nope", A, 0.1)
     actions = srv.receive(b"login,bob", A, 2.0)
     assert [type(a) for a in actions] == [RequestArrived, SendToGroup, RejectionsSummarised]
+
+
+# --- caps (one host cannot swamp the chat) ---------------------------------------
+
+
+def welcomed(actions) -> bool:
+    return any(data.startswith(b"welcome,") for data in sent(actions))
+
+
+def group_bytes(actions) -> int:
+    return sum(len(a.data) for a in actions if isinstance(a, SendToGroup))
+
+
+def test_sessions_per_host_are_capped_and_exit_frees_a_place():
+    srv = ServerCore(ServerConfig(rate_limit=None, max_sessions_per_host=3))
+    for port in range(3):
+        assert welcomed(srv.receive(f"login,u{port}".encode(), ("10.0.0.1", port), 0.0))
+    refused = srv.receive(b"login,u9", ("10.0.0.1", 9), 0.0)
+    assert not welcomed(refused) and srv.rejections["host-sessions-full"] == 1
+    assert welcomed(srv.receive(b"login,other", ("10.0.0.2", 1), 0.0))  # another host
+    assert welcomed(srv.receive(b"login,u0", ("10.0.0.1", 50), 0.0))  # a takeover adds none
+    srv.receive(b"exit,", ("10.0.0.1", 1), 0.0)
+    assert welcomed(srv.receive(b"login,u9", ("10.0.0.1", 9), 0.0))
+
+
+def test_sessions_in_total_are_capped():
+    srv = ServerCore(ServerConfig(rate_limit=None, max_sessions=2))
+    assert welcomed(srv.receive(b"login,a", ("10.0.0.1", 1), 0.0))
+    assert welcomed(srv.receive(b"login,b", ("10.0.0.2", 1), 0.0))
+    assert not welcomed(srv.receive(b"login,c", ("10.0.0.3", 1), 0.0))
+    assert srv.rejections["server-full"] == 1 and srv.users == ("a", "b")
+
+
+def test_list_replies_to_a_big_roster_are_bounded_per_host():
+    srv = ServerCore(ServerConfig(rate_limit=None))
+    for i in range(1000):  # a full roster of long names, from many hosts
+        srv.receive(f"login,{'n' * 28}{i:04d}".encode(), (f"10.1.{i // 250}.{i % 250}", 1), 0.0)
+    asker = ("10.1.0.0", 1)
+    first = srv.receive(b"list,", asker, 1.0)
+    size = group_bytes(first)
+    assert 32_000 < size < 40_000  # the whole roster, once
+    sent = size + sum(group_bytes(srv.receive(b"list,", asker, 1.0 + i * 0.01)) for i in range(50))
+    assert sent == size and srv.rejections["list-budget"] == 50
+    # over a minute of asking twice a second, the host gets at most its budget
+    total = sum(group_bytes(srv.receive(b"list,", asker, 2.0 + i * 0.5)) for i in range(120))
+    assert total <= 8_000 * 60 + 40_000
+
+
+def test_small_rosters_are_listed_for_every_window_on_one_host():
+    srv = ServerCore(ServerConfig(rate_limit=None))
+    for port in range(10):  # ten windows on one PC, each asking after its login
+        srv.receive(f"login,u{port}".encode(), ("127.0.0.1", port), 0.0)
+        assert group_bytes(srv.receive(b"list,", ("127.0.0.1", port), 0.0)) > 0
+
+
+def test_no_request_makes_more_than_a_bounded_multiple_of_its_size():
+    srv = ServerCore(ServerConfig(rate_limit=None))
+    for i in range(30):
+        srv.receive(f"login,user{i}".encode(), ("10.0.0.1", i), 0.0)
+    for data in (b"login,newname", b"msg," + b"x" * 900, b"exit,"):
+        out = srv.receive(data, ("10.0.0.1", 0), 1.0)
+        assert group_bytes(out) <= len(data) + 40  # the name prefix of a relay at most
