@@ -5,12 +5,21 @@ we keep that shape exactly (people grep for it) and add lines of the same style
 for rejections and their flood summaries.  Lines are buffered and flushed when
 the socket goes idle, or every ``FLUSH_INTERVAL`` seconds under load: a write
 syscall per datagram would cost more than relaying it.
+
+The log never holds up the relay.  Writing happens in a thread per target
+(stdout, the log file): a terminal that is paused, a ``| tee`` that stopped
+reading or a slow disk blocks that thread only.  What waits for it is bounded
+(``BACKLOG_BYTES``); lines beyond are dropped, counted, and summarised in one
+line as soon as the target takes writes again.
 """
 
 from __future__ import annotations
 
 import os
+import threading
 import time
+from collections import deque
+from collections.abc import Callable
 from datetime import datetime
 from typing import BinaryIO
 
@@ -22,6 +31,7 @@ from protocol_lib.server import (
 )
 
 FLUSH_INTERVAL = 0.1  # seconds: the longest a line waits in the buffer under load
+BACKLOG_BYTES = 1024 * 1024  # per target: log waiting for a blocked reader (~4,000 lines)
 
 
 def who(user: str | None, addr: Address) -> str:
@@ -55,8 +65,70 @@ def summary_line(event: RejectionsSummarised) -> str:
     )
 
 
+class _Writer(threading.Thread):
+    """Writes batches of lines to one target, so a blocked target blocks only this thread."""
+
+    def __init__(self, target: BinaryIO, stamp: Callable[[], str]) -> None:
+        super().__init__(name="lanchat-log-writer", daemon=True)
+        self.target = target
+        self._stamp = stamp
+        self._cond = threading.Condition()
+        self._queue: deque[tuple[bytes, int]] = deque()
+        self._queued_bytes = 0
+        self._dropped = 0  # lines not written: backlog full, or the target failed
+        self._closing = False
+        self.start()
+
+    def submit(self, data: bytes, lines: int) -> None:
+        """Queue a batch; never blocks.  Over the backlog the batch is counted, not kept."""
+        with self._cond:
+            if self._queued_bytes + len(data) > BACKLOG_BYTES:
+                self._dropped += lines
+                return
+            self._queue.append((data, lines))
+            self._queued_bytes += len(data)
+            self._cond.notify()
+
+    def close(self, timeout: float) -> None:
+        """Write what is queued, waiting at most ``timeout`` for a blocked target."""
+        with self._cond:
+            self._closing = True
+            self._cond.notify()
+        self.join(timeout)
+
+    def run(self) -> None:
+        while True:
+            with self._cond:
+                while not self._queue and not self._closing:
+                    self._cond.wait()
+                if not self._queue:
+                    return
+                data, lines = self._queue.popleft()
+                self._queued_bytes -= len(data)
+            if self._write(data):
+                with self._cond:
+                    dropped, self._dropped = self._dropped, 0
+                if dropped:
+                    note = (
+                        f"{self._stamp()} {dropped} log line(s) were dropped while the log "
+                        "output was blocked or failing (the chat was not held up)\n"
+                    )
+                    self._write(note.encode())
+            else:
+                with self._cond:
+                    self._dropped += lines
+
+    def _write(self, data: bytes) -> bool:
+        try:
+            self.target.write(data)
+            self.target.flush()
+        except (OSError, ValueError):  # a closed terminal, a full disk, a closed file
+            return False
+        return True
+
+
 class LogSink:
-    """Writes timestamped lines to stdout (and a log file), flushing in batches."""
+    """Timestamped lines to stdout (and a log file), batched, written off the relay's path."""
 
     def __init__(self, stream: BinaryIO, log_file: str | None = None) -> None:
         self._stream = stream
@@ -65,6 +137,7 @@ class LogSink:
         self._last_flush = time.monotonic()
         self._stamp_second = -1
         self._stamp_prefix = ""
+        self._writers = [_Writer(t, self._timestamp) for t in (stream, self._file) if t]
 
     @classmethod
     def to_stdout(cls, log_file: str | None = None) -> LogSink:
@@ -92,27 +165,29 @@ class LogSink:
         return f"{self._stamp_prefix}.{int((now - second) * 1e6):06d}"
 
     def plain(self, text: str) -> None:
-        """A line without a timestamp (the ready and stop lines), written at once."""
+        """A line without a timestamp (the ready and stop lines), handed over at once."""
         self._buffer.append(f"{text}\n".encode(errors="replace"))
         self.flush()
 
     def flush(self) -> None:
+        """Hand the buffered lines to the writers; returns at once whatever they do."""
         self._last_flush = time.monotonic()
         if not self._buffer:
             return
         data = b"".join(self._buffer)
+        lines = len(self._buffer)
         self._buffer.clear()
-        for target in (self._stream, self._file):
-            if target is None:
+        for writer in self._writers:
+            writer.submit(data, lines)
+
+    def close(self, timeout: float = 2.0) -> None:
+        """Flush, let the writers finish (a reader that never reads gets ``timeout``)."""
+        self.flush()
+        for writer in self._writers:
+            writer.close(timeout)
+            if writer.is_alive():  # still blocked in write: closing would block here too
                 continue
             try:
-                target.write(data)
-                target.flush()
+                writer.target.close()
             except OSError:
-                pass  # a closed terminal or a full disk must not stop the chat
-
-    def close(self) -> None:
-        self.flush()
-        if self._file is not None:
-            self._file.close()
-        self._stream.close()
+                pass

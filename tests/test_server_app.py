@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import re
+import select
 import signal
 import socket
 import subprocess
@@ -15,6 +17,7 @@ import pytest
 from tests.helpers_net import (
     LOOPBACK,
     ROOT,
+    WAIT,
     GroupListener,
     ServerProcess,
     UdpClient,
@@ -342,3 +345,48 @@ def _run_cli(*args: str) -> subprocess.CompletedProcess[str]:
         [sys.executable, "-m", "server_app", *args],
         cwd=ROOT, capture_output=True, text=True, timeout=20,
     )  # fmt: skip
+
+
+def test_a_log_reader_that_stops_reading_costs_log_lines_never_relays(tmp_path):
+    """stdout on a pipe nobody reads (a stuck ``| tee``, a paused terminal): every chat
+    line is still relayed and a new login welcomed; the dropped log lines are counted in
+    one line once the pipe is read again, and the log file misses nothing."""
+    srv = ServerProcess("--no-rate-limit", "--log-file", str(tmp_path / "server.log"))
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    proc = subprocess.Popen(srv.args, cwd=ROOT, env=env, stdout=subprocess.PIPE)
+    group = GroupListener(srv.group, srv.group_port)
+    bob, late = UdpClient(srv.addr), UdpClient(srv.addr)
+    try:
+        assert proc.stdout is not None
+        assert proc.stdout.readline().startswith(b"Multiuser server is ready")  # then: no reads
+        bob.send(b"login,bob")
+        group.expect(b"welcome,bob")
+        padding = "x" * 300  # 4,000 log lines of ~400 bytes: over the pipe and the backlog
+        for i in range(4000):
+            bob.send(f"msg,{i} {padding}".encode())
+            group.expect(f"msg,bob: {i} {padding}".encode())
+        late.send(b"login,late")
+        group.expect(b"welcome,late")
+        unread = b""  # now read: the writer catches up and says what it dropped
+        deadline = time.monotonic() + WAIT
+        while b"were dropped" not in unread:
+            assert time.monotonic() < deadline, "no dropped-lines summary"
+            if select.select([proc.stdout], [], [], 0.2)[0]:
+                chunk = proc.stdout.read1(1 << 20)
+                assert chunk, "the server closed its output without a dropped-lines summary"
+                unread += chunk
+        summary = re.search(rb"(\d+) log line\(s\) were dropped", unread)
+        assert summary is not None and int(summary.group(1)) > 0
+        proc.send_signal(signal.SIGTERM)
+        proc.stdout.read()
+        assert proc.wait(WAIT) == 0
+        logged = (tmp_path / "server.log").read_text()
+        assert logged.count("has arrived from user: bob@") == 4000  # the file was not blocked
+        assert "login request has arrived from late@" in logged
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        group.close()
+        bob.close()
+        late.close()
