@@ -239,3 +239,9 @@ def test_no_request_makes_more_than_a_bounded_multiple_of_its_size():
     for data in (b"login,newname", b"msg," + b"x" * 900, b"exit,"):
         out = srv.receive(data, ("10.0.0.1", 0), 1.0)
         assert group_bytes(out) <= len(data) + 40  # the name prefix of a relay at most
+
+
+def test_a_client_that_types_the_spec_line_into_a_login_prompt_is_logged_in():
+    srv = core()  # such a client sends "login," + what was typed: "login,login,bob"
+    assert sent(srv.receive(b"login,login,bob", A, 0)) == [b"welcome,bob"]
+    assert srv.user_at(A) == "bob"
