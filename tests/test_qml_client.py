@@ -293,7 +293,7 @@ def test_client_process_quits_cleanly_on_a_signal(qtbot, server, sig):
     proc = subprocess.Popen(
         [sys.executable, "-m", "qml_client", o.server, "--port", str(o.port), "--group", o.group,
          "--group-port", str(o.group_port), "--interface", o.interface, "--user", "carol"],
-        cwd=ROOT, env=dict(os.environ, QT_QPA_PLATFORM="offscreen"),
+        cwd=ROOT, env=dict(os.environ, QT_QPA_PLATFORM="offscreen", PYTHONFAULTHANDLER="1"),
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )  # fmt: skip
     try:
@@ -302,8 +302,10 @@ def test_client_process_quits_cleanly_on_a_signal(qtbot, server, sig):
         server.expect(b"list,")  # it is in the chat now
         proc.send_signal(getattr(signal, sig))
         server.expect(b"exit,")
-        assert proc.wait(timeout=10) == 0
-        assert "Traceback" not in proc.stdout.read()
+        code = proc.wait(timeout=10)
+        output = proc.stdout.read()
+        assert code == 0, output
+        assert "Traceback" not in output
     finally:
         if proc.poll() is None:
             proc.kill()
