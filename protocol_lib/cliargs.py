@@ -68,6 +68,14 @@ def positive_float(text: str) -> float:
     return value
 
 
+def burst_size(text: str) -> float:
+    """How many datagrams a rate limit lets through at once: at least 1."""
+    value = positive_float(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1: {text!r}")
+    return value
+
+
 def user_name(text: str) -> str:
     """A user name by protocol_lib's rules (surrounding blanks forgiven)."""
     try:

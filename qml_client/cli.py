@@ -13,6 +13,7 @@ from protocol_lib import (
 )
 from protocol_lib.cliargs import (
     OneLineParser,
+    burst_size,
     ipv4,
     multicast_group,
     positive_float,
@@ -101,15 +102,13 @@ def parse_options(argv: list[str] | None = None) -> ClientOptions:
     )
     add(
         "--server-burst",
-        type=positive_float,
+        type=burst_size,
         default=RateLimit().burst,
         metavar="N",
         help=f"lines the server accepts at once (default {RateLimit().burst:g})",
     )
     add("--version", action="version", version=f"lanchat-client {__version__}")
     args = parser.parse_args(argv)
-    if args.server_burst < 1:
-        parser.error(f"argument --server-burst: must be at least 1: {args.server_burst:g}")
     return ClientOptions(
         server=args.server,
         port=args.port,

@@ -19,7 +19,14 @@ from protocol_lib import (
     ServerConfig,
     __version__,
 )
-from protocol_lib.cliargs import OneLineParser, ipv4, multicast_group, positive_float, ranged_int
+from protocol_lib.cliargs import (
+    OneLineParser,
+    burst_size,
+    ipv4,
+    multicast_group,
+    positive_float,
+    ranged_int,
+)
 from protocol_lib.net import ANY_INTERFACE
 
 
@@ -106,7 +113,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add(
         "--burst",
-        type=positive_float,
+        type=burst_size,
         default=RateLimit().burst,
         metavar="N",
         help=f"datagrams a client may send at once (default {RateLimit().burst:g})",
@@ -153,8 +160,6 @@ def parse_options(argv: list[str] | None = None) -> ServerOptions:
     """Parse and validate ``argv``; exits with status 2 on a bad option."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    if args.burst < 1:
-        parser.error(f"argument --burst: must be at least 1: {args.burst:g}")
     rate_limit = None if args.no_rate_limit else RateLimit(args.burst, args.rate)
     return ServerOptions(
         host=args.host,
