@@ -368,8 +368,7 @@ class ClientCore:
                     "wait for them",
                 )
             ]
-        message_id = self._next_id
-        self._next_id += 1
+        message_id = self._new_message_id()
         if not self._queue and (self._pace is None or self._pace.take(now)):
             self._pending.append(_Pending(message_id, text, now, user))
             return [SendDatagram(data), OutgoingMessage(message_id, text)]
@@ -465,9 +464,7 @@ class ClientCore:
             ),
         ]
         if isinstance(message, ChatMessage):
-            message_id = self._next_id
-            self._next_id += 1
-            out.insert(1, OutgoingMessage(message_id, message.text, MessageStatus.SENT))
+            out.insert(1, OutgoingMessage(self._new_message_id(), message.text, MessageStatus.SENT))
         elif isinstance(message, ExitRequest) and self.state is ClientState.LOGGING_IN:
             out += self._logged_out("you left the chat")
         return out
@@ -627,8 +624,11 @@ class ClientCore:
     def _not_relayed(self, lost: list[_Pending], now: float) -> list[ClientEvent]:
         """Say what is known: is the server relaying other lines, or silent?"""
         heard = self._last_heard
-        refused = [p.message_id for p in lost if heard is not None and heard > p.sent_at]
-        unheard = [p.message_id for p in lost if p.message_id not in refused]
+        refused: list[int] = []  # the server relayed something after we sent these
+        unheard: list[int] = []
+        for mine in lost:
+            relaying = heard is not None and heard > mine.sent_at
+            (refused if relaying else unheard).append(mine.message_id)
         timeout = f"{self.config.delivery_timeout:g} s"
         out: list[ClientEvent] = []
         if refused:
@@ -657,6 +657,11 @@ class ClientCore:
         return out
 
     # --- helpers ------------------------------------------------------------
+
+    def _new_message_id(self) -> int:
+        message_id = self._next_id
+        self._next_id += 1
+        return message_id
 
     def _send_now(self, data: bytes, now: float) -> SendDatagram:
         """A control datagram (login, list, exit): never waits, but counts toward the pace."""

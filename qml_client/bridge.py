@@ -154,9 +154,10 @@ class ChatBridge(QObject):
         A paste of more than PASTE_CONFIRM_LINES lines waits: the view asks
         the user (``pasteConfirmationNeeded``) and calls ``confirmPaste``.
         """
-        if len(pasted_lines(line)) > PASTE_CONFIRM_LINES:
+        count = len(pasted_lines(line))
+        if count > PASTE_CONFIRM_LINES:
             self._paste_waiting = line
-            self.pasteConfirmationNeeded.emit(len(pasted_lines(line)))
+            self.pasteConfirmationNeeded.emit(count)
             return False
         return self._send(line)
 

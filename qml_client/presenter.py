@@ -119,8 +119,8 @@ class Presenter:
                 case SendDatagram(data):
                     update.datagrams.append(data)
                 case OutgoingMessage(message_id, text, status):
-                    line = ChatLine("out", shown_text(text), shown_name(me or ""), stamp, status)
-                    line.message_id = message_id
+                    sender = shown_name(me or "")
+                    line = ChatLine("out", shown_text(text), sender, stamp, status, message_id)
                     staged[message_id] = line
                     lines.append(line)
                 case MessageSent(message_id):
