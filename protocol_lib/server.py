@@ -192,6 +192,9 @@ class ServerCore:
         self._by_name: dict[str, Session] = {}
         self._per_host: Counter[str] = Counter()  # sessions per source IP
         self._list_budget: dict[str, TokenBucket] = {}  # source IP -> bytes of list replies
+        # The encoded list replies and their size, until a login or exit changes the
+        # roster: a refused request (and every request between changes) encodes nothing.
+        self._list_replies: tuple[list[bytes], int] | None = None
         self._limiter = RateLimiter(self.config.rate_limit) if self.config.rate_limit else None
         self._rejections = _RejectionLog(self.config.log_interval, self.config.log_burst)
         self.received = 0  # datagrams handed to receive()
@@ -266,6 +269,7 @@ class ServerCore:
             session = Session(name, addr)
             fire(session, SessionEvent.LOGIN)
             self._by_name[name] = session
+            self._list_replies = None
             self._by_addr[addr] = session
             self._per_host[addr[0]] += 1
         elif holder.addr != addr:
@@ -300,8 +304,10 @@ class ServerCore:
         session = self._active(addr, SessionEvent.LIST, now, out)
         if session is None:
             return
-        replies = [reply.encode() for reply in UserList.chunks(tuple(self._by_name))]
-        size = sum(len(data) for data in replies)
+        if self._list_replies is None:
+            encoded = [reply.encode() for reply in UserList.chunks(tuple(self._by_name))]
+            self._list_replies = (encoded, sum(len(data) for data in encoded))
+        replies, size = self._list_replies
         budget = self._list_budget.get(addr[0])
         if budget is None:
             budget = self._list_budget[addr[0]] = TokenBucket(self.config.list_budget)
@@ -324,6 +330,7 @@ class ServerCore:
             return
         del self._by_addr[addr]
         del self._by_name[session.user]
+        self._list_replies = None
         host = addr[0]
         self._per_host[host] -= 1
         if not self._per_host[host]:  # memory follows the sessions: nothing left per host

@@ -245,3 +245,15 @@ def test_a_client_that_types_the_spec_line_into_a_login_prompt_is_logged_in():
     srv = core()  # such a client sends "login," + what was typed: "login,login,bob"
     assert sent(srv.receive(b"login,login,bob", A, 0)) == [b"welcome,bob"]
     assert srv.user_at(A) == "bob"
+
+
+def test_list_replies_follow_every_login_and_exit():
+    srv = core()
+    srv.receive(b"login,a", ("10.0.0.1", 1), 0)
+    assert sent(srv.receive(b"list,", ("10.0.0.1", 1), 0)) == [b"list,a"]
+    srv.receive(b"login,b", ("10.0.0.2", 1), 0)
+    assert sent(srv.receive(b"list,", ("10.0.0.1", 1), 0)) == [b"list,a,b"]
+    srv.receive(b"exit,", ("10.0.0.1", 1), 0)
+    assert sent(srv.receive(b"list,", ("10.0.0.2", 1), 0)) == [b"list,b"]
+    srv.receive(b"login,b", ("10.0.0.2", 2), 0)  # a takeover: the same names
+    assert sent(srv.receive(b"list,", ("10.0.0.2", 2), 0)) == [b"list,b"]
