@@ -19,7 +19,6 @@ import os
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
 from datetime import datetime
 from typing import BinaryIO
 
@@ -68,10 +67,9 @@ def summary_line(event: RejectionsSummarised) -> str:
 class _Writer(threading.Thread):
     """Writes batches of lines to one target, so a blocked target blocks only this thread."""
 
-    def __init__(self, target: BinaryIO, stamp: Callable[[], str]) -> None:
+    def __init__(self, target: BinaryIO) -> None:
         super().__init__(name="lanchat-log-writer", daemon=True)
         self.target = target
-        self._stamp = stamp
         self._cond = threading.Condition()
         self._queue: deque[tuple[bytes, int]] = deque()
         self._queued_bytes = 0
@@ -109,8 +107,10 @@ class _Writer(threading.Thread):
                 with self._cond:
                     dropped, self._dropped = self._dropped, 0
                 if dropped:
+                    # Its own clock read: the relay thread owns LogSink's timestamp cache.
+                    stamp = f"{datetime.now():%Y-%m-%d %H:%M:%S.%f}"
                     note = (
-                        f"{self._stamp()} {dropped} log line(s) were dropped while the log "
+                        f"{stamp} {dropped} log line(s) were dropped while the log "
                         "output was blocked or failing (the chat was not held up)\n"
                     )
                     self._write(note.encode())
@@ -137,7 +137,7 @@ class LogSink:
         self._last_flush = time.monotonic()
         self._stamp_second = -1
         self._stamp_prefix = ""
-        self._writers = [_Writer(t, self._timestamp) for t in (stream, self._file) if t]
+        self._writers = [_Writer(t) for t in (stream, self._file) if t]
 
     @classmethod
     def to_stdout(cls, log_file: str | None = None) -> LogSink:
