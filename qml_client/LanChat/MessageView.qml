@@ -35,7 +35,11 @@ Frame {
             }
         }
 
-        ScrollBar.vertical: ScrollBar { policy: ScrollBar.AsNeeded }
+        // Always shown: people want to see where they are in the chat, and the fade-out
+        // of AsNeeded is an animation that, started and stopped within one busy pass of
+        // the event loop under a flood, made Qt warn "QUnifiedTimer::stopAnimationDriver:
+        // driver is not running" (the burst test failed on it, 2 runs in 12 under load).
+        ScrollBar.vertical: ScrollBar { policy: ScrollBar.AlwaysOn }
 
         onMovementEnded: followEnd = atYEnd
         onCountChanged: if (followEnd) Qt.callLater(list.positionViewAtEnd)
