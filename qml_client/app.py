@@ -56,10 +56,17 @@ def _quit_on_signals(app: QGuiApplication) -> QTimer:
 
     Qt's event loop keeps Python from running signal handlers; a short timer
     gives the interpreter a chance to run them.
+
+    ``exit(0)``, not ``quit()``: Qt 6's quit() first closes every window, which
+    tears down the window's platform window while a repaint it requested may
+    still be pending; that timer then fired on a window that was gone (SIGSEGV
+    in QPlatformWindow::hasPendingUpdateRequest, seen in a core dump, about one
+    quit in ten under load).  exit() only ends the loop; aboutToQuit still runs
+    the bridge's shutdown, after the last event has been handled.
     """
     for sig in (signal.SIGINT, getattr(signal, "SIGTERM", None)):
         if sig is not None:
-            signal.signal(sig, lambda *_: app.quit())
+            signal.signal(sig, lambda *_: app.exit(0))
     timer = QTimer()
     timer.start(200)
     timer.timeout.connect(lambda: None)
