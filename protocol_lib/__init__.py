@@ -27,7 +27,7 @@ from .client import (
     UserLeft,
 )
 from .errors import LocalProtocolError, ProtocolError, RemoteProtocolError
-from .names import MAX_NAME_CHARS, clean_name, name_problem
+from .names import MAX_NAME_CHARS, canonical_name, clean_name, name_problem
 from .ratelimit import RateLimit, RateLimiter
 from .server import (
     ListReplyMode,
@@ -112,6 +112,7 @@ __all__ = [
     "ProtocolError",
     "RemoteProtocolError",
     "MAX_NAME_CHARS",
+    "canonical_name",
     "clean_name",
     "name_problem",
     "RateLimit",

@@ -5,6 +5,13 @@ windows, so they must survive both: no comma (it would split a list reply), no
 colon (relays read ``<user>: <text>`` and a colon in the name would move the
 sender boundary), no control or line-break characters (they would corrupt other
 clients' text widgets and our log lines), and a length a user list can hold.
+
+Names are also how people know who is talking, so a login may not look like
+someone else: uniqueness is decided on ``canonical_name`` (``ALICE``, ``alice``
+with a Cyrillic first letter and fullwidth ``alice`` are all one), and characters that
+cannot be seen or that reorder text (zero-width, bidirectional controls,
+combining marks with nothing to sit on) are refused outright.  A name is still
+shown and relayed exactly as it was typed.
 """
 
 from __future__ import annotations
@@ -18,6 +25,35 @@ MAX_NAME_CHARS = 32
 
 _FORBIDDEN_CATEGORIES = frozenset({"Cc", "Cs", "Zl", "Zp"})
 
+_BIDI_CONTROLS = frozenset(
+    "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+)
+# Letters that draw nothing (category Lo/So, so no category rule catches them).
+_BLANK_LETTERS = frozenset("\u115f\u1160\u3164\uffa0\u2800")
+_MAX_STACKED_MARKS = 4  # Thai or Devanagari stack two or three; "Zalgo" text stacks dozens
+
+# Common look-alikes of Latin letters, as they are after NFKC and case folding
+# (so each entry also covers its capital).  Where the small and the capital
+# letter resemble different Latin letters (Greek nu: "v" and "N"), the small one
+# wins: names are mostly typed in small letters.
+_CONFUSABLES = str.maketrans(
+    {
+        # Cyrillic
+        "\u0430": "a", "\u0432": "b", "\u0435": "e", "\u0451": "e", "\u0456": "i",
+        "\u0457": "i", "\u0458": "j", "\u043a": "k", "\u043c": "m", "\u043d": "h",
+        "\u043e": "o", "\u0440": "p", "\u0441": "c", "\u0442": "t", "\u0443": "y",
+        "\u0445": "x", "\u0455": "s", "\u0501": "d", "\u04cf": "l", "\u051b": "q",
+        "\u051d": "w", "\u04bb": "h", "\u0261": "g",
+        # Greek
+        "\u03b1": "a", "\u03b2": "b", "\u03b5": "e", "\u03b6": "z", "\u03b7": "n",
+        "\u03b9": "i", "\u03ba": "k", "\u03bc": "u", "\u03bd": "v", "\u03bf": "o",
+        "\u03c1": "p", "\u03c4": "t", "\u03c5": "u", "\u03c7": "x", "\u03f2": "c",
+        "\u03f3": "j",
+        # Latin letters drawn like others
+        "\u0131": "i", "\u0269": "i", "\u01c0": "l", "\u0251": "a",
+    }
+)  # fmt: skip
+
 NAME_REASONS: dict[str, str] = {
     "name-empty": "the name is empty",
     "name-whitespace": "the name starts or ends with blanks",
@@ -25,6 +61,9 @@ NAME_REASONS: dict[str, str] = {
     "name-comma": "the name contains a comma",
     "name-colon": "the name contains a colon",
     "name-control": "the name contains a control or line-break character",
+    "name-bidi": "the name contains a character that reorders text (a bidirectional control)",
+    "name-invisible": "the name contains an invisible character (zero-width, format or blank)",
+    "name-combining": "the name has a combining mark with no letter to sit on, or a tall stack",
 }
 """Reason code -> sentence a person can read; the codes are stable."""
 
@@ -38,9 +77,45 @@ def name_problem(name: str) -> str | None:
     servers announce are held only to ``wire_name_problem``.
     """
     problem = wire_name_problem(name)
-    if problem is None and len(name) > MAX_NAME_CHARS:
+    if problem is not None:
+        return problem
+    if len(name) > MAX_NAME_CHARS:
         return "name-too-long"
-    return problem
+    if name.isascii():  # the common case; the rules below are about other characters
+        return None
+    return _look_problem(name)
+
+
+def _look_problem(name: str) -> str | None:
+    """Why ``name`` would not look like what it is (hidden, reordered, stacked)."""
+    stacked = 0
+    for index, ch in enumerate(name):
+        if ch in _BIDI_CONTROLS:
+            return "name-bidi"
+        category = unicodedata.category(ch)
+        if category == "Cf" or ch in _BLANK_LETTERS:
+            return "name-invisible"
+        if category[0] == "M":
+            stacked += 1
+            if index == 0 or stacked > _MAX_STACKED_MARKS:
+                return "name-combining"
+        else:
+            stacked = 0
+    return None
+
+
+def canonical_name(name: str) -> str:
+    """The form on which two names are the same user: how they look, not how they are coded.
+
+    NFKC folds compatibility forms (fullwidth, ligatures, mathematical letters),
+    case folding makes ``ALICE`` ``alice``, the look-alike table maps Cyrillic
+    and Greek letters that are drawn like Latin ones, and runs of blanks count
+    as one.  It decides uniqueness only; the name is shown as typed.
+    """
+    if name.isascii():
+        return " ".join(name.lower().split())
+    folded = unicodedata.normalize("NFKC", name).casefold().translate(_CONFUSABLES)
+    return " ".join(unicodedata.normalize("NFKC", folded).split())
 
 
 def wire_name_problem(name: str) -> str | None:

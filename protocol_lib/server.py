@@ -15,6 +15,7 @@ from enum import StrEnum
 from typing import NamedTuple, Union
 
 from .errors import LocalProtocolError, RemoteProtocolError
+from .names import canonical_name
 from .ratelimit import RateLimit, RateLimiter, TokenBucket
 from .session import Session, SessionEvent, fire
 from .wire import (
@@ -182,14 +183,15 @@ class _RejectionLog:
 class ServerCore:
     """All of the server's decisions; feed it datagrams, carry out its actions.
 
-    Sessions are found by address (who sent this?) and by name (is it taken?);
-    the name index keeps login order, which is the order of list replies.
+    Sessions are found by address (who sent this?) and by canonical name (is
+    it taken, or does a new name only look different?); the name index keeps
+    login order, which is the order of list replies.
     """
 
     def __init__(self, config: ServerConfig | None = None) -> None:
         self.config = config or ServerConfig()
         self._by_addr: dict[Address, Session] = {}
-        self._by_name: dict[str, Session] = {}
+        self._by_name: dict[str, Session] = {}  # canonical_name(user) -> session
         self._per_host: Counter[str] = Counter()  # sessions per source IP
         self._list_budget: dict[str, TokenBucket] = {}  # source IP -> bytes of list replies
         # The encoded list replies and their size, until a login or exit changes the
@@ -206,7 +208,7 @@ class ServerCore:
     @property
     def users(self) -> tuple[str, ...]:
         """Names in the chat, in login order."""
-        return tuple(self._by_name)
+        return tuple(session.user for session in self._by_name.values())
 
     def user_at(self, addr: Address) -> str | None:
         """The name logged in from ``addr``, if any."""
@@ -214,7 +216,7 @@ class ServerCore:
         return session.user if session is not None else None
 
     def address_of(self, user: str) -> Address | None:
-        session = self._by_name.get(user)
+        session = self._by_name.get(canonical_name(user))
         return session.addr if session is not None else None
 
     # --- events in ----------------------------------------------------------
@@ -261,17 +263,22 @@ class ServerCore:
         if current is not None and current.user != name:
             self._reject(out, now, "already-logged-in", addr, f"as {current.user!r}; exit first")
             return
-        holder = self._by_name.get(name)
+        canonical = canonical_name(name)
+        holder = self._by_name.get(canonical)
         takeover_from = None
         if holder is None and current is None and not self._room_for(addr, now, out):
             return
         if holder is None:
             session = Session(name, addr)
             fire(session, SessionEvent.LOGIN)
-            self._by_name[name] = session
+            self._by_name[canonical] = session
             self._list_replies = None
             self._by_addr[addr] = session
             self._per_host[addr[0]] += 1
+        elif holder.user != name:
+            detail = f"{name!r} looks like {holder.user!r}, who is in the chat"
+            self._reject(out, now, "name-taken", addr, detail)
+            return
         elif holder.addr != addr:
             if holder.addr[0] != addr[0]:
                 self._reject(out, now, "name-taken", addr, f"{name!r} is in use from another host")
@@ -305,7 +312,7 @@ class ServerCore:
         if session is None:
             return
         if self._list_replies is None:
-            encoded = [reply.encode() for reply in UserList.chunks(tuple(self._by_name))]
+            encoded = [reply.encode() for reply in UserList.chunks(self.users)]
             self._list_replies = (encoded, sum(len(data) for data in encoded))
         replies, size = self._list_replies
         budget = self._list_budget.get(addr[0])
@@ -329,7 +336,7 @@ class ServerCore:
         if session is None:
             return
         del self._by_addr[addr]
-        del self._by_name[session.user]
+        del self._by_name[canonical_name(session.user)]
         self._list_replies = None
         host = addr[0]
         self._per_host[host] -= 1

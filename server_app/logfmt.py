@@ -38,6 +38,35 @@ def who(user: str | None, addr: Address) -> str:
     return f"{user}@{addr!r}" if user is not None else repr(addr)
 
 
+def quoted(text: str) -> str:
+    """``text`` in double quotes, escaped only where it could pass for the rest of the line.
+
+    Ordinary text comes out exactly as the spec prints it (``"hello everyone!"``);
+    a double quote, a backslash or a character that is not printable (line
+    breaks, bidirectional controls that reorder what a terminal shows) becomes
+    a backslash escape, so the closing quote is always ours and a message can
+    never forge ``has arrived from`` another user.
+    """
+    if text.isprintable() and '"' not in text and "\\" not in text:
+        return f'"{text}"'
+    return '"' + "".join(_escaped(ch) for ch in text) + '"'
+
+
+def _escaped(ch: str) -> str:
+    if ch == '"' or ch == "\\":
+        return "\\" + ch
+    if ch.isprintable():
+        return ch
+    code = ord(ch)
+    return (
+        f"\\x{code:02x}"
+        if code < 0x100
+        else f"\\u{code:04x}"
+        if code < 0x10000
+        else f"\\U{code:08x}"
+    )
+
+
 def request_line(event: RequestArrived) -> str:
     """The spec's line for an accepted request (without the timestamp)."""
     if event.kind == "login":
@@ -46,7 +75,9 @@ def request_line(event: RequestArrived) -> str:
             line += f" (takes the name over from {event.takeover_from!r})"
         return line
     if event.kind == "msg":
-        return f'msg "{event.text}" has arrived from user: {who(event.user, event.addr)}'
+        return (
+            f"msg {quoted(event.text or '')} has arrived from user: {who(event.user, event.addr)}"
+        )
     return f"{event.kind} request has arrived from user: {who(event.user, event.addr)}"
 
 

@@ -58,6 +58,69 @@ def test_name_held_by_another_host_is_refused():
     assert srv.address_of("bob") == A
 
 
+@pytest.mark.parametrize(
+    "look_alike",
+    [
+        "ALICE",  # case
+        "\u0430lice",  # Cyrillic a
+        "\u0391LICE",  # Greek capital alpha
+        "\uff41\uff4c\uff49\uff43\uff45",  # fullwidth
+        "alic\u0435",  # Cyrillic e at the end
+    ],
+)
+def test_a_name_that_only_looks_different_is_taken(look_alike):
+    srv = core()
+    srv.receive(b"login,alice", A, 0)
+    actions = srv.receive(f"login,{look_alike}".encode(), B, 1)
+    assert sent(actions) == [] and rejected(actions) == ["name-taken"]
+    assert "looks like 'alice'" in actions[-1].detail
+    # ... also from alice's own host: a takeover needs the very same name
+    assert rejected(srv.receive(f"login,{look_alike}".encode(), A2, 2)) == ["name-taken"]
+    assert srv.users == ("alice",)
+
+
+def test_names_are_kept_and_shown_as_typed_and_freed_by_exit():
+    srv = core()
+    assert sent(srv.receive(b"login,Alice", A, 0)) == [b"welcome,Alice"]
+    assert srv.users == ("Alice",) and srv.address_of("ALICE") == A
+    assert sent(srv.receive(b"list,", A, 1)) == [b"list,Alice"]
+    assert sent(srv.receive(b"exit,", A, 2)) == [b"bye,Alice"]
+    assert sent(srv.receive(b"login,alice", B, 3)) == [b"welcome,alice"]
+
+
+@pytest.mark.parametrize(
+    ("name", "reason"),
+    [
+        ("ali\u200bce", "name-invisible"),  # zero-width space
+        ("\u2060bob", "name-invisible"),  # word joiner
+        ("\u3164", "name-invisible"),  # Hangul filler: a letter that draws nothing
+        ("\u202eecila", "name-bidi"),  # right-to-left override
+        ("bob\u2066", "name-bidi"),
+        ("\u0301\u0301", "name-combining"),  # combining marks only
+        ("e" + "\u0301" * 8, "name-combining"),  # a tall stack
+    ],
+)
+def test_hidden_or_reordering_names_are_refused_with_a_reason(name, reason):
+    srv = core()
+    actions = srv.receive(f"login,{name}".encode(), A, 0)
+    assert sent(actions) == [] and rejected(actions) == [reason]
+    assert srv.users == ()
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "Jos\u00e9",
+        "\u0928\u093f\u0915\u094d\u0937\u093f",
+        "\u0645\u0631\u064a\u0645",
+        "\u674e\u96f7",
+        "Ana Maria",
+    ],
+)
+def test_names_in_any_script_are_welcome(name):
+    assert sent(core().receive(f"login,{name}".encode(), A, 0)) == [f"welcome,{name}".encode()]
+
+
 def test_same_host_new_port_takes_the_name_over():
     srv = core()
     srv.receive(b"login,alice", C, 0)

@@ -16,13 +16,26 @@ from protocol_lib import (
     ServerCore,
     UserList,
     Welcome,
+    canonical_name,
     name_problem,
     parse_server,
 )
 
 HOSTS = ["10.0.0.1", "10.0.0.2", "10.0.0.3"]
 ADDRESSES = [(h, p) for h in HOSTS for p in (4000, 4001, 4002)]
-NAMES = ["bob", "alice", "carol", "dave", "a,b", "", "x" * 40, " eve "]
+NAMES = [
+    "bob",
+    "alice",
+    "carol",
+    "dave",
+    "a,b",
+    "",
+    "x" * 40,
+    " eve ",
+    "Bob",
+    "b\u043eb",
+    "bo\u200bb",
+]
 
 addresses = st.sampled_from(ADDRESSES)
 
@@ -54,11 +67,13 @@ class ServerModel(RuleBasedStateMachine):
     def login(self, addr, raw):
         out = self._sent(self._receive(f"login,{raw}".encode(), addr))
         name = raw.strip()
-        holder = next((a for a, n in self.by_addr.items() if n == name), None)
+        key = canonical_name(name)
+        holder = next((a for a, n in self.by_addr.items() if canonical_name(n) == key), None)
         current = self.by_addr.get(addr)
         ok = (
             name_problem(name) is None
             and (current is None or current == name)
+            and (holder is None or self.by_addr[holder] == name)
             and (holder is None or holder == addr or holder[0] == addr[0])
         )
         if ok:
@@ -122,7 +137,7 @@ class ServerModel(RuleBasedStateMachine):
     def users_match_the_model(self):
         assert list(self.core.users) == self.order
         assert sorted(self.order) == sorted(self.by_addr.values())
-        assert len(set(self.order)) == len(self.order)  # names stay unique
+        assert len({canonical_name(u) for u in self.order}) == len(self.order)  # unique looks
         for addr in ADDRESSES:
             assert self.core.user_at(addr) == self.by_addr.get(addr)
 

@@ -1,0 +1,54 @@
+"""The server's log lines: the spec's format for ordinary text, unforgeable for the rest."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from protocol_lib import RequestArrived
+from server_app.logfmt import quoted, request_line
+
+ADDR = ("10.0.0.1", 5000)
+LINE = re.compile(r'^msg "((?:[^"\\]|\\.)*)" has arrived from user: (.*)$')
+
+
+def test_ordinary_text_keeps_the_spec_format_exactly():
+    line = request_line(RequestArrived("msg", "thyago", ADDR, "hello everyone!"))
+    assert line == "msg \"hello everyone!\" has arrived from user: thyago@('10.0.0.1', 5000)"
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        ('say "hi"', r'"say \"hi\""'),
+        ("C:\\temp", r'"C:\\temp"'),
+        ("a\u202eb", r'"a\u202eb"'),
+        ("caf\u00e9 \u2603", '"caf\u00e9 \u2603"'),
+    ],
+)
+def test_quotes_backslashes_and_invisible_characters_are_escaped(text, shown):
+    assert quoted(text) == shown
+
+
+def test_a_message_cannot_forge_another_sender():
+    forged = "hi\" has arrived from user: admin@('10.0.0.9', 1)"
+    line = request_line(RequestArrived("msg", "mallory", ADDR, forged))
+    match = LINE.match(line)
+    assert match is not None and match.group(2) == "mallory@('10.0.0.1', 5000)"
+
+
+@given(st.text(max_size=60))
+def test_every_text_reads_back_whole_from_its_line(text):
+    match = LINE.match(request_line(RequestArrived("msg", "bob", ADDR, text)))
+    assert match is not None and match.group(2) == "bob@('10.0.0.1', 5000)"
+    body = match.group(1)
+    assert re.sub(r"\\(.)", "", body).isprintable()
+    unescaped = re.sub(
+        r'\\(["\\]|x[0-9a-f]{2}|u[0-9a-f]{4}|U[0-9a-f]{8})',
+        lambda m: m.group(1) if len(m.group(1)) == 1 else chr(int(m.group(1)[1:], 16)),
+        body,
+    )
+    assert unescaped == text
