@@ -38,7 +38,8 @@ QML_IMPORT_NAME = "LanChatBackend"
 QML_IMPORT_MAJOR_VERSION = 1
 
 HISTORY_LIMIT = 200
-DRAIN_LIMIT = 1000  # datagrams per event-loop pass: bounds how long one pass can stall the GUI
+DRAIN_SLICE = 250  # datagrams taken from the inbox at a time
+DRAIN_BUDGET = 0.02  # seconds of work per event-loop pass; painting and input come between
 PASTE_CONFIRM_LINES = 5  # a paste of more lines than this is sent only once the user agrees
 
 
@@ -254,15 +255,21 @@ class ChatBridge(QObject):
         if self._closed:
             return
         self.drain_threads.add(threading.get_ident())
-        datagrams, errors, more = self._inbox.take(DRAIN_LIMIT)
-        if more:  # let the event loop paint and take input before the next slice
-            QTimer.singleShot(0, self._drain_inbox)
-        now = time.monotonic()
+        start = time.monotonic()
         events: list[ClientEvent] = []
+        lines: list[ChatLine] = []
         receive = self.core.receive
-        for data, source in datagrams:
-            events.extend(receive(data, now, source))
-        lines = [self.presenter.system(text, "error") for text in errors]
+        more = True
+        while more and time.monotonic() - start < DRAIN_BUDGET:
+            datagrams, errors, dropped, more = self._inbox.take(DRAIN_SLICE)
+            now = time.monotonic()
+            for data, source in datagrams:
+                events.extend(receive(data, now, source))
+            lines += [self.presenter.system(text, "error") for text in errors]
+            if dropped:
+                lines.append(self.presenter.dropped(dropped))
+        if more:  # let the event loop paint and take input before the next pass
+            QTimer.singleShot(0, self._drain_inbox)
         self._apply(events, lines)
 
     @Slot()
@@ -283,9 +290,8 @@ class ChatBridge(QObject):
             self._messages.set_status(message_id, status)
         if update.incoming:
             self.incoming.emit(update.incoming)
-        if update.roster is not None or update.state_changed:
-            users = update.roster if update.roster is not None else self._users.users
-            self._users.set_users(users, self.core.user)
+        if update.roster_changed or update.state_changed:
+            self._users.set_users(tuple(self.core.roster), self.core.user)
         if update.state_changed:
             self._status_note = ""
             self.stateChanged.emit()

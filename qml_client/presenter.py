@@ -63,7 +63,7 @@ class ViewUpdate:
     datagrams: list[bytes] = field(default_factory=list)
     lines: list[ChatLine] = field(default_factory=list)
     statuses: list[tuple[int, str]] = field(default_factory=list)  # lines already shown
-    roster: tuple[str, ...] | None = None
+    roster_changed: bool = False  # the view reads ClientCore.roster once per batch
     state_changed: bool = False
     incoming: int = 0  # chat lines from others (the window counts them while inactive)
     quit: bool = False
@@ -94,6 +94,15 @@ class Presenter:
     def system(self, text: str, direction: str = "system") -> ChatLine:
         """A line of our own (not foreign text) for the view."""
         return ChatLine(direction, text, "", self._now())
+
+    def dropped(self, count: int) -> ChatLine:
+        """Datagrams the view could not keep up with: say so, and what may be stale."""
+        return self.system(
+            f"{count:,} incoming datagram(s) were dropped: they arrived faster than this "
+            "window can show them. Lines may be missing and the user list may be out of "
+            "date (/list refreshes it).",
+            "error",
+        )
 
     def present(self, events: list[ClientEvent], me: str | None) -> ViewUpdate:
         update = ViewUpdate()
@@ -131,11 +140,13 @@ class Presenter:
                     for message_id in message_ids:
                         mark(message_id, "failed")
                 case UserJoined(user):
+                    update.roster_changed = True
                     system(f"{shown_name(user)} joined the chat")
                 case UserLeft(user):
+                    update.roster_changed = True
                     system(f"{shown_name(user)} left the chat")
-                case RosterChanged(users):
-                    update.roster = users
+                case RosterChanged():
+                    update.roster_changed = True
                 case UserListShown(users):
                     system(roster_sentence(users))
                 case StateChanged(state, user):

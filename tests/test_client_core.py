@@ -209,12 +209,23 @@ def test_roster_follows_welcome_bye_and_list():
     client = logged_in()
     client.receive(b"list,alice, bob", 1.0)
     assert client.roster == ["alice", "bob"]
-    events = client.receive(b"welcome,carol", 1.1)
-    assert RosterChanged(("alice", "bob", "carol")) in events
-    events = client.receive(b"bye,alice", 1.2)
-    assert UserLeft("alice") in events and client.roster == ["bob", "carol"]
-    client.receive(b"list,dave", 5.0)
+    assert client.receive(b"welcome,carol", 1.1) == [UserJoined("carol")]
+    assert client.roster == ["alice", "bob", "carol"]
+    assert client.receive(b"bye,alice", 1.2) == [UserLeft("alice")]
+    assert client.roster == ["bob", "carol"]
+    assert client.receive(b"list,dave", 5.0) == [RosterChanged(("dave",))]
     assert client.roster == ["dave"]
+
+
+def test_each_of_a_hundred_thousand_welcomes_reports_one_user():
+    """Never a copy of the list per welcome: that made 100k welcomes quadratic.
+
+    The cost itself is measured in benchmarks/bench_hostile.py.
+    """
+    client = logged_in()
+    events = [client.receive(b"welcome,user%d" % i, 2.0) for i in range(100_000)]
+    assert all(len(e) == 1 and isinstance(e[0], UserJoined) for e in events)
+    assert len(client.roster) == 100_001
 
 
 def test_a_full_list_reply_is_continued_by_the_next():

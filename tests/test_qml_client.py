@@ -163,6 +163,34 @@ def test_burst_of_10000_datagrams_is_all_counted_and_the_loop_keeps_beating(qtbo
         assert worst < 1.0, f"event loop stalled for {worst:.3f} s"
 
 
+def test_a_flood_while_the_gui_is_busy_drops_the_oldest_and_says_so(qtbot, server):
+    """Memory stays bounded when the view cannot keep up; the newest lines are kept."""
+    with chat_window(qtbot, server.options()) as chat:
+        log_in(qtbot, chat, server)
+        server.to_group(b"welcome,alice")
+        qtbot.waitUntil(lambda: "alice" in chat.bridge.user_model.users, timeout=WAIT_MS)
+        echo_first_line(qtbot, chat, server)
+        chat.bridge._inbox.max_bytes = 300 * 130  # about 300 of these lines
+        receiver = chat.bridge._receiver
+        assert receiver is not None
+        before = receiver.received
+        deadline = time.monotonic() + WAIT
+        for i in range(2000):  # the GUI thread is busy here: nothing is drained
+            server.to_group(f"msg,alice: line {i}".encode())
+            while i % 250 == 249 and receiver.received <= before + i:
+                assert time.monotonic() < deadline, "the worker stopped reading"
+                time.sleep(0.001)  # the worker reads (no socket buffer overflows) ...
+        assert receiver.received == before + 2000  # ... while the GUI thread does not run
+        qtbot.waitUntil(lambda: lines(chat)[-1][2] == "line 1999", timeout=WAIT_MS)
+        shown = lines(chat)
+        notes = [text for direction, _, text, _ in shown if "were dropped" in text]
+        assert len(notes) == 1 and notes[0].startswith("1,")  # e.g. "1,700 incoming ..."
+        dropped = int(notes[0].split()[0].replace(",", ""))
+        kept = [text for _, sender, text, _ in shown if sender == "alice"]
+        assert len(kept) + dropped == 2000
+        assert kept == [f"line {i}" for i in range(dropped, 2000)]  # the newest, in order
+
+
 def test_no_welcome_after_retries_is_reported(qtbot, server):
     with chat_window(qtbot, server.options()) as chat:
         type_line(chat, "/login ghost")
