@@ -78,7 +78,8 @@ def list_amplification(core: ServerCore, requests: int) -> tuple[int, int]:
 
 def server_attacks(per_host: int) -> None:
     print(f"Server: logins from 4 IPs x {per_host:,} ports, then list requests from one of them")
-    print(f"  {'':22s} {'welcomed':>9s} {'per IP':>8s} {'memory':>9s} {'list, x1':>12s} {'x5':>10s}")
+    header = f"{'welcomed':>9s} {'per IP':>8s} {'memory':>9s} {'list, x1':>12s} {'x5':>10s}"
+    print(f"  {'':22s} {header}")
     for label, config in (("before (no caps)", UNCAPPED), ("now (defaults)", ServerConfig())):
         config = ServerConfig(**{**_fields(config), "rate_limit": None})
         gc.collect()
@@ -245,12 +246,14 @@ def client_attack(root: Path, mode: str, count: int, rate: float, timeout: float
 
 def client_attacks(count: int, rate: float, baseline: str, timeout: float) -> None:
     print(f"Client (real Qt window, offscreen): {count:,} datagrams offered at {rate:,.0f}/s")
-    print(f"  {'':30s} {'catch-up':>9s} {'processed':>10s} {'longest stall':>14s} {'>100ms':>7s} {'memory':>17s}")
+    header = f"{'catch-up':>9s} {'processed':>10s} {'longest stall':>14s} {'>100ms':>7s}"
+    print(f"  {'':30s} {header} {'memory':>17s}")
     roots = [("now", ROOT)]
     worktree = None
     if baseline:
         worktree = Path(tempfile.mkdtemp(prefix="lanchat-baseline-"))
-        subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "-q", "--detach", str(worktree), baseline], check=True)  # fmt: skip
+        git = ["git", "-C", str(ROOT), "worktree"]
+        subprocess.run([*git, "add", "-q", "--detach", str(worktree), baseline], check=True)
         roots.insert(0, (f"before ({baseline})", worktree))
     try:
         for mode in ("welcome", "junk"):
@@ -264,7 +267,8 @@ def client_attacks(count: int, rate: float, baseline: str, timeout: float) -> No
                 )
     finally:
         if worktree is not None:
-            subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(worktree)], check=False)  # fmt: skip
+            git = ["git", "-C", str(ROOT), "worktree", "remove", "--force", str(worktree)]
+            subprocess.run(git, check=False)
 
 
 def main() -> None:
