@@ -11,6 +11,7 @@ import signal
 import sys
 from pathlib import Path
 
+import shiboken6
 from PySide6 import QtQuick  # rootObjects() are QQuickWindows only once it is imported
 from PySide6.QtCore import QTimer
 from PySide6.QtGui import QGuiApplication
@@ -88,4 +89,10 @@ def main(argv: list[str] | None = None) -> int:
     chat.bridge.start()
     code = app.exec()
     keepalive.stop()
+    chat.bridge.shutdown()  # already done by aboutToQuit; idempotent
+    # The engine (and the window and bridge it owns) must go while the application
+    # object still exists: left to the interpreter, locals die in no set order, and a
+    # QQuickWindow destroyed after its QGuiApplication crashed on exit (SIGSEGV, seen
+    # once as a SIGTERM'd client in the cross-host test).
+    shiboken6.delete(chat.engine)
     return code

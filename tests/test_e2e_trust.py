@@ -66,7 +66,12 @@ def test_every_line_typed_fast_arrives_attributed_correctly(qtbot, kind, credite
             )
         for reader, writer in ((bob, "alice"), (alice, "bob")):
             # (the greetings are left out: alice's came before bob had learned the style)
-            incoming = [(s, t) for d, s, t, _ in lines(reader) if d == "in" and "hello" not in t]
+            def incoming(r=reader) -> list[tuple[str, str]]:
+                return [(s, t) for d, s, t, _ in lines(r) if d == "in" and "hello" not in t]
+
+            # The writer's own echo says the group relayed it, not that the reader's
+            # window has drained it yet: wait for the reader's count, then compare.
+            qtbot.waitUntil(lambda f=incoming: len(f()) >= LINES, timeout=WAIT_MS)
             sender = writer if credited else ""
             expected = [(sender, t) for t in typed_by(writer)]
-            assert incoming == expected, f"{kind}: what {reader.bridge.user} read"
+            assert incoming() == expected, f"{kind}: what {reader.bridge.user} read"
