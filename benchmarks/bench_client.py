@@ -26,7 +26,7 @@ sys.path.insert(0, str(ROOT))
 from PySide6.QtCore import QObject, QTimer, Signal, Slot  # noqa: E402
 from PySide6.QtGui import QGuiApplication  # noqa: E402
 
-from protocol_lib.net import READ_SIZE, group_sender  # noqa: E402
+from protocol_lib.io.net import READ_SIZE, group_sender  # noqa: E402
 from qml_client.app import ChatWindow  # noqa: E402
 from qml_client.cli import ClientOptions  # noqa: E402
 
@@ -81,7 +81,7 @@ def measure(app: QGuiApplication, coalescing: bool) -> dict:
     if coalescing:
         chat.bridge.start()
     else:  # the same group socket, read by the per-datagram worker instead
-        from protocol_lib.net import group_receiver
+        from protocol_lib.io.net import group_receiver
 
         contrast = PerDatagram(chat)
         sock = group_receiver(group, port, LOOPBACK)

@@ -40,7 +40,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from protocol_lib import RateLimit, RateLimiter, SendToGroup, ServerConfig, ServerCore  # noqa: E402
-from protocol_lib.net import group_sender  # noqa: E402
+from protocol_lib.io.net import group_sender  # noqa: E402
 
 LOOPBACK = "127.0.0.1"
 UNCAPPED = ServerConfig(

@@ -25,7 +25,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from protocol_lib.net import READ_SIZE, group_receiver, group_sender  # noqa: E402
+from protocol_lib.io.net import READ_SIZE, group_receiver, group_sender  # noqa: E402
 
 LOOPBACK = "127.0.0.1"
 GROUP = "239.255.77.77"

@@ -19,10 +19,11 @@ from PySide6.QtQml import QQmlApplicationEngine
 from PySide6.QtQuickControls2 import QQuickStyle
 
 from protocol_lib import ClientConfig
+from protocol_lib.io.waker import stop_signals
 
 from . import models  # noqa: F401 - registers MessageModel and UserModel with QML
 from .bridge import ChatBridge
-from .cli import ClientOptions, parse_options
+from .cli import ClientOptions
 
 QML_DIR = Path(__file__).resolve().parent
 STYLE = "Fusion"  # crisp and native-looking on every desktop; no extra assets
@@ -65,17 +66,16 @@ def _quit_on_signals(app: QGuiApplication) -> QTimer:
     quit in ten under load).  exit() only ends the loop; aboutToQuit still runs
     the bridge's shutdown, after the last event has been handled.
     """
-    for sig in (signal.SIGINT, getattr(signal, "SIGTERM", None)):
-        if sig is not None:
-            signal.signal(sig, lambda *_: app.exit(0))
+    for sig in stop_signals():
+        signal.signal(sig, lambda *_: app.exit(0))
     timer = QTimer()
     timer.start(200)
     timer.timeout.connect(lambda: None)
     return timer
 
 
-def main(argv: list[str] | None = None) -> int:
-    options = parse_options(argv)
+def run(options: ClientOptions) -> int:
+    """Open the window and run until it is closed or a stop signal arrives."""
     app = QGuiApplication(sys.argv[:1])
     app.setApplicationName("lanchat")
     app.setApplicationDisplayName("lanchat")

@@ -26,7 +26,14 @@ from PySide6.QtQml import QmlElement
 from protocol_lib import ClientConfig, ClientCore, ClientEvent, ClientState
 from protocol_lib.client import pasted_lines
 from protocol_lib.display import shown_name
-from protocol_lib.net import ANY_INTERFACE, enlarge_receive_buffer, group_receiver, server_sources
+from protocol_lib.io.net import (
+    ANY_INTERFACE,
+    SocketSetupError,
+    group_receiver,
+    server_sources,
+    unicast_socket,
+    why,
+)
 from protocol_lib.ratelimit import client_pace
 
 from .cli import ClientOptions
@@ -94,15 +101,18 @@ class ChatBridge(QObject):
         """Open the sockets, start the worker, log in if a name was given."""
         opts = self.options
         try:
-            self.group_sock = group_receiver(opts.group, opts.group_port, opts.interface)
-            self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM, socket.IPPROTO_UDP)
-            enlarge_receive_buffer(self.sock)
+            try:
+                self.group_sock = group_receiver(opts.group, opts.group_port, opts.interface)
+            except OSError as exc:
+                where = f"{opts.group}:{opts.group_port} on interface {opts.interface}"
+                raise SocketSetupError(f"cannot join the group {where}: {why(exc)}") from exc
             bind_ip = opts.interface if opts.interface != ANY_INTERFACE else ""
-            self.sock.bind((bind_ip, 0))
-        except OSError as exc:
-            self._add_lines(
-                [self.presenter.system(f"cannot open the chat sockets: {exc}", "error")]
-            )
+            self.sock = unicast_socket(bind_ip, 0, "open the socket to the server")
+        except SocketSetupError as exc:
+            if self.group_sock is not None:
+                self.group_sock.close()
+                self.group_sock = None
+            self._add_lines([self.presenter.system(str(exc), "error")])
             self._status_note = "network error"
             self.statusChanged.emit()
             return

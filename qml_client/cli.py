@@ -11,16 +11,17 @@ from protocol_lib import (
     RateLimit,
     __version__,
 )
-from protocol_lib.cliargs import (
+from protocol_lib.io.net import ANY_INTERFACE
+from protocol_lib.io.options import (
     OneLineParser,
+    add_network_options,
     burst_size,
+    host_address,
     ipv4,
-    multicast_group,
     positive_float,
     ranged_int,
     user_name,
 )
-from protocol_lib.net import ANY_INTERFACE
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,9 +54,9 @@ def parse_options(argv: list[str] | None = None) -> ClientOptions:
     add(
         "server",
         nargs="?",
-        type=ipv4,
+        type=host_address,
         default="127.0.0.1",
-        help="IPv4 address of the server (default 127.0.0.1)",
+        help="the server's IPv4 address or host name (default 127.0.0.1)",
     )
     add(
         "--port",
@@ -63,25 +64,7 @@ def parse_options(argv: list[str] | None = None) -> ClientOptions:
         default=DEFAULT_SERVER_PORT,
         help=f"the server's UDP port (default {DEFAULT_SERVER_PORT})",
     )
-    add(
-        "--group",
-        type=multicast_group,
-        default=DEFAULT_GROUP,
-        help=f"multicast group the server sends to (default {DEFAULT_GROUP})",
-    )
-    add(
-        "--group-port",
-        type=PORT,
-        default=DEFAULT_GROUP_PORT,
-        help=f"port of the multicast group (default {DEFAULT_GROUP_PORT})",
-    )
-    add(
-        "--interface",
-        type=ipv4,
-        default=ANY_INTERFACE,
-        metavar="IP",
-        help="IPv4 address of the interface to join the group on (default: the OS's choice)",
-    )
+    add_network_options(parser, sends=False)
     add("--user", type=user_name, help="log in with this name at start")
     add(
         "--server-source",

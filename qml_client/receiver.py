@@ -22,7 +22,8 @@ import threading
 from collections import deque
 from collections.abc import Callable
 
-from protocol_lib.net import READ_SIZE
+from protocol_lib.io.net import READ_SIZE
+from protocol_lib.io.waker import Waker
 
 MAX_BATCH = 4096  # datagrams read before handing over, so the GUI sees progress under a flood
 INBOX_BYTES = 8 * 1024 * 1024  # waiting datagrams (~100k chat lines, 8k of the largest)
@@ -89,30 +90,27 @@ class Receiver(threading.Thread):
         self._sockets = sockets
         self._inbox = inbox
         self._notify = notify
-        self._wake_r, self._wake_w = socket.socketpair()
+        self._waker = Waker()
         self._stopping = threading.Event()
         self.received = 0
 
     def stop(self) -> None:
         """Ask the thread to end now (it is blocked in select: wake it)."""
         self._stopping.set()
-        try:
-            self._wake_w.send(b"\0")
-        except OSError:
-            pass
+        self._waker.wake()
 
     def run(self) -> None:
         selector = selectors.DefaultSelector()
         for sock in self._sockets:
             selector.register(sock, selectors.EVENT_READ)
-        selector.register(self._wake_r, selectors.EVENT_READ)
+        selector.register(self._waker.reader, selectors.EVENT_READ)
         try:
             while not self._stopping.is_set():
                 ready = selector.select(timeout=1.0)
                 datagrams: list[Datagram] = []
                 errors: list[str] = []
                 for key, _ in ready:
-                    if key.fileobj is self._wake_r:
+                    if key.fileobj is self._waker.reader:
                         continue
                     self._drain(key.fileobj, datagrams, errors)  # type: ignore[arg-type]
                 if (datagrams or errors) and not self._stopping.is_set():
@@ -121,8 +119,7 @@ class Receiver(threading.Thread):
                         self._notify()
         finally:
             selector.close()
-            self._wake_r.close()
-            self._wake_w.close()
+            self._waker.close()
 
     @staticmethod
     def _drain(sock: socket.socket, datagrams: list[Datagram], errors: list[str]) -> None:

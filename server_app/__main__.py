@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import sys
 
+from protocol_lib.io.net import SocketSetupError
+
 from .cli import parse_options
 from .logfmt import LogSink
-from .server import ChatServer, StartupError
+from .server import ChatServer
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -18,7 +20,7 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     try:
         server = ChatServer(options, log)
-    except StartupError as exc:
+    except SocketSetupError as exc:
         print(f"lanchat-server: {exc}", file=sys.stderr)
         log.close()
         return 1

@@ -10,8 +10,6 @@ import argparse
 from dataclasses import dataclass
 
 from protocol_lib import (
-    DEFAULT_GROUP,
-    DEFAULT_GROUP_PORT,
     DEFAULT_SERVER_PORT,
     DEFAULT_TTL,
     ListReplyMode,
@@ -19,15 +17,14 @@ from protocol_lib import (
     ServerConfig,
     __version__,
 )
-from protocol_lib.cliargs import (
+from protocol_lib.io.options import (
     OneLineParser,
+    add_network_options,
     burst_size,
     ipv4,
-    multicast_group,
     positive_float,
     ranged_int,
 )
-from protocol_lib.net import ANY_INTERFACE
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,30 +64,12 @@ def build_parser() -> argparse.ArgumentParser:
         default=DEFAULT_SERVER_PORT,
         help=f"UDP port to listen on (default {DEFAULT_SERVER_PORT}; 0 picks a free one)",
     )
-    add(
-        "--group",
-        type=multicast_group,
-        default=DEFAULT_GROUP,
-        help=f"multicast group to send to (default {DEFAULT_GROUP})",
-    )
-    add(
-        "--group-port",
-        type=ranged_int(1, 65535, "group port"),
-        default=DEFAULT_GROUP_PORT,
-        help=f"port of the multicast group (default {DEFAULT_GROUP_PORT})",
-    )
+    add_network_options(parser, sends=True)
     add(
         "--ttl",
         type=ranged_int(0, 255, "TTL"),
         default=DEFAULT_TTL,
         help="multicast TTL (default 1: this subnet only)",
-    )
-    add(
-        "--interface",
-        type=ipv4,
-        default=ANY_INTERFACE,
-        metavar="IP",
-        help="IPv4 address of the interface to send multicast on (default: the OS's choice)",
     )
     add(
         "--no-loop",

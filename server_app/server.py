@@ -10,7 +10,6 @@ server at once instead of at the next timeout.
 
 from __future__ import annotations
 
-import errno
 import select
 import signal
 import socket
@@ -27,27 +26,14 @@ from protocol_lib import (
     ServerAction,
     ServerCore,
 )
-from protocol_lib.net import READ_SIZE, enlarge_receive_buffer, group_sender
+from protocol_lib.io.net import READ_SIZE, SocketSetupError, group_sender, unicast_socket, why
+from protocol_lib.io.waker import Waker, stop_signals
 
 from .cli import ServerOptions
 from .logfmt import LogSink, rejection_line, request_line, summary_line
 
 IDLE_WAIT = 0.5  # seconds select waits when nothing is due: bounds the stop latency too
 SEND_ERROR_LOG_INTERVAL = 5.0  # at most one line per this many seconds per kind of send error
-
-
-class StartupError(Exception):
-    """A socket could not be set up; the message says which one and why, in one line."""
-
-
-def _why(exc: OSError) -> str:
-    if exc.errno == errno.EADDRINUSE:
-        return "the port is already in use (is another server running?)"
-    if exc.errno == errno.EADDRNOTAVAIL:
-        return "that address is not one of this machine's"
-    if exc.errno == errno.EACCES:
-        return "permission denied (ports below 1024 need privileges)"
-    return exc.strerror or str(exc)
 
 
 class ChatServer:
@@ -60,26 +46,15 @@ class ChatServer:
         self.group_addr = (options.group, options.group_port)
         self._stopping = False
         self._send_errors: dict[str, tuple[float, int]] = {}  # kind -> (last logged, unlogged)
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM, socket.IPPROTO_UDP)
-        try:
-            enlarge_receive_buffer(self.sock)
-            self.sock.bind((options.host, options.port))
-            self.sock.setblocking(False)
-        except OSError as exc:
-            self.sock.close()
-            raise StartupError(
-                f"cannot listen on {options.host}:{options.port}: {_why(exc)}"
-            ) from exc
+        self.sock = unicast_socket(options.host, options.port, "listen")
         try:
             self.sender = group_sender(options.interface, options.ttl, options.loop)
         except OSError as exc:
             self.sock.close()
-            raise StartupError(
-                f"cannot send multicast from interface {options.interface}: {_why(exc)}"
+            raise SocketSetupError(
+                f"cannot send multicast from interface {options.interface}: {why(exc)}"
             ) from exc
-        self._wake_r, self._wake_w = socket.socketpair()
-        self._wake_r.setblocking(False)
-        self._wake_w.setblocking(False)
+        self._waker = Waker()
 
     @property
     def address(self) -> tuple[str, int]:
@@ -88,15 +63,12 @@ class ChatServer:
     def stop(self, signum: int | None = None, frame: FrameType | None = None) -> None:
         """Ask the loop to end; safe from a signal handler or another thread."""
         self._stopping = True
-        try:
-            self._wake_w.send(b"\0")
-        except OSError:
-            pass
+        self._waker.wake()
 
     def install_signal_handlers(self) -> Callable[[], None]:
         """Route SIGINT/SIGTERM to ``stop``; returns a function that restores them."""
-        previous = {sig: signal.signal(sig, self.stop) for sig in _stop_signals()}
-        old_wakeup = signal.set_wakeup_fd(self._wake_w.fileno(), warn_on_full_buffer=False)
+        previous = {sig: signal.signal(sig, self.stop) for sig in stop_signals()}
+        old_wakeup = self._waker.wake_on_signals()
 
         def restore() -> None:
             signal.set_wakeup_fd(old_wakeup)
@@ -133,13 +105,9 @@ class ChatServer:
     def _wait(self, now: float) -> None:
         deadline = self.core.next_deadline()
         timeout = IDLE_WAIT if deadline is None else max(0.0, min(IDLE_WAIT, deadline - now))
-        readable, _, _ = select.select([self.sock, self._wake_r], [], [], timeout)
-        if self._wake_r in readable:
-            try:
-                while self._wake_r.recv(64):
-                    pass
-            except OSError:
-                pass
+        readable, _, _ = select.select([self.sock, self._waker.reader], [], [], timeout)
+        if self._waker.reader in readable:
+            self._waker.drain()
         due = self.core.next_deadline()
         if due is not None and time.monotonic() >= due:
             self._perform(self.core.handle_timer(time.monotonic()))
@@ -182,9 +150,6 @@ class ChatServer:
         self._send_errors[key] = (now, 0)
 
     def close(self) -> None:
-        for sock in (self.sock, self.sender, self._wake_r, self._wake_w):
+        for sock in (self.sock, self.sender):
             sock.close()
-
-
-def _stop_signals() -> list[int]:
-    return [s for s in (signal.SIGINT, getattr(signal, "SIGTERM", None)) if s is not None]
+        self._waker.close()

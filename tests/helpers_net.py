@@ -21,7 +21,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from protocol_lib.net import READ_SIZE, group_receiver, group_sender
+from protocol_lib.io.net import READ_SIZE, group_receiver, group_sender
 
 LOOPBACK = "127.0.0.1"
 ROOT = Path(__file__).resolve().parent.parent

@@ -53,10 +53,11 @@ def test_put_and_take_from_two_threads_lose_nothing_unaccounted():
     thread.start()
     seen, dropped = [], 0
     while True:
+        finished = not thread.is_alive()  # before the take: a later put is then seen
         datagrams, _, lost, more = inbox.take(300)
         seen += [int(d) for d, _ in datagrams]
         dropped += lost
-        if not thread.is_alive() and not more and not datagrams and not lost:
+        if finished and not more and not datagrams and not lost:
             break
     thread.join()
     assert len(seen) + dropped == total

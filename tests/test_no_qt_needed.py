@@ -12,7 +12,7 @@ import sys
 class NoQt:
     def find_spec(self, name, path=None, target=None):
         if name.split(".")[0] in ("PySide6", "shiboken6"):
-            raise ImportError(f"{name} is not installed here")
+            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
 sys.meta_path.insert(0, NoQt())
 """
 
@@ -31,3 +31,26 @@ def test_protocol_lib_server_and_presenter_import_and_run_without_qt():
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "ok"
+
+
+def run_client_without_qt(*args: str) -> subprocess.CompletedProcess[str]:
+    code = BLOCK_QT + "import runpy; runpy.run_module('qml_client', run_name='__main__')"
+    return subprocess.run(
+        [sys.executable, "-c", code, *args], cwd=ROOT, capture_output=True, text=True, timeout=60
+    )
+
+
+def test_client_help_and_version_work_without_qt():
+    help_run = run_client_without_qt("--help")
+    assert help_run.returncode == 0 and "usage: lanchat-client" in help_run.stdout
+    version = run_client_without_qt("--version")
+    assert version.returncode == 0 and version.stdout.startswith("lanchat-client ")
+
+
+def test_client_without_qt_says_in_one_line_how_to_install_it():
+    result = run_client_without_qt("127.0.0.1")
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [
+        "lanchat-client: the chat window needs PySide6, which is not installed here; "
+        "install it with: pip install 'lanchat[gui]'"
+    ]

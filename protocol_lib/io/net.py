@@ -1,8 +1,9 @@
-"""Socket helpers for the multicast group: the one place these options are set.
+"""Socket helpers: the one place where the project's sockets are set up.
 
-Not part of the sans-I/O core (nothing in ``wire``, ``session``, ``server`` or
-``client`` imports it); server_app, qml_client, the tests and the benchmarks
-share it so that every socket of the project is configured the same way.
+The I/O side of the fence (the core in ``protocol_lib`` never imports it);
+server_app, qml_client, the tests and the benchmarks share it so that every
+socket of the project is configured the same way, and fails with the same
+explained errors.
 
 Everything can be pinned to one interface by its IPv4 address: on a machine with
 a VPN, Docker or several network cards the kernel's default route decides where
@@ -11,6 +12,7 @@ multicast goes, which is often not the LAN.  Tests pin everything to 127.0.0.1.
 
 from __future__ import annotations
 
+import errno
 import ipaddress
 import socket
 
@@ -21,6 +23,40 @@ not be dropped, while Python is busy (Linux caps it at net.core.rmem_max)."""
 
 READ_SIZE = 65536
 """Read size for datagrams: peers may send more than the 1024 bytes we send."""
+
+
+class SocketSetupError(Exception):
+    """A socket could not be set up; the message says which one and why, in one line."""
+
+
+def why(exc: OSError) -> str:
+    """What an OSError from setting up a socket means for the person who started us."""
+    if exc.errno == errno.EADDRINUSE:
+        return "the port is already in use (is another server running?)"
+    if exc.errno == errno.EADDRNOTAVAIL:
+        return "that address is not one of this machine's"
+    if exc.errno == errno.EACCES:
+        return "permission denied (ports below 1024 need privileges)"
+    if exc.errno == errno.ENODEV:
+        return "no such network interface"
+    return exc.strerror or str(exc)
+
+
+def unicast_socket(host: str, port: int, what: str) -> socket.socket:
+    """A non-blocking UDP socket bound to ``host:port`` with a large receive buffer.
+
+    Raises SocketSetupError naming ``what`` (e.g. "listen", "the reply socket")
+    and the reason in words.
+    """
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM, socket.IPPROTO_UDP)
+    try:
+        enlarge_receive_buffer(sock)
+        sock.bind((host, port))
+        sock.setblocking(False)
+    except OSError as exc:
+        sock.close()
+        raise SocketSetupError(f"cannot {what} on {host or '*'}:{port}: {why(exc)}") from exc
+    return sock
 
 
 def is_multicast(address: str) -> bool:

@@ -1,21 +1,23 @@
-"""Command-line argument types shared by the server's and the client's CLIs.
+"""Command-line options shared by the server's and the client's CLIs.
 
-Both programs take the same kinds of values (IPv4 addresses, multicast groups,
-ports, user names) and must refuse bad ones the same way: one line on stderr
-and exit status 2, never a usage dump or a traceback.  Not part of the
-sans-I/O core; argparse only.
+Both programs take the same kinds of values (IPv4 addresses, host names,
+multicast groups, ports, user names) and the same network options, and must
+refuse bad ones the same way: one line on stderr and exit status 2, never a
+usage dump or a traceback.
 """
 
 from __future__ import annotations
 
 import argparse
 import ipaddress
+import socket
 import typing
 from collections.abc import Callable
 
-from .errors import LocalProtocolError
-from .names import clean_name
-from .net import is_multicast
+from .. import DEFAULT_GROUP, DEFAULT_GROUP_PORT
+from ..errors import LocalProtocolError
+from ..names import clean_name
+from .net import ANY_INTERFACE, is_multicast
 
 
 class OneLineParser(argparse.ArgumentParser):
@@ -33,6 +35,19 @@ def ipv4(text: str) -> str:
         return str(ipaddress.IPv4Address(text))
     except ValueError:
         raise argparse.ArgumentTypeError(f"not an IPv4 address: {text!r}") from None
+
+
+def host_address(text: str) -> str:
+    """An IPv4 address, or a host name resolved once, now, to its IPv4 address."""
+    try:
+        return ipv4(text)
+    except argparse.ArgumentTypeError:
+        pass
+    try:
+        return socket.gethostbyname(text)
+    except (OSError, UnicodeError) as exc:
+        reason = getattr(exc, "strerror", None) or str(exc) or "no address"
+        raise argparse.ArgumentTypeError(f"cannot resolve {text!r}: {reason}") from None
 
 
 def multicast_group(text: str) -> str:
@@ -82,3 +97,32 @@ def user_name(text: str) -> str:
         return clean_name(text)
     except LocalProtocolError as exc:
         raise argparse.ArgumentTypeError(exc.detail) from None
+
+
+def add_network_options(parser: argparse.ArgumentParser, sends: bool) -> None:
+    """``--group``, ``--group-port`` and ``--interface``, the same for both programs.
+
+    ``sends``: this program sends to the group (the server) rather than joins it.
+    """
+    role = "send to" if sends else "join"
+    add = parser.add_argument
+    add(
+        "--group",
+        type=multicast_group,
+        default=DEFAULT_GROUP,
+        help=f"multicast group to {role} (default {DEFAULT_GROUP})",
+    )
+    add(
+        "--group-port",
+        type=ranged_int(1, 65535, "group port"),
+        default=DEFAULT_GROUP_PORT,
+        help=f"port of the multicast group (default {DEFAULT_GROUP_PORT})",
+    )
+    add(
+        "--interface",
+        type=ipv4,
+        default=ANY_INTERFACE,
+        metavar="IP",
+        help=f"IPv4 address of the interface to {'send multicast' if sends else 'join the group'} "
+        "on (default: the OS's choice)",
+    )

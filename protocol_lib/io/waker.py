@@ -1,0 +1,51 @@
+"""Waking a thread that waits in ``select`` (a socket pair), and the signals that stop us."""
+
+from __future__ import annotations
+
+import signal
+import socket
+
+
+class Waker:
+    """A readable end to put in a ``select`` set and a ``wake`` to call from anywhere.
+
+    ``wake`` is safe from another thread and from a signal handler (a one-byte
+    non-blocking send; a full buffer already means "wake up").
+    """
+
+    def __init__(self) -> None:
+        self._r, self._w = socket.socketpair()
+        self._r.setblocking(False)
+        self._w.setblocking(False)
+
+    @property
+    def reader(self) -> socket.socket:
+        """The end that becomes readable on ``wake``."""
+        return self._r
+
+    def wake(self) -> None:
+        try:
+            self._w.send(b"\0")
+        except OSError:  # full (a wake-up is already pending) or closed
+            pass
+
+    def drain(self) -> None:
+        """Read every pending wake-up, so that ``select`` blocks again."""
+        try:
+            while self._r.recv(64):
+                pass
+        except OSError:
+            pass
+
+    def wake_on_signals(self) -> int:
+        """Let signals wake ``select`` at once (``signal.set_wakeup_fd``); returns the old fd."""
+        return signal.set_wakeup_fd(self._w.fileno(), warn_on_full_buffer=False)
+
+    def close(self) -> None:
+        self._r.close()
+        self._w.close()
+
+
+def stop_signals() -> list[signal.Signals]:
+    """The signals that ask a program to stop: Ctrl+C, and SIGTERM where it exists."""
+    return [s for s in (signal.SIGINT, getattr(signal, "SIGTERM", None)) if s is not None]

@@ -1,0 +1,50 @@
+"""The I/O fence: the sans-I/O core never reaches for sockets, argparse or Qt.
+
+aioquic keeps ``quic/`` (no I/O) apart from ``asyncio/`` (I/O); here the core is
+``protocol_lib``'s own modules and the I/O helpers live in ``protocol_lib.io``.
+"""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+CORE = sorted((ROOT / "protocol_lib").glob("*.py"))
+IO_MODULES = {"socket", "select", "selectors", "asyncio", "argparse", "ssl", "PySide6", "shiboken6"}
+
+
+def imported_names(path: Path) -> set[str]:
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = "." * node.level + (node.module or "")
+            names.add(base)
+            names.update(f"{base}.{alias.name}" for alias in node.names)
+    return names
+
+
+def test_no_core_module_names_an_io_module():
+    assert len(CORE) >= 8, "the core's modules were not found"
+    for path in CORE:
+        for name in imported_names(path):
+            top = name.lstrip(".").split(".")[0]
+            assert top not in IO_MODULES, f"{path.name} imports {name}"
+            assert not name.startswith((".io", "protocol_lib.io")), f"{path.name} imports {name}"
+
+
+def test_importing_the_whole_core_loads_no_io_module():
+    """What the core pulls in at run time, its dependencies included (transitions, ...)."""
+    modules = ", ".join(f"protocol_lib.{p.stem}" for p in CORE if p.stem != "__init__")
+    code = f"import sys, protocol_lib, {modules}\nprint(' '.join(sorted(m for m in sys.modules)))"
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    loaded = set(result.stdout.split())
+    assert "protocol_lib.wire" in loaded  # the check looks at what it should
+    assert not {m.split(".")[0] for m in loaded} & IO_MODULES
+    assert not any(m.startswith("protocol_lib.io") for m in loaded)
