@@ -88,7 +88,7 @@ def login_scaling() -> None:
 
     print("== contrast: transitions Machine.add_model per call ==")
     for existing in (1_000, 10_000):
-        machine = Machine(model=None, states=["new", "active", "gone"], initial="new",
+        machine = Machine(model=None, states=["new", "active"], initial="new",
                           transitions=TRANSITIONS, auto_transitions=False)  # fmt: skip
         models = [type("M", (), {})() for _ in range(existing + 200)]
         for m in models[:existing]:

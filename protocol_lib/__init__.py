@@ -27,8 +27,10 @@ from .client import (
     UserLeft,
 )
 from .errors import LocalProtocolError, ProtocolError, RemoteProtocolError
-from .names import MAX_NAME_CHARS, canonical_name, clean_name, name_problem
+from .limits import MAX_DATAGRAM_BYTES, MAX_NAME_CHARS
+from .names import canonical_name, clean_name, name_problem
 from .ratelimit import RateLimit, RateLimiter
+from .reasons import REASONS, Reason
 from .server import (
     ListReplyMode,
     RejectionsSummarised,
@@ -42,8 +44,6 @@ from .server import (
 )
 from .session import Rejection, Session, SessionEvent, SessionState, fire
 from .wire import (
-    MAX_DATAGRAM_BYTES,
-    REASONS,
     Bye,
     ChatMessage,
     ChatRelay,
@@ -95,6 +95,7 @@ __all__ = [
     "ServerCore",
     "MAX_DATAGRAM_BYTES",
     "REASONS",
+    "Reason",
     "Bye",
     "ChatMessage",
     "ChatRelay",

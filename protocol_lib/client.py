@@ -41,12 +41,12 @@ from enum import StrEnum
 from typing import Union
 
 from .errors import LocalProtocolError, ProtocolError, RemoteProtocolError
+from .limits import MAX_DATAGRAM_BYTES
 from .names import clean_name, wire_name_problem
 from .ratelimit import RateLimit, TokenBucket, client_pace
+from .reasons import REASONS, Reason
 from .wire import (
     LIST_CHUNK_FULL_BYTES,
-    MAX_DATAGRAM_BYTES,
-    REASONS,
     Bye,
     ChatMessage,
     ChatRelay,
@@ -135,7 +135,7 @@ class StateChanged:
 class LocalError:
     """Something the user asked for cannot be done; ``message`` is for them."""
 
-    reason: str
+    reason: Reason
     message: str
 
 
@@ -232,7 +232,7 @@ class UnrecognisedLine:
     """A datagram that is not this protocol as we know it: show it raw."""
 
     text: str
-    reason: str
+    reason: Reason
 
 
 @dataclass(frozen=True, slots=True)
@@ -331,7 +331,7 @@ class ClientCore:
         if self.state is ClientState.IN_CHAT and name != self.user:
             return [
                 LocalError(
-                    "already-logged-in",
+                    Reason.ALREADY_LOGGED_IN,
                     f"you are in the chat as {self.user}; type exit, (or /quit) first",
                 )
             ]
@@ -349,18 +349,18 @@ class ClientCore:
                 if self.state is ClientState.LOGGING_IN
                 else "log in first: /login NAME"
             )
-            return [LocalError("not-logged-in", f"not sent: {hint}")]
+            return [LocalError(Reason.NOT_LOGGED_IN, f"not sent: {hint}")]
         text = text.strip()
         user = self.user or ""
         try:
             data = ChatMessage(text).encode()
             ChatRelay.attributed(user, text).encode()  # must fit relayed too
         except LocalProtocolError as exc:
-            if exc.reason == "too-long":
+            if exc.reason == Reason.TOO_LONG:
                 room = MAX_DATAGRAM_BYTES - len(f"msg,{user}: ".encode())
                 return [
                     LocalError(
-                        "too-long",
+                        Reason.TOO_LONG,
                         f"message too long: {len(text.encode())} bytes, at most {room} fit",
                     )
                 ]
@@ -368,7 +368,7 @@ class ClientCore:
         if len(self._queue) >= self.config.max_queued:
             return [
                 LocalError(
-                    "queue-full",
+                    Reason.QUEUE_FULL,
                     f"not sent: {len(self._queue)} lines are already waiting to go out; "
                     "wait for them",
                 )
@@ -383,14 +383,14 @@ class ClientCore:
     def request_list(self, now: float) -> list[ClientEvent]:
         """Ask for the user list; its reply is also written to the chat (UserListShown)."""
         if self.state is not ClientState.IN_CHAT:
-            return [LocalError("not-logged-in", "log in first: /login NAME")]
+            return [LocalError(Reason.NOT_LOGGED_IN, "log in first: /login NAME")]
         self._list_shown_until = now + self.config.list_shown_within
         return [self._send_now(ListRequest().encode(), now)]
 
     def leave(self, now: float) -> list[ClientEvent]:
         """Leave the chat once the lines still queued are sent."""
         if self.state is ClientState.LOGGED_OUT:
-            return [LocalError("not-logged-in", "you are not logged in")]
+            return [LocalError(Reason.NOT_LOGGED_IN, "you are not logged in")]
         if self._queue and self.state is ClientState.IN_CHAT:
             self._leave_after_queue = True
             return [Notice(f"You will leave once your {len(self._queue)} queued line(s) are sent.")]
@@ -431,7 +431,7 @@ class ClientCore:
         if word == "login":
             name = rest.strip() or self.last_user
             if not name:
-                return [LocalError("usage", "type /login followed by your name")]
+                return [LocalError(Reason.USAGE, "type /login followed by your name")]
             return self.login(name, now)
         if word == "list":
             return self.request_list(now)
@@ -439,7 +439,7 @@ class ClientCore:
             return [*self.close(now), QuitRequested()]
         if word == "help":
             return [Notice(HELP_TEXT)]
-        return [LocalError("unknown-command", f"unknown command /{word}; try /help")]
+        return [LocalError(Reason.UNKNOWN_COMMAND, f"unknown command /{word}; try /help")]
 
     def _protocol_line(self, line: str, now: float) -> list[ClientEvent]:
         try:
@@ -610,7 +610,7 @@ class ClientCore:
         return [
             *self._logged_out("no welcome came"),
             LocalError(
-                "no-welcome",
+                Reason.NO_WELCOME,
                 f"no welcome from the server after {tries} tries: "
                 "is the server running, or is the name taken?",
             ),
@@ -638,7 +638,7 @@ class ClientCore:
             out += [
                 DeliveryFailed(tuple(refused)),
                 LocalError(
-                    "not-relayed",
+                    Reason.NOT_RELAYED,
                     f"{len(refused)} line(s) not relayed within {timeout}, although the "
                     "server is relaying other lines: it refused or lost them. Send them "
                     "again; if it keeps happening, type /login to log in again.",
@@ -651,7 +651,7 @@ class ClientCore:
             out += [
                 DeliveryFailed(tuple(unheard)),
                 LocalError(
-                    "server-silent",
+                    Reason.SERVER_SILENT,
                     f"{len(unheard)} line(s) not relayed within {timeout}, and {silent}: "
                     "the server may be down or unreachable. If it is running, /login "
                     "logs you in again.",
@@ -685,6 +685,6 @@ class ClientCore:
             self._queue.clear()
             out += [
                 DeliveryFailed(ids),
-                LocalError("not-sent", f"{len(ids)} queued line(s) not sent: {why}"),
+                LocalError(Reason.NOT_SENT, f"{len(ids)} queued line(s) not sent: {why}"),
             ]
         return out

@@ -9,11 +9,13 @@ input); ``RemoteProtocolError`` means a peer's datagram broke it.
 
 from __future__ import annotations
 
+from .reasons import Reason
+
 
 class ProtocolError(ValueError):
     """Base of every error raised by protocol_lib."""
 
-    def __init__(self, reason: str, detail: str = "") -> None:
+    def __init__(self, reason: Reason, detail: str = "") -> None:
         self.reason = reason
         self.detail = detail
         super().__init__(f"{reason}: {detail}" if detail else reason)

@@ -19,9 +19,8 @@ from __future__ import annotations
 import unicodedata
 
 from .errors import LocalProtocolError
-
-MAX_NAME_CHARS = 32
-"""Upper bound in characters: about 30 maximal names still fit one list reply."""
+from .limits import MAX_NAME_CHARS
+from .reasons import REASONS, Reason
 
 _FORBIDDEN_CATEGORIES = frozenset({"Cc", "Cs", "Zl", "Zp"})
 
@@ -54,21 +53,8 @@ _CONFUSABLES = str.maketrans(
     }
 )  # fmt: skip
 
-NAME_REASONS: dict[str, str] = {
-    "name-empty": "the name is empty",
-    "name-whitespace": "the name starts or ends with blanks",
-    "name-too-long": f"the name is longer than {MAX_NAME_CHARS} characters",
-    "name-comma": "the name contains a comma",
-    "name-colon": "the name contains a colon",
-    "name-control": "the name contains a control or line-break character",
-    "name-bidi": "the name contains a character that reorders text (a bidirectional control)",
-    "name-invisible": "the name contains an invisible character (zero-width, format or blank)",
-    "name-combining": "the name has a combining mark with no letter to sit on, or a tall stack",
-}
-"""Reason code -> sentence a person can read; the codes are stable."""
 
-
-def name_problem(name: str) -> str | None:
+def name_problem(name: str) -> Reason | None:
     """Return the reason code why ``name`` is not a valid user name, or None.
 
     The name is judged as given: callers that accept untrimmed input strip it
@@ -80,25 +66,25 @@ def name_problem(name: str) -> str | None:
     if problem is not None:
         return problem
     if len(name) > MAX_NAME_CHARS:
-        return "name-too-long"
+        return Reason.NAME_TOO_LONG
     if name.isascii():  # the common case; the rules below are about other characters
         return None
     return _look_problem(name)
 
 
-def _look_problem(name: str) -> str | None:
+def _look_problem(name: str) -> Reason | None:
     """Why ``name`` would not look like what it is (hidden, reordered, stacked)."""
     stacked = 0
     for index, ch in enumerate(name):
         if ch in _BIDI_CONTROLS:
-            return "name-bidi"
+            return Reason.NAME_BIDI
         category = unicodedata.category(ch)
         if category == "Cf" or ch in _BLANK_LETTERS:
-            return "name-invisible"
+            return Reason.NAME_INVISIBLE
         if category[0] == "M":
             stacked += 1
             if index == 0 or stacked > _MAX_STACKED_MARKS:
-                return "name-combining"
+                return Reason.NAME_COMBINING
         else:
             stacked = 0
     return None
@@ -118,7 +104,7 @@ def canonical_name(name: str) -> str:
     return " ".join(unicodedata.normalize("NFKC", folded).split())
 
 
-def wire_name_problem(name: str) -> str | None:
+def wire_name_problem(name: str) -> Reason | None:
     """Return why ``name`` cannot travel in a datagram at all, or None.
 
     What any peer could misread: a comma splits a list reply, a colon moves
@@ -127,17 +113,17 @@ def wire_name_problem(name: str) -> str | None:
     other servers admit longer names, and we relay and show them as they are.
     """
     if not name:
-        return "name-empty"
+        return Reason.NAME_EMPTY
     if name != name.strip():
-        return "name-whitespace"
+        return Reason.NAME_WHITESPACE
     if "," in name:
-        return "name-comma"
+        return Reason.NAME_COMMA
     if ":" in name:
-        return "name-colon"
+        return Reason.NAME_COLON
     if not name.isprintable() and any(
         unicodedata.category(ch) in _FORBIDDEN_CATEGORIES for ch in name
     ):  # isprintable() is the C fast path; the categories decide the rare rest
-        return "name-control"
+        return Reason.NAME_CONTROL
     return None
 
 
@@ -150,5 +136,5 @@ def clean_name(raw: str) -> str:
     name = raw.strip()
     problem = name_problem(name)
     if problem is not None:
-        raise LocalProtocolError(problem, f"{NAME_REASONS[problem]}: {name!r}")
+        raise LocalProtocolError(problem, f"{REASONS[problem]}: {name!r}")
     return name

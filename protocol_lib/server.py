@@ -12,12 +12,21 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import NamedTuple, Union
+from typing import NamedTuple, Union, assert_never
 
 from .errors import LocalProtocolError, RemoteProtocolError
 from .names import canonical_name
 from .ratelimit import RateLimit, RateLimiter, TokenBucket
-from .session import Session, SessionEvent, fire
+from .reasons import Reason
+from .session import (
+    LOGIN_RULES,
+    LoginOutcome,
+    Session,
+    SessionEvent,
+    SessionState,
+    fire,
+    name_holder,
+)
 from .wire import (
     Bye,
     ChatMessage,
@@ -102,7 +111,7 @@ class RequestArrived(NamedTuple):
 class RequestRejected(NamedTuple):
     """A datagram that was not acted on, with a stable reason code."""
 
-    reason: str
+    reason: Reason
     addr: Address
     detail: str = ""
     user: str | None = None  # the logged-in user at that address, if any
@@ -111,7 +120,7 @@ class RequestRejected(NamedTuple):
 class RejectionsSummarised(NamedTuple):
     """Rejections not logged one by one in the window [since, until)."""
 
-    counts: tuple[tuple[str, int], ...]  # (reason, count), most frequent first
+    counts: tuple[tuple[Reason, int], ...]  # (reason, count), most frequent first
     sources: int  # distinct source addresses among them
     since: float
     until: float
@@ -128,6 +137,13 @@ ServerAction = Union[
 _STRANGER = Session("", ("", 0))  # stands for every address not logged in; never changes state
 
 
+def _advance(session: Session, event: SessionEvent) -> None:
+    """Fire an event that the rules already allowed; a refusal here is a bug in the tables."""
+    rejection = fire(session, event)
+    if rejection is not None:
+        raise RuntimeError(f"the session table refused what the login rules allowed: {rejection}")
+
+
 class _RejectionLog:
     """Lets ``burst`` rejections a window through as lines, counts the rest."""
 
@@ -138,10 +154,10 @@ class _RejectionLog:
         self.burst = burst
         self.window_start: float | None = None
         self.logged = 0
-        self.suppressed: Counter[str] = Counter()
+        self.suppressed: Counter[Reason] = Counter()
         self.sources: set[Address] = set()
 
-    def admit(self, reason: str, addr: Address, now: float, out: list[ServerAction]) -> bool:
+    def admit(self, reason: Reason, addr: Address, now: float, out: list[ServerAction]) -> bool:
         """True if this rejection gets a line of its own; else it is only counted.
 
         Under a flood most rejections are only counted, so the caller builds
@@ -201,7 +217,7 @@ class ServerCore:
         self._rejections = _RejectionLog(self.config.log_interval, self.config.log_burst)
         self.received = 0  # datagrams handed to receive()
         self.relayed = 0  # chat lines sent to the group
-        self.rejections: Counter[str] = Counter()  # reason -> datagrams not acted on
+        self.rejections: Counter[Reason] = Counter()  # reason -> datagrams not acted on
 
     # --- queries ------------------------------------------------------------
 
@@ -226,7 +242,7 @@ class ServerCore:
         out: list[ServerAction] = []
         self.received += 1
         if self._limiter is not None and not self._limiter.allow(addr, now):
-            self._reject(out, now, "rate-limited", addr)
+            self._reject(out, now, Reason.RATE_LIMITED, addr)
             return out
         try:
             message = parse_client(data)
@@ -259,40 +275,46 @@ class ServerCore:
     # --- the four requests --------------------------------------------------
 
     def _login(self, name: str, addr: Address, now: float, out: list[ServerAction]) -> None:
-        current = self._by_addr.get(addr)
-        if current is not None and current.user != name:
-            self._reject(out, now, "already-logged-in", addr, f"as {current.user!r}; exit first")
-            return
+        current = self._by_addr.get(addr, _STRANGER)
         canonical = canonical_name(name)
         holder = self._by_name.get(canonical)
+        rule = LOGIN_RULES[SessionState(current.state), name_holder(addr, name, holder)]
         takeover_from = None
-        if holder is None and current is None and not self._room_for(addr, now, out):
-            return
-        if holder is None:
-            session = Session(name, addr)
-            fire(session, SessionEvent.LOGIN)
-            self._by_name[canonical] = session
-            self._list_replies = None
-            self._by_addr[addr] = session
-            self._per_host[addr[0]] += 1
-        elif holder.user != name:
-            detail = f"{name!r} looks like {holder.user!r}, who is in the chat"
-            self._reject(out, now, "name-taken", addr, detail)
-            return
-        elif holder.addr != addr:
-            if holder.addr[0] != addr[0]:
-                self._reject(out, now, "name-taken", addr, f"{name!r} is in use from another host")
+        match rule:
+            case Reason():
+                self._reject(out, now, rule, addr, self._login_refusal(rule, name, current, holder))
                 return
-            # Same host, new port: a restarted client whose old socket is gone.
-            takeover_from = holder.addr
-            del self._by_addr[holder.addr]
-            holder.addr = addr
-            self._by_addr[addr] = holder
-            fire(holder, SessionEvent.LOGIN)
-        else:
-            fire(holder, SessionEvent.LOGIN)  # a retry: welcome again
+            case LoginOutcome.JOIN:
+                if not self._room_for(addr, now, out):
+                    return
+                session = Session(name, addr)
+                _advance(session, SessionEvent.LOGIN)
+                self._by_name[canonical] = session
+                self._list_replies = None
+                self._by_addr[addr] = session
+                self._per_host[addr[0]] += 1
+            case LoginOutcome.TAKE_OVER:
+                assert holder is not None
+                takeover_from = holder.addr
+                del self._by_addr[holder.addr]
+                holder.addr = addr
+                self._by_addr[addr] = holder
+                _advance(holder, SessionEvent.LOGIN)
+            case LoginOutcome.WELCOME_AGAIN:
+                _advance(current, SessionEvent.LOGIN)
+            case _:
+                assert_never(rule)
         out.append(RequestArrived("login", name, addr, takeover_from=takeover_from))
         out.append(SendToGroup(Welcome(name).encode()))
+
+    @staticmethod
+    def _login_refusal(reason: Reason, name: str, current: Session, holder: Session | None) -> str:
+        """The detail of a refused login, for the log."""
+        if reason is Reason.ALREADY_LOGGED_IN:
+            return f"as {current.user!r}; exit first"
+        if holder is not None and holder.user != name:
+            return f"{name!r} looks like {holder.user!r}, who is in the chat"
+        return f"{name!r} is in use from another host"
 
     def _chat(self, text: str, addr: Address, now: float, out: list[ServerAction]) -> None:
         session = self._active(addr, SessionEvent.MSG, now, out)
@@ -301,7 +323,9 @@ class ServerCore:
         try:
             data = ChatRelay.attributed(session.user, text).encode()
         except LocalProtocolError:
-            self._reject(out, now, "relay-too-long", addr, f"{len(text.encode())} bytes of text")
+            self._reject(
+                out, now, Reason.RELAY_TOO_LONG, addr, f"{len(text.encode())} bytes of text"
+            )
             return
         self.relayed += 1
         out.append(RequestArrived("msg", session.user, addr, text))
@@ -321,7 +345,7 @@ class ServerCore:
         # A reply larger than the whole burst (an operator raised max_sessions) is
         # granted when the bucket is full, and costs all of it.
         if not budget.take(now, min(size, budget.limit.burst)):
-            self._reject(out, now, "list-budget", addr, f"a reply of {size} bytes must wait")
+            self._reject(out, now, Reason.LIST_BUDGET, addr, f"a reply of {size} bytes must wait")
             return
         out.append(RequestArrived("list", session.user, addr))
         mode = self.config.list_reply
@@ -353,10 +377,10 @@ class ServerCore:
         config = self.config
         if self._per_host[addr[0]] >= config.max_sessions_per_host:
             detail = f"{config.max_sessions_per_host} sessions from this host already"
-            self._reject(out, now, "host-sessions-full", addr, detail)
+            self._reject(out, now, Reason.HOST_SESSIONS_FULL, addr, detail)
             return False
         if len(self._by_name) >= config.max_sessions:
-            self._reject(out, now, "server-full", addr, f"{config.max_sessions} sessions")
+            self._reject(out, now, Reason.SERVER_FULL, addr, f"{config.max_sessions} sessions")
             return False
         return True
 
@@ -372,7 +396,7 @@ class ServerCore:
         return session
 
     def _reject(
-        self, out: list[ServerAction], now: float, reason: str, addr: Address, detail: str = ""
+        self, out: list[ServerAction], now: float, reason: Reason, addr: Address, detail: str = ""
     ) -> None:
         self.rejections[reason] += 1
         if self._rejections.admit(reason, addr, now, out):

@@ -1,13 +1,21 @@
-"""The per-user session state machine: the one table of what may happen when.
+"""The per-user session state machine and the login rules: everything that decides
+what login, msg, list and exit do, in tables, in this one file (as h11's ``_state.py``).
 
-The table is a ``transitions`` Machine built once for all sessions.  Sessions
-are NOT added to it as models: ``Machine.add_model`` costs O(N) per call (see
-transitions issue #434), which would make 100k logins quadratic.  Instead each
-session is a small slotted object with a ``state`` attribute, and events are
-fired through the machine's own ``Event.trigger``, which works on any object
-carrying that attribute.  Invalid (state, event) pairs are answered from the
-machine's table with a typed ``Rejection`` before ``transitions`` is asked, so
-nothing raises and nothing logs a warning per event.
+Two tables.  ``TRANSITIONS`` is a ``transitions`` Machine built once for all
+sessions: which request an address may make in which state, and where it
+leads.  ``LOGIN_RULES`` decides a login from the asker's state and who holds
+the name it asks for.  ``ServerCore`` only looks the answers up and carries
+them out; the caps (sessions per host, in total) are limits, not rules, and
+live beside it in ``ServerConfig``.
+
+Sessions are NOT added to the Machine as models: ``Machine.add_model`` costs
+O(N) per call (see transitions issue #434), which would make 100k logins
+quadratic.  Instead each session is a small slotted object with a ``state``
+attribute, and events are fired through the machine's own ``Event.trigger``,
+which works on any object carrying that attribute.  A (state, event) pair
+without a row is answered with a typed ``Rejection`` (its reason from
+``REFUSALS``) before ``transitions`` is asked, so nothing raises and nothing
+logs a warning per event.
 
 ``msg`` and ``list`` are internal transitions (``dest=None``) of ``active``: a
 session stays where it is, and as they have no callbacks there is nothing for
@@ -22,13 +30,14 @@ from enum import StrEnum
 
 from transitions import Machine
 
+from .reasons import Reason
+
 
 class SessionState(StrEnum):
-    """Where a user's session is; the values are the machine's state names."""
+    """Where an address is; the values are the machine's state names."""
 
-    NEW = "new"  # an address we have heard from, not yet in the chat
+    NEW = "new"  # not in the chat: never logged in, or exited (its session is dropped)
     ACTIVE = "active"  # logged in: may chat, list, exit, or log in again
-    GONE = "gone"  # exited; a gone session is never reused
 
 
 class SessionEvent(StrEnum):
@@ -45,9 +54,49 @@ TRANSITIONS: list[dict[str, str | None]] = [
     {"trigger": "login", "source": "active", "dest": None},  # idempotent retry / takeover
     {"trigger": "msg", "source": "active", "dest": None},
     {"trigger": "list", "source": "active", "dest": None},
-    {"trigger": "exit", "source": "active", "dest": "gone"},
+    {"trigger": "exit", "source": "active", "dest": "new"},
 ]
-"""The whole protocol, one row per allowed (event, state) pair."""
+"""What each request does in each state, one row per allowed (event, state) pair."""
+
+REFUSALS: dict[SessionState, Reason] = {SessionState.NEW: Reason.NOT_LOGGED_IN}
+"""What a state answers to a request it has no row for (a test checks every pair)."""
+
+
+class NameHolder(StrEnum):
+    """Who holds the name a login asks for (by ``canonical_name``), seen from the asker."""
+
+    NOBODY = "nobody"
+    THIS_ADDRESS = "this address"  # the asker, under that very spelling
+    SAME_HOST = "same host"  # another port of the asker's host, the same spelling
+    OTHER_HOST = "other host"  # another host, the same spelling
+    LOOK_ALIKE = "look-alike"  # anyone, under a spelling that only looks the same
+
+
+class LoginOutcome(StrEnum):
+    """What an accepted login does."""
+
+    JOIN = "join"  # a new session, welcomed (if the caps in ServerConfig allow)
+    WELCOME_AGAIN = "welcome again"  # a retry of a login that was welcomed: welcome again
+    TAKE_OVER = "take over"  # the session moves to the asker's port: a restarted client
+
+
+LOGIN_RULES: dict[tuple[SessionState, NameHolder], LoginOutcome | Reason] = {
+    (SessionState.NEW, NameHolder.NOBODY): LoginOutcome.JOIN,
+    (SessionState.NEW, NameHolder.SAME_HOST): LoginOutcome.TAKE_OVER,
+    (SessionState.NEW, NameHolder.OTHER_HOST): Reason.NAME_TAKEN,
+    (SessionState.NEW, NameHolder.LOOK_ALIKE): Reason.NAME_TAKEN,
+    (SessionState.ACTIVE, NameHolder.THIS_ADDRESS): LoginOutcome.WELCOME_AGAIN,
+    (SessionState.ACTIVE, NameHolder.NOBODY): Reason.ALREADY_LOGGED_IN,
+    (SessionState.ACTIVE, NameHolder.SAME_HOST): Reason.ALREADY_LOGGED_IN,
+    (SessionState.ACTIVE, NameHolder.OTHER_HOST): Reason.ALREADY_LOGGED_IN,
+    (SessionState.ACTIVE, NameHolder.LOOK_ALIKE): Reason.ALREADY_LOGGED_IN,
+}
+"""A login, decided by the asker's state and the name's holder.
+
+(NEW, THIS_ADDRESS) has no row because it cannot happen: an address that is
+not in the chat holds no name.  An active address asking for another name must
+exit first, whoever holds that name.
+"""
 
 MACHINE = Machine(
     model=None,
@@ -62,7 +111,7 @@ MACHINE = Machine(
 class Rejection:
     """An event that the session's state does not allow; nothing changed."""
 
-    reason: str  # "not-logged-in" or "session-gone"
+    reason: Reason
     state: SessionState
     event: SessionEvent
 
@@ -93,7 +142,6 @@ def _internal_only(event: SessionEvent) -> frozenset[str]:
 
 
 _INTERNAL: dict[str, frozenset[str]] = {e.value: _internal_only(e) for e in SessionEvent}
-_REJECT_REASON = {SessionState.NEW.value: "not-logged-in", SessionState.GONE.value: "session-gone"}
 
 
 def fire(session: Session, event: SessionEvent) -> Rejection | None:
@@ -103,6 +151,20 @@ def fire(session: Session, event: SessionEvent) -> Rejection | None:
         return None
     machine_event = MACHINE.events[event.value]
     if state not in machine_event.transitions:
-        return Rejection(_REJECT_REASON.get(state, "invalid-event"), SessionState(state), event)
+        current = SessionState(state)
+        return Rejection(REFUSALS[current], current, event)
     machine_event.trigger(session)
     return None
+
+
+def name_holder(addr: tuple[str, int], name: str, holder: Session | None) -> NameHolder:
+    """Who ``holder`` (the session holding ``name``'s canonical form) is to ``addr``."""
+    if holder is None:
+        return NameHolder.NOBODY
+    if holder.user != name:
+        return NameHolder.LOOK_ALIKE
+    if holder.addr == addr:
+        return NameHolder.THIS_ADDRESS
+    if holder.addr[0] == addr[0]:
+        return NameHolder.SAME_HOST
+    return NameHolder.OTHER_HOST

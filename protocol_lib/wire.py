@@ -15,54 +15,34 @@ from dataclasses import dataclass
 from typing import ClassVar, Union
 
 from .errors import LocalProtocolError, RemoteProtocolError
-from .names import NAME_REASONS, name_problem, wire_name_problem
-
-MAX_DATAGRAM_BYTES = 1024
-"""Every known peer reads with ``recvfrom(1024)``: a longer datagram is cut."""
+from .limits import MAX_DATAGRAM_BYTES
+from .names import name_problem, wire_name_problem
+from .reasons import REASONS, Reason
 
 _TEXT_FORBIDDEN = frozenset({"Cc", "Cs", "Zl", "Zp"})
 
-TEXT_REASONS: dict[str, str] = {
-    "text-empty": "the message is empty",
-    "text-whitespace": "the message starts or ends with blanks",
-    "text-control": "the message contains a control or line-break character",
-}
 
-FRAME_REASONS: dict[str, str] = {
-    "too-long": f"the datagram is longer than {MAX_DATAGRAM_BYTES} bytes",
-    "not-utf8": "the datagram is not valid UTF-8",
-    "empty": "the datagram is empty",
-    "no-comma": "the datagram has no comma after its type",
-    "no-type": "the datagram has no type before its comma",
-    "unknown-type": "the datagram's type is not one of this protocol's",
-    "list-not-names": "the list reply is not a comma-separated list of names",
-}
-
-REASONS: dict[str, str] = {**FRAME_REASONS, **TEXT_REASONS, **NAME_REASONS}
-"""Every reason code a parser or encoder can give, with a readable sentence."""
-
-
-def text_problem(text: str) -> str | None:
+def text_problem(text: str) -> Reason | None:
     """Return why ``text`` cannot be sent as a chat message, or None.
 
     Line breaks and control characters are refused because every peer shows
     the datagram raw in one line and logs it in one line.
     """
     if not text:
-        return "text-empty"
+        return Reason.TEXT_EMPTY
     if text != text.strip():
-        return "text-whitespace"
+        return Reason.TEXT_WHITESPACE
     if not text.isprintable() and any(
         ch != "\t" and unicodedata.category(ch) in _TEXT_FORBIDDEN for ch in text
     ):  # isprintable() is the C fast path; the categories decide the rare rest
-        return "text-control"
+        return Reason.TEXT_CONTROL
     return None
 
 
 def _frame(kind: str, body: str) -> bytes:
     data = f"{kind},{body}".encode()
     if len(data) > MAX_DATAGRAM_BYTES:
-        raise LocalProtocolError("too-long", f"{kind} datagram of {len(data)} bytes")
+        raise LocalProtocolError(Reason.TOO_LONG, f"{kind} datagram of {len(data)} bytes")
     return data
 
 
@@ -70,7 +50,7 @@ def _require_name(name: str) -> str:
     """A name we send in a login: the full login policy (length included)."""
     problem = name_problem(name)
     if problem is not None:
-        raise LocalProtocolError(problem, f"{NAME_REASONS[problem]}: {name!r}")
+        raise LocalProtocolError(problem, f"{REASONS[problem]}: {name!r}")
     return name
 
 
@@ -79,14 +59,14 @@ def _require_wire_name(name: str) -> str:
     so a tool that parses another server's welcome can send it on unchanged."""
     problem = wire_name_problem(name)
     if problem is not None:
-        raise LocalProtocolError(problem, f"{NAME_REASONS[problem]}: {name!r}")
+        raise LocalProtocolError(problem, f"{REASONS[problem]}: {name!r}")
     return name
 
 
 def _require_text(text: str) -> str:
     problem = text_problem(text)
     if problem is not None:
-        raise LocalProtocolError(problem, TEXT_REASONS[problem])
+        raise LocalProtocolError(problem, REASONS[problem])
     return text
 
 
@@ -246,20 +226,20 @@ ServerMessage = Union[Welcome, ChatRelay, Bye, UserList]
 def _split(data: bytes) -> tuple[str, str]:
     """Frame checks shared by both directions: size, UTF-8, ``type,body``."""
     if len(data) > MAX_DATAGRAM_BYTES:
-        raise RemoteProtocolError("too-long", f"{len(data)} bytes")
+        raise RemoteProtocolError(Reason.TOO_LONG, f"{len(data)} bytes")
     try:
         line = data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise RemoteProtocolError("not-utf8", f"bad byte at offset {exc.start}") from None
+        raise RemoteProtocolError(Reason.NOT_UTF8, f"bad byte at offset {exc.start}") from None
     line = line.strip()
     if not line:
-        raise RemoteProtocolError("empty")
+        raise RemoteProtocolError(Reason.EMPTY)
     kind, sep, body = line.partition(",")
     if not sep:
-        raise RemoteProtocolError("no-comma", _excerpt(line))
+        raise RemoteProtocolError(Reason.NO_COMMA, _excerpt(line))
     kind = kind.strip().lower()
     if not kind:
-        raise RemoteProtocolError("no-type", _excerpt(line))
+        raise RemoteProtocolError(Reason.NO_TYPE, _excerpt(line))
     return kind, body.strip()
 
 
@@ -288,19 +268,19 @@ def parse_client(data: bytes) -> ClientMessage:
     if kind == "msg":
         problem = text_problem(body)
         if problem is not None:
-            raise RemoteProtocolError(problem, TEXT_REASONS[problem])
+            raise RemoteProtocolError(problem, REASONS[problem])
         return ChatMessage(body)
     if kind == "login":
         body = _without_repeated_type(body, "login")
         problem = name_problem(body)
         if problem is not None:
-            raise RemoteProtocolError(problem, f"{NAME_REASONS[problem]}: {_excerpt(body)}")
+            raise RemoteProtocolError(problem, f"{REASONS[problem]}: {_excerpt(body)}")
         return LoginRequest(body)
     if kind == "list":
         return ListRequest()
     if kind == "exit":
         return ExitRequest()
-    raise RemoteProtocolError("unknown-type", _excerpt(kind))
+    raise RemoteProtocolError(Reason.UNKNOWN_TYPE, _excerpt(kind))
 
 
 def parse_server(data: bytes) -> ServerMessage:
@@ -317,18 +297,18 @@ def parse_server(data: bytes) -> ServerMessage:
     if kind == "msg":
         problem = text_problem(body)
         if problem is not None:
-            raise RemoteProtocolError(problem, TEXT_REASONS[problem])
+            raise RemoteProtocolError(problem, REASONS[problem])
         return ChatRelay(body)
     if kind in ("welcome", "bye"):
         problem = wire_name_problem(body)
         if problem is not None:
-            raise RemoteProtocolError(problem, f"{NAME_REASONS[problem]}: {_excerpt(body)}")
+            raise RemoteProtocolError(problem, f"{REASONS[problem]}: {_excerpt(body)}")
         return Welcome(body) if kind == "welcome" else Bye(body)
     if kind == "list":
         if ": " in body:  # no name has a colon; a dict repr or "User list: a,b" does
-            raise RemoteProtocolError("list-not-names", _excerpt(body))
+            raise RemoteProtocolError(Reason.LIST_NOT_NAMES, _excerpt(body))
         users = tuple(u for u in (part.strip() for part in body.split(",")) if u)
         if any(wire_name_problem(u) is not None for u in users):
-            raise RemoteProtocolError("list-not-names", _excerpt(body))
+            raise RemoteProtocolError(Reason.LIST_NOT_NAMES, _excerpt(body))
         return UserList(users)
-    raise RemoteProtocolError("unknown-type", _excerpt(kind))
+    raise RemoteProtocolError(Reason.UNKNOWN_TYPE, _excerpt(kind))

@@ -320,3 +320,40 @@ def test_list_replies_follow_every_login_and_exit():
     assert sent(srv.receive(b"list,", ("10.0.0.2", 1), 0)) == [b"list,b"]
     srv.receive(b"login,b", ("10.0.0.2", 2), 0)  # a takeover: the same names
     assert sent(srv.receive(b"list,", ("10.0.0.2", 2), 0)) == [b"list,b"]
+
+
+# One scenario per row of the login table: (who is logged in where, the login asked).
+LOGIN_SCENARIOS = {
+    ("new", "nobody"): ([], A, "bob"),
+    ("new", "same host"): ([("bob", A)], A2, "bob"),
+    ("new", "other host"): ([("bob", A)], B, "bob"),
+    ("new", "look-alike"): ([("bob", A)], B, "BOB"),
+    ("active", "this address"): ([("bob", A)], A, "bob"),
+    ("active", "nobody"): ([("bob", A)], A, "carol"),
+    ("active", "same host"): ([("bob", A), ("carol", A2)], A, "carol"),
+    ("active", "other host"): ([("bob", A), ("carol", B)], A, "carol"),
+    ("active", "look-alike"): ([("bob", A)], A, "BOB"),
+}
+
+
+@pytest.mark.parametrize("row", sorted(LOGIN_SCENARIOS))
+def test_the_server_does_what_each_login_rule_says(row):
+    from protocol_lib import Reason, canonical_name
+    from protocol_lib.session import LOGIN_RULES, NameHolder, SessionState, name_holder
+
+    assert set(LOGIN_SCENARIOS) == {(s.value, h.value) for s, h in LOGIN_RULES}
+    logged_in, addr, name = LOGIN_SCENARIOS[row]
+    srv = core()
+    for user, at in logged_in:
+        srv.receive(f"login,{user}".encode(), at, 0)
+    key = canonical_name(name)
+    holder = next((srv._by_addr[at] for u, at in logged_in if canonical_name(u) == key), None)
+    state = SessionState.ACTIVE if srv.user_at(addr) else SessionState.NEW
+    assert (state, name_holder(addr, name, holder)) == (SessionState(row[0]), NameHolder(row[1]))
+    before = srv.users
+    actions = srv.receive(f"login,{name}".encode(), addr, 1)
+    rule = LOGIN_RULES[SessionState(row[0]), NameHolder(row[1])]
+    if isinstance(rule, Reason):
+        assert rejected(actions) == [rule] and sent(actions) == [] and srv.users == before
+    else:
+        assert sent(actions) == [f"welcome,{name}".encode()] and srv.user_at(addr) == name

@@ -8,15 +8,15 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from protocol_lib import Rejection, Session, SessionEvent, SessionState, fire
-from protocol_lib.session import MACHINE
+from protocol_lib import Reason, Rejection, Session, SessionEvent, SessionState, fire
+from protocol_lib.session import LOGIN_RULES, MACHINE, REFUSALS, NameHolder
 
 ALLOWED = {
     (SessionState.NEW, SessionEvent.LOGIN): SessionState.ACTIVE,
     (SessionState.ACTIVE, SessionEvent.LOGIN): SessionState.ACTIVE,
     (SessionState.ACTIVE, SessionEvent.MSG): SessionState.ACTIVE,
     (SessionState.ACTIVE, SessionEvent.LIST): SessionState.ACTIVE,
-    (SessionState.ACTIVE, SessionEvent.EXIT): SessionState.GONE,
+    (SessionState.ACTIVE, SessionEvent.EXIT): SessionState.NEW,
 }
 
 
@@ -38,7 +38,7 @@ def test_every_state_event_pair(state, event, caplog):
     else:
         assert isinstance(result, Rejection)
         assert result.state is state and result.event is event
-        assert result.reason == ("not-logged-in" if state is SessionState.NEW else "session-gone")
+        assert result.reason is REFUSALS[state] is Reason.NOT_LOGGED_IN
         assert session.state == state.value  # nothing changed
     assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
 
@@ -63,10 +63,25 @@ def test_sessions_are_never_registered_with_the_machine():
         fire(session, SessionEvent.LOGIN)
         fire(session, SessionEvent.EXIT)
     assert list(MACHINE.models) == models_before
-    assert all(s.state == "gone" for s in sessions)
+    assert all(s.state == "new" for s in sessions)
 
 
 def test_the_table_lives_in_transitions():
     # msg in NEW is refused by the machine's own table, not by an ad-hoc check
     assert "new" not in MACHINE.events["msg"].transitions
-    assert MACHINE.get_transitions("exit", "active", "gone")
+    assert MACHINE.get_transitions("exit", "active", "new")
+
+
+def test_every_state_is_reachable_and_refuses_with_a_reason():
+    reached = {SessionState.NEW} | {dest for dest in ALLOWED.values()}
+    assert reached == set(SessionState)
+    for state in SessionState:
+        refused = [e for e in SessionEvent if (state, e) not in ALLOWED]
+        assert not refused or state in REFUSALS
+
+
+def test_login_rules_cover_every_possible_pair_and_no_impossible_one():
+    """An address that is not in the chat holds no name: that pair alone has no row."""
+    impossible = {(SessionState.NEW, NameHolder.THIS_ADDRESS)}
+    every = {(state, holder) for state in SessionState for holder in NameHolder}
+    assert set(LOGIN_RULES) == every - impossible

@@ -250,3 +250,10 @@ def test_user_list_chunks_fit_and_keep_order(users):
     encoded = [c.encode() for c in chunks]
     assert all(len(e) <= MAX_DATAGRAM_BYTES for e in encoded)
     assert all(len(e) >= LIST_CHUNK_FULL_BYTES for e in encoded[:-1])
+
+
+def test_every_reason_code_has_a_sentence():
+    from protocol_lib import REASONS, Reason
+
+    assert set(REASONS) == set(Reason)
+    assert all(sentence and sentence[0].islower() for sentence in REASONS.values())
