@@ -25,6 +25,7 @@ sys.path.insert(0, str(ROOT))
 
 from protocol_lib import ClientConfig, ClientCore, SendDatagram  # noqa: E402
 from protocol_lib.client import DeliveryFailed, MessageDelivered  # noqa: E402
+from protocol_lib.commands import typed_line  # noqa: E402
 from protocol_lib.io.net import READ_SIZE, group_receiver  # noqa: E402
 from tests.helpers_net import LOOPBACK, ServerProcess  # noqa: E402
 
@@ -61,7 +62,7 @@ def run_typist(server: ServerProcess, lines: int, seconds: float, paced: bool) -
 
     name = f"typist{int(time.monotonic() * 1000) % 100000}"
     start = time.monotonic()
-    handle(core.command(f"/login {name}", start))
+    handle(typed_line(core, f"/login {name}", start))
     typed = 0
     prefix = f"msg,{name}: ".encode()
     limit = start + seconds + 30.0  # the bound: delivery timeouts are 5 s
@@ -72,7 +73,7 @@ def run_typist(server: ServerProcess, lines: int, seconds: float, paced: bool) -
             and typed < lines
             and now >= start + 0.2 + typed * (seconds / lines)
         ):
-            handle(core.command(f"line {typed}", now))
+            handle(typed_line(core, f"line {typed}", now))
             typed += 1
         if typed == lines and delivered + failed == lines:
             break

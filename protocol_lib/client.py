@@ -55,16 +55,7 @@ from .wire import (
     LoginRequest,
     UserList,
     Welcome,
-    parse_client,
     parse_server,
-)
-
-_PROTOCOL_TYPES = frozenset({"login", "msg", "list", "exit"})
-
-HELP_TEXT = (
-    "Type a message and press Enter to send it once you are logged in. "
-    "Commands: /login NAME, /list, /quit, /help. "
-    "Raw protocol lines work too: login,NAME  msg,TEXT  list,  exit,"
 )
 
 
@@ -270,14 +261,9 @@ ClientEvent = Union[
 ]
 
 
-def _error(exc: ProtocolError) -> LocalError:
+def error_event(exc: ProtocolError) -> LocalError:
     """The user-facing sentence for a refused line: the reason's, else the detail."""
     return LocalError(exc.reason, REASONS.get(exc.reason, exc.detail or exc.reason))
-
-
-def pasted_lines(text: str) -> list[str]:
-    """The messages a multi-line paste becomes: one per non-blank line, stripped."""
-    return [line.strip() for line in text.splitlines() if line.strip()]
 
 
 @dataclass(slots=True)
@@ -364,7 +350,7 @@ class ClientCore:
                         f"message too long: {len(text.encode())} bytes, at most {room} fit",
                     )
                 ]
-            return [_error(exc)]
+            return [error_event(exc)]
         if len(self._queue) >= self.config.max_queued:
             return [
                 LocalError(
@@ -404,63 +390,14 @@ class ClientCore:
             self._pace.force(now)
         return [SendDatagram(ExitRequest().encode()), *self._logged_out("you left the chat")]
 
-    # --- what the user types ------------------------------------------------
-
-    def command(self, line: str, now: float) -> list[ClientEvent]:
-        """Interpret one line typed (or several pasted) by the user."""
-        line = line.strip()
-        if not line:
-            return []
-        lines = pasted_lines(line)
-        if len(lines) > 1:  # a paste: each line is chat text, taken literally
-            if self.state is not ClientState.IN_CHAT:
-                return self.say(lines[0], now)  # the same "log in first" error
-            return [event for text in lines for event in self.say(text, now)]
-        if line.startswith("//"):
-            return self.say(line[1:], now)
-        if line.startswith("/"):
-            return self._slash(line, now)
-        kind, sep, _ = line.partition(",")
-        if sep and kind.strip().lower() in _PROTOCOL_TYPES:
-            return self._protocol_line(line, now)
-        return self.say(line, now)
-
-    def _slash(self, line: str, now: float) -> list[ClientEvent]:
-        word, _, rest = line[1:].partition(" ")
-        word = word.lower()
-        if word == "login":
-            name = rest.strip() or self.last_user
-            if not name:
-                return [LocalError(Reason.USAGE, "type /login followed by your name")]
-            return self.login(name, now)
-        if word == "list":
-            return self.request_list(now)
-        if word in ("quit", "exit"):
-            return [*self.close(now), QuitRequested()]
-        if word == "help":
-            return [Notice(HELP_TEXT)]
-        return [LocalError(Reason.UNKNOWN_COMMAND, f"unknown command /{word}; try /help")]
-
-    def _protocol_line(self, line: str, now: float) -> list[ClientEvent]:
-        try:
-            message = parse_client(line.encode())
-        except RemoteProtocolError as exc:
-            return [_error(exc)]
-        if isinstance(message, LoginRequest):
-            return self.login(message.user, now)
-        if self.state is not ClientState.IN_CHAT:
-            return self._raw_without_welcome(message, now)
-        if isinstance(message, ChatMessage):
-            return self.say(message.text, now)
-        if isinstance(message, ListRequest):
-            return self.request_list(now)
-        return self.leave(now)
-
-    def _raw_without_welcome(
+    def send_unwelcomed(
         self, message: ChatMessage | ListRequest | ExitRequest, now: float
     ) -> list[ClientEvent]:
-        """The README promises the spec's raw lines always work: on a server whose
-        welcome we cannot read, they still go out, with a warning."""
+        """Send a request although no welcome was understood, with a warning.
+
+        The spec's raw lines must always work: a server whose welcome we cannot
+        read may still take them.  No delivery mark can follow.
+        """
         out: list[ClientEvent] = [
             self._send_now(message.encode(), now),
             Notice(

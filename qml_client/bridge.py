@@ -24,7 +24,7 @@ from PySide6.QtGui import QGuiApplication
 from PySide6.QtQml import QmlElement
 
 from protocol_lib import ClientConfig, ClientCore, ClientEvent, ClientState
-from protocol_lib.client import pasted_lines
+from protocol_lib.commands import pasted_lines, typed_line
 from protocol_lib.display import shown_name
 from protocol_lib.io.net import (
     ANY_INTERFACE,
@@ -188,7 +188,7 @@ class ChatBridge(QObject):
                 self._history.append(line)
                 del self._history[:-HISTORY_LIMIT]
             self._history_pos = len(self._history)
-        events = self.core.command(line, time.monotonic())
+        events = typed_line(self.core, line, time.monotonic())
         return self._apply(events)
 
     @Slot(str)

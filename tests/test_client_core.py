@@ -36,6 +36,7 @@ from protocol_lib.client import (
     RelayStyleLearned,
     UserListShown,
 )
+from protocol_lib.commands import typed_line
 from protocol_lib.ratelimit import RateLimit, RateLimiter, client_pace
 from tests.strategies import mutated_datagrams
 
@@ -50,7 +51,7 @@ def errors(events) -> list[str]:
 
 def logged_in(name: str = "bob") -> ClientCore:
     client = ClientCore()
-    client.command(f"/login {name}", 0.0)
+    typed_line(client, f"/login {name}", 0.0)
     client.receive(f"welcome,{name}".encode(), 0.1)
     assert client.state is ClientState.IN_CHAT
     return client
@@ -66,7 +67,7 @@ def logged_in(name: str = "bob") -> ClientCore:
 )
 def test_login_lines_send_the_canonical_datagram(line, sent):
     client = ClientCore()
-    events = client.command(line, 0.0)
+    events = typed_line(client, line, 0.0)
     assert datagrams(events) == [sent]
     assert StateChanged(ClientState.LOGGING_IN, "bob") in events
 
@@ -86,7 +87,7 @@ def test_login_lines_send_the_canonical_datagram(line, sent):
 )
 def test_lines_in_chat(line, sent):
     client = logged_in()
-    assert datagrams(client.command(line, 1.0)) == [sent]
+    assert datagrams(typed_line(client, line, 1.0)) == [sent]
 
 
 @pytest.mark.parametrize(
@@ -103,32 +104,32 @@ def test_lines_in_chat(line, sent):
     ],
 )
 def test_local_errors_when_logged_out(line, reason):
-    events = ClientCore().command(line, 0.0)
+    events = typed_line(ClientCore(), line, 0.0)
     assert errors(events) == [reason] and datagrams(events) == []
 
 
 def test_help_and_blank_lines():
     client = ClientCore()
-    assert client.command("   ", 0.0) == []
-    (notice,) = client.command("/help", 0.0)
+    assert typed_line(client, "   ", 0.0) == []
+    (notice,) = typed_line(client, "/help", 0.0)
     assert isinstance(notice, Notice) and "/login" in notice.message
 
 
 def test_too_long_message_is_refused_locally_with_room_left():
     client = logged_in()
-    events = client.command("x" * 1016, 1.0)  # fits "msg,..." but not "msg,bob: ..."
+    events = typed_line(client, "x" * 1016, 1.0)  # fits "msg,..." but not "msg,bob: ..."
     assert errors(events) == ["too-long"] and "1015" in events[0].message
 
 
 def test_other_name_while_in_chat_needs_exit_first():
     client = logged_in()
-    assert errors(client.command("/login robert", 1.0)) == ["already-logged-in"]
-    assert datagrams(client.command("/login bob", 1.0)) == [b"login,bob"]  # same name: retry
+    assert errors(typed_line(client, "/login robert", 1.0)) == ["already-logged-in"]
+    assert datagrams(typed_line(client, "/login bob", 1.0)) == [b"login,bob"]  # same name: retry
 
 
 def test_own_welcome_enters_the_chat_and_asks_for_the_list():
     client = ClientCore()
-    client.command("/login bob", 0.0)
+    typed_line(client, "/login bob", 0.0)
     events = client.receive(b"welcome, bob", 0.1)
     assert StateChanged(ClientState.IN_CHAT, "bob") in events
     assert datagrams(events) == [b"list,"]
@@ -137,7 +138,7 @@ def test_own_welcome_enters_the_chat_and_asks_for_the_list():
 
 def test_someone_elses_welcome_does_not_log_us_in():
     client = ClientCore()
-    client.command("/login bob", 0.0)
+    typed_line(client, "/login bob", 0.0)
     events = client.receive(b"welcome,alice", 0.1)
     assert client.state is ClientState.LOGGING_IN
     assert UserJoined("alice") in events
@@ -145,7 +146,7 @@ def test_someone_elses_welcome_does_not_log_us_in():
 
 def test_login_is_retried_then_given_up():
     client = ClientCore(ClientConfig(login_timeout=1.0, login_attempts=3))
-    client.command("/login bob", 0.0)
+    typed_line(client, "/login bob", 0.0)
     assert client.next_deadline() == 1.0
     assert client.tick(0.5) == []
     assert datagrams(client.tick(1.0)) == [b"login,bob"]
@@ -153,7 +154,7 @@ def test_login_is_retried_then_given_up():
     events = client.tick(3.0)
     assert errors(events) == ["no-welcome"]
     assert client.state is ClientState.LOGGED_OUT and client.next_deadline() is None
-    assert datagrams(client.command("/login", 4.0)) == [b"login,bob"]  # the last name
+    assert datagrams(typed_line(client, "/login", 4.0)) == [b"login,bob"]  # the last name
 
 
 @pytest.mark.parametrize(
@@ -162,7 +163,7 @@ def test_login_is_retried_then_given_up():
 )
 def test_own_message_is_delivered_when_its_relay_returns_and_teaches_the_style(relay, style):
     client = logged_in()
-    events = client.command("hi, all", 1.0)
+    events = typed_line(client, "hi, all", 1.0)
     (out,) = [e for e in events if isinstance(e, OutgoingMessage)]
     assert client.receive(relay, 1.1) == [
         RelayStyleLearned(style),
@@ -173,8 +174,8 @@ def test_own_message_is_delivered_when_its_relay_returns_and_teaches_the_style(r
 
 def test_unrelayed_messages_from_a_silent_server_say_so_without_inventing_a_restart():
     client = logged_in()
-    first = client.command("one", 1.0)[1].message_id
-    second = client.command("two", 2.0)[1].message_id
+    first = typed_line(client, "one", 1.0)[1].message_id
+    second = typed_line(client, "two", 2.0)[1].message_id
     assert client.next_deadline() == 6.0
     events = client.tick(7.5)
     assert DeliveryFailed((first, second)) in events
@@ -186,7 +187,7 @@ def test_unrelayed_messages_from_a_silent_server_say_so_without_inventing_a_rest
 
 def test_unrelayed_message_while_the_server_relays_others_says_it_was_refused():
     client = logged_in()
-    mine = client.command("one", 1.0)[1].message_id
+    mine = typed_line(client, "one", 1.0)[1].message_id
     client.receive(b"msg,alice: still talking", 3.0)  # the server is up
     events = client.tick(6.5)
     assert DeliveryFailed((mine,)) in events
@@ -275,7 +276,7 @@ def test_close_sends_exit_only_when_logged_in():
 
 def test_quit_command_leaves_and_asks_to_quit():
     client = logged_in()
-    events = client.command("/quit", 1.0)
+    events = typed_line(client, "/quit", 1.0)
     assert datagrams(events) == [b"exit,"] and events[-1] == QuitRequested()
 
 
@@ -293,7 +294,7 @@ def test_any_datagram_becomes_events_never_an_exception(data):
 @given(st.text(max_size=300))
 def test_any_typed_line_becomes_events_never_an_exception(line):
     client = logged_in()
-    client.command(line, 1.0)
+    typed_line(client, line, 1.0)
 
 
 # --- pacing: nothing typed is lost to the server's rate limit ------------------
@@ -318,7 +319,7 @@ def run_until_sent(client: ClientCore, start: float, limit: float = 600.0) -> li
 
 def test_lines_typed_faster_than_the_pace_are_queued_then_sent_in_order():
     client = logged_in()  # login and list already took two tokens at t=0.0-0.1
-    events = [client.command(f"line {i}", 1.0 + i * 0.01) for i in range(20)]
+    events = [typed_line(client, f"line {i}", 1.0 + i * 0.01) for i in range(20)]
     statuses = [outgoing(e)[0].status for e in events]
     assert statuses.count(MessageStatus.PENDING) >= 1
     assert statuses[-1] is MessageStatus.QUEUED
@@ -335,12 +336,12 @@ def test_paced_sending_never_exceeds_the_servers_limit(limit):
     client = ClientCore(ClientConfig(send_limit=client_pace(limit)))
     server = RateLimiter(limit)
     addr = ("127.0.0.1", 5000)
-    sent = [(0.0, d) for d in datagrams(client.command("/login bob", 0.0))]
+    sent = [(0.0, d) for d in datagrams(typed_line(client, "/login bob", 0.0))]
     sent += [(0.01, d) for d in datagrams(client.receive(b"welcome,bob", 0.01))]
     for i in range(60):
         now = 0.5 + i * 6.5 / 60
         sent += [(max(now, t), d) for t, d in run_until_sent_partial(client, now)]
-        sent += [(now, d) for d in datagrams(client.command(f"ok {i}", now))]
+        sent += [(now, d) for d in datagrams(typed_line(client, f"ok {i}", now))]
     sent += run_until_sent(client, 7.0)
     chat = [d for _, d in sent if d.startswith(b"msg,")]
     assert chat == [f"msg,ok {i}".encode() for i in range(60)]
@@ -362,9 +363,9 @@ def run_until_sent_partial(client: ClientCore, now: float) -> list[tuple]:
 
 def test_queued_line_becomes_pending_when_sent_and_can_still_be_delivered():
     client = ClientCore(ClientConfig(send_limit=RateLimit(burst=1, per_second=1)))
-    client.command("/login bob", 0.0)
+    typed_line(client, "/login bob", 0.0)
     client.receive(b"welcome,bob", 0.0)  # login + list: the bucket is in debt
-    (out,) = outgoing(client.command("hello", 0.1))
+    (out,) = outgoing(typed_line(client, "hello", 0.1))
     assert out.status is MessageStatus.QUEUED
     assert client.tick(0.2) == []
     deadline = client.next_deadline()
@@ -376,10 +377,10 @@ def test_queued_line_becomes_pending_when_sent_and_can_still_be_delivered():
 
 def test_leaving_with_lines_queued_waits_for_them_and_window_close_reports_them():
     client = ClientCore(ClientConfig(send_limit=RateLimit(burst=1, per_second=1)))
-    client.command("/login bob", 0.0)
+    typed_line(client, "/login bob", 0.0)
     client.receive(b"welcome,bob", 0.0)
-    client.command("one", 0.1)
-    events = client.command("exit,", 0.2)  # typed: leave after the queue
+    typed_line(client, "one", 0.1)
+    events = typed_line(client, "exit,", 0.2)  # typed: leave after the queue
     assert datagrams(events) == [] and client.state is ClientState.IN_CHAT
     sent = []
     now = 0.2
@@ -389,20 +390,20 @@ def test_leaving_with_lines_queued_waits_for_them_and_window_close_reports_them(
     assert sent == [b"msg,one", b"exit,"]
 
     client = ClientCore(ClientConfig(send_limit=RateLimit(burst=1, per_second=1)))
-    client.command("/login bob", 0.0)
+    typed_line(client, "/login bob", 0.0)
     client.receive(b"welcome,bob", 0.0)
-    (queued,) = outgoing(client.command("two", 0.1))
+    (queued,) = outgoing(typed_line(client, "two", 0.1))
     events = client.close(0.2)  # the window closes: the queue cannot wait
     assert DeliveryFailed((queued.message_id,)) in events and "not-sent" in errors(events)
 
 
 def test_queue_is_bounded_with_a_clear_error_not_a_silent_drop():
     client = ClientCore(ClientConfig(send_limit=RateLimit(burst=1, per_second=1), max_queued=3))
-    client.command("/login bob", 0.0)
+    typed_line(client, "/login bob", 0.0)
     client.receive(b"welcome,bob", 0.0)
     for i in range(3):
-        assert outgoing(client.command(f"q{i}", 0.1))[0].status is MessageStatus.QUEUED
-    assert errors(client.command("one too many", 0.1)) == ["queue-full"]
+        assert outgoing(typed_line(client, f"q{i}", 0.1))[0].status is MessageStatus.QUEUED
+    assert errors(typed_line(client, "one too many", 0.1)) == ["queue-full"]
 
 
 # --- attribution --------------------------------------------------------------
@@ -411,7 +412,7 @@ def test_queue_is_bounded_with_a_clear_error_not_a_silent_drop():
 def test_plain_relay_server_never_invents_a_sender_from_text():
     client = logged_in("alice")
     client.receive(b"list,alice,bob", 0.2)
-    client.command("first", 1.0)
+    typed_line(client, "first", 1.0)
     client.receive(b"msg,first", 1.01)  # our echo, plain: the spec's relay
     assert client.relay_style is RelayStyle.PLAIN
     assert client.receive(b"msg,bob: did you see this?", 2.0) == [
@@ -421,9 +422,9 @@ def test_plain_relay_server_never_invents_a_sender_from_text():
 
 def test_someone_elses_lookalike_does_not_confirm_our_line_on_a_plain_server():
     client = logged_in("alice")
-    client.command("first", 1.0)
+    typed_line(client, "first", 1.0)
     client.receive(b"msg,first", 1.01)  # PLAIN learned
-    (mine,) = outgoing(client.command("yes", 2.0))
+    (mine,) = outgoing(typed_line(client, "yes", 2.0))
     # bob typed "alice: yes" on a plain server
     assert client.receive(b"msg,alice: yes", 2.1) == [IncomingMessage(None, "alice: yes")]
     assert client.receive(b"msg,yes", 2.2) == [MessageDelivered(mine.message_id)]
@@ -432,9 +433,9 @@ def test_someone_elses_lookalike_does_not_confirm_our_line_on_a_plain_server():
 def test_on_an_attributed_server_a_plain_lookalike_does_not_confirm_our_line():
     client = logged_in("alice")
     client.receive(b"list,alice,bob", 0.2)
-    client.command("first", 1.0)
+    typed_line(client, "first", 1.0)
     client.receive(b"msg,alice: first", 1.01)  # ATTRIBUTED learned
-    (mine,) = outgoing(client.command("ok", 2.0))
+    (mine,) = outgoing(typed_line(client, "ok", 2.0))
     events = client.receive(b"msg,ok", 2.1)
     assert IncomingMessage(None, "ok") in events
     assert MessageDelivered(mine.message_id) not in events
@@ -443,7 +444,7 @@ def test_on_an_attributed_server_a_plain_lookalike_does_not_confirm_our_line():
 def test_attributed_relay_credits_only_names_in_the_roster():
     client = logged_in("alice")
     client.receive(b"list,alice,bob", 0.2)
-    client.command("first", 1.0)
+    typed_line(client, "first", 1.0)
     client.receive(b"msg,alice: first", 1.01)
     assert client.relay_style is RelayStyle.ATTRIBUTED
     assert client.receive(b"msg,bob: hi", 2.0) == [IncomingMessage("bob", "hi")]
@@ -472,7 +473,7 @@ def test_an_unnamed_relay_teaches_plain_style():
 
 def trusting(source: str = "10.0.0.1", name: str = "bob") -> ClientCore:
     client = ClientCore(ClientConfig(server_sources=frozenset({source})))
-    client.command(f"/login {name}", 0.0)
+    typed_line(client, f"/login {name}", 0.0)
     client.receive(f"welcome,{name}".encode(), 0.1, source)
     return client
 
@@ -488,7 +489,7 @@ def test_datagrams_from_another_host_change_nothing_and_are_shown_as_such(data):
 
 def test_forged_welcome_does_not_complete_a_login():
     client = ClientCore(ClientConfig(server_sources=frozenset({"10.0.0.1"})))
-    client.command("/login bob", 0.0)
+    typed_line(client, "/login bob", 0.0)
     client.receive(b"welcome,bob", 0.1, "10.0.0.66")
     assert client.state is ClientState.LOGGING_IN
     client.receive(b"welcome,bob", 0.2, "10.0.0.1")
@@ -497,7 +498,7 @@ def test_forged_welcome_does_not_complete_a_login():
 
 def test_forged_datagrams_do_not_count_as_the_server_being_alive():
     client = trusting()
-    client.command("hello", 1.0)
+    typed_line(client, "hello", 1.0)
     client.receive(b"msg,mallory: noise", 3.0, "10.0.0.66")
     assert "server-silent" in errors(client.tick(6.5))
 
@@ -511,12 +512,12 @@ def test_unasked_welcome_for_our_name_is_a_takeover():
     assert NameTakenOver("alice") in events
     assert StateChanged(ClientState.LOGGED_OUT, None) in events
     assert client.state is ClientState.LOGGED_OUT
-    assert datagrams(client.command("/login", 31.0)) == [b"login,alice"]  # takes it back
+    assert datagrams(typed_line(client, "/login", 31.0)) == [b"login,alice"]  # takes it back
 
 
 def test_welcomes_echoing_our_own_login_retries_are_not_a_takeover():
     client = ClientCore(ClientConfig(login_timeout=1.0))
-    client.command("/login alice", 0.0)
+    typed_line(client, "/login alice", 0.0)
     client.tick(1.0)  # retry: two logins in flight
     client.receive(b"welcome,alice", 1.1)
     events = client.receive(b"welcome,alice", 1.2)
@@ -526,7 +527,7 @@ def test_welcomes_echoing_our_own_login_retries_are_not_a_takeover():
 
 def test_relogin_under_the_same_name_is_not_a_takeover():
     client = logged_in("alice")
-    client.command("/login alice", 10.0)
+    typed_line(client, "/login alice", 10.0)
     events = client.receive(b"welcome,alice", 10.1)
     assert not any(isinstance(e, NameTakenOver) for e in events)
     assert client.state is ClientState.IN_CHAT
@@ -540,9 +541,9 @@ def test_relogin_under_the_same_name_is_not_a_takeover():
 )
 def test_raw_protocol_lines_go_out_without_a_welcome_with_a_warning(line, sent):
     client = ClientCore()
-    client.command("/login bob", 0.0)
+    typed_line(client, "/login bob", 0.0)
     client.receive(b"Welcome to my server, bob!", 0.1)  # a welcome we cannot read
-    events = client.command(line, 0.2)
+    events = typed_line(client, line, 0.2)
     assert datagrams(events) == [sent]
     assert any(isinstance(e, Notice) and "no welcome" in e.message for e in events)
     if line.startswith("msg"):
@@ -552,7 +553,7 @@ def test_raw_protocol_lines_go_out_without_a_welcome_with_a_warning(line, sent):
 def test_typed_list_is_written_to_the_chat_once_its_reply_arrives():
     client = logged_in()
     client.receive(b"list,alice,bob", 0.2)  # the automatic one after login: not shown
-    events = client.command("/list", 1.0)
+    events = typed_line(client, "/list", 1.0)
     assert datagrams(events) == [b"list,"]
     assert UserListShown(("alice", "bob", "carol")) in client.receive(b"list,alice,bob,carol", 1.1)
     later = client.receive(b"list,alice", 2.0)
@@ -564,7 +565,7 @@ def test_typed_list_waits_for_the_last_chunk_of_a_long_reply():
 
     client = logged_in()
     names = [f"user{i:03d}-with-a-longer-name" for i in range(60)]
-    client.command("/list", 1.0)
+    typed_line(client, "/list", 1.0)
     chunks = [c.encode() for c in UserList.chunks(names)]
     shown = [e for data in chunks for e in client.receive(data, 1.1)]
     assert [e for e in shown if isinstance(e, UserListShown)] == [UserListShown(tuple(names))]
@@ -572,7 +573,7 @@ def test_typed_list_waits_for_the_last_chunk_of_a_long_reply():
 
 def test_a_paste_of_several_lines_is_one_message_per_line():
     client = logged_in()
-    events = client.command("first line\n\n  second, with a comma \r\nexit,\n/quit", 1.0)
+    events = typed_line(client, "first line\n\n  second, with a comma \r\nexit,\n/quit", 1.0)
     assert datagrams(events) == [
         b"msg,first line",
         b"msg,second, with a comma",

@@ -1,0 +1,92 @@
+"""What a person types, turned into ``ClientCore`` calls: the typed-line grammar.
+
+Kept apart from ``ClientCore``, whose API for tools (``login``, ``say``,
+``request_list``, ``leave``) takes text literally: a bot that says
+"exit, stage left" says it, it does not leave.  A person's input line is
+richer: ``/login NAME``, ``/list``, ``/quit``, ``/help``, ``//text`` for a line
+that starts with a slash, the spec's raw lines (``login,NAME``, ``msg,TEXT``,
+``list,``, ``exit,``) for those who learned the protocol first, and pastes of
+several lines (one message per line).
+"""
+
+from __future__ import annotations
+
+from .client import (
+    ClientCore,
+    ClientEvent,
+    ClientState,
+    LocalError,
+    Notice,
+    QuitRequested,
+    error_event,
+)
+from .errors import RemoteProtocolError
+from .reasons import Reason
+from .wire import ChatMessage, ListRequest, LoginRequest, parse_client
+
+PROTOCOL_TYPES = frozenset({"login", "msg", "list", "exit"})
+"""Words that, followed by a comma, make a typed line a raw protocol line."""
+
+HELP_TEXT = (
+    "Type a message and press Enter to send it once you are logged in. "
+    "Commands: /login NAME, /list, /quit, /help. "
+    "Raw protocol lines work too: login,NAME  msg,TEXT  list,  exit,"
+)
+
+
+def pasted_lines(text: str) -> list[str]:
+    """The messages a multi-line paste becomes: one per non-blank line, stripped."""
+    return [line.strip() for line in text.splitlines() if line.strip()]
+
+
+def typed_line(client: ClientCore, line: str, now: float) -> list[ClientEvent]:
+    """Carry out one line typed (or several pasted) by the user."""
+    line = line.strip()
+    if not line:
+        return []
+    lines = pasted_lines(line)
+    if len(lines) > 1:  # a paste: each line is chat text, taken literally
+        if client.state is not ClientState.IN_CHAT:
+            return client.say(lines[0], now)  # the same "log in first" error
+        return [event for text in lines for event in client.say(text, now)]
+    if line.startswith("//"):
+        return client.say(line[1:], now)
+    if line.startswith("/"):
+        return _slash_command(client, line, now)
+    kind, sep, _ = line.partition(",")
+    if sep and kind.strip().lower() in PROTOCOL_TYPES:
+        return _protocol_line(client, line, now)
+    return client.say(line, now)
+
+
+def _slash_command(client: ClientCore, line: str, now: float) -> list[ClientEvent]:
+    word, _, rest = line[1:].partition(" ")
+    word = word.lower()
+    if word == "login":
+        name = rest.strip() or client.last_user
+        if not name:
+            return [LocalError(Reason.USAGE, "type /login followed by your name")]
+        return client.login(name, now)
+    if word == "list":
+        return client.request_list(now)
+    if word in ("quit", "exit"):
+        return [*client.close(now), QuitRequested()]
+    if word == "help":
+        return [Notice(HELP_TEXT)]
+    return [LocalError(Reason.UNKNOWN_COMMAND, f"unknown command /{word}; try /help")]
+
+
+def _protocol_line(client: ClientCore, line: str, now: float) -> list[ClientEvent]:
+    try:
+        message = parse_client(line.encode())
+    except RemoteProtocolError as exc:
+        return [error_event(exc)]
+    if isinstance(message, LoginRequest):
+        return client.login(message.user, now)
+    if client.state is not ClientState.IN_CHAT:
+        return client.send_unwelcomed(message, now)
+    if isinstance(message, ChatMessage):
+        return client.say(message.text, now)
+    if isinstance(message, ListRequest):
+        return client.request_list(now)
+    return client.leave(now)
