@@ -44,7 +44,10 @@ class ChatWindow:
         roots = self.engine.rootObjects()
         if not roots:
             raise RuntimeError("the QML window failed to load (see the messages above)")
-        self.window: QtQuick.QQuickWindow = roots[0]
+        window = roots[0]
+        if not isinstance(window, QtQuick.QQuickWindow):
+            raise RuntimeError("Main.qml's root is not a window")
+        self.window = window
 
     def close(self, say_exit: bool = True) -> None:
         """Stop the worker and release the window."""

@@ -9,7 +9,15 @@ from __future__ import annotations
 
 from enum import IntEnum
 
-from PySide6.QtCore import QAbstractListModel, QByteArray, QModelIndex, QObject, Qt, Signal
+from PySide6.QtCore import (
+    QAbstractListModel,
+    QByteArray,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    Qt,
+    Signal,
+)
 from PySide6.QtQml import QmlElement
 
 from protocol_lib.display import shown_name
@@ -20,6 +28,8 @@ QML_IMPORT_NAME = "LanChatBackend"
 QML_IMPORT_MAJOR_VERSION = 1
 
 DEFAULT_SCROLLBACK = 10_000
+
+_Index = QModelIndex | QPersistentModelIndex  # what Qt may pass to rowCount and data
 
 
 class MessageRoles(IntEnum):
@@ -37,7 +47,7 @@ _MESSAGE_ROLE_NAMES = {
     MessageRoles.TIMESTAMP: b"timestamp",
     MessageRoles.STATUS: b"status",
 }
-_MESSAGE_FIELDS = {
+_MESSAGE_FIELDS: dict[int, str] = {
     MessageRoles.DIRECTION: "direction",
     MessageRoles.LINE_TEXT: "line_text",
     MessageRoles.SENDER: "sender",
@@ -61,13 +71,13 @@ class MessageModel(QAbstractListModel):
         self._seq_of_message: dict[int, int] = {}  # own message id -> sequence number
         self.total_appended = 0
 
-    def rowCount(self, parent: QModelIndex = QModelIndex()) -> int:  # noqa: B008 - Qt's signature
+    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008 - Qt's signature
         return 0 if parent.isValid() else len(self._rows)
 
     def roleNames(self) -> dict[int, QByteArray]:
         return {int(role): QByteArray(name) for role, name in _MESSAGE_ROLE_NAMES.items()}
 
-    def data(self, index: QModelIndex, role: int = Qt.ItemDataRole.DisplayRole):
+    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> object:
         if not index.isValid() or not 0 <= index.row() < len(self._rows):
             return None
         field = _MESSAGE_FIELDS.get(role)
@@ -136,7 +146,7 @@ class UserModel(QAbstractListModel):
         self._users: tuple[str, ...] = ()
         self._me: str | None = None
 
-    def rowCount(self, parent: QModelIndex = QModelIndex()) -> int:  # noqa: B008 - Qt's signature
+    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008 - Qt's signature
         return 0 if parent.isValid() else len(self._users)
 
     def roleNames(self) -> dict[int, QByteArray]:
@@ -145,7 +155,7 @@ class UserModel(QAbstractListModel):
             int(UserRoles.IS_SELF): QByteArray(b"isSelf"),
         }
 
-    def data(self, index: QModelIndex, role: int = Qt.ItemDataRole.DisplayRole):
+    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> object:
         if not index.isValid() or not 0 <= index.row() < len(self._users):
             return None
         name = self._users[index.row()]

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import assert_never
 
 from protocol_lib import (
     ClientEvent,
@@ -105,84 +106,128 @@ class Presenter:
         )
 
     def present(self, events: list[ClientEvent], me: str | None) -> ViewUpdate:
-        update = ViewUpdate()
-        stamp = self._now()  # a flood arrives within the same second
-        staged: dict[int, ChatLine] = {}  # own lines of this batch, by message id
-        lines = update.lines
-
-        def mark(message_id: int, status: str) -> None:
-            if message_id in staged:
-                staged[message_id].status = status
-            else:
-                update.statuses.append((message_id, status))
-
-        def system(text: str, direction: str = "system") -> None:
-            lines.append(ChatLine(direction, text, "", stamp))
-
+        batch = _Batch(self._now(), me)  # one clock read: a flood arrives within a second
         for event in events:
             match event:
-                case IncomingMessage(sender, text):
-                    sender_shown = shown_name(sender) if sender is not None else ""
-                    lines.append(ChatLine("in", shown_text(text), sender_shown, stamp))
-                    update.incoming += 1
-                case SendDatagram(data):
-                    update.datagrams.append(data)
-                case OutgoingMessage(message_id, text, status):
-                    sender = shown_name(me or "")
-                    line = ChatLine("out", shown_text(text), sender, stamp, status, message_id)
-                    staged[message_id] = line
-                    lines.append(line)
-                case MessageSent(message_id):
-                    mark(message_id, "pending")
-                case MessageDelivered(message_id):
-                    mark(message_id, "delivered")
-                case DeliveryFailed(message_ids):
-                    for message_id in message_ids:
-                        mark(message_id, "failed")
-                case UserJoined(user):
-                    update.roster_changed = True
-                    system(f"{shown_name(user)} joined the chat")
-                case UserLeft(user):
-                    update.roster_changed = True
-                    system(f"{shown_name(user)} left the chat")
-                case RosterChanged():
-                    update.roster_changed = True
-                case UserListShown(users):
-                    system(roster_sentence(users))
-                case StateChanged(state, user):
-                    update.state_changed = True
-                    system(self._state_sentence(state, user))
-                case NameTakenOver(user):
-                    system(
-                        f"Another client logged in as {shown_name(user)} and took the name "
-                        "over: this window is no longer in the chat. Type /login to take "
-                        "it back.",
-                        "error",
-                    )
-                case RelayStyleLearned(style):
-                    if style is RelayStyle.PLAIN:
-                        system(
-                            "This server relays lines without their sender's name: "
-                            "lines from others are shown as they arrive, without a name."
-                        )
-                case LocalError(_, message):
-                    system(message, "error")
-                case Notice(message):
-                    system(message)
-                case UnrecognisedLine(text, _):
-                    lines.append(ChatLine("raw", shorten(shown_text(text)), "", stamp))
-                case NotFromServer(source, text):
-                    lines.append(
-                        ChatLine("foreign", shorten(shown_text(text)), shown_text(source), stamp)
-                    )
-                case QuitRequested():
-                    update.quit = True
-        return update
+                case (
+                    IncomingMessage()
+                    | OutgoingMessage()
+                    | SendDatagram()
+                    | MessageSent()
+                    | MessageDelivered()
+                    | DeliveryFailed()
+                ):
+                    batch.message(event)
+                case UserJoined() | UserLeft() | RosterChanged() | UserListShown():
+                    batch.people(event)
+                case StateChanged() | NameTakenOver() | RelayStyleLearned() | QuitRequested():
+                    batch.session(event)
+                case LocalError() | Notice() | UnrecognisedLine() | NotFromServer():
+                    batch.notice(event)
+                case _:
+                    assert_never(event)
+        return batch.update
 
-    @staticmethod
-    def _state_sentence(state: ClientState, user: str | None) -> str:
-        if state is ClientState.IN_CHAT:
-            return f"You are in the chat as {shown_name(user or '')}."
-        if state is ClientState.LOGGING_IN:
-            return f"Logging in as {shown_name(user or '')}\u2026"
-        return "You are not in the chat."
+
+_MessageEvent = (
+    IncomingMessage
+    | OutgoingMessage
+    | SendDatagram
+    | MessageSent
+    | MessageDelivered
+    | DeliveryFailed
+)
+_PeopleEvent = UserJoined | UserLeft | RosterChanged | UserListShown
+_SessionEvent = StateChanged | NameTakenOver | RelayStyleLearned | QuitRequested
+_NoticeEvent = LocalError | Notice | UnrecognisedLine | NotFromServer
+
+
+class _Batch:
+    """One batch of events becoming one ViewUpdate; each kind of event in its own method."""
+
+    def __init__(self, stamp: str, me: str | None) -> None:
+        self.update = ViewUpdate()
+        self.stamp = stamp
+        self.me = me
+        self.staged: dict[int, ChatLine] = {}  # own lines of this batch, by message id
+
+    def line(self, direction: str, text: str, sender: str = "") -> None:
+        self.update.lines.append(ChatLine(direction, text, sender, self.stamp))
+
+    def mark(self, message_id: int, status: str) -> None:
+        if message_id in self.staged:
+            self.staged[message_id].status = status
+        else:
+            self.update.statuses.append((message_id, status))
+
+    def message(self, event: _MessageEvent) -> None:
+        match event:
+            case IncomingMessage(sender, text):
+                self.line("in", shown_text(text), shown_name(sender) if sender else "")
+                self.update.incoming += 1
+            case SendDatagram(data):
+                self.update.datagrams.append(data)
+            case OutgoingMessage(message_id, text, status):
+                sender = shown_name(self.me or "")
+                line = ChatLine("out", shown_text(text), sender, self.stamp, status, message_id)
+                self.staged[message_id] = line
+                self.update.lines.append(line)
+            case MessageSent(message_id):
+                self.mark(message_id, "pending")
+            case MessageDelivered(message_id):
+                self.mark(message_id, "delivered")
+            case DeliveryFailed(message_ids):
+                for message_id in message_ids:
+                    self.mark(message_id, "failed")
+
+    def people(self, event: _PeopleEvent) -> None:
+        match event:
+            case UserJoined(user):
+                self.update.roster_changed = True
+                self.line("system", f"{shown_name(user)} joined the chat")
+            case UserLeft(user):
+                self.update.roster_changed = True
+                self.line("system", f"{shown_name(user)} left the chat")
+            case RosterChanged():
+                self.update.roster_changed = True
+            case UserListShown(users):
+                self.line("system", roster_sentence(users))
+
+    def session(self, event: _SessionEvent) -> None:
+        match event:
+            case StateChanged(state, user):
+                self.update.state_changed = True
+                self.line("system", state_sentence(state, user))
+            case NameTakenOver(user):
+                self.line(
+                    "error",
+                    f"Another client logged in as {shown_name(user)} and took the name over: "
+                    "this window is no longer in the chat. Type /login to take it back.",
+                )
+            case RelayStyleLearned(RelayStyle.PLAIN):
+                self.line(
+                    "system",
+                    "This server relays lines without their sender's name: "
+                    "lines from others are shown as they arrive, without a name.",
+                )
+            case QuitRequested():
+                self.update.quit = True
+
+    def notice(self, event: _NoticeEvent) -> None:
+        match event:
+            case LocalError(_, message):
+                self.line("error", message)
+            case Notice(message):
+                self.line("system", message)
+            case UnrecognisedLine(text, _):
+                self.line("raw", shorten(shown_text(text)))
+            case NotFromServer(source, text):
+                self.line("foreign", shorten(shown_text(text)), shown_text(source))
+
+
+def state_sentence(state: ClientState, user: str | None) -> str:
+    if state is ClientState.IN_CHAT:
+        return f"You are in the chat as {shown_name(user or '')}."
+    if state is ClientState.LOGGING_IN:
+        return f"Logging in as {shown_name(user or '')}\u2026"
+    return "You are not in the chat."

@@ -16,6 +16,7 @@ import socket
 import time
 from collections.abc import Callable
 from types import FrameType
+from typing import assert_never
 
 from protocol_lib import (
     RejectionsSummarised,
@@ -58,7 +59,8 @@ class ChatServer:
 
     @property
     def address(self) -> tuple[str, int]:
-        return self.sock.getsockname()
+        address: tuple[str, int] = self.sock.getsockname()
+        return address
 
     def stop(self, signum: int | None = None, frame: FrameType | None = None) -> None:
         """Ask the loop to end; safe from a signal handler or another thread."""
@@ -113,21 +115,25 @@ class ChatServer:
             self._perform(self.core.handle_timer(time.monotonic()))
 
     def _perform(self, actions: list[ServerAction]) -> None:
+        # isinstance, not match: class patterns cost 0.2-0.4 us more per chat line
+        # (measured), 2-3% of the server's whole cost per line.  Most frequent first.
         verbosity = self.options.verbosity
         for action in actions:
-            kind = type(action)
-            if kind is SendToGroup:
+            if isinstance(action, SendToGroup):
                 self._send(action.data, self.group_addr, self.sender)
-            elif kind is SendToAddress:
+            elif isinstance(action, RequestArrived):
+                if verbosity:
+                    self.log.line(request_line(action))
+            elif isinstance(action, SendToAddress):
                 self._send(action.data, action.addr, self.sock)
-            elif verbosity == 0:
-                continue
-            elif kind is RequestArrived:
-                self.log.line(request_line(action))
-            elif kind is RequestRejected:
-                self.log.line(rejection_line(action))
-            elif kind is RejectionsSummarised:
-                self.log.line(summary_line(action))
+            elif isinstance(action, RequestRejected):
+                if verbosity:
+                    self.log.line(rejection_line(action))
+            elif isinstance(action, RejectionsSummarised):
+                if verbosity:
+                    self.log.line(summary_line(action))
+            else:
+                assert_never(action)
 
     def _send(self, data: bytes, addr: tuple[str, int], sock: socket.socket) -> None:
         try:
