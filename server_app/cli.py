@@ -21,7 +21,7 @@ from protocol_lib.io.options import (
     OneLineParser,
     add_network_options,
     burst_size,
-    ipv4,
+    host_address,
     positive_float,
     ranged_int,
 )
@@ -57,7 +57,12 @@ def build_parser() -> argparse.ArgumentParser:
         ),
     )
     add = parser.add_argument
-    add("--host", type=ipv4, default="0.0.0.0", help="address to listen on (default 0.0.0.0)")
+    add(
+        "--host",
+        type=host_address,
+        default="0.0.0.0",
+        help="address or host name to listen on (default 0.0.0.0)",
+    )
     add(
         "--port",
         type=ranged_int(0, 65535, "port"),
