@@ -38,7 +38,7 @@ from protocol_lib.ratelimit import client_pace
 
 from .cli import ClientOptions
 from .models import MessageModel, UserModel
-from .presenter import ChatLine, Presenter
+from .presenter import ChatLine, LineKind, Presenter
 from .receiver import Inbox, Receiver
 
 QML_IMPORT_NAME = "LanChatBackend"
@@ -112,7 +112,7 @@ class ChatBridge(QObject):
             if self.group_sock is not None:
                 self.group_sock.close()
                 self.group_sock = None
-            self._add_lines([self.presenter.system(str(exc), "error")])
+            self._add_lines([self.presenter.system(str(exc), LineKind.ERROR)])
             self._status_note = "network error"
             self.statusChanged.emit()
             return
@@ -219,6 +219,12 @@ class ChatBridge(QObject):
     def _get_state(self) -> str:
         return self.core.state.value
 
+    def _get_in_chat(self) -> bool:
+        return self.core.state is ClientState.IN_CHAT
+
+    def _get_logging_in(self) -> bool:
+        return self.core.state is ClientState.LOGGING_IN
+
     def _get_user(self) -> str:
         return shown_name(self.core.user or "")
 
@@ -245,7 +251,9 @@ class ChatBridge(QObject):
 
     messages = Property(QObject, _get_messages, constant=True)
     users = Property(QObject, _get_users, constant=True)
-    state = Property(str, _get_state, notify=stateChanged)
+    state = Property(str, _get_state, notify=stateChanged)  # shown to people, not compared
+    inChat = Property(bool, _get_in_chat, notify=stateChanged)
+    loggingIn = Property(bool, _get_logging_in, notify=stateChanged)
     user = Property(str, _get_user, notify=stateChanged)
     title = Property(str, _get_title, notify=stateChanged)
     status = Property(str, _get_status, notify=statusChanged)
@@ -275,7 +283,7 @@ class ChatBridge(QObject):
             now = time.monotonic()
             for data, source in datagrams:
                 events.extend(receive(data, now, source))
-            lines += [self.presenter.system(text, "error") for text in errors]
+            lines += [self.presenter.system(text, LineKind.ERROR) for text in errors]
             if dropped:
                 lines.append(self.presenter.dropped(dropped))
         if more:  # let the event loop paint and take input before the next pass
@@ -310,18 +318,19 @@ class ChatBridge(QObject):
             QTimer.singleShot(0, self.quitRequested.emit)
         if not self._closed:
             self._schedule_tick()
-        return not any(line.direction == "error" for line in update.lines)
+        return not any(line.kind is LineKind.ERROR for line in update.lines)
 
     def _send_datagram(self, data: bytes, lines: list[ChatLine]) -> None:
         if self.sock is None:
             lines.append(
-                self.presenter.system("not connected: the chat sockets are closed", "error")
+                self.presenter.system("not connected: the chat sockets are closed", LineKind.ERROR)
             )
             return
         try:
             self.sock.sendto(data, (self.options.server, self.options.port))
         except OSError as exc:
-            lines.append(self.presenter.system(f"could not send: {exc.strerror or exc}", "error"))
+            why = f"could not send: {exc.strerror or exc}"
+            lines.append(self.presenter.system(why, LineKind.ERROR))
 
     def _add_lines(self, lines: list[ChatLine]) -> None:
         if lines:

@@ -7,6 +7,7 @@ scrollback is capped, so memory stays bounded however long the chat runs.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from enum import IntEnum
 
 from PySide6.QtCore import (
@@ -16,13 +17,13 @@ from PySide6.QtCore import (
     QObject,
     QPersistentModelIndex,
     Qt,
-    Signal,
 )
 from PySide6.QtQml import QmlElement
 
+from protocol_lib.client import MessageStatus
 from protocol_lib.display import shown_name
 
-from .presenter import ChatLine
+from .presenter import ChatLine, LineKind
 
 QML_IMPORT_NAME = "LanChatBackend"
 QML_IMPORT_MAJOR_VERSION = 1
@@ -32,36 +33,55 @@ DEFAULT_SCROLLBACK = 10_000
 _Index = QModelIndex | QPersistentModelIndex  # what Qt may pass to rowCount and data
 
 
+MARK_TEXTS: dict[MessageStatus | None, str] = {
+    None: "",
+    MessageStatus.QUEUED: "\u25f7 queued",
+    MessageStatus.PENDING: "\u2026 sending",
+    MessageStatus.DELIVERED: "\u2713 delivered",
+    MessageStatus.FAILED: "\u2717 not relayed",
+    MessageStatus.SENT: "sent (no delivery mark)",
+}
+"""The mark shown beside an own line, for each status."""
+
+_IN_BUBBLE = frozenset({LineKind.OUT, LineKind.IN, LineKind.RAW, LineKind.FOREIGN})
+
+
 class MessageRoles(IntEnum):
-    DIRECTION = Qt.ItemDataRole.UserRole + 1
-    LINE_TEXT = Qt.ItemDataRole.UserRole + 2
-    SENDER = Qt.ItemDataRole.UserRole + 3
-    TIMESTAMP = Qt.ItemDataRole.UserRole + 4
-    STATUS = Qt.ItemDataRole.UserRole + 5
+    """What the QML delegate reads: display text and booleans, never codes to compare."""
+
+    LINE_TEXT = Qt.ItemDataRole.UserRole + 1
+    SENDER = Qt.ItemDataRole.UserRole + 2
+    TIMESTAMP = Qt.ItemDataRole.UserRole + 3
+    MARK_TEXT = Qt.ItemDataRole.UserRole + 4
+    OUTGOING = Qt.ItemDataRole.UserRole + 5
+    IN_BUBBLE = Qt.ItemDataRole.UserRole + 6  # a chat line (ours, theirs, raw, foreign)
+    RAW = Qt.ItemDataRole.UserRole + 7
+    FOREIGN = Qt.ItemDataRole.UserRole + 8
+    IS_ERROR = Qt.ItemDataRole.UserRole + 9
+    IS_SYSTEM = Qt.ItemDataRole.UserRole + 10
+    FAILED = Qt.ItemDataRole.UserRole + 11
 
 
-_MESSAGE_ROLE_NAMES = {
-    MessageRoles.DIRECTION: b"direction",
-    MessageRoles.LINE_TEXT: b"lineText",
-    MessageRoles.SENDER: b"sender",
-    MessageRoles.TIMESTAMP: b"timestamp",
-    MessageRoles.STATUS: b"status",
+_MESSAGE_ROLES: dict[int, tuple[bytes, Callable[[ChatLine], object]]] = {
+    MessageRoles.LINE_TEXT: (b"lineText", lambda line: line.line_text),
+    MessageRoles.SENDER: (b"sender", lambda line: line.sender),
+    MessageRoles.TIMESTAMP: (b"timestamp", lambda line: line.timestamp),
+    MessageRoles.MARK_TEXT: (b"markText", lambda line: MARK_TEXTS[line.status]),
+    MessageRoles.OUTGOING: (b"outgoing", lambda line: line.kind is LineKind.OUT),
+    MessageRoles.IN_BUBBLE: (b"inBubble", lambda line: line.kind in _IN_BUBBLE),
+    MessageRoles.RAW: (b"raw", lambda line: line.kind is LineKind.RAW),
+    MessageRoles.FOREIGN: (b"foreign", lambda line: line.kind is LineKind.FOREIGN),
+    MessageRoles.IS_ERROR: (b"isError", lambda line: line.kind is LineKind.ERROR),
+    MessageRoles.IS_SYSTEM: (b"isSystem", lambda line: line.kind is LineKind.SYSTEM),
+    MessageRoles.FAILED: (b"failed", lambda line: line.status is MessageStatus.FAILED),
+    Qt.ItemDataRole.DisplayRole: (b"display", lambda line: line.line_text),
 }
-_MESSAGE_FIELDS: dict[int, str] = {
-    MessageRoles.DIRECTION: "direction",
-    MessageRoles.LINE_TEXT: "line_text",
-    MessageRoles.SENDER: "sender",
-    MessageRoles.TIMESTAMP: "timestamp",
-    MessageRoles.STATUS: "status",
-    Qt.ItemDataRole.DisplayRole: "line_text",
-}
+_MARK_ROLES = [int(MessageRoles.MARK_TEXT), int(MessageRoles.FAILED)]
 
 
 @QmlElement
 class MessageModel(QAbstractListModel):
     """The chat's lines, oldest first, at most ``scrollback`` of them."""
-
-    countChanged = Signal()
 
     def __init__(self, parent: QObject | None = None, scrollback: int = DEFAULT_SCROLLBACK):
         super().__init__(parent)
@@ -75,13 +95,13 @@ class MessageModel(QAbstractListModel):
         return 0 if parent.isValid() else len(self._rows)
 
     def roleNames(self) -> dict[int, QByteArray]:
-        return {int(role): QByteArray(name) for role, name in _MESSAGE_ROLE_NAMES.items()}
+        return {int(role): QByteArray(name) for role, (name, _) in _MESSAGE_ROLES.items()}
 
     def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> object:
         if not index.isValid() or not 0 <= index.row() < len(self._rows):
             return None
-        field = _MESSAGE_FIELDS.get(role)
-        return getattr(self._rows[index.row()], field) if field else None
+        entry = _MESSAGE_ROLES.get(role)
+        return entry[1](self._rows[index.row()]) if entry else None
 
     def line(self, row: int) -> ChatLine:
         return self._rows[row]
@@ -111,9 +131,8 @@ class MessageModel(QAbstractListModel):
             del self._rows[:excess]
             self._first_seq += excess
             self.endRemoveRows()
-        self.countChanged.emit()
 
-    def set_status(self, message_id: int, status: str) -> bool:
+    def set_status(self, message_id: int, status: MessageStatus) -> bool:
         """Mark own message ``message_id``; False if it has left the scrollback."""
         seq = self._seq_of_message.get(message_id)
         if seq is None:
@@ -121,7 +140,7 @@ class MessageModel(QAbstractListModel):
         row = seq - self._first_seq
         self._rows[row].status = status
         index = self.index(row, 0)
-        self.dataChanged.emit(index, index, [int(MessageRoles.STATUS)])
+        self.dataChanged.emit(index, index, _MARK_ROLES)
         return True
 
     def _forget(self, lines: list[ChatLine]) -> None:
@@ -138,8 +157,6 @@ class UserRoles(IntEnum):
 @QmlElement
 class UserModel(QAbstractListModel):
     """Who is in the chat, in the server's order; our own name is marked."""
-
-    countChanged = Signal()
 
     def __init__(self, parent: QObject | None = None):
         super().__init__(parent)
@@ -175,4 +192,3 @@ class UserModel(QAbstractListModel):
         self.beginResetModel()
         self._users, self._me = users, me
         self.endResetModel()
-        self.countChanged.emit()

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import StrEnum
 from typing import assert_never
 
 from protocol_lib import (
@@ -34,6 +35,7 @@ from protocol_lib import (
 )
 from protocol_lib.client import (
     MessageSent,
+    MessageStatus,
     NameTakenOver,
     NotFromServer,
     RelayStyle,
@@ -45,15 +47,26 @@ from protocol_lib.display import shown_name, shown_text
 RAW_DISPLAY_CHARS = 2000  # a foreign server may send 64 KiB in one datagram: show the start
 
 
+class LineKind(StrEnum):
+    """What a line of the view is; the view draws each kind its own way."""
+
+    OUT = "out"  # ours (->)
+    IN = "in"  # someone else's (<-)
+    RAW = "raw"  # from the server, but not this protocol as we know it
+    FOREIGN = "foreign"  # from a host that is not the server: shown, never believed
+    SYSTEM = "system"  # what the window says (joins, leaves, state)
+    ERROR = "error"  # what went wrong
+
+
 @dataclass(slots=True)
 class ChatLine:
     """One line of the message view, already safe to display."""
 
-    direction: str  # "out" (->), "in" (<-), "system", "error", "raw", "foreign"
+    kind: LineKind
     line_text: str
-    sender: str = ""  # "foreign": the source address
+    sender: str = ""  # FOREIGN: the source address
     timestamp: str = ""
-    status: str = ""  # own messages: a MessageStatus value
+    status: MessageStatus | None = None  # OUT only
     message_id: int = 0
 
 
@@ -63,7 +76,7 @@ class ViewUpdate:
 
     datagrams: list[bytes] = field(default_factory=list)
     lines: list[ChatLine] = field(default_factory=list)
-    statuses: list[tuple[int, str]] = field(default_factory=list)  # lines already shown
+    statuses: list[tuple[int, MessageStatus]] = field(default_factory=list)  # lines shown
     roster_changed: bool = False  # the view reads ClientCore.roster once per batch
     state_changed: bool = False
     incoming: int = 0  # chat lines from others (the window counts them while inactive)
@@ -92,9 +105,9 @@ class Presenter:
     def __init__(self, now: Callable[[], str] = clock) -> None:
         self._now = now
 
-    def system(self, text: str, direction: str = "system") -> ChatLine:
+    def system(self, text: str, kind: LineKind = LineKind.SYSTEM) -> ChatLine:
         """A line of our own (not foreign text) for the view."""
-        return ChatLine(direction, text, "", self._now())
+        return ChatLine(kind, text, "", self._now())
 
     def dropped(self, count: int) -> ChatLine:
         """Datagrams the view could not keep up with: say so, and what may be stale."""
@@ -102,7 +115,7 @@ class Presenter:
             f"{count:,} incoming datagram(s) were dropped: they arrived faster than this "
             "window can show them. Lines may be missing and the user list may be out of "
             "date (/list refreshes it).",
-            "error",
+            LineKind.ERROR,
         )
 
     def present(self, events: list[ClientEvent], me: str | None) -> ViewUpdate:
@@ -151,10 +164,10 @@ class _Batch:
         self.me = me
         self.staged: dict[int, ChatLine] = {}  # own lines of this batch, by message id
 
-    def line(self, direction: str, text: str, sender: str = "") -> None:
-        self.update.lines.append(ChatLine(direction, text, sender, self.stamp))
+    def line(self, kind: LineKind, text: str, sender: str = "") -> None:
+        self.update.lines.append(ChatLine(kind, text, sender, self.stamp))
 
-    def mark(self, message_id: int, status: str) -> None:
+    def mark(self, message_id: int, status: MessageStatus) -> None:
         if message_id in self.staged:
             self.staged[message_id].status = status
         else:
@@ -163,50 +176,50 @@ class _Batch:
     def message(self, event: _MessageEvent) -> None:
         match event:
             case IncomingMessage(sender, text):
-                self.line("in", shown_text(text), shown_name(sender) if sender else "")
+                self.line(LineKind.IN, shown_text(text), shown_name(sender) if sender else "")
                 self.update.incoming += 1
             case SendDatagram(data):
                 self.update.datagrams.append(data)
             case OutgoingMessage(message_id, text, status):
-                sender = shown_name(self.me or "")
-                line = ChatLine("out", shown_text(text), sender, self.stamp, status, message_id)
+                me = shown_name(self.me or "")
+                line = ChatLine(LineKind.OUT, shown_text(text), me, self.stamp, status, message_id)
                 self.staged[message_id] = line
                 self.update.lines.append(line)
             case MessageSent(message_id):
-                self.mark(message_id, "pending")
+                self.mark(message_id, MessageStatus.PENDING)
             case MessageDelivered(message_id):
-                self.mark(message_id, "delivered")
+                self.mark(message_id, MessageStatus.DELIVERED)
             case DeliveryFailed(message_ids):
                 for message_id in message_ids:
-                    self.mark(message_id, "failed")
+                    self.mark(message_id, MessageStatus.FAILED)
 
     def people(self, event: _PeopleEvent) -> None:
         match event:
             case UserJoined(user):
                 self.update.roster_changed = True
-                self.line("system", f"{shown_name(user)} joined the chat")
+                self.line(LineKind.SYSTEM, f"{shown_name(user)} joined the chat")
             case UserLeft(user):
                 self.update.roster_changed = True
-                self.line("system", f"{shown_name(user)} left the chat")
+                self.line(LineKind.SYSTEM, f"{shown_name(user)} left the chat")
             case RosterChanged():
                 self.update.roster_changed = True
             case UserListShown(users):
-                self.line("system", roster_sentence(users))
+                self.line(LineKind.SYSTEM, roster_sentence(users))
 
     def session(self, event: _SessionEvent) -> None:
         match event:
             case StateChanged(state, user):
                 self.update.state_changed = True
-                self.line("system", state_sentence(state, user))
+                self.line(LineKind.SYSTEM, state_sentence(state, user))
             case NameTakenOver(user):
                 self.line(
-                    "error",
+                    LineKind.ERROR,
                     f"Another client logged in as {shown_name(user)} and took the name over: "
                     "this window is no longer in the chat. Type /login to take it back.",
                 )
             case RelayStyleLearned(RelayStyle.PLAIN):
                 self.line(
-                    "system",
+                    LineKind.SYSTEM,
                     "This server relays lines without their sender's name: "
                     "lines from others are shown as they arrive, without a name.",
                 )
@@ -216,13 +229,13 @@ class _Batch:
     def notice(self, event: _NoticeEvent) -> None:
         match event:
             case LocalError(_, message):
-                self.line("error", message)
+                self.line(LineKind.ERROR, message)
             case Notice(message):
-                self.line("system", message)
+                self.line(LineKind.SYSTEM, message)
             case UnrecognisedLine(text, _):
-                self.line("raw", shorten(shown_text(text)))
+                self.line(LineKind.RAW, shorten(shown_text(text)))
             case NotFromServer(source, text):
-                self.line("foreign", shorten(shown_text(text)), shown_text(source))
+                self.line(LineKind.FOREIGN, shorten(shown_text(text)), shown_text(source))
 
 
 def state_sentence(state: ClientState, user: str | None) -> str:

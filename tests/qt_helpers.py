@@ -108,12 +108,12 @@ def item(window: ChatWindow, name: str) -> QQuickItem:
 
 
 def lines(window: ChatWindow) -> list[tuple[str, str, str, str]]:
-    """(direction, sender, text, status) of every line in the message model."""
+    """(kind, sender, text, status) of every line in the message model, as strings."""
     model = window.bridge.message_model
     out = []
     for row in range(model.rowCount()):
         line = model.line(row)
-        out.append((line.direction, line.sender, line.line_text, line.status))
+        out.append((str(line.kind), line.sender, line.line_text, str(line.status or "")))
     return out
 
 

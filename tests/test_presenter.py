@@ -28,7 +28,7 @@ from protocol_lib.client import (
     UserListShown,
 )
 from protocol_lib.display import isolate, shown_name, shown_text
-from qml_client.presenter import ChatLine, Presenter
+from qml_client.presenter import ChatLine, LineKind, Presenter
 
 
 def present(events, me="bob"):
@@ -63,7 +63,7 @@ def test_foreign_text_is_neutralised_everywhere():
             UserListShown(("a\u2066b", "c")),
         ]
     )
-    rows = [(line.direction, line.sender, line.line_text) for line in update.lines]
+    rows = [(line.kind, line.sender, line.line_text) for line in update.lines]
     assert rows == [
         ("in", "al<U+200B>ice", "evil <U+202E>txt.exe"),
         ("system", "", "<U+202E>evil joined the chat"),
@@ -83,7 +83,7 @@ def test_takeover_plain_relay_and_state_lines():
             RelayStyleLearned(RelayStyle.ATTRIBUTED),
         ]
     )
-    texts = [(line.direction, line.line_text) for line in update.lines]
+    texts = [(line.kind, line.line_text) for line in update.lines]
     assert texts[0][0] == "error" and "took the name over" in texts[0][1]
     assert "/login" in texts[0][1]
     assert texts[1] == ("system", "You are not in the chat.")
@@ -112,4 +112,4 @@ def test_isolate_wraps_in_first_strong_isolate():
 
 
 def test_chat_line_defaults():
-    assert ChatLine("in", "x") == ChatLine("in", "x", "", "", "", 0)
+    assert ChatLine(LineKind.IN, "x") == ChatLine(LineKind.IN, "x", "", "", None, 0)

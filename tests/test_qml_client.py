@@ -372,3 +372,35 @@ def test_right_click_copies_a_line(qtbot, server):
         qtbot.waitUntil(
             lambda: QGuiApplication.clipboard().text() == "copy me, please", timeout=WAIT_MS
         )
+
+
+def test_the_view_reads_booleans_and_marks_not_codes(qapp):
+    """What the QML delegate gets for each kind of line (MessageRoles)."""
+    from PySide6.QtCore import QModelIndex
+
+    from protocol_lib.client import MessageStatus
+    from qml_client.models import MARK_TEXTS, MessageModel, MessageRoles
+    from qml_client.presenter import ChatLine, LineKind
+
+    model = MessageModel()
+    model.append_lines([ChatLine(kind, "x") for kind in LineKind])
+    model.append_lines([ChatLine(LineKind.OUT, "y", status=MessageStatus.FAILED, message_id=7)])
+    names = {bytes(v.data()).decode(): k for k, v in model.roleNames().items()}
+
+    def row(r: int) -> dict[str, object]:
+        index = model.index(r, 0, QModelIndex())
+        return {name: model.data(index, role) for name, role in names.items()}
+
+    kinds = {kind: row(i) for i, kind in enumerate(LineKind)}
+    assert [k for k, r in kinds.items() if r["inBubble"]] == [
+        LineKind.OUT, LineKind.IN, LineKind.RAW, LineKind.FOREIGN
+    ]  # fmt: skip
+    assert [k for k, r in kinds.items() if r["outgoing"]] == [LineKind.OUT]
+    assert [k for k, r in kinds.items() if r["isError"]] == [LineKind.ERROR]
+    assert [k for k, r in kinds.items() if r["isSystem"]] == [LineKind.SYSTEM]
+    assert row(len(LineKind))["failed"] is True
+    assert row(len(LineKind))["markText"] == MARK_TEXTS[MessageStatus.FAILED]
+    assert model.set_status(7, MessageStatus.DELIVERED)
+    assert row(len(LineKind))["markText"] == "\u2713 delivered"
+    assert set(MARK_TEXTS) == {None, *MessageStatus}
+    assert MessageRoles.FAILED in model.roleNames()

@@ -104,7 +104,7 @@ ApplicationWindow {
                 objectName: "input"
                 Layout.fillWidth: true
                 focus: true
-                placeholderText: window.bridge.state === "in chat"
+                placeholderText: window.bridge.inChat
                     ? qsTr("Type a message and press Enter (/help for commands)")
                     : qsTr("Type /login NAME (or login,NAME) and press Enter")
                 onAccepted: window.submit()
@@ -127,8 +127,8 @@ ApplicationWindow {
             text: window.bridge.status
             elide: Text.ElideRight
             font.pixelSize: 12
-            color: window.bridge.state === "in chat" ? "#2e7d32"
-                 : window.bridge.state === "logging in" ? "#ef6c00" : "#616161"
+            color: window.bridge.inChat ? ChatColors.inChat
+                 : window.bridge.loggingIn ? ChatColors.loggingIn : ChatColors.loggedOut
         }
     }
 

@@ -8,39 +8,37 @@ import QtQuick
 Item {
     id: root
 
-    required property string direction
+    // Display text and booleans from the model (MessageRoles): nothing here compares codes.
     required property string lineText
     required property string sender
     required property string timestamp
-    required property string status
+    required property string markText
+    required property bool outgoing
+    required property bool inBubble
+    required property bool raw
+    required property bool foreign
+    required property bool isError
+    required property bool isSystem
+    required property bool failed
 
     signal menuRequested(string text)
 
-    readonly property bool outgoing: direction === "out"
-    readonly property bool foreign: direction === "foreign"
-    readonly property bool chat: direction === "out" || direction === "in" || direction === "raw"
-                                 || foreign
     readonly property string mark: outgoing ? "->" : "<-"
-    readonly property string statusMark: status === "delivered" ? "\u2713 delivered"
-                                       : status === "pending" ? "\u2026 sending"
-                                       : status === "queued" ? "\u25f7 queued"
-                                       : status === "sent" ? qsTr("sent (no delivery mark)")
-                                       : status === "failed" ? "\u2717 not relayed" : ""
 
     width: ListView.view ? ListView.view.width : 400
-    implicitHeight: (chat ? bubble.height : systemText.implicitHeight) + 4
+    implicitHeight: (inBubble ? bubble.height : systemText.implicitHeight) + 4
 
     Rectangle {
         id: bubble
-        visible: root.chat
+        visible: root.inBubble
         x: root.outgoing ? root.width - width - 6 : 6
         y: 2
         width: Math.min(Math.max(header.implicitWidth, body.implicitWidth) + 20, root.width * 0.8)
         height: header.implicitHeight + body.implicitHeight + 12
         radius: 8
-        color: root.outgoing ? "#d7ecff"
-             : root.direction === "raw" || root.foreign ? "#fff4d6" : "#eceff1"
-        border.color: root.status === "failed" || root.foreign ? ChatColors.error : "transparent"
+        color: root.outgoing ? ChatColors.ownBubble
+             : root.raw || root.foreign ? ChatColors.rawBubble : ChatColors.otherBubble
+        border.color: root.failed || root.foreign ? ChatColors.error : "transparent"
 
         Row {
             id: header
@@ -64,14 +62,14 @@ Item {
                 text: root.outgoing ? qsTr("you")
                       : root.foreign ? qsTr("from %1, not the server: not trusted").arg(root.sender)
                       : root.sender !== "" ? "\u2068" + root.sender + "\u2069"
-                      : root.direction === "raw" ? qsTr("(raw from server)") : ""
+                      : root.raw ? qsTr("(raw from server)") : ""
             }
 
             Text {
                 textFormat: Text.PlainText
                 font.pixelSize: 11
-                color: root.status === "failed" ? ChatColors.error : ChatColors.muted
-                text: root.statusMark
+                color: root.failed ? ChatColors.error : ChatColors.muted
+                text: root.markText
             }
         }
 
@@ -84,24 +82,24 @@ Item {
             textFormat: Text.PlainText
             wrapMode: Text.Wrap
             font.pixelSize: 14
-            font.family: root.direction === "raw" ? "monospace" : Qt.application.font.family
-            color: "#212121"
+            font.family: root.raw ? "monospace" : Qt.application.font.family
+            color: ChatColors.text
             text: root.mark + " \u2068" + root.lineText + "\u2069"
         }
     }
 
     Text {
         id: systemText
-        visible: !root.chat
+        visible: !root.inBubble
         width: root.width
         y: 2
         horizontalAlignment: Text.AlignHCenter
         textFormat: Text.PlainText
         wrapMode: Text.Wrap
         font.pixelSize: 12
-        font.italic: root.direction === "system"
-        color: root.direction === "error" ? ChatColors.error : ChatColors.muted
-        text: root.timestamp + "  " + (root.direction === "error" ? "\u26a0 " : "\u2014 ")
+        font.italic: root.isSystem
+        color: root.isError ? ChatColors.error : ChatColors.muted
+        text: root.timestamp + "  " + (root.isError ? "\u26a0 " : "\u2014 ")
               + "\u2068" + root.lineText + "\u2069"
     }
 

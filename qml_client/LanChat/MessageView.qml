@@ -12,8 +12,8 @@ Frame {
 
     padding: 4
     background: Rectangle {
-        color: "#ffffff"
-        border.color: "#c8c8c8"
+        color: ChatColors.viewBackground
+        border.color: ChatColors.viewBorder
         radius: 3
     }
 
