@@ -37,6 +37,7 @@ from protocol_lib.io.net import (
 from protocol_lib.ratelimit import client_pace
 
 from .cli import ClientOptions
+from .history import InputHistory
 from .models import MessageModel, UserModel
 from .presenter import ChatLine, LineKind, Presenter
 from .receiver import Inbox, Receiver
@@ -44,7 +45,6 @@ from .receiver import Inbox, Receiver
 QML_IMPORT_NAME = "LanChatBackend"
 QML_IMPORT_MAJOR_VERSION = 1
 
-HISTORY_LIMIT = 200
 DRAIN_SLICE = 250  # datagrams taken from the inbox at a time
 DRAIN_BUDGET = 0.02  # seconds of work per event-loop pass; painting and input come between
 PASTE_CONFIRM_LINES = 5  # a paste of more lines than this is sent only once the user agrees
@@ -82,8 +82,7 @@ class ChatBridge(QObject):
         self._users = UserModel(self)
         self._inbox = Inbox()
         self._receiver: Receiver | None = None
-        self._history: list[str] = []
-        self._history_pos = 0
+        self._history = InputHistory()
         self._status_note = ""
         self._paste_waiting: str | None = None
         self._closed = False
@@ -183,11 +182,7 @@ class ChatBridge(QObject):
         self._paste_waiting = None
 
     def _send(self, line: str) -> bool:
-        if line.strip():
-            if not self._history or self._history[-1] != line:
-                self._history.append(line)
-                del self._history[:-HISTORY_LIMIT]
-            self._history_pos = len(self._history)
+        self._history.add(line)
         events = typed_line(self.core, line, time.monotonic())
         return self._apply(events)
 
@@ -199,16 +194,12 @@ class ChatBridge(QObject):
     @Slot(result=str)
     def previousLine(self) -> str:
         """Up arrow: the line typed before the one shown."""
-        if self._history_pos > 0:
-            self._history_pos -= 1
-        return self._history[self._history_pos] if self._history else ""
+        return self._history.previous()
 
     @Slot(result=str)
     def nextLine(self) -> str:
         """Down arrow: the line typed after the one shown (empty past the last)."""
-        if self._history_pos < len(self._history):
-            self._history_pos += 1
-        return self._history[self._history_pos] if self._history_pos < len(self._history) else ""
+        return self._history.next()
 
     def _get_messages(self) -> MessageModel:
         return self._messages

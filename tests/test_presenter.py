@@ -113,3 +113,14 @@ def test_isolate_wraps_in_first_strong_isolate():
 
 def test_chat_line_defaults():
     assert ChatLine(LineKind.IN, "x") == ChatLine(LineKind.IN, "x", "", "", None, 0)
+
+
+def test_input_history_recalls_lines_like_a_shell():
+    from qml_client.history import InputHistory
+
+    history = InputHistory(limit=3)
+    assert history.previous() == "" and history.next() == ""
+    for line in ["one", "two", "two", "  ", "three", "four"]:
+        history.add(line)
+    assert [history.previous() for _ in range(4)] == ["four", "three", "two", "two"]
+    assert [history.next() for _ in range(3)] == ["three", "four", ""]
