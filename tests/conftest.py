@@ -1,8 +1,21 @@
-"""Test-wide setup: Qt headless before any Qt import, all traffic on loopback."""
+"""Test-wide setup: Qt headless before any Qt import, all traffic on loopback.
+
+The shared fixtures live here, once: ``server_process`` (our real server as a
+subprocess on loopback) and ``fake_server`` (a socket standing in for a server,
+for the Qt client's tests).  A module that calls either one ``server`` aliases it.
+"""
+
+from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    from tests.helpers_net import ServerProcess
+    from tests.qt_helpers import FakeServer
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
@@ -13,3 +26,20 @@ def qapp_cls():
     from PySide6.QtGui import QGuiApplication
 
     return QGuiApplication
+
+
+@pytest.fixture
+def server_process() -> Iterator[ServerProcess]:
+    from tests.helpers_net import running_server
+
+    with running_server() as server:
+        yield server
+
+
+@pytest.fixture
+def fake_server(qtbot) -> Iterator[FakeServer]:
+    from tests.qt_helpers import FakeServer
+
+    server = FakeServer(qtbot)
+    yield server
+    server.close()

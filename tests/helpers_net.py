@@ -17,15 +17,64 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TypeVar
 
 from protocol_lib.io.net import READ_SIZE, group_receiver, group_sender
 
+T = TypeVar("T")
 LOOPBACK = "127.0.0.1"
 ROOT = Path(__file__).resolve().parent.parent
 WAIT = 5.0  # seconds any single expectation may take before the test fails
+WAIT_MS = int(WAIT * 1000)  # the same, for qtbot
+
+
+def read_until(
+    read: Callable[[float], T], found: Callable[[T], bool], what: str, timeout: float = WAIT
+) -> list[T]:
+    """Call ``read(seconds_left)`` until ``found`` accepts an item; return the items before.
+
+    ``read`` raises TimeoutError (a socket) or queue.Empty (a queue) when nothing
+    came in time; then, or at the deadline, the test fails naming what was seen.
+    """
+    seen: list[T] = []
+    deadline = time.monotonic() + timeout
+    while True:
+        remaining = deadline - time.monotonic()
+        try:
+            if remaining <= 0:
+                raise TimeoutError
+            item = read(remaining)
+        except (TimeoutError, queue.Empty):
+            raise AssertionError(f"{what} not received; got {seen!r}") from None
+        if found(item):
+            return seen
+        seen.append(item)
+
+
+class OutputLines:
+    """A subprocess's output read line by line in a thread, for tests to wait on."""
+
+    def __init__(self, stream: Iterable[str]) -> None:
+        self._queue: queue.Queue[str] = queue.Queue()
+        self.seen: list[str] = []
+        threading.Thread(target=self._pump, args=(stream,), daemon=True).start()
+
+    def _pump(self, stream: Iterable[str]) -> None:
+        for line in stream:
+            self._queue.put(line.rstrip("\n"))
+
+    def _next(self, timeout: float) -> str:
+        line = self._queue.get(timeout=timeout)
+        self.seen.append(line)
+        return line
+
+    def wait_for(self, found: Callable[[str], object], what: str, timeout: float = WAIT) -> str:
+        """The first line from now on that ``found`` accepts."""
+        read_until(self._next, lambda line: bool(found(line)), what, timeout)
+        return self.seen[-1]
 
 
 def free_udp_port() -> int:
@@ -52,19 +101,7 @@ class GroupListener:
 
     def expect(self, wanted: bytes, timeout: float = WAIT) -> list[bytes]:
         """Read until ``wanted`` arrives; return everything read before it."""
-        seen: list[bytes] = []
-        deadline = time.monotonic() + timeout
-        while True:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise AssertionError(f"{wanted!r} not received; got {seen!r}")
-            try:
-                data = self.recv(remaining)
-            except TimeoutError:
-                raise AssertionError(f"{wanted!r} not received; got {seen!r}") from None
-            if data == wanted:
-                return seen
-            seen.append(data)
+        return read_until(self.recv, lambda data: data == wanted, repr(wanted), timeout)
 
     def drain(self, quiet: float = 0.2) -> list[bytes]:
         """Everything that arrives until the group has been quiet for ``quiet`` s."""
@@ -141,13 +178,17 @@ class ServerProcess:
             "--group", self.group, "--group-port", str(self.group_port),
             "--interface", LOOPBACK, "--ttl", "1", *extra,
         ]  # fmt: skip
-        self.lines: queue.Queue[str] = queue.Queue()
-        self.history: list[str] = []
+        self.output: OutputLines | None = None
         self.proc: subprocess.Popen[str] | None = None
 
     @property
     def addr(self) -> tuple[str, int]:
         return (LOOPBACK, self.port)
+
+    @property
+    def history(self) -> list[str]:
+        """The log lines read so far."""
+        return self.output.seen if self.output is not None else []
 
     def start(self) -> ServerProcess:
         env = dict(os.environ, PYTHONPATH=str(ROOT))
@@ -155,31 +196,19 @@ class ServerProcess:
             self.args, cwd=ROOT, env=env, text=True, encoding="utf-8", errors="replace",
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
         )  # fmt: skip
-        threading.Thread(target=self._pump, daemon=True).start()
+        assert self.proc.stdout is not None
+        self.output = OutputLines(self.proc.stdout)
         self.wait_for_line(r"^Multiuser server is ready on ")
         return self
 
-    def _pump(self) -> None:
-        assert self.proc is not None and self.proc.stdout is not None
-        for line in self.proc.stdout:
-            self.lines.put(line.rstrip("\n"))
-
     def wait_for_line(self, pattern: str, timeout: float = WAIT) -> re.Match[str]:
         """Block until a log line matches ``pattern`` (a regex searched in each line)."""
+        assert self.output is not None
         regex = re.compile(pattern)
-        deadline = time.monotonic() + timeout
-        while True:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise AssertionError(f"no line matching {pattern!r}; lines: {self.history!r}")
-            try:
-                line = self.lines.get(timeout=remaining)
-            except queue.Empty:
-                continue
-            self.history.append(line)
-            match = regex.search(line)
-            if match:
-                return match
+        line = self.output.wait_for(regex.search, f"a line matching {pattern!r}", timeout)
+        match = regex.search(line)
+        assert match is not None
+        return match
 
     def stop(self, sig: int = signal.SIGTERM, timeout: float = WAIT) -> int:
         assert self.proc is not None

@@ -15,7 +15,15 @@ from pytestqt.exceptions import TimeoutError as QtBotTimeout
 from protocol_lib import ClientConfig
 from qml_client.app import ChatWindow
 from qml_client.cli import ClientOptions
-from tests.helpers_net import LOOPBACK, WAIT, GroupSender, UdpClient, free_udp_port, unique_group
+from tests.helpers_net import (
+    LOOPBACK,
+    WAIT,
+    WAIT_MS,
+    GroupSender,
+    UdpClient,
+    free_udp_port,
+    unique_group,
+)
 
 
 class FakeServer:
@@ -59,7 +67,7 @@ class FakeServer:
             return True
 
         try:
-            self.qtbot.waitUntil(arrived, timeout=int(WAIT * 1000))
+            self.qtbot.waitUntil(arrived, timeout=WAIT_MS)
         except QtBotTimeout:
             raise AssertionError(f"{wanted!r} not received; got {seen!r}") from None
         return found[0]
@@ -127,7 +135,7 @@ def chat_window(
     qtbot.waitExposed(chat.window)
     chat.bridge.start()
     field = item(chat, "input")
-    qtbot.waitUntil(field.hasActiveFocus, timeout=int(WAIT * 1000))
+    qtbot.waitUntil(field.hasActiveFocus, timeout=WAIT_MS)
     try:
         yield chat
     finally:
@@ -139,7 +147,7 @@ def log_in(qtbot, chat: ChatWindow, server: FakeServer, name: str = "bob") -> tu
     type_line(chat, f"login,{name}")
     addr = server.expect(f"login,{name}".encode())
     server.to_group(f"welcome,{name}".encode())
-    qtbot.waitUntil(lambda: chat.bridge.state == "in chat", timeout=int(WAIT * 1000))
+    qtbot.waitUntil(lambda: chat.bridge.state == "in chat", timeout=WAIT_MS)
     server.expect(b"list,")  # the client asks for the roster after its own welcome
     return addr
 
@@ -155,5 +163,5 @@ def echo_first_line(qtbot, chat: ChatWindow, server: FakeServer, name: str = "bo
     server.expect(b"msg,first line")
     server.to_group(f"msg,{name}: first line".encode())
     qtbot.waitUntil(
-        lambda: ("out", name, "first line", "delivered") in lines(chat), timeout=int(WAIT * 1000)
+        lambda: ("out", name, "first line", "delivered") in lines(chat), timeout=WAIT_MS
     )

@@ -6,10 +6,8 @@ import pytest
 
 from protocol_lib import ClientConfig
 from qml_client.cli import ClientOptions
-from tests.helpers_net import LOOPBACK, WAIT, ServerProcess, running_server
+from tests.helpers_net import LOOPBACK, WAIT_MS, ServerProcess
 from tests.qt_helpers import chat_window, lines, type_line
-
-WAIT_MS = int(WAIT * 1000)
 
 
 def options_for(server: ServerProcess) -> ClientOptions:
@@ -36,9 +34,8 @@ def wait_roster(qtbot, chat, users) -> None:
 
 
 @pytest.fixture
-def server():
-    with running_server() as srv:
-        yield srv
+def server(server_process):
+    return server_process
 
 
 def test_two_clients_chat_list_and_leave(qtbot, server):

@@ -10,11 +10,10 @@ from contextlib import contextmanager
 import pytest
 
 from qml_client.cli import ClientOptions
-from tests.helpers_net import LOOPBACK, WAIT, free_udp_port, running_server, unique_group
+from tests.helpers_net import LOOPBACK, WAIT_MS, free_udp_port, running_server, unique_group
 from tests.peers.servers import PeerServer
 from tests.qt_helpers import chat_window, lines, type_line
 
-WAIT_MS = int(WAIT * 1000)
 LINES = 15  # per person, typed as fast as keys can be sent: over the server's burst
 
 

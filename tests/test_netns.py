@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import os
-import queue
 import subprocess
 import sys
-import threading
-import time
 
 import pytest
 
-from tests.helpers_net import ROOT, WAIT
+from tests.helpers_net import ROOT, WAIT, OutputLines
 from tests.netns import Lan, unavailable_reason
 
 REASON = unavailable_reason()
@@ -25,24 +22,10 @@ class Process:
 
     def __init__(self, proc: subprocess.Popen) -> None:
         self.proc = proc
-        self.lines: queue.Queue[str] = queue.Queue()
-        self.history: list[str] = []
-        threading.Thread(target=self._pump, daemon=True).start()
-
-    def _pump(self) -> None:
-        for line in self.proc.stdout:
-            self.lines.put(line.rstrip("\n"))
+        self.output = OutputLines(proc.stdout)
 
     def expect(self, wanted: str, timeout: float = WAIT) -> None:
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                line = self.lines.get(timeout=max(0.0, deadline - time.monotonic()))
-            except queue.Empty:
-                raise AssertionError(f"{wanted!r} not seen; saw {self.history!r}") from None
-            self.history.append(line)
-            if wanted in line:
-                return
+        self.output.wait_for(lambda line: wanted in line, repr(wanted), timeout)
 
     def send(self, line: str) -> None:
         self.proc.stdin.write(line + "\n")

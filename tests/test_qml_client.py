@@ -14,9 +14,8 @@ import pytest
 from PySide6.QtCore import QObject, QTimer, Signal
 from pytestqt.exceptions import TimeoutError as QtBotTimeout
 
-from tests.helpers_net import WAIT
+from tests.helpers_net import WAIT, WAIT_MS
 from tests.qt_helpers import (
-    FakeServer,
     chat_window,
     echo_first_line,
     item,
@@ -26,15 +25,12 @@ from tests.qt_helpers import (
     type_line,
 )
 
-WAIT_MS = int(WAIT * 1000)
 ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture
-def server(qtbot):
-    srv = FakeServer(qtbot)
-    yield srv
-    srv.close()
+def server(fake_server):
+    return fake_server
 
 
 def test_window_opens_ready_to_type(qtbot, server):
@@ -51,7 +47,8 @@ def test_window_opens_ready_to_type(qtbot, server):
 def test_typed_protocol_lines_and_plain_text_are_sent_exactly(qtbot, server):
     with chat_window(qtbot, server.options()) as chat:
         type_line(chat, "login,bob")
-        assert server.expect(b"login,bob")
+        sender = server.expect(b"login,bob")
+        assert sender[0] == "127.0.0.1" and sender[1] != server.port  # the client's own socket
         assert text_of(item(chat, "input")) == ""  # accepted: the field is cleared
         server.to_group(b"welcome,bob")
         qtbot.waitUntil(lambda: chat.bridge.state == "in chat", timeout=WAIT_MS)

@@ -12,17 +12,13 @@ from PySide6.QtQuick import QQuickItem
 
 from protocol_lib import ClientConfig
 from protocol_lib.ratelimit import RateLimit
-from tests.helpers_net import WAIT, GroupSender
-from tests.qt_helpers import FakeServer, chat_window, item, lines, log_in, text_of, type_line
-
-WAIT_MS = int(WAIT * 1000)
+from tests.helpers_net import WAIT_MS, GroupSender
+from tests.qt_helpers import chat_window, item, lines, log_in, text_of, type_line
 
 
 @pytest.fixture
-def server(qtbot):
-    srv = FakeServer(qtbot)
-    yield srv
-    srv.close()
+def server(fake_server):
+    return fake_server
 
 
 class CountingHttp:

@@ -32,9 +32,8 @@ def addr_re(client: UdpClient) -> str:
 
 
 @pytest.fixture
-def server():
-    with running_server() as srv:
-        yield srv
+def server(server_process):
+    return server_process
 
 
 @pytest.fixture
