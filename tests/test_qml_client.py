@@ -401,3 +401,20 @@ def test_the_view_reads_booleans_and_marks_not_codes(qapp):
     assert row(len(LineKind))["markText"] == "\u2713 delivered"
     assert set(MARK_TEXTS) == {None, *MessageStatus}
     assert MessageRoles.FAILED in model.roleNames()
+
+
+def test_the_view_follows_new_lines_to_the_end_unless_scrolled_up(qtbot, server):
+    with chat_window(qtbot, server.options()) as chat:
+        log_in(qtbot, chat, server)
+        view = item(chat, "messageList")
+        for i in range(300):
+            server.to_group(f"msg,line {i}".encode())
+        qtbot.waitUntil(lambda: lines(chat)[-1][2] == "line 299", timeout=WAIT_MS)
+        qtbot.waitUntil(lambda: view.property("atYEnd"), timeout=WAIT_MS)
+        assert view.property("contentHeight") > 10 * view.property("height")
+        view.setProperty("followEnd", False)  # what scrolling up does (onMovementEnded)
+        view.setProperty("contentY", view.property("originY"))
+        for i in range(300, 310):
+            server.to_group(f"msg,line {i}".encode())
+        qtbot.waitUntil(lambda: lines(chat)[-1][2] == "line 309", timeout=WAIT_MS)
+        assert view.property("contentY") == view.property("originY")  # left where it was

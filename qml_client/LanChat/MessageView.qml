@@ -35,16 +35,27 @@ Frame {
             }
         }
 
-        // Always shown: people want to see where they are in the chat. It also removes
-        // the fade-out animation of AsNeeded, one of the animations that, started and
-        // stopped within one busy pass of the event loop, make Qt warn
-        // "QUnifiedTimer::stopAnimationDriver: driver is not running". ListView's own
-        // internal timelines still can (seen in gdb): the warning is rarer, not gone.
+        // Always shown: people want to see where they are in the chat (and AsNeeded's
+        // fade-out is one more animation started and stopped in a busy pass).
         ScrollBar.vertical: ScrollBar { policy: ScrollBar.AlwaysOn }
 
+        // Following the end sets contentY directly. positionViewAtEnd() ends in Flickable's
+        // fixup, which runs even an instant correction through the view's QQuickTimeLine,
+        // an animation job: started and stopped within one pass of the event loop, Qt's
+        // queued QUnifiedTimer stop then reaches a driver that is not running, and warns
+        // "QUnifiedTimer::stopAnimationDriver: driver is not running" (with the basic
+        // render loop: offscreen, software). That was the burst test's rare failure:
+        // 3-12 warnings per 30,000 lines with positionViewAtEnd, none with this (measured).
+        // The view's own estimate of contentHeight grows as it lays out the last lines,
+        // so a change of it follows too; Qt.callLater runs each once per pass.
         onMovementEnded: followEnd = atYEnd
-        onCountChanged: if (followEnd) Qt.callLater(list.positionViewAtEnd)
-        onHeightChanged: if (followEnd) Qt.callLater(list.positionViewAtEnd)
+        function toEnd() {
+            if (contentHeight > height)
+                contentY = originY + contentHeight - height;
+        }
+        onCountChanged: if (followEnd) Qt.callLater(list.toEnd)
+        onContentHeightChanged: if (followEnd) Qt.callLater(list.toEnd)
+        onHeightChanged: if (followEnd) Qt.callLater(list.toEnd)
     }
 
     Menu {
