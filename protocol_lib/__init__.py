@@ -42,7 +42,7 @@ from .server import (
     ServerConfig,
     ServerCore,
 )
-from .session import Rejection, Session, SessionEvent, SessionState, fire
+from .session import Rejection, Session, SessionEvent, SessionState
 from .wire import (
     Bye,
     ChatMessage,
@@ -122,7 +122,6 @@ __all__ = [
     "Session",
     "SessionEvent",
     "SessionState",
-    "fire",
     "DEFAULT_SERVER_PORT",
     "DEFAULT_GROUP",
     "DEFAULT_GROUP_PORT",

@@ -214,7 +214,7 @@ class ServerCore:
         # roster: a refused request (and every request between changes) encodes nothing.
         self._list_replies: tuple[list[bytes], int] | None = None
         self._limiter = RateLimiter(self.config.rate_limit) if self.config.rate_limit else None
-        self._rejections = _RejectionLog(self.config.log_interval, self.config.log_burst)
+        self._rejection_log = _RejectionLog(self.config.log_interval, self.config.log_burst)
         self.received = 0  # datagrams handed to receive()
         self.relayed = 0  # chat lines sent to the group
         self.rejections: Counter[Reason] = Counter()  # reason -> datagrams not acted on
@@ -258,19 +258,19 @@ class ServerCore:
         else:
             assert type(message) is ExitRequest
             self._exit(addr, now, out)
-        if self._rejections.window_start is not None:
-            self._rejections.roll(now, out)
+        if self._rejection_log.window_start is not None:
+            self._rejection_log.roll(now, out)
         return out
 
     def handle_timer(self, now: float) -> list[ServerAction]:
         """Emit what is due at ``now`` (a closed window's rejection summary)."""
         out: list[ServerAction] = []
-        self._rejections.roll(now, out)
+        self._rejection_log.roll(now, out)
         return out
 
     def next_deadline(self) -> float | None:
         """When ``handle_timer`` next has something to do; None if never."""
-        return self._rejections.deadline()
+        return self._rejection_log.deadline()
 
     # --- the four requests --------------------------------------------------
 
@@ -399,5 +399,5 @@ class ServerCore:
         self, out: list[ServerAction], now: float, reason: Reason, addr: Address, detail: str = ""
     ) -> None:
         self.rejections[reason] += 1
-        if self._rejections.admit(reason, addr, now, out):
+        if self._rejection_log.admit(reason, addr, now, out):
             out.append(RequestRejected(reason, addr, detail, self.user_at(addr)))

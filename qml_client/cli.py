@@ -40,7 +40,7 @@ class ClientOptions:
     server_limit: RateLimit = field(default_factory=RateLimit)
 
 
-PORT = ranged_int(1, 65535, "port")
+port_number = ranged_int(1, 65535, "port")
 
 
 def parse_options(argv: list[str] | None = None) -> ClientOptions:
@@ -60,7 +60,7 @@ def parse_options(argv: list[str] | None = None) -> ClientOptions:
     )
     add(
         "--port",
-        type=PORT,
+        type=port_number,
         default=DEFAULT_SERVER_PORT,
         help=f"the server's UDP port (default {DEFAULT_SERVER_PORT})",
     )

@@ -29,9 +29,10 @@ def main(argv: list[str] | None = None) -> int:
     log.plain(f"Multiuser server is ready on {host}:{port}!")
     if options.verbosity:
         iface = "the OS's choice" if options.interface == "0.0.0.0" else options.interface
+        replies = options.config.list_reply.value
         log.plain(
             f"Sending to group {options.group}:{options.group_port} "
-            f"(TTL {options.ttl}, interface {iface}, list replies: {options.core.list_reply.value})"
+            f"(TTL {options.ttl}, interface {iface}, list replies: {replies})"
         )
     try:
         server.serve_forever()

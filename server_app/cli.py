@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 from dataclasses import dataclass
+from enum import IntEnum
 
 from protocol_lib import (
     DEFAULT_SERVER_PORT,
@@ -27,6 +28,14 @@ from protocol_lib.io.options import (
 )
 
 
+class Verbosity(IntEnum):
+    """How much the server prints; each level includes the ones below."""
+
+    QUIET = 0  # start, stop and errors
+    NORMAL = 1  # + the spec's line per request, rejections
+    VERBOSE = 2  # + every datagram sent
+
+
 @dataclass(frozen=True, slots=True)
 class ServerOptions:
     """Everything the socket loop needs, validated."""
@@ -38,9 +47,9 @@ class ServerOptions:
     ttl: int
     interface: str
     loop: bool
-    core: ServerConfig
+    config: ServerConfig  # for the ServerCore
     log_file: str | None
-    verbosity: int  # 0 quiet, 1 normal, 2 verbose
+    verbosity: Verbosity
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -153,7 +162,7 @@ def parse_options(argv: list[str] | None = None) -> ServerOptions:
         ttl=args.ttl,
         interface=args.interface,
         loop=args.loop,
-        core=ServerConfig(
+        config=ServerConfig(
             list_reply=ListReplyMode(args.list_reply),
             rate_limit=rate_limit,
             max_sessions_per_host=args.max_sessions_per_host,
@@ -161,5 +170,11 @@ def parse_options(argv: list[str] | None = None) -> ServerOptions:
             list_budget=RateLimit(ServerConfig().list_budget.burst, args.list_budget),
         ),
         log_file=args.log_file,
-        verbosity=0 if args.quiet else 2 if args.verbose else 1,
+        verbosity=(
+            Verbosity.QUIET
+            if args.quiet
+            else Verbosity.VERBOSE
+            if args.verbose
+            else Verbosity.NORMAL
+        ),
     )

@@ -30,7 +30,7 @@ from protocol_lib import (
 from protocol_lib.io.net import READ_SIZE, SocketSetupError, group_sender, unicast_socket, why
 from protocol_lib.io.waker import Waker, stop_signals
 
-from .cli import ServerOptions
+from .cli import ServerOptions, Verbosity
 from .logfmt import LogSink, rejection_line, request_line, summary_line
 
 IDLE_WAIT = 0.5  # seconds select waits when nothing is due: bounds the stop latency too
@@ -43,7 +43,7 @@ class ChatServer:
     def __init__(self, options: ServerOptions, log: LogSink) -> None:
         self.options = options
         self.log = log
-        self.core = ServerCore(options.core)
+        self.core = ServerCore(options.config)
         self.group_addr = (options.group, options.group_port)
         self._stopping = False
         self._send_errors: dict[str, tuple[float, int]] = {}  # kind -> (last logged, unlogged)
@@ -141,7 +141,7 @@ class ChatServer:
         except OSError as exc:  # no route, buffer full, ...: log (rarely) and go on
             self._send_error("send", exc)
             return
-        if self.options.verbosity == 2:
+        if self.options.verbosity >= Verbosity.VERBOSE:
             self.log.line(f"sent {data!r} to {addr!r}")
 
     def _send_error(self, what: str, exc: OSError) -> None:

@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from protocol_lib import Reason, Rejection, Session, SessionEvent, SessionState, fire
-from protocol_lib.session import LOGIN_RULES, MACHINE, REFUSALS, NameHolder
+from protocol_lib import Reason, Rejection, Session, SessionEvent, SessionState
+from protocol_lib.session import LOGIN_RULES, MACHINE, REFUSALS, NameHolder, fire
 
 ALLOWED = {
     (SessionState.NEW, SessionEvent.LOGIN): SessionState.ACTIVE,
