@@ -1,6 +1,9 @@
 """Our server against a minimal blocking relay, same run, same loopback. Prints a table.
 
 Run: .venv/bin/python benchmarks/bench_server.py   (about 2-3 minutes, loopback only)
+     .venv/bin/python benchmarks/bench_server.py --compare REV   (about 2 minutes)
+     our server now beside our server at git revision REV (a worktree), same run:
+     CPU per relayed line at 20,000 lines/s, with the spec's log line per request.
 
 Three processes per measurement, so none steals the others' interpreter:
 - the server under test (ours: ``python -m server_app --no-rate-limit`` with its
@@ -63,7 +66,7 @@ def minimal_relay(port: int, group_port: int) -> None:
             out.sendto(b"welcome," + body, dest)
 
 
-def start_server(kind: str, port: int, group_port: int) -> subprocess.Popen:
+def start_server(kind: str, port: int, group_port: int, root: Path = ROOT) -> subprocess.Popen:
     if kind.startswith("ours"):
         args = [sys.executable, "-m", "server_app", "--host", LOOPBACK, "--port", str(port),
                 "--group", GROUP, "--group-port", str(group_port), "--interface", LOOPBACK,
@@ -74,7 +77,7 @@ def start_server(kind: str, port: int, group_port: int) -> subprocess.Popen:
     else:
         args = [sys.executable, str(Path(__file__).resolve()), "--minimal-relay",
                 str(port), str(group_port)]  # fmt: skip
-    proc = subprocess.Popen(args, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(args, cwd=root, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
     assert proc.stdout is not None
     line = proc.stdout.readline()
     assert b"ready" in line, line
@@ -145,9 +148,11 @@ def generator(port: int, users: int, rate: int, seconds: float, results) -> None
         s.close()
 
 
-def measure(kind: str, users: int, rate: int, seconds: float = STEP_SECONDS) -> dict:
+def measure(
+    kind: str, users: int, rate: int, seconds: float = STEP_SECONDS, root: Path = ROOT
+) -> dict:
     port, group_port = free_port(), free_port()
-    server = start_server(kind, port, group_port)
+    server = start_server(kind, port, group_port, root)
     try:
         ctx = mp.get_context("fork")
         ready, stop = ctx.Event(), ctx.Event()
@@ -245,8 +250,32 @@ def main() -> None:
     print(f"load after: {os.getloadavg()}")
 
 
+def compare(revision: str, repetitions: int = 3) -> None:
+    """Our server now against itself at ``revision``: CPU per line, alternating runs."""
+    import tempfile
+
+    worktree = Path(tempfile.mkdtemp(prefix="lanchat-rev-"))
+    git = ["git", "-C", str(ROOT), "worktree"]
+    subprocess.run([*git, "add", "-q", "--detach", str(worktree), revision], check=True)
+    print(f"Python {sys.version.split()[0]}; ours now vs ours at {revision}, 20,000 lines/s, 3 s")
+    try:
+        for users in (10, 1000):
+            now, before = [], []
+            for _ in range(repetitions):
+                before.append(measure("ours", users, 20_000, 3.0, worktree)["cpu_us"])
+                now.append(measure("ours", users, 20_000, 3.0)["cpu_us"])
+            ratios = [a / b for a, b in zip(now, before, strict=True)]
+            print(f"  {users:>5} users: CPU per line now {min(now):.2f} us, at {revision} "
+                  f"{min(before):.2f} us; now/before per repetition "
+                  + ", ".join(f"{r:.3f}" for r in ratios))  # fmt: skip
+    finally:
+        subprocess.run([*git, "remove", "--force", str(worktree)], check=False)
+
+
 if __name__ == "__main__":
     if sys.argv[1:2] == ["--minimal-relay"]:
         minimal_relay(int(sys.argv[2]), int(sys.argv[3]))
+    elif sys.argv[1:2] == ["--compare"]:
+        compare(sys.argv[2])
     else:
         main()
