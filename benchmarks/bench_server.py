@@ -250,9 +250,10 @@ def main() -> None:
     print(f"load after: {os.getloadavg()}")
 
 
-def compare(revision: str, repetitions: int = 3) -> None:
+def compare(revision: str, repetitions: int = 5) -> None:
     """Our server now against itself at ``revision``: CPU per line, alternating runs."""
     import tempfile
+    from statistics import median
 
     worktree = Path(tempfile.mkdtemp(prefix="lanchat-rev-"))
     git = ["git", "-C", str(ROOT), "worktree"]
@@ -264,10 +265,11 @@ def compare(revision: str, repetitions: int = 3) -> None:
             for _ in range(repetitions):
                 before.append(measure("ours", users, 20_000, 3.0, worktree)["cpu_us"])
                 now.append(measure("ours", users, 20_000, 3.0)["cpu_us"])
-            ratios = [a / b for a, b in zip(now, before, strict=True)]
-            print(f"  {users:>5} users: CPU per line now {min(now):.2f} us, at {revision} "
-                  f"{min(before):.2f} us; now/before per repetition "
-                  + ", ".join(f"{r:.3f}" for r in ratios))  # fmt: skip
+            ratios = sorted(a / b for a, b in zip(now, before, strict=True))
+            print(f"  {users:>5} users: CPU per line now {median(now):.2f} us, at {revision} "
+                  f"{median(before):.2f} us (medians); now/before per repetition, sorted: "
+                  + ", ".join(f"{r:.3f}" for r in ratios)
+                  + f"; median {median(ratios):.3f}")  # fmt: skip
     finally:
         subprocess.run([*git, "remove", "--force", str(worktree)], check=False)
 
