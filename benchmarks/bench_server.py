@@ -250,7 +250,7 @@ def main() -> None:
     print(f"load after: {os.getloadavg()}")
 
 
-def compare(revision: str, repetitions: int = 5) -> None:
+def compare(revision: str, repetitions: int = int(os.environ.get("REPS", "5"))) -> None:
     """Our server now against itself at ``revision``: CPU per line, alternating runs."""
     import tempfile
     from statistics import median

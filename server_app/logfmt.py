@@ -2,9 +2,11 @@
 
 The spec's lines are ``<datetime.now()> <what> has arrived from <user>@<addr>``;
 we keep that shape exactly (people grep for it) and add lines of the same style
-for rejections and their flood summaries.  Lines are buffered and flushed when
-the socket goes idle, or every ``FLUSH_INTERVAL`` seconds under load: a write
-syscall per datagram would cost more than relaying it.
+for rejections and their flood summaries.  Lines are buffered and handed over
+``FLUSH_INTERVAL`` seconds after the first of them (the server's select wakes
+up for that deadline), never per line: at 20,000 lines a second, flushing
+whenever the socket went idle meant a hand-over to the writer thread per line
+or two, and cost 9 us of the server's CPU per line (measured: 28 -> 37 us).
 
 The log never holds up the relay.  Writing happens in a thread per target
 (stdout, the log file): a terminal that is paused, a ``| tee`` that stopped
@@ -29,7 +31,8 @@ from protocol_lib.server import (
     RequestRejected,
 )
 
-FLUSH_INTERVAL = 0.1  # seconds: the longest a line waits in the buffer under load
+FLUSH_INTERVAL = 0.1  # seconds: the longest a line waits in the buffer
+FLUSH_BYTES = 64 * 1024  # or this much: a batch is a small part of a writer's backlog
 BACKLOG_BYTES = 1024 * 1024  # per target: log waiting for a blocked reader (~4,000 lines)
 
 
@@ -165,7 +168,8 @@ class LogSink:
         self._stream = stream
         self._file = open(log_file, "ab") if log_file else None  # closed in close()
         self._buffer: list[bytes] = []
-        self._last_flush = time.monotonic()
+        self._buffered_bytes = 0
+        self._due: float | None = None  # when the buffered lines must be handed over
         self._stamp_second = -1
         self._stamp_prefix = ""
         self._writers = [_Writer(t) for t in (stream, self._file) if t]
@@ -177,9 +181,17 @@ class LogSink:
 
     def line(self, text: str) -> None:
         """Queue one line with the spec's timestamp (``str(datetime.now())``)."""
-        self._buffer.append(f"{self._timestamp()} {text}\n".encode(errors="replace"))
-        if time.monotonic() - self._last_flush >= FLUSH_INTERVAL:
+        data = f"{self._timestamp()} {text}\n".encode(errors="replace")
+        self._buffer.append(data)
+        self._buffered_bytes += len(data)
+        if self._due is None:
+            self._due = time.monotonic() + FLUSH_INTERVAL
+        elif self._buffered_bytes >= FLUSH_BYTES or time.monotonic() >= self._due:
             self.flush()
+
+    def flush_deadline(self) -> float | None:
+        """When ``flush`` is due (monotonic clock); None while nothing is buffered."""
+        return self._due
 
     def _timestamp(self) -> str:
         """``YYYY-MM-DD HH:MM:SS.ffffff`` local time, as ``str(datetime.now())`` prints it.
@@ -202,7 +214,8 @@ class LogSink:
 
     def flush(self) -> None:
         """Hand the buffered lines to the writers; returns at once whatever they do."""
-        self._last_flush = time.monotonic()
+        self._due = None
+        self._buffered_bytes = 0
         if not self._buffer:
             return
         data = b"".join(self._buffer)

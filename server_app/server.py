@@ -88,7 +88,6 @@ class ChatServer:
             try:
                 data, addr = recvfrom(READ_SIZE)
             except BlockingIOError:
-                log.flush()
                 self._wait(clock())
                 continue
             except InterruptedError:
@@ -105,14 +104,22 @@ class ChatServer:
         log.flush()
 
     def _wait(self, now: float) -> None:
-        deadline = self.core.next_deadline()
-        timeout = IDLE_WAIT if deadline is None else max(0.0, min(IDLE_WAIT, deadline - now))
+        """Wait for a datagram, a signal, the core's next deadline or the log's."""
+        waits = [IDLE_WAIT]
+        for deadline in (self.core.next_deadline(), self.log.flush_deadline()):
+            if deadline is not None:
+                waits.append(deadline - now)
+        timeout = max(0.0, min(waits))
         readable, _, _ = select.select([self.sock, self._waker.reader], [], [], timeout)
         if self._waker.reader in readable:
             self._waker.drain()
+        now = time.monotonic()
         due = self.core.next_deadline()
-        if due is not None and time.monotonic() >= due:
-            self._perform(self.core.handle_timer(time.monotonic()))
+        if due is not None and now >= due:
+            self._perform(self.core.handle_timer(now))
+        flush_due = self.log.flush_deadline()
+        if flush_due is not None and now >= flush_due:
+            self.log.flush()
 
     def _perform(self, actions: list[ServerAction]) -> None:
         # isinstance, not match: class patterns cost 0.2-0.4 us more per chat line

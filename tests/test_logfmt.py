@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 
 import pytest
 from hypothesis import given
@@ -52,3 +53,39 @@ def test_every_text_reads_back_whole_from_its_line(text):
         body,
     )
     assert unescaped == text
+
+
+class _Target:
+    """A stream that records each write (as the writer thread makes them)."""
+
+    def __init__(self) -> None:
+        self.writes: list[bytes] = []
+
+    def write(self, data: bytes) -> int:
+        self.writes.append(data)
+        return len(data)
+
+    def flush(self) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+def test_lines_are_handed_over_in_batches_by_deadline_or_size_never_one_by_one():
+    from server_app.logfmt import FLUSH_BYTES, FLUSH_INTERVAL, LogSink
+
+    target = _Target()
+    sink = LogSink(target)  # type: ignore[arg-type]
+    assert sink.flush_deadline() is None
+    before = time.monotonic()
+    sink.line("one")
+    sink.line("two")
+    due = sink.flush_deadline()
+    assert due is not None and before < due <= time.monotonic() + FLUSH_INTERVAL
+    for i in range(FLUSH_BYTES // 30):  # about 38 bytes each: passes FLUSH_BYTES once
+        sink.line(f"line {i}")
+    sink.close()
+    assert len(target.writes) == 2  # one batch at the size limit, the rest at close
+    assert len(target.writes[0]) >= FLUSH_BYTES and target.writes[0].count(b"\n") > 2
+    assert sum(w.count(b"\n") for w in target.writes) == FLUSH_BYTES // 30 + 2

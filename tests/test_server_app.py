@@ -360,7 +360,7 @@ def test_a_log_reader_that_stops_reading_costs_log_lines_never_relays(tmp_path):
         assert proc.stdout.readline().startswith(b"Multiuser server is ready")  # then: no reads
         bob.send(b"login,bob")
         group.expect(b"welcome,bob")
-        padding = "x" * 300  # 4,000 log lines of ~400 bytes: over the pipe and the backlog
+        padding = "x" * 700  # 4,000 log lines of ~800 bytes: well over the pipe and the backlog
         for i in range(4000):
             bob.send(f"msg,{i} {padding}".encode())
             group.expect(f"msg,bob: {i} {padding}".encode())
@@ -369,7 +369,7 @@ def test_a_log_reader_that_stops_reading_costs_log_lines_never_relays(tmp_path):
         unread = b""  # now read: the writer catches up and says what it dropped
         deadline = time.monotonic() + WAIT
         while b"were dropped" not in unread:
-            assert time.monotonic() < deadline, "no dropped-lines summary"
+            assert time.monotonic() < deadline, f"no dropped-lines summary in {len(unread)} bytes"
             if select.select([proc.stdout], [], [], 0.2)[0]:
                 chunk = proc.stdout.read1(1 << 20)
                 assert chunk, "the server closed its output without a dropped-lines summary"
