@@ -1,37 +1,37 @@
-"""The Qt client under a burst: ingest rate and event-loop stalls; start-up to first frame.
+"""The real Qt client at 50k, 100k and 200k lines a second: what reaches the view, and stalls.
 
-Run: QT_QPA_PLATFORM=offscreen .venv/bin/python benchmarks/bench_client.py   (~30 s, loopback)
+Run: .venv/bin/python benchmarks/bench_client.py   (about 1 minute, loopback only)
 
-The product path (worker thread -> inbox -> one queued wake-up -> one model
-insert per drain) is measured beside a per-datagram path (one queued signal and
-one model insert per datagram), in the same run, with the same burst: 20,000
-datagrams multicast on 127.0.0.1 by a sender process as fast as it can.
+Each measurement is three processes: the client as a user runs it (``ChatWindow``,
+its worker thread, ``app.exec()``; benchmarks/client_child.py), a paced sender
+multicasting ``msg,alice: line N`` on 127.0.0.1 for 2 s, and this script. The
+client reports how many datagrams its worker read from the kernel, how many
+reached the model, how many its bounded inbox dropped, the longest gap of a 5 ms
+heartbeat timer (how long the event loop could not run: paint, keys) and its
+peak memory. Beside it, in the same run, the naive design: one queued signal and
+one model insert per datagram. Then the time from starting a client process to
+its first frame.
 """
 
 from __future__ import annotations
 
-import itertools
+import json
 import os
 import socket
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
-os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 ROOT = Path(__file__).resolve().parent.parent
+CHILD = Path(__file__).resolve().parent / "client_child.py"
 sys.path.insert(0, str(ROOT))
 
-from PySide6.QtCore import QObject, QTimer, Signal, Slot  # noqa: E402
-from PySide6.QtGui import QGuiApplication  # noqa: E402
+from protocol_lib.io.net import group_sender  # noqa: E402
 
-from protocol_lib.io.net import READ_SIZE, group_sender  # noqa: E402
-from qml_client.app import ChatWindow  # noqa: E402
-from qml_client.cli import ClientOptions  # noqa: E402
-
-BURST = 20_000
 LOOPBACK = "127.0.0.1"
+SECONDS = 2.0
+RATES = (50_000, 100_000, 200_000)
 
 
 def free_port() -> int:
@@ -40,85 +40,46 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def send_burst(group: str, port: int, count: int) -> None:
-    sock = group_sender(LOOPBACK, ttl=1)
-    for i in range(count):
-        sock.sendto(b"msg,alice: burst line %d" % i, (group, port))
+def send_paced(group: str, port: int, rate: int, seconds: float) -> tuple[int, float]:
+    """Multicast ``rate`` lines a second for ``seconds`` (TTL 0, out of 127.0.0.1)."""
+    sock = group_sender(LOOPBACK, ttl=0)
+    total = int(rate * seconds)
+    start = time.monotonic()
+    sent = 0
+    while sent < total and time.monotonic() - start < seconds * 3:
+        due = min(total, int((time.monotonic() - start) * rate) + 1)
+        while sent < due:
+            sock.sendto(b"msg,alice: line %d" % sent, (group, port))
+            sent += 1
+    elapsed = time.monotonic() - start
     sock.close()
+    return sent, elapsed
 
 
-class PerDatagram(QObject):
-    """The naive design, for contrast: a queued signal and a model insert per datagram."""
-
-    arrived = Signal(bytes)
-
-    def __init__(self, chat: ChatWindow) -> None:
-        super().__init__()
-        self.chat = chat
-        self.arrived.connect(self.on_datagram)
-
-    @Slot(bytes)
-    def on_datagram(self, data: bytes) -> None:
-        bridge = self.chat.bridge
-        bridge._handle(bridge.core.receive(data, time.monotonic()))
-
-    def run_worker(self, sock: socket.socket, stop: threading.Event) -> None:
-        sock.settimeout(0.2)
-        while not stop.is_set():
-            try:
-                self.arrived.emit(sock.recv(READ_SIZE))
-            except TimeoutError:
-                continue
-
-
-def measure(app: QGuiApplication, coalescing: bool) -> dict:
-    group, port = f"239.255.{os.getpid() % 250 + 1}.{int(coalescing) + 7}", free_port()
-    chat = ChatWindow(ClientOptions(LOOPBACK, free_port(), group, port, LOOPBACK))
-    chat.window.show()
-    model = chat.bridge.message_model
-    stop = threading.Event()
-    contrast_thread = None
-    if coalescing:
-        chat.bridge.start()
-    else:  # the same group socket, read by the per-datagram worker instead
-        from protocol_lib.io.net import group_receiver
-
-        contrast = PerDatagram(chat)
-        sock = group_receiver(group, port, LOOPBACK)
-        contrast_thread = threading.Thread(target=contrast.run_worker, args=(sock, stop))
-        contrast_thread.start()
-    start_total = model.total_appended
-    beats = [time.monotonic()]
-    heartbeat = QTimer()
-    heartbeat.timeout.connect(lambda: beats.append(time.monotonic()))
-    heartbeat.start(5)
-    t0 = time.monotonic()
-    sender = subprocess.Popen([sys.executable, __file__, "--send", group, str(port), str(BURST)])
-    deadline = t0 + 60
-    last_change, last_total = time.monotonic(), start_total
-    while time.monotonic() < deadline:
-        app.processEvents()
-        total = model.total_appended
-        if total != last_total:
-            last_change, last_total = time.monotonic(), total
-        if total - start_total >= BURST:
-            break
-        if sender.poll() is not None and time.monotonic() - last_change > 1.0:
-            break  # the sender is done and nothing has arrived for a second: the rest was lost
-    t_end = time.monotonic() if total - start_total >= BURST else last_change
-    heartbeat.stop()
-    sender.wait()
-    got = model.total_appended - start_total
-    stop.set()
-    if contrast_thread is not None:
-        contrast_thread.join()
-    chat.close()
-    gaps = [b - a for a, b in itertools.pairwise(beats)]
-    return {
-        "got": got,
-        "rate": got / (t_end - t0),
-        "max_stall_ms": max(gaps) * 1000 if gaps else float("nan"),
-    }
+def run_client(
+    root: Path, rate: int, mode: str = "lines", count: int | None = None, per_datagram=False
+) -> dict:
+    """Start the client, feed it, return its report (and what was offered)."""
+    group, port = f"239.255.{os.getpid() % 250 + 1}.{rate // 1000 % 250}", free_port()
+    count = count if count is not None else int(rate * SECONDS)
+    args = [sys.executable, str(CHILD), str(root), group, str(port), str(count), mode, "120"]
+    if per_datagram:
+        args.append("--per-datagram")
+    proc = subprocess.Popen(args, stdout=subprocess.PIPE, text=True)
+    assert proc.stdout is not None
+    assert proc.stdout.readline().strip() == "READY"
+    time.sleep(0.3)  # the first frame and the worker's start are not measured
+    sender = subprocess.Popen(
+        [sys.executable, __file__, "--send", group, str(port), str(rate), str(count / rate)],
+        stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    out, _ = sender.communicate(timeout=60)
+    sent, elapsed = json.loads(out)
+    line = proc.stdout.readline()
+    proc.wait(150)
+    report = json.loads(line) if line else {}
+    report.update(sent=sent, offered_rate=sent / elapsed)
+    return report
 
 
 def first_frame() -> float:
@@ -131,39 +92,46 @@ def first_frame() -> float:
         "from qml_client.cli import ClientOptions\n"
         f"opts = ClientOptions('127.0.0.1', 1, '239.255.1.1', {free_port()}, '127.0.0.1')\n"
         "chat = ChatWindow(opts)\n"
-        "chat.window.frameSwapped.connect(lambda: (print('FRAME', flush=True), app.quit()))\n"
+        "chat.window.frameSwapped.connect(lambda: (print('FRAME', flush=True), app.exit(0)))\n"
         "chat.bridge.start()\n"
         "app.aboutToQuit.connect(chat.bridge.shutdown)\n"
         "app.exec()\n"
     )
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
     t0 = time.monotonic()
-    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", code], stdout=subprocess.PIPE, text=True, env=env
+    )
     assert proc.stdout is not None
+    elapsed = float("nan")
     for line in proc.stdout:
         if line.startswith("FRAME"):
             elapsed = time.monotonic() - t0
             break
-    else:
-        elapsed = float("nan")
     proc.wait(30)
     return elapsed
 
 
 def main() -> None:
-    app = QGuiApplication([])
-    print(f"Python {sys.version.split()[0]}; burst of {BURST:,} datagrams on 127.0.0.1")
-    for coalescing in (True, False):
-        label = "coalesced (product)" if coalescing else "one signal per datagram"
-        r = measure(app, coalescing)
-        counted = f"{r['got']:>6,} / {BURST:,} in the model"
-        print(f"  {label:26s} {counted}, {r['rate']:>9,.0f} msg/s, "
-              f"longest event-loop stall {r['max_stall_ms']:6.1f} ms")  # fmt: skip
-    frames = sorted(first_frame() for _ in range(3))
-    print(f"  start to first frame (process start, offscreen): median {frames[1] * 1000:.0f} ms")
+    print(f"Python {sys.version.split()[0]}, {os.cpu_count()} CPUs; load {os.getloadavg()}")
+    print(f"`msg,alice: line N` multicast on 127.0.0.1 for {SECONDS:g} s at each rate\n")
+    print("| offered | design | sent | read by the worker | in the model | dropped (inbox) |"
+          " longest stall | stalls > 50 ms | peak memory |")  # fmt: skip
+    print("|---|---|---|---|---|---|---|---|---|")
+    for rate in RATES:
+        for per_datagram in (False, True):
+            r = run_client(ROOT, rate, per_datagram=per_datagram)
+            design = "one signal per datagram" if per_datagram else "product (inbox, slices)"
+            print(f"| {rate:,}/s | {design} | {r['sent']:,} | {r['received']:,} | "
+                  f"{r['done']:,} | {r['dropped']:,} | {r['stall_ms']:.0f} ms | "
+                  f"{r['stalls_50ms']} | {r['peak_mb']:.0f} MB |", flush=True)  # fmt: skip
+    frames = sorted(first_frame() for _ in range(5))
+    print(f"\nstart to first frame (process start, offscreen): median {frames[2] * 1000:.0f} ms")
 
 
 if __name__ == "__main__":
     if sys.argv[1:2] == ["--send"]:
-        send_burst(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]))
+        group, port, rate, seconds = sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), sys.argv[5]
+        print(json.dumps(send_paced(group, port, rate, float(seconds))))
     else:
         main()

@@ -155,62 +155,7 @@ def limiter_churn(datagrams: int, budget: float = 10.0) -> None:
 
 # --- client ---------------------------------------------------------------------
 
-CHILD = r"""
-import json, os, resource, socket, sys, time
-sys.path.insert(0, sys.argv[1])
-os.environ["QT_QPA_PLATFORM"] = "offscreen"
-from PySide6.QtCore import QTimer
-from PySide6.QtGui import QGuiApplication
-app = QGuiApplication([])
-from qml_client.app import ChatWindow
-from qml_client.cli import ClientOptions
-group, port, expected, mode = sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), sys.argv[5]
-chat = ChatWindow(ClientOptions("127.0.0.1", 9, group, port, "127.0.0.1"))
-chat.window.show()
-bridge = chat.bridge
-bridge.start()
-model = bridge.message_model
-base_lines = model.total_appended
-beats = [time.monotonic()]
-state = {"first": None, "last_change": None, "last": -1}
-rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-
-def progress():
-    if mode == "welcome":
-        return len(bridge.core.roster)
-    return model.total_appended - base_lines
-
-def beat():
-    now = time.monotonic()
-    beats.append(now)
-    received = bridge._receiver.received
-    if received and state["first"] is None:
-        state["first"] = now
-    done = progress()
-    if done != state["last"]:
-        state["last"], state["last_change"] = done, now
-    idle = state["last_change"] is not None and now - state["last_change"] > 2.0
-    if done >= expected or (state["first"] is not None and idle) or now - beats[0] > TIMEOUT:
-        stalls = [b - a for a, b in zip(beats, beats[1:]) if state["first"] and a >= state["first"]]
-        print(json.dumps({
-            "catch_up": (state["last_change"] or now) - (state["first"] or now),
-            "done": done, "received": received,
-            "stall_ms": max(stalls) * 1000 if stalls else 0.0,
-            "stalls_100ms": sum(s > 0.1 for s in stalls),
-            "rss0_mb": rss0 / 1024,
-            "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-            "timed_out": now - beats[0] > TIMEOUT,
-        }), flush=True)
-        timer.stop()
-        bridge.shutdown()
-        app.exit(0)
-
-timer = QTimer()
-timer.timeout.connect(beat)
-timer.start(5)
-print("READY", flush=True)
-app.exec()
-"""
+CHILD = Path(__file__).resolve().parent / "client_child.py"
 
 
 def free_port() -> int:
@@ -221,12 +166,9 @@ def free_port() -> int:
 
 def client_attack(root: Path, mode: str, count: int, rate: float, timeout: float) -> dict:
     group, port = f"239.255.{os.getpid() % 250 + 1}.{99 if mode == 'welcome' else 98}", free_port()
-    child = CHILD.replace("TIMEOUT", repr(timeout))
-    proc = subprocess.Popen(
-        [sys.executable, "-c", child, str(root), group, str(port), str(count), mode],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
+    progress = "welcome" if mode == "welcome" else "lines"
+    args = [sys.executable, str(CHILD), str(root), group, str(port), str(count), progress]
+    proc = subprocess.Popen([*args, str(timeout)], stdout=subprocess.PIPE, text=True)
     assert proc.stdout is not None
     assert proc.stdout.readline().strip() == "READY"
     sender = group_sender(LOOPBACK, ttl=0)

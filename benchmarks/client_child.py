@@ -1,0 +1,143 @@
+"""The real Qt client in a process of its own, measured while datagrams arrive.
+
+Not run by hand: bench_client.py and bench_hostile.py start it as
+``client_child.py ROOT GROUP PORT EXPECTED MODE TIMEOUT [--per-datagram]`` and read one
+JSON line from it.  ROOT is the source tree to import the client from (a git
+worktree for "before" runs).  It builds the window a user gets (``ChatWindow``)
+and runs ``app.exec()``; a 5 ms QTimer measures how late the event loop runs.
+MODE says what progress means: ``welcome`` (names in the roster) or ``lines``
+(lines appended to the message model).  With ``--per-datagram`` the product's
+worker and inbox are replaced by the naive design, for contrast: a thread that
+emits one queued signal per datagram, each handled on its own.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import resource
+import sys
+import threading
+import time
+
+root, group, port, expected, mode, timeout = sys.argv[1:7]
+PER_DATAGRAM = "--per-datagram" in sys.argv[7:]
+if os.environ.get("CLIENT_CHILD_TRACE"):  # where the GUI thread is during a long stall
+    import faulthandler
+
+    faulthandler.dump_traceback_later(float(os.environ["CLIENT_CHILD_TRACE"]), repeat=True)
+sys.path.insert(0, root)
+os.environ["QT_QPA_PLATFORM"] = "offscreen"
+
+from PySide6.QtCore import QObject, QTimer, Signal, Slot  # noqa: E402
+from PySide6.QtGui import QGuiApplication  # noqa: E402
+
+app = QGuiApplication([])
+
+from qml_client.app import ChatWindow  # noqa: E402
+from qml_client.cli import ClientOptions  # noqa: E402
+
+EXPECTED, TIMEOUT = int(expected), float(timeout)
+chat = ChatWindow(ClientOptions("127.0.0.1", 9, group, int(port), "127.0.0.1"))
+chat.window.show()
+bridge = chat.bridge
+model = bridge.message_model
+
+
+class PerDatagram(QObject):
+    """The naive design: one queued signal, one core call and one model insert per datagram."""
+
+    arrived = Signal(bytes, str)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.received = 0
+        self.arrived.connect(self.on_datagram)
+        self.stop = threading.Event()
+        try:
+            from protocol_lib.io.net import group_receiver
+        except ImportError:  # revisions before the I/O fence
+            from protocol_lib.net import group_receiver  # type: ignore[no-redef]
+        self.sock = group_receiver(group, int(port), "127.0.0.1", timeout=0.2)
+        self.thread = threading.Thread(target=self.run, daemon=True)
+        self.thread.start()
+
+    @Slot(bytes, str)
+    def on_datagram(self, data: bytes, source: str) -> None:
+        bridge._apply(bridge.core.receive(data, time.monotonic(), source))
+
+    def run(self) -> None:
+        while not self.stop.is_set():
+            try:
+                data, addr = self.sock.recvfrom(65536)
+            except TimeoutError:
+                continue
+            self.received += 1
+            self.arrived.emit(data, addr[0])
+
+
+contrast = PerDatagram() if PER_DATAGRAM else None
+if contrast is None:
+    bridge.start()
+base_lines = model.total_appended
+RSS0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+beats = [time.monotonic()]
+state: dict[str, float | int | None] = {"first": None, "last_change": None, "last": -1}
+
+
+def received() -> int:
+    if contrast is not None:
+        return contrast.received
+    return bridge._receiver.received if bridge._receiver else 0
+
+
+def progress() -> int:
+    return len(bridge.core.roster) if mode == "welcome" else model.total_appended - base_lines
+
+
+def report(now: float) -> None:
+    first = state["first"]
+    stalls = [b - a for a, b in itertools.pairwise(beats) if first and a >= first]
+    dropped = sum(
+        int(model.line(r).line_text.split()[0].replace(",", ""))
+        for r in range(model.rowCount())
+        if "were dropped" in model.line(r).line_text
+    )
+    print(json.dumps({
+        "catch_up": (state["last_change"] or now) - (first or now),
+        "done": progress(), "received": received(), "dropped": dropped,
+        "stall_ms": max(stalls) * 1000 if stalls else 0.0,
+        "stalls_50ms": sum(s > 0.05 for s in stalls),
+        "stalls_100ms": sum(s > 0.1 for s in stalls),
+        "rss0_mb": RSS0 / 1024,
+        "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "timed_out": now - beats[0] > TIMEOUT,
+    }), flush=True)  # fmt: skip
+
+
+def beat() -> None:
+    now = time.monotonic()
+    beats.append(now)
+    if received() and state["first"] is None:
+        state["first"] = now
+    done = progress()
+    if done != state["last"]:
+        state["last"], state["last_change"] = done, now
+    last_change = state["last_change"]
+    idle = last_change is not None and now - float(last_change) > 2.0
+    if done >= EXPECTED or (state["first"] is not None and idle) or now - beats[0] > TIMEOUT:
+        report(now)
+        timer.stop()
+        if contrast is not None:
+            contrast.stop.set()
+            contrast.thread.join()
+        bridge.shutdown(say_exit=False)
+        app.exit(0)
+
+
+timer = QTimer()
+timer.timeout.connect(beat)
+timer.start(5)
+print("READY", flush=True)
+app.exec()
