@@ -46,7 +46,7 @@ QML_IMPORT_NAME = "LanChatBackend"
 QML_IMPORT_MAJOR_VERSION = 1
 
 DRAIN_SLICE = 250  # datagrams taken from the inbox at a time
-DRAIN_BUDGET = 0.02  # seconds of work per event-loop pass; painting and input come between
+DRAIN_BUDGET = 0.008  # seconds of work per event-loop pass; painting and input come between
 PASTE_CONFIRM_LINES = 5  # a paste of more lines than this is sent only once the user agrees
 
 
