@@ -119,12 +119,13 @@ class Rejection:
 class Session:
     """One user's place in the chat: a few hundred bytes, no machine registration."""
 
-    __slots__ = ("state", "user", "addr")
+    __slots__ = ("state", "user", "addr", "relay_prefix")
 
-    def __init__(self, user: str, addr: tuple[str, int]) -> None:
+    def __init__(self, user: str, addr: tuple[str, int], relay_prefix: bytes = b"") -> None:
         self.state: str = SessionState.NEW.value
         self.user = user
         self.addr = addr
+        self.relay_prefix = relay_prefix  # the server's ``msg,<user>: ``, encoded once
 
     def __repr__(self) -> str:
         return f"Session({self.user!r}, {self.addr!r}, state={self.state!r})"

@@ -145,6 +145,15 @@ class ChatRelay:
         """The relay our server sends: the sender's name, a colon, the text."""
         return cls(f"{user}: {text}")
 
+    @staticmethod
+    def attributed_prefix(user: str) -> bytes:
+        """What ``attributed(user, text).encode()`` puts before the text's bytes.
+
+        A server keeps it per session, so relaying a plain chat line is one
+        concatenation (see ``plain_chat_text``).
+        """
+        return f"{ChatRelay.kind},{user}: ".encode()
+
     def split(self) -> tuple[str | None, str]:
         """``(sender, body)``; the sender is None when the text does not start
         with a valid name and ``": "`` (servers that relay without a sender)."""
@@ -281,6 +290,25 @@ def parse_client(data: bytes) -> ClientMessage:
     if kind == "exit":
         return ExitRequest()
     raise RemoteProtocolError(Reason.UNKNOWN_TYPE, _excerpt(kind))
+
+
+def plain_chat_text(data: bytes) -> str | None:
+    """The text of a ``msg,<text>`` datagram that needs none of ``parse_client``'s forgiveness.
+
+    The common case, checked in a few C-level calls: the exact prefix ``msg,``,
+    valid UTF-8, and printable text without surrounding blanks.  Anything this
+    returns, ``parse_client`` would parse to ``ChatMessage`` of the same text;
+    None means "ask ``parse_client``", never "invalid".
+    """
+    if not data.startswith(b"msg,") or len(data) > MAX_DATAGRAM_BYTES:
+        return None
+    try:
+        text = data[4:].decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    if text and text.isprintable() and text[0] != " " and text[-1] != " ":
+        return text
+    return None
 
 
 def parse_server(data: bytes) -> ServerMessage:

@@ -53,7 +53,6 @@ class ChatServer:
                 f"cannot send multicast from interface {options.interface}: {why(exc)}"
             ) from exc
 
-
     @property
     def address(self) -> tuple[str, int]:
         address: tuple[str, int] = self.sock.getsockname()

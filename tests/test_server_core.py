@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from protocol_lib import (
     ListReplyMode,
@@ -15,6 +17,7 @@ from protocol_lib import (
     ServerConfig,
     ServerCore,
 )
+from tests.strategies import texts
 
 A = ("10.0.0.1", 5000)
 A2 = ("10.0.0.1", 5001)  # same host, another port
@@ -357,3 +360,23 @@ def test_the_server_does_what_each_login_rule_says(row):
         assert rejected(actions) == [rule] and sent(actions) == [] and srv.users == before
     else:
         assert sent(actions) == [f"welcome,{name}".encode()] and srv.user_at(addr) == name
+
+
+@given(text=st.one_of(texts, st.text(max_size=30), st.just(" padded "), st.just("\u00a0nbsp")))
+def test_every_chat_line_is_relayed_exactly_as_the_full_path_would(text):
+    """The hot path (plain_chat_text + the cached prefix) and the full path agree."""
+    from protocol_lib import ChatRelay, text_problem
+
+    srv = core()
+    srv.receive(b"login,bob", A, 0)
+    data = f"msg,{text}".encode()
+    actions = srv.receive(data, A, 1)
+    body = text.strip()
+    if text_problem(body) is not None:
+        assert sent(actions) == [] and rejected(actions)
+        return
+    relay = ChatRelay.attributed("bob", body)
+    if len(relay.text.encode()) + 4 > 1024:
+        assert rejected(actions) == ["relay-too-long"]
+        return
+    assert actions == [RequestArrived("msg", "bob", A, body), SendToGroup(relay.encode())]

@@ -257,3 +257,18 @@ def test_every_reason_code_has_a_sentence():
 
     assert set(REASONS) == set(Reason)
     assert all(sentence and sentence[0].islower() for sentence in REASONS.values())
+
+
+@given(
+    st.one_of(
+        mutated_datagrams(),
+        st.binary(max_size=64),
+        st.builds(lambda t: b"msg," + t.encode(), texts),
+    )
+)
+def test_the_plain_chat_shortcut_never_disagrees_with_the_parser(data):
+    from protocol_lib.wire import plain_chat_text
+
+    text = plain_chat_text(data)
+    if text is not None:
+        assert parse_client(data) == ChatMessage(text)
