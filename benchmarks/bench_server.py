@@ -4,6 +4,9 @@ Run: .venv/bin/python benchmarks/bench_server.py   (about 2-3 minutes, loopback 
      .venv/bin/python benchmarks/bench_server.py --compare REV   (about 2 minutes)
      our server now beside our server at git revision REV (a worktree), same run:
      CPU per relayed line at 20,000 lines/s, with the spec's log line per request.
+     .venv/bin/python benchmarks/bench_server.py --fixed   (about 2 minutes)
+     CPU per line at 20,000 lines/s: the minimal relay, a naive print-per-request
+     server, ours logging to a file, ours --quiet; repeated, ratios and spread.
 
 Three processes per measurement, so none steals the others' interpreter:
 - the server under test (ours: ``python -m server_app --no-rate-limit`` with its
@@ -66,7 +69,41 @@ def minimal_relay(port: int, group_port: int) -> None:
             out.sendto(b"welcome," + body, dest)
 
 
-def start_server(kind: str, port: int, group_port: int, root: Path = ROOT) -> subprocess.Popen:
+def naive_server(port: int, group_port: int) -> None:
+    """A typical implementation of the assignment: if/elif, a print per request."""
+    from datetime import datetime
+
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sock.bind((LOOPBACK, port))
+    out = group_sender(LOOPBACK, ttl=1)
+    dest = (GROUP, group_port)
+    users: dict[tuple[str, int], str] = {}
+    print(f"Multiuser server is ready on {LOOPBACK}:{port}!", flush=True)
+    while True:
+        data, addr = sock.recvfrom(1024)
+        text = data.decode()
+        kind, _, body = text.partition(",")
+        if kind == "login":
+            users[addr] = body
+            print(f"{datetime.now()} login request has arrived from {body}@{addr}")
+            out.sendto(f"welcome,{body}".encode(), dest)
+        elif kind == "msg":
+            user = users.get(addr)
+            if user is not None:
+                print(f'{datetime.now()} msg "{body}" has arrived from user: {user}@{addr}')
+                out.sendto(f"msg,{user}: {body}".encode(), dest)
+        elif kind == "list":
+            print(f"{datetime.now()} list request has arrived from user: {users.get(addr)}@{addr}")
+            out.sendto(("list," + ",".join(users.values())).encode(), dest)
+        elif kind == "exit":
+            user = users.pop(addr, None)
+            out.sendto(f"bye,{user}".encode(), dest)
+
+
+def start_server(
+    kind: str, port: int, group_port: int, root: Path = ROOT, log_to: Path | None = None
+) -> subprocess.Popen:
+    """Start one server; its output goes to ``log_to`` (a file) or to a drained pipe."""
     if kind.startswith("ours"):
         args = [sys.executable, "-m", "server_app", "--host", LOOPBACK, "--port", str(port),
                 "--group", GROUP, "--group-port", str(group_port), "--interface", LOOPBACK,
@@ -75,8 +112,17 @@ def start_server(kind: str, port: int, group_port: int, root: Path = ROOT) -> su
         if kind == "ours --quiet":  # no log line per request: shows what the spec's log costs
             args.append("--quiet")
     else:
-        args = [sys.executable, str(Path(__file__).resolve()), "--minimal-relay",
+        mode = "--naive-server" if kind.startswith("naive") else "--minimal-relay"
+        args = [sys.executable, str(Path(__file__).resolve()), mode,
                 str(port), str(group_port)]  # fmt: skip
+    if log_to is not None:
+        with open(log_to, "wb") as log:
+            proc = subprocess.Popen(args, cwd=root, stdout=log, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 30
+        while b"ready" not in log_to.read_bytes():
+            assert time.monotonic() < deadline and proc.poll() is None, "no ready line"
+            time.sleep(0.01)
+        return proc
     proc = subprocess.Popen(args, cwd=root, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
     assert proc.stdout is not None
     line = proc.stdout.readline()
@@ -149,10 +195,15 @@ def generator(port: int, users: int, rate: int, seconds: float, results) -> None
 
 
 def measure(
-    kind: str, users: int, rate: int, seconds: float = STEP_SECONDS, root: Path = ROOT
+    kind: str,
+    users: int,
+    rate: int,
+    seconds: float = STEP_SECONDS,
+    root: Path = ROOT,
+    log_to: Path | None = None,
 ) -> dict:
     port, group_port = free_port(), free_port()
-    server = start_server(kind, port, group_port, root)
+    server = start_server(kind, port, group_port, root, log_to)
     try:
         ctx = mp.get_context("fork")
         ready, stop = ctx.Event(), ctx.Event()
@@ -250,6 +301,32 @@ def main() -> None:
     print(f"load after: {os.getloadavg()}")
 
 
+FIXED_KINDS = ("minimal", "naive (print to a file)", "ours (log to a file)", "ours --quiet")
+
+
+def fixed_rate(rate: int = 20_000, repetitions: int = 3) -> None:
+    """CPU per relayed line at one offered rate, every server in turn, repeated."""
+    import tempfile
+    from statistics import median
+
+    print(f"\nCPU per relayed line at {rate:,} lines/s offered, 3 s, {repetitions} repetitions")
+    print("| users | server | CPU per line (median) | x the minimal relay (median) | spread |")
+    print("|---|---|---|---|---|")
+    with tempfile.TemporaryDirectory() as tmp:
+        log = Path(tmp) / "server.log"
+        for users in (10, 1000):
+            cpu: dict[str, list[float]] = {kind: [] for kind in FIXED_KINDS}
+            for _ in range(repetitions):
+                for kind in FIXED_KINDS:
+                    to_file = log if "file" in kind else None
+                    cpu[kind].append(measure(kind, users, rate, 3.0, log_to=to_file)["cpu_us"])
+            for kind in FIXED_KINDS:
+                ratios = [a / b for a, b in zip(cpu[kind], cpu["minimal"], strict=True)]
+                print(f"| {users} | {kind} | {median(cpu[kind]):.1f} us | "
+                      f"{median(ratios):.2f} | {min(ratios):.2f}-{max(ratios):.2f} |",
+                      flush=True)  # fmt: skip
+
+
 def compare(revision: str, repetitions: int = int(os.environ.get("REPS", "5"))) -> None:
     """Our server now against itself at ``revision``: CPU per line, alternating runs."""
     import tempfile
@@ -277,7 +354,11 @@ def compare(revision: str, repetitions: int = int(os.environ.get("REPS", "5"))) 
 if __name__ == "__main__":
     if sys.argv[1:2] == ["--minimal-relay"]:
         minimal_relay(int(sys.argv[2]), int(sys.argv[3]))
+    elif sys.argv[1:2] == ["--naive-server"]:
+        naive_server(int(sys.argv[2]), int(sys.argv[3]))
     elif sys.argv[1:2] == ["--compare"]:
         compare(sys.argv[2])
+    elif sys.argv[1:2] == ["--fixed"]:
+        fixed_rate()
     else:
         main()
