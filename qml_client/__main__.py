@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sys
 
-from .cli import parse_options
+from .cli import given_options, parse_options
 
 INSTALL_HINT = (
     "lanchat-client: the chat window needs PySide6, which is not installed here; "
@@ -25,7 +25,7 @@ def main(argv: list[str] | None = None) -> int:
             raise
         print(INSTALL_HINT, file=sys.stderr)
         return 1
-    return run(options)
+    return run(options, given_options(argv))
 
 
 if __name__ == "__main__":

@@ -24,6 +24,7 @@ from protocol_lib.io.waker import stop_signals
 from . import models  # noqa: F401 - registers MessageModel and UserModel with QML
 from .bridge import ChatBridge
 from .cli import ClientOptions
+from .settings import Remembered, SettingsStore
 
 QML_DIR = Path(__file__).resolve().parent
 STYLE = "Fusion"  # crisp and native-looking on every desktop; no extra assets
@@ -32,12 +33,17 @@ STYLE = "Fusion"  # crisp and native-looking on every desktop; no extra assets
 class ChatWindow:
     """The engine, the bridge and the top-level window of one client."""
 
-    def __init__(self, options: ClientOptions, config: ClientConfig | None = None) -> None:
+    def __init__(
+        self,
+        options: ClientOptions,
+        config: ClientConfig | None = None,
+        settings: SettingsStore | None = None,
+    ) -> None:
         if not os.environ.get("QT_QUICK_CONTROLS_STYLE") and QQuickStyle.name() != STYLE:
             QQuickStyle.setStyle(STYLE)  # once per process, before the first QML load
         self.engine = QQmlApplicationEngine()
         # A child of the engine: destroyed after the window whose bindings read it.
-        self.bridge = ChatBridge(options, parent=self.engine, config=config)
+        self.bridge = ChatBridge(options, parent=self.engine, config=config, settings=settings)
         self.engine.addImportPath(str(QML_DIR))
         self.engine.setInitialProperties({"bridge": self.bridge})
         self.engine.loadFromModule("LanChat", "Main")
@@ -77,13 +83,31 @@ def _quit_on_signals(app: QGuiApplication) -> QTimer:
     return timer
 
 
-def run(options: ClientOptions) -> int:
+def open_window(
+    options: ClientOptions, given: set[str], store: SettingsStore
+) -> tuple[ChatWindow, Remembered]:
+    """The window a user gets: remembered choices under the command line's, geometry too.
+
+    A remembered name is in ``options.user`` afterwards, so ``start`` logs in.
+    """
+    remembered, problem = store.load()
+    chat = ChatWindow(remembered.under(options, given), settings=store)
+    if remembered.geometry is not None:
+        x, y, width, height = remembered.geometry
+        chat.window.setGeometry(x, y, max(width, 320), max(height, 240))
+    if problem is not None:
+        chat.bridge.report(problem)
+    return chat, remembered
+
+
+def run(options: ClientOptions, given: set[str] | None = None) -> int:
     """Open the window and run until it is closed or a stop signal arrives."""
     app = QGuiApplication(sys.argv[:1])
     app.setApplicationName("lanchat")
     app.setApplicationDisplayName("lanchat")
+    store = SettingsStore.default()
     try:
-        chat = ChatWindow(options)
+        chat, _ = open_window(options, given or set(), store)
     except RuntimeError as exc:
         print(f"lanchat-client: {exc}", file=sys.stderr)
         return 1
@@ -92,6 +116,8 @@ def run(options: ClientOptions) -> int:
     chat.bridge.start()
     code = app.exec()
     keepalive.stop()
+    frame = chat.window.geometry()
+    store.update(geometry=(frame.x(), frame.y(), frame.width(), frame.height()))
     chat.bridge.shutdown()  # already done by aboutToQuit; idempotent
     # The engine (and the window and bridge it owns) must go while the application
     # object still exists: left to the interpreter, locals die in no set order, and a

@@ -41,6 +41,7 @@ from .history import InputHistory
 from .models import MessageModel, UserModel
 from .presenter import ChatLine, LineKind, Presenter
 from .receiver import Inbox, Receiver
+from .settings import SettingsStore
 
 QML_IMPORT_NAME = "LanChatBackend"
 QML_IMPORT_MAJOR_VERSION = 1
@@ -69,9 +70,11 @@ class ChatBridge(QObject):
         options: ClientOptions,
         parent: QObject | None = None,
         config: ClientConfig | None = None,
+        settings: SettingsStore | None = None,
     ) -> None:
         super().__init__(parent)
         self.options = options
+        self.settings = settings  # where a welcomed login is remembered (None: nowhere)
         config = config or ClientConfig(send_limit=client_pace(options.server_limit))
         if not config.server_sources:  # only the server's datagrams change our state
             sources = server_sources(options.server, options.server_sources)
@@ -294,6 +297,8 @@ class ChatBridge(QObject):
         shown = (lines or []) + update.lines
         for data in update.datagrams:
             self._send_datagram(data, shown)
+        if update.state_changed and self.core.state is ClientState.IN_CHAT:
+            self._remember_login(shown)
         self._add_lines(shown)
         for message_id, status in update.statuses:
             self._messages.set_status(message_id, status)
@@ -310,6 +315,22 @@ class ChatBridge(QObject):
         if not self._closed:
             self._schedule_tick()
         return not any(line.kind is LineKind.ERROR for line in update.lines)
+
+    def report(self, problem: str) -> None:
+        """Show a problem of ours (not from the network) as a red line."""
+        self._add_lines([self.presenter.system(problem, LineKind.ERROR)])
+
+    def _remember_login(self, lines: list[ChatLine]) -> None:
+        """A welcomed login: remember the name and where the chat is, for the next start."""
+        if self.settings is None:
+            return
+        opts = self.options
+        problem = self.settings.update(
+            server=opts.server, port=opts.port, group=opts.group, group_port=opts.group_port,
+            interface=opts.interface, user=self.core.user,
+        )  # fmt: skip
+        if problem is not None:
+            lines.append(self.presenter.system(problem, LineKind.ERROR))
 
     def _send_datagram(self, data: bytes, lines: list[ChatLine]) -> None:
         if self.sock is None:

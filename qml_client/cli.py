@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 from dataclasses import dataclass, field
 
 from protocol_lib import (
@@ -43,12 +44,34 @@ class ClientOptions:
 port_number = ranged_int(1, 65535, "port")
 
 
+def given_options(argv: list[str] | None = None) -> set[str]:
+    """The ClientOptions fields that ``argv`` sets explicitly (they win over remembered ones)."""
+    given = vars(_parser(argparse.SUPPRESS).parse_args(argv))
+    return {name for name, value in given.items() if value is not None}
+
+
 def parse_options(argv: list[str] | None = None) -> ClientOptions:
     """Parse and validate ``argv``; exits with status 2 on a bad option."""
+    args = _parser().parse_args(argv)
+    return ClientOptions(
+        server=args.server,
+        port=args.port,
+        group=args.group,
+        group_port=args.group_port,
+        interface=args.interface,
+        user=args.user,
+        server_sources=tuple(args.server_source),
+        server_limit=RateLimit(args.server_burst, args.server_rate),
+    )
+
+
+def _parser(argument_default: object = None) -> argparse.ArgumentParser:
     parser = OneLineParser(
         prog="lanchat-client",
         description="Multiuser LAN chat client (PySide6/QML) for the login/msg/list/exit protocol.",
-        epilog="In the window, type /help for the commands.",
+        epilog="In the window, type /help for the commands. The last server, group and name "
+        "are remembered (~/.config/lanchat/settings.json); options given here win.",
+        argument_default=argument_default,
     )
     add = parser.add_argument
     add(
@@ -91,14 +114,10 @@ def parse_options(argv: list[str] | None = None) -> ClientOptions:
         help=f"lines the server accepts at once (default {RateLimit().burst:g})",
     )
     add("--version", action="version", version=f"lanchat-client {__version__}")
-    args = parser.parse_args(argv)
-    return ClientOptions(
-        server=args.server,
-        port=args.port,
-        group=args.group,
-        group_port=args.group_port,
-        interface=args.interface,
-        user=args.user,
-        server_sources=tuple(args.server_source),
-        server_limit=RateLimit(args.server_burst, args.server_rate),
-    )
+    if argument_default is argparse.SUPPRESS:
+        for action in parser._actions:  # defaults given explicitly above: suppress them too
+            if action.dest == "server":  # a missing positional takes its default: None here
+                action.default = None
+            elif action.dest != "help":
+                action.default = argparse.SUPPRESS
+    return parser

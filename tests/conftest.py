@@ -8,6 +8,7 @@ for the Qt client's tests).  A module that calls either one ``server`` aliases i
 from __future__ import annotations
 
 import os
+import tempfile
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
@@ -18,6 +19,11 @@ if TYPE_CHECKING:
     from tests.qt_helpers import FakeServer
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# Clients started by tests (in process or as ``python -m qml_client``) remember their
+# settings here, never in the home directory of whoever runs the tests.
+_STATE = tempfile.mkdtemp(prefix="lanchat-tests-")
+os.environ["XDG_CONFIG_HOME"] = os.path.join(_STATE, "config")
+os.environ["XDG_DATA_HOME"] = os.path.join(_STATE, "data")
 
 
 @pytest.fixture(scope="session")

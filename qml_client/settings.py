@@ -1,0 +1,141 @@
+"""What the client remembers between runs: name, server, group, window geometry. No Qt here.
+
+Kept in ``$XDG_CONFIG_HOME/lanchat/settings.json`` (``~/.config/lanchat/`` when
+the variable is unset or not absolute, as the XDG base directory spec says).
+Command-line options win over remembered values; a remembered name logs in at
+start.  A missing file is a first run; a damaged one is reported in one line
+and set aside, never a reason not to start.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass, fields, replace
+from pathlib import Path
+
+from .cli import ClientOptions
+
+REMEMBERED_OPTIONS = ("server", "port", "group", "group_port", "interface", "user")
+"""The options a run remembers (``user`` is the name that was welcomed last)."""
+
+
+def config_home() -> Path:
+    """``$XDG_CONFIG_HOME``, or ``~/.config`` where it is unset or relative."""
+    value = os.environ.get("XDG_CONFIG_HOME", "")
+    return Path(value) if os.path.isabs(value) else Path.home() / ".config"
+
+
+@dataclass(frozen=True, slots=True)
+class Remembered:
+    """The last run's choices; None where nothing is known."""
+
+    server: str | None = None
+    port: int | None = None
+    group: str | None = None
+    group_port: int | None = None
+    interface: str | None = None
+    user: str | None = None
+    geometry: tuple[int, int, int, int] | None = None  # x, y, width, height
+
+    def under(self, options: ClientOptions, given: set[str]) -> ClientOptions:
+        """``options`` with remembered values where the command line gave none."""
+        changes = {
+            name: value
+            for name in REMEMBERED_OPTIONS
+            if name not in given and (value := getattr(self, name)) is not None
+        }
+        return replace(options, **changes)
+
+    @classmethod
+    def from_options(cls, options: ClientOptions, user: str | None) -> Remembered:
+        return cls(
+            options.server, options.port, options.group, options.group_port,
+            options.interface, user,
+        )  # fmt: skip
+
+
+class SettingsStore:
+    """One settings file: ``load`` and ``save`` never raise, they say what went wrong."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    @classmethod
+    def default(cls) -> SettingsStore:
+        return cls(config_home() / "lanchat" / "settings.json")
+
+    def load(self) -> tuple[Remembered, str | None]:
+        """What was remembered, and a sentence if the file could not be used."""
+        try:
+            raw = json.loads(self.path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return Remembered(), None
+        except (OSError, ValueError) as exc:
+            return Remembered(), f"settings in {self.path} could not be read ({exc}); ignored"
+        if not isinstance(raw, dict):
+            return Remembered(), f"settings in {self.path} are not a JSON object; ignored"
+        known = {f.name: raw[f.name] for f in fields(Remembered) if f.name in raw}
+        try:
+            remembered = Remembered(**known)
+            return _checked(remembered), None
+        except (TypeError, ValueError) as exc:
+            return Remembered(), f"settings in {self.path} are damaged ({exc}); ignored"
+
+    def update(self, **changes: object) -> str | None:
+        """Change some remembered values, keep the others (a damaged file starts afresh)."""
+        remembered, _ = self.load()
+        return self.save(replace(remembered, **changes))  # type: ignore[arg-type]
+
+    def save(self, remembered: Remembered) -> str | None:
+        """Write atomically (a crash leaves the old file or the new); a sentence on failure."""
+        data = {k: v for k, v in asdict(remembered).items() if v is not None}
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = self.path.with_suffix(".tmp")
+            tmp.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+            os.replace(tmp, self.path)
+        except OSError as exc:
+            return f"settings could not be saved in {self.path}: {exc.strerror or exc}"
+        return None
+
+
+def _checked(remembered: Remembered) -> Remembered:
+    """Values of the right kinds, as the command line would have checked them."""
+    from protocol_lib.io.options import ipv4, multicast_group, user_name
+
+    def number(value: object, low: int, high: int) -> int | None:
+        if value is None:
+            return None
+        if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
+            raise ValueError(f"not a port: {value!r}")
+        return value
+
+    def text(value: object, check) -> str | None:  # type: ignore[no-untyped-def]
+        if value is None:
+            return None
+        if not isinstance(value, str):
+            raise ValueError(f"not text: {value!r}")
+        try:
+            return str(check(value))
+        except Exception as exc:  # argparse.ArgumentTypeError and friends
+            raise ValueError(str(exc)) from None
+
+    geometry = remembered.geometry
+    if geometry is not None:
+        if not (
+            isinstance(geometry, list | tuple)
+            and len(geometry) == 4
+            and all(isinstance(v, int) and not isinstance(v, bool) for v in geometry)
+        ):
+            raise ValueError(f"not a geometry: {geometry!r}")
+        geometry = (geometry[0], geometry[1], geometry[2], geometry[3])
+    return Remembered(
+        server=text(remembered.server, ipv4),
+        port=number(remembered.port, 1, 65535),
+        group=text(remembered.group, multicast_group),
+        group_port=number(remembered.group_port, 1, 65535),
+        interface=text(remembered.interface, ipv4),
+        user=text(remembered.user, user_name),
+        geometry=geometry,
+    )

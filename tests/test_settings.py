@@ -1,0 +1,94 @@
+"""What the client remembers between runs: the store alone, then a real window."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from qml_client.cli import ClientOptions
+from qml_client.settings import Remembered, SettingsStore, config_home
+from tests.helpers_net import LOOPBACK, WAIT_MS
+
+
+def test_a_first_run_remembers_nothing(tmp_path):
+    assert SettingsStore(tmp_path / "none.json").load() == (Remembered(), None)
+
+
+def test_what_is_saved_is_loaded(tmp_path):
+    store = SettingsStore(tmp_path / "lanchat" / "settings.json")
+    remembered = Remembered(
+        "10.0.0.7", 4321, "239.1.2.3", 2241, "10.0.0.8", "alice", (1, 2, 640, 480)
+    )
+    assert store.save(remembered) is None
+    assert store.load() == (remembered, None)
+    assert store.update(user="bob") is None
+    assert store.load()[0].user == "bob" and store.load()[0].geometry == (1, 2, 640, 480)
+
+
+@pytest.mark.parametrize(
+    "content",
+    ["{not json", "[1, 2]", '{"port": "many"}', '{"user": "a,b"}', '{"group": "10.0.0.1"}',
+     '{"geometry": [1, 2]}', '{"port": 70000}'],
+)  # fmt: skip
+def test_a_damaged_file_is_reported_and_ignored_never_fatal(tmp_path, content):
+    path = tmp_path / "settings.json"
+    path.write_text(content)
+    remembered, problem = SettingsStore(path).load()
+    assert remembered == Remembered()
+    assert problem is not None and str(path) in problem and problem.endswith("ignored")
+
+
+def test_unknown_keys_from_a_newer_version_are_kept_out(tmp_path):
+    path = tmp_path / "settings.json"
+    path.write_text(json.dumps({"user": "alice", "theme": "dark"}))
+    assert SettingsStore(path).load() == (Remembered(user="alice"), None)
+
+
+def test_the_command_line_wins_over_what_was_remembered():
+    remembered = Remembered(server="10.0.0.7", port=5000, user="alice")
+    options = ClientOptions(server="10.0.0.9", user="bob")
+    merged = remembered.under(options, given={"server", "user"})
+    assert (merged.server, merged.port, merged.user) == ("10.0.0.9", 5000, "bob")
+
+
+def test_the_xdg_config_home_is_followed(monkeypatch, tmp_path):
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))
+    assert config_home() == tmp_path
+    assert SettingsStore.default().path == tmp_path / "lanchat" / "settings.json"
+    monkeypatch.setenv("XDG_CONFIG_HOME", "relative/dir")  # the spec says: ignore it
+    assert config_home().name == ".config"
+
+
+def test_a_remembered_name_logs_in_at_start_and_a_welcome_is_remembered(
+    qtbot, fake_server, tmp_path
+):
+    from qml_client.app import open_window
+
+    store = SettingsStore(tmp_path / "settings.json")
+    where = (LOOPBACK, fake_server.port, fake_server.group, fake_server.group_port, LOOPBACK)
+    store.save(Remembered(*where, "alice", (10, 20, 700, 500)))
+    chat, remembered = open_window(ClientOptions(), set(), store)
+    try:
+        assert remembered.user == "alice"
+        assert (chat.window.width(), chat.window.height()) == (700, 500)
+        chat.window.show()
+        chat.bridge.start()
+        fake_server.expect(b"login,alice")  # logged in at start, to the remembered server
+        fake_server.to_group(b"welcome,alice")
+        qtbot.waitUntil(lambda: chat.bridge.inChat, timeout=WAIT_MS)
+        chat.bridge.shutdown(say_exit=False)
+    finally:
+        chat.close(say_exit=False)
+    store.update(user=None)
+    chat, _ = open_window(ClientOptions(user="bob"), {"user"}, store)  # the command line wins
+    try:
+        chat.bridge.start()
+        fake_server.expect(b"login,bob")
+        fake_server.to_group(b"welcome,bob")
+        qtbot.waitUntil(lambda: chat.bridge.inChat, timeout=WAIT_MS)
+        qtbot.waitUntil(lambda: store.load()[0].user == "bob", timeout=WAIT_MS)
+        saved = json.loads(store.path.read_text())
+        assert saved["port"] == fake_server.port and saved["group"] == fake_server.group
+    finally:
+        chat.close(say_exit=False)
