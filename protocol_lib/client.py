@@ -493,7 +493,15 @@ class ClientCore:
         out: list[ClientEvent] = [UserLeft(user)]
         self._roster.pop(user, None)
         if self.state is ClientState.IN_CHAT and user == self.user:
-            out += self._logged_out("you left the chat")
+            # We did not ask (leaving logs out at once): the server ended the session,
+            # as ours does for everyone when it stops.
+            out += self._logged_out("the server ended your session")
+            out.append(
+                Notice(
+                    "The server ended your session (it may be stopping or restarting). "
+                    "Type /login to join again."
+                )
+            )
         return out
 
     def _user_list(self, users: tuple[str, ...], size: int, now: float) -> list[ClientEvent]:

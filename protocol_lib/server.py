@@ -269,6 +269,22 @@ class ServerCore:
             self._rejection_log.roll(now, out)
         return out
 
+    def close(self) -> list[ServerAction]:
+        """The server is stopping: a ``bye`` for every user, so every client knows.
+
+        Without it, clients stay "in chat" with a server that is gone until they
+        send something.  The sessions are forgotten.
+        """
+        out: list[ServerAction] = [
+            SendToGroup(Bye(session.user).encode()) for session in self._by_name.values()
+        ]
+        self._by_addr.clear()
+        self._by_name.clear()
+        self._per_host.clear()
+        self._list_budget.clear()
+        self._list_replies = None
+        return out
+
     def handle_timer(self, now: float) -> list[ServerAction]:
         """Emit what is due at ``now`` (a closed window's rejection summary)."""
         out: list[ServerAction] = []

@@ -106,6 +106,11 @@ class ChatServer:
             perform(actions)
             if now >= timers_due:
                 timers_due = self._run_timers(now)
+        farewells = core.close()
+        if farewells:  # so that no client stays "in chat" with a server that is gone
+            perform(farewells)
+            if self.options.verbosity:
+                log.line(f"stopping: bye sent to the group for {len(farewells)} user(s)")
         log.flush()
 
     def _run_timers(self, now: float) -> float:

@@ -86,14 +86,27 @@ def test_restarted_client_takes_its_name_back(qtbot, server):
             wait_line(qtbot, again, ("out", "alice", "I am back", "delivered"))
 
 
-def test_server_restart_is_noticed_and_a_relogin_recovers(qtbot):
+def test_a_stopping_server_logs_everyone_out_and_says_so(qtbot):
+    first = ServerProcess().start()
+    try:
+        with chat_window(qtbot, options_for(first)) as chat:
+            type_line(chat, "/login alice")
+            wait_in_chat(qtbot, chat)
+            assert first.stop() == 0  # it says bye for alice as it goes
+            qtbot.waitUntil(lambda: chat.bridge.state == "logged out", timeout=WAIT_MS)
+            assert "The server ended your session" in lines(chat)[-1][2]
+    finally:
+        first.kill()
+
+
+def test_a_crashed_server_is_noticed_and_a_relogin_recovers(qtbot):
     first = ServerProcess().start()
     config = ClientConfig(delivery_timeout=1.0)
     try:
         with chat_window(qtbot, options_for(first), config) as chat:
             type_line(chat, "/login alice")
             wait_in_chat(qtbot, chat)
-            assert first.stop() == 0
+            first.kill()  # no bye: the window only learns from silence
             second = ServerProcess(
                 group=first.group, port=first.port, group_port=first.group_port
             ).start()

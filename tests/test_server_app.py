@@ -389,3 +389,15 @@ def test_a_log_reader_that_stops_reading_costs_log_lines_never_relays(tmp_path):
         group.close()
         bob.close()
         late.close()
+
+
+def test_a_stopping_server_says_bye_for_everyone(server, group, clients):
+    alice, bob = clients(), clients()
+    alice.send(b"login,alice")
+    group.expect(b"welcome,alice")
+    bob.send(b"login,bob")
+    group.expect(b"welcome,bob")
+    assert server.stop() == 0
+    byes = {group.recv(), group.recv()}
+    assert byes == {b"bye,alice", b"bye,bob"}
+    server.wait_for_line(r"stopping: bye sent to the group for 2 user\(s\)")

@@ -380,3 +380,12 @@ def test_every_chat_line_is_relayed_exactly_as_the_full_path_would(text):
         assert rejected(actions) == ["relay-too-long"]
         return
     assert actions == [RequestArrived("msg", "bob", A, body), SendToGroup(relay.encode())]
+
+
+def test_closing_says_bye_for_every_user_and_forgets_them():
+    srv = core()
+    srv.receive(b"login,alice", A, 0)
+    srv.receive(b"login,bob", B, 0)
+    assert sent(srv.close()) == [b"bye,alice", b"bye,bob"]
+    assert srv.users == () and srv.user_at(A) is None
+    assert sent(srv.receive(b"login,bob", C, 1)) == [b"welcome,bob"]  # a fresh start
