@@ -8,6 +8,7 @@ datagrams to send and events to show or log.
 """
 
 from .client import (
+    ClearRequested,
     ClientConfig,
     ClientCore,
     ClientEvent,
@@ -77,6 +78,7 @@ __all__ = [
     "MessageDelivered",
     "Notice",
     "OutgoingMessage",
+    "ClearRequested",
     "QuitRequested",
     "RosterChanged",
     "SendDatagram",

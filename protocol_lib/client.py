@@ -239,6 +239,11 @@ class QuitRequested:
     """The user asked to leave the application (``/quit``)."""
 
 
+@dataclass(frozen=True, slots=True)
+class ClearRequested:
+    """The user asked to clear the view (``/clear``); the chat goes on."""
+
+
 ClientEvent = Union[
     SendDatagram,
     StateChanged,
@@ -258,6 +263,7 @@ ClientEvent = Union[
     UnrecognisedLine,
     NotFromServer,
     QuitRequested,
+    ClearRequested,
 ]
 
 

@@ -12,6 +12,7 @@ several lines (one message per line).
 from __future__ import annotations
 
 from .client import (
+    ClearRequested,
     ClientCore,
     ClientEvent,
     ClientState,
@@ -20,18 +21,26 @@ from .client import (
     QuitRequested,
     error_event,
 )
-from .errors import RemoteProtocolError
+from .errors import LocalProtocolError, RemoteProtocolError
+from .names import clean_name
 from .reasons import Reason
 from .wire import ChatMessage, ListRequest, LoginRequest, parse_client
 
 PROTOCOL_TYPES = frozenset({"login", "msg", "list", "exit"})
 """Words that, followed by a comma, make a typed line a raw protocol line."""
 
-HELP_TEXT = (
-    "Type a message and press Enter to send it once you are logged in. "
-    "Commands: /login NAME, /list, /quit, /help. "
-    "Raw protocol lines work too: login,NAME  msg,TEXT  list,  exit,"
-)
+HELP_TEXT = """\
+Type a message and press Enter. Commands:
+  /login NAME   join the chat (alone: the last name)
+  /nick NAME    change your name (leave, join again)
+  /list         who is in the chat
+  /clear        empty this window (the chat goes on)
+  /quit         leave the chat and close the window
+  /help         this list
+  //text        a line that starts with a slash
+Raw lines work too: login,NAME  msg,TEXT  list,  exit,
+Keys: Up/Down your earlier lines, Tab completes names,
+PageUp/PageDown scroll, Ctrl+Home/Ctrl+End first/latest."""
 
 
 def pasted_lines(text: str) -> list[str]:
@@ -67,13 +76,32 @@ def _slash_command(client: ClientCore, line: str, now: float) -> list[ClientEven
         if not name:
             return [LocalError(Reason.USAGE, "type /login followed by your name")]
         return client.login(name, now)
+    if word == "nick":
+        return _change_name(client, rest.strip(), now)
     if word == "list":
         return client.request_list(now)
+    if word == "clear":
+        return [ClearRequested()]
     if word in ("quit", "exit"):
         return [*client.close(now), QuitRequested()]
     if word == "help":
         return [Notice(HELP_TEXT)]
     return [LocalError(Reason.UNKNOWN_COMMAND, f"unknown command /{word}; try /help")]
+
+
+def _change_name(client: ClientCore, name: str, now: float) -> list[ClientEvent]:
+    """``/nick NAME``: the protocol has no rename, so leave and join again as NAME."""
+    if not name:
+        return [LocalError(Reason.USAGE, "type /nick followed by the new name")]
+    if client.state is not ClientState.IN_CHAT:
+        return client.login(name, now)
+    try:
+        name = clean_name(name)
+    except LocalProtocolError as exc:
+        return [error_event(exc)]
+    if name == client.user:
+        return [Notice(f"You are already in the chat as {name}.")]
+    return [*client.close(now), *client.login(name, now)]
 
 
 def _protocol_line(client: ClientCore, line: str, now: float) -> list[ClientEvent]:

@@ -37,7 +37,7 @@ from protocol_lib.io.net import (
 from protocol_lib.ratelimit import client_pace
 
 from .cli import ClientOptions
-from .history import InputHistory
+from .history import InputHistory, complete_name
 from .models import MessageModel, UserModel
 from .presenter import ChatLine, LineKind, Presenter
 from .receiver import Inbox, Receiver
@@ -194,6 +194,11 @@ class ChatBridge(QObject):
         """Put a chat line on the clipboard (the view's right-click menu)."""
         QGuiApplication.clipboard().setText(text)
 
+    @Slot(str, result=str)
+    def completeName(self, text: str) -> str:
+        """Tab: the last word completed to a name in the chat."""
+        return complete_name(text, self.core.roster, self.core.user)
+
     @Slot(result=str)
     def previousLine(self) -> str:
         """Up arrow: the line typed before the one shown."""
@@ -299,6 +304,8 @@ class ChatBridge(QObject):
             self._send_datagram(data, shown)
         if update.state_changed and self.core.state is ClientState.IN_CHAT:
             self._remember_login(shown)
+        if update.clear:
+            self._messages.clear()
         self._add_lines(shown)
         for message_id, status in update.statuses:
             self._messages.set_status(message_id, status)

@@ -1,4 +1,4 @@
-"""The lines a person typed, for Up and Down in the input field; no Qt here."""
+"""What the input field does besides sending: Up/Down history, Tab completion. No Qt here."""
 
 from __future__ import annotations
 
@@ -35,3 +35,29 @@ class InputHistory:
         if self._pos < len(self._lines):
             self._pos += 1
         return self._lines[self._pos] if self._pos < len(self._lines) else ""
+
+
+def complete_name(text: str, names: list[str], me: str | None = None) -> str:
+    """``text`` with its last word completed to a name in the chat (Tab).
+
+    One match: the whole name, and ``": "`` after it when it is the first word
+    (addressing someone, as IRC clients do).  Several: their common start.
+    None: ``text`` unchanged.  Case is ignored; your own name is not offered.
+    """
+    head, _, word = text.rpartition(" ")
+    if not word:
+        return text
+    folded = word.casefold()
+    matches = [n for n in names if n != me and n.casefold().startswith(folded)]
+    if not matches:
+        return text
+    if len(matches) == 1:
+        done = matches[0] + (": " if not head else " ")
+    else:
+        done = matches[0]
+        for other in matches[1:]:
+            while not other.casefold().startswith(done.casefold()):
+                done = done[:-1]
+        if len(done) < len(word):
+            return text
+    return f"{head} {done}" if head else done

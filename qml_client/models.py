@@ -11,12 +11,14 @@ from collections.abc import Callable
 from enum import IntEnum
 
 from PySide6.QtCore import (
+    Property,
     QAbstractListModel,
     QByteArray,
     QModelIndex,
     QObject,
     QPersistentModelIndex,
     Qt,
+    Signal,
 )
 from PySide6.QtQml import QmlElement
 
@@ -83,6 +85,8 @@ _MARK_ROLES = [int(MessageRoles.MARK_TEXT), int(MessageRoles.FAILED)]
 class MessageModel(QAbstractListModel):
     """The chat's lines, oldest first, at most ``scrollback`` of them."""
 
+    appendedChanged = Signal()
+
     def __init__(self, parent: QObject | None = None, scrollback: int = DEFAULT_SCROLLBACK):
         super().__init__(parent)
         self.scrollback = scrollback
@@ -124,6 +128,7 @@ class MessageModel(QAbstractListModel):
         self._rows.extend(lines)
         self.endInsertRows()
         self.total_appended += len(lines)
+        self.appendedChanged.emit()
         excess = len(self._rows) - self.scrollback
         if excess > 0:
             self.beginRemoveRows(QModelIndex(), 0, excess - 1)
@@ -131,6 +136,20 @@ class MessageModel(QAbstractListModel):
             del self._rows[:excess]
             self._first_seq += excess
             self.endRemoveRows()
+
+    def _get_appended(self) -> int:
+        return self.total_appended
+
+    # Lines ever appended (the view counts what arrived while it was scrolled up).
+    appended = Property(int, _get_appended, notify=appendedChanged)
+
+    def clear(self) -> None:
+        """Empty the view (``/clear``); marks of lines no longer shown are dropped."""
+        self.beginResetModel()
+        self._first_seq += len(self._rows)
+        self._rows = []
+        self._seq_of_message.clear()
+        self.endResetModel()
 
     def set_status(self, message_id: int, status: MessageStatus) -> bool:
         """Mark own message ``message_id``; False if it has left the scrollback."""

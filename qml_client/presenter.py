@@ -34,6 +34,7 @@ from protocol_lib import (
     UserLeft,
 )
 from protocol_lib.client import (
+    ClearRequested,
     MessageSent,
     MessageStatus,
     NameTakenOver,
@@ -81,6 +82,7 @@ class ViewUpdate:
     state_changed: bool = False
     incoming: int = 0  # chat lines from others (the window counts them while inactive)
     quit: bool = False
+    clear: bool = False  # empty the view before this batch's lines
 
 
 def shorten(text: str) -> str:
@@ -133,7 +135,13 @@ class Presenter:
                     batch.message(event)
                 case UserJoined() | UserLeft() | RosterChanged() | UserListShown():
                     batch.people(event)
-                case StateChanged() | NameTakenOver() | RelayStyleLearned() | QuitRequested():
+                case (
+                    StateChanged()
+                    | NameTakenOver()
+                    | RelayStyleLearned()
+                    | QuitRequested()
+                    | ClearRequested()
+                ):
                     batch.session(event)
                 case LocalError() | Notice() | UnrecognisedLine() | NotFromServer():
                     batch.notice(event)
@@ -151,7 +159,7 @@ _MessageEvent = (
     | DeliveryFailed
 )
 _PeopleEvent = UserJoined | UserLeft | RosterChanged | UserListShown
-_SessionEvent = StateChanged | NameTakenOver | RelayStyleLearned | QuitRequested
+_SessionEvent = StateChanged | NameTakenOver | RelayStyleLearned | QuitRequested | ClearRequested
 _NoticeEvent = LocalError | Notice | UnrecognisedLine | NotFromServer
 
 
@@ -225,6 +233,8 @@ class _Batch:
                 )
             case QuitRequested():
                 self.update.quit = True
+            case ClearRequested():
+                self.update.clear = True
 
     def notice(self, event: _NoticeEvent) -> None:
         match event:

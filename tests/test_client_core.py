@@ -632,3 +632,27 @@ def test_every_typed_line_ends_delivered_failed_or_queued_never_forgotten(steps)
                 ended.add(e.message_id)
         now += 10.0
     assert set(ours) == ended
+
+
+def test_help_is_a_readable_list_of_every_command():
+    (notice,) = typed_line(ClientCore(), "/help", 0.0)
+    commands = [line.split()[0] for line in notice.message.splitlines() if line.startswith("  /")]
+    assert commands == ["/login", "/nick", "/list", "/clear", "/quit", "/help", "//text"]
+
+
+def test_nick_leaves_and_joins_again_under_the_new_name():
+    client = logged_in("bob")
+    events = typed_line(client, "/nick robert", 1.0)
+    assert datagrams(events) == [b"exit,", b"login,robert"]
+    assert client.state is ClientState.LOGGING_IN and client.user == "robert"
+    assert errors(typed_line(client, "/nick", 1.1)) == ["usage"]
+    client.receive(b"welcome,robert", 1.2)
+    (notice,) = typed_line(client, "/nick robert", 2.0)
+    assert "already" in notice.message
+    assert errors(typed_line(client, "/nick a,b", 2.0)) == ["name-comma"]
+
+
+def test_clear_only_asks_the_view():
+    from protocol_lib import ClearRequested
+
+    assert typed_line(logged_in(), "/clear", 1.0) == [ClearRequested()]

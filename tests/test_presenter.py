@@ -124,3 +124,16 @@ def test_input_history_recalls_lines_like_a_shell():
         history.add(line)
     assert [history.previous() for _ in range(4)] == ["four", "three", "two", "two"]
     assert [history.next() for _ in range(3)] == ["three", "four", ""]
+
+
+def test_tab_completes_the_last_word_to_a_name_in_the_chat():
+    from qml_client.history import complete_name
+
+    names = ["alice", "Albert", "bob", "me"]
+    assert complete_name("bo", names) == "bob: "  # the first word: addressing bob
+    assert complete_name("ask BO", names) == "ask bob "
+    assert complete_name("al", names) == "al"  # alice and Albert share only "al"
+    assert complete_name("ali", names) == "alice: "
+    assert complete_name("m", names, me="me") == "m"  # not yourself
+    assert complete_name("zed", names) == "zed" and complete_name("", names) == ""
+    assert complete_name("hello ", names) == "hello "

@@ -423,3 +423,49 @@ def test_the_view_follows_new_lines_to_the_end_unless_scrolled_up(qtbot, server)
             server.to_group(f"msg,line {i}".encode())
         qtbot.waitUntil(lambda: lines(chat)[-1][2] == "line 309", timeout=WAIT_MS)
         assert view.property("contentY") == view.property("originY")  # left where it was
+
+
+def test_keys_scroll_the_view_and_a_button_counts_what_arrived_meanwhile(qtbot, server):
+    from PySide6.QtCore import Qt
+    from PySide6.QtTest import QTest
+
+    with chat_window(qtbot, server.options()) as chat:
+        log_in(qtbot, chat, server)
+        view, jump = item(chat, "messageList"), item(chat, "jumpToLatest")
+        for i in range(200):
+            server.to_group(f"msg,line {i}".encode())
+        qtbot.waitUntil(lambda: lines(chat)[-1][2] == "line 199", timeout=WAIT_MS)
+        assert not jump.isVisible()
+        bottom = view.property("contentY")
+        QTest.keyClick(chat.window, Qt.Key.Key_PageUp)
+        assert view.property("contentY") < bottom and jump.isVisible()
+        for i in range(200, 205):
+            server.to_group(f"msg,line {i}".encode())
+        qtbot.waitUntil(lambda: jump.property("text") == "Jump to latest (5 new)", timeout=WAIT_MS)
+        QTest.keyClick(chat.window, Qt.Key.Key_Home, Qt.KeyboardModifier.ControlModifier)
+        qtbot.waitUntil(lambda: view.property("atYBeginning"), timeout=WAIT_MS)
+        QTest.keyClick(chat.window, Qt.Key.Key_End, Qt.KeyboardModifier.ControlModifier)
+        qtbot.waitUntil(lambda: not jump.isVisible(), timeout=WAIT_MS)
+        QTest.keyClick(chat.window, Qt.Key.Key_PageUp)
+        assert jump.isVisible()
+        type_line(chat, "my own line")  # sending brings the view back to the latest
+        qtbot.waitUntil(lambda: not jump.isVisible(), timeout=WAIT_MS)
+
+
+def test_tab_completes_names_and_clear_empties_the_view(qtbot, server):
+    from PySide6.QtCore import Qt
+    from PySide6.QtTest import QTest
+
+    with chat_window(qtbot, server.options()) as chat:
+        log_in(qtbot, chat, server)
+        server.to_group(b"welcome,alice")
+        qtbot.waitUntil(lambda: "alice" in chat.bridge.user_model.users, timeout=WAIT_MS)
+        type_line(chat, "al", enter=False)
+        QTest.keyClick(chat.window, Qt.Key.Key_Tab)
+        assert text_of(item(chat, "input")) == "alice: "
+        item(chat, "input").setProperty("text", "")
+        type_line(chat, "/clear")
+        qtbot.waitUntil(lambda: chat.bridge.message_model.rowCount() == 0, timeout=WAIT_MS)
+        server.to_group(b"msg,alice: still here")
+        qtbot.waitUntil(lambda: lines(chat) == [("in", "", "alice: still here", "")],
+                        timeout=WAIT_MS)  # fmt: skip

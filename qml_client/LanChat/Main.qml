@@ -20,8 +20,10 @@ ApplicationWindow {
     onActiveChanged: if (active) unread = 0
 
     function submit() {
-        if (window.bridge.send(input.text))
+        if (window.bridge.send(input.text)) {
             input.clear();
+            messageView.toLatest();  // your own line always comes into view
+        }
         input.forceActiveFocus();
     }
 
@@ -110,6 +112,21 @@ ApplicationWindow {
                 onAccepted: window.submit()
                 Keys.onUpPressed: input.text = window.bridge.previousLine()
                 Keys.onDownPressed: input.text = window.bridge.nextLine()
+                Keys.onTabPressed: input.text = window.bridge.completeName(input.text)
+                Keys.onPressed: event => {
+                    if (event.key === Qt.Key_PageUp) {
+                        messageView.scrollPages(-1);
+                    } else if (event.key === Qt.Key_PageDown) {
+                        messageView.scrollPages(1);
+                    } else if (event.key === Qt.Key_Home && (event.modifiers & Qt.ControlModifier)) {
+                        messageView.toFirst();
+                    } else if (event.key === Qt.Key_End && (event.modifiers & Qt.ControlModifier)) {
+                        messageView.toLatest();
+                    } else {
+                        return;
+                    }
+                    event.accepted = true;
+                }
             }
 
             Button {

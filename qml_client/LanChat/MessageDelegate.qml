@@ -24,6 +24,8 @@ Item {
     signal menuRequested(string text)
 
     readonly property string mark: outgoing ? "->" : "<-"
+    // A system text of several lines (/help) is a table: left-aligned, monospace.
+    readonly property bool block: lineText.indexOf("\n") >= 0
 
     width: ListView.view ? ListView.view.width : 400
     implicitHeight: (inBubble ? bubble.height : systemText.implicitHeight) + 4
@@ -93,7 +95,8 @@ Item {
         visible: !root.inBubble
         width: root.width
         y: 2
-        horizontalAlignment: Text.AlignHCenter
+        horizontalAlignment: root.block ? Text.AlignLeft : Text.AlignHCenter
+        font.family: root.block ? "monospace" : Qt.application.font.family
         textFormat: Text.PlainText
         wrapMode: Text.Wrap
         font.pixelSize: 12

@@ -9,6 +9,25 @@ Frame {
 
     signal copyRequested(string text)
     readonly property alias count: list.count
+    readonly property alias following: list.followEnd
+    // Lines appended since the view stopped following the end (for "jump to latest").
+    readonly property int newBelow: following ? 0 : model.appended - list.appendedWhenLeft
+
+    // Keyboard scrolling (the input field forwards PageUp/PageDown, Ctrl+Home/End).
+    function scrollPages(pages) {
+        const top = list.originY;
+        const bottom = list.originY + Math.max(0, list.contentHeight - list.height);
+        list.contentY = Math.max(top, Math.min(bottom, list.contentY + pages * list.height * 0.9));
+        list.followEnd = list.contentY >= bottom - 1;
+    }
+    function toFirst() {
+        list.followEnd = false;
+        list.positionViewAtBeginning();
+    }
+    function toLatest() {
+        list.followEnd = true;
+        list.positionViewAtEnd();
+    }
 
     padding: 4
     background: Rectangle {
@@ -22,6 +41,8 @@ Frame {
         objectName: "messageList"
 
         property bool followEnd: true
+        property int appendedWhenLeft: 0
+        onFollowEndChanged: if (!followEnd) appendedWhenLeft = root.model.appended
 
         anchors.fill: parent
         clip: true
@@ -51,6 +72,18 @@ Frame {
         onMovementEnded: followEnd = atYEnd
         onCountChanged: if (followEnd) Qt.callLater(list.positionViewAtEnd)
         onHeightChanged: if (followEnd) Qt.callLater(list.positionViewAtEnd)
+    }
+
+    // Scrolled up while lines arrive: a way back, with how much was missed.
+    Button {
+        objectName: "jumpToLatest"
+        visible: !root.following
+        anchors.right: parent.right
+        anchors.bottom: parent.bottom
+        anchors.margins: 12
+        text: root.newBelow > 0 ? qsTr("Jump to latest (%1 new)").arg(root.newBelow)
+                                : qsTr("Jump to latest")
+        onClicked: root.toLatest()
     }
 
     Menu {
