@@ -244,6 +244,13 @@ class ClearRequested:
     """The user asked to clear the view (``/clear``); the chat goes on."""
 
 
+@dataclass(frozen=True, slots=True)
+class SearchRequested:
+    """The user asked to search the kept history (``/search WORDS``, Ctrl+F)."""
+
+    words: str
+
+
 ClientEvent = Union[
     SendDatagram,
     StateChanged,
@@ -264,6 +271,7 @@ ClientEvent = Union[
     NotFromServer,
     QuitRequested,
     ClearRequested,
+    SearchRequested,
 ]
 
 

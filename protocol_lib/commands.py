@@ -19,6 +19,7 @@ from .client import (
     LocalError,
     Notice,
     QuitRequested,
+    SearchRequested,
     error_event,
 )
 from .errors import LocalProtocolError, RemoteProtocolError
@@ -35,6 +36,7 @@ Type a message and press Enter. Commands:
   /nick NAME    change your name (leave, join again)
   /list         who is in the chat
   /clear        empty this window (the chat goes on)
+  /search WORDS find lines in the history (Ctrl+F)
   /quit         leave the chat and close the window
   /help         this list
   //text        a line that starts with a slash
@@ -82,6 +84,10 @@ def _slash_command(client: ClientCore, line: str, now: float) -> list[ClientEven
         return client.request_list(now)
     if word == "clear":
         return [ClearRequested()]
+    if word == "search":
+        if not rest.strip():
+            return [LocalError(Reason.USAGE, "type /search followed by the words to find")]
+        return [SearchRequested(rest.strip())]
     if word in ("quit", "exit"):
         return [*client.close(now), QuitRequested()]
     if word == "help":

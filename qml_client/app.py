@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import signal
+import sqlite3
 import sys
 from pathlib import Path
 
@@ -24,6 +25,8 @@ from protocol_lib.io.waker import stop_signals
 from . import models  # noqa: F401 - registers MessageModel and UserModel with QML
 from .bridge import ChatBridge
 from .cli import ClientOptions
+from .history_store import HistoryStore
+from .history_store import default_path as default_history_path
 from .settings import Remembered, SettingsStore
 
 QML_DIR = Path(__file__).resolve().parent
@@ -38,12 +41,15 @@ class ChatWindow:
         options: ClientOptions,
         config: ClientConfig | None = None,
         settings: SettingsStore | None = None,
+        history: HistoryStore | None = None,
     ) -> None:
         if not os.environ.get("QT_QUICK_CONTROLS_STYLE") and QQuickStyle.name() != STYLE:
             QQuickStyle.setStyle(STYLE)  # once per process, before the first QML load
         self.engine = QQmlApplicationEngine()
         # A child of the engine: destroyed after the window whose bindings read it.
-        self.bridge = ChatBridge(options, parent=self.engine, config=config, settings=settings)
+        self.bridge = ChatBridge(
+            options, parent=self.engine, config=config, settings=settings, history=history
+        )
         self.engine.addImportPath(str(QML_DIR))
         self.engine.setInitialProperties({"bridge": self.bridge})
         self.engine.loadFromModule("LanChat", "Main")
@@ -83,15 +89,34 @@ def _quit_on_signals(app: QGuiApplication) -> QTimer:
     return timer
 
 
+def _history_for(options: ClientOptions, path: Path) -> tuple[HistoryStore | None, str | None]:
+    if not options.keep_history:
+        return None, None
+    conversation = (options.server, options.port, options.group, options.group_port)
+    try:
+        return HistoryStore(path, conversation), None
+    except (OSError, sqlite3.Error) as exc:
+        return None, f"no history is kept: {path} cannot be used ({exc})"
+
+
 def open_window(
-    options: ClientOptions, given: set[str], store: SettingsStore
+    options: ClientOptions,
+    given: set[str],
+    store: SettingsStore,
+    history_path: Path | None = None,
 ) -> tuple[ChatWindow, Remembered]:
     """The window a user gets: remembered choices under the command line's, geometry too.
 
     A remembered name is in ``options.user`` afterwards, so ``start`` logs in.
+    The history is kept at ``history_path`` (default: the XDG data directory).
     """
+    history_path = history_path or default_history_path()
     remembered, problem = store.load()
-    chat = ChatWindow(remembered.under(options, given), settings=store)
+    options = remembered.under(options, given)
+    history, history_problem = _history_for(options, history_path)
+    chat = ChatWindow(options, settings=store, history=history)
+    if history_problem is not None:
+        chat.bridge.report(history_problem)
     if remembered.geometry is not None:
         x, y, width, height = remembered.geometry
         chat.window.setGeometry(x, y, max(width, 320), max(height, 240))

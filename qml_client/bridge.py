@@ -38,8 +38,9 @@ from protocol_lib.ratelimit import client_pace
 
 from .cli import ClientOptions
 from .history import InputHistory, complete_name
+from .history_store import HistoryStore
 from .models import MessageModel, UserModel
-from .presenter import ChatLine, LineKind, Presenter
+from .presenter import ChatLine, LineKind, Presenter, ViewUpdate
 from .receiver import Inbox, Receiver
 from .settings import SettingsStore
 
@@ -71,9 +72,11 @@ class ChatBridge(QObject):
         parent: QObject | None = None,
         config: ClientConfig | None = None,
         settings: SettingsStore | None = None,
+        history: HistoryStore | None = None,
     ) -> None:
         super().__init__(parent)
         self.options = options
+        self.history = history  # every line shown is kept there (None: --no-history)
         self.settings = settings  # where a welcomed login is remembered (None: nowhere)
         config = config or ClientConfig(send_limit=client_pace(options.server_limit))
         if not config.server_sources:  # only the server's datagrams change our state
@@ -100,7 +103,8 @@ class ChatBridge(QObject):
     # --- lifecycle ------------------------------------------------------------
 
     def start(self) -> None:
-        """Open the sockets, start the worker, log in if a name was given."""
+        """Show the kept history, open the sockets, start the worker, log in if asked."""
+        self._show_earlier()
         opts = self.options
         try:
             try:
@@ -152,6 +156,8 @@ class ChatBridge(QObject):
         for sock in (self.sock, self.group_sock):
             if sock is not None:
                 sock.close()
+        if self.history is not None:
+            self.history.close()  # what was recorded is written first
         self.sock = self.group_sock = None
 
     @property
@@ -299,14 +305,7 @@ class ChatBridge(QObject):
     def _apply(self, events: list[ClientEvent], lines: list[ChatLine] | None = None) -> bool:
         """Carry out one batch: send, show, mark, update the roster; True if no error."""
         update = self.presenter.present(events, self.core.user)
-        shown = (lines or []) + update.lines
-        for data in update.datagrams:
-            self._send_datagram(data, shown)
-        if update.state_changed and self.core.state is ClientState.IN_CHAT:
-            self._remember_login(shown)
-        if update.clear:
-            self._messages.clear()
-        self._add_lines(shown)
+        self._add_lines(self._lines_of(update, lines or []))
         for message_id, status in update.statuses:
             self._messages.set_status(message_id, status)
         if update.incoming:
@@ -326,6 +325,19 @@ class ChatBridge(QObject):
     def report(self, problem: str) -> None:
         """Show a problem of ours (not from the network) as a red line."""
         self._add_lines([self.presenter.system(problem, LineKind.ERROR)])
+
+    def _lines_of(self, update: ViewUpdate, lines: list[ChatLine]) -> list[ChatLine]:
+        """Send the batch's datagrams and do its view requests; the lines to show."""
+        shown = lines + update.lines
+        for data in update.datagrams:
+            self._send_datagram(data, shown)
+        if update.state_changed and self.core.state is ClientState.IN_CHAT:
+            self._remember_login(shown)
+        if update.clear:
+            self._messages.clear()
+        if update.search is not None:
+            shown += self._search(update.search)
+        return shown
 
     def _remember_login(self, lines: list[ChatLine]) -> None:
         """A welcomed login: remember the name and where the chat is, for the next start."""
@@ -354,6 +366,38 @@ class ChatBridge(QObject):
     def _add_lines(self, lines: list[ChatLine]) -> None:
         if lines:
             self._messages.append_lines(lines)
+            if self.history is not None:
+                self.history.record((str(line.kind), line.sender, line.line_text) for line in lines)
+
+    def _show_earlier(self) -> None:
+        """The conversation's last lines from the history, set apart from what follows."""
+        if self.history is None:
+            return
+        earlier = self.history.recent()
+        if not earlier:
+            return
+        shown = [
+            ChatLine(LineKind(line.kind), line.text, line.sender, line.when()) for line in earlier
+        ]
+        shown.append(
+            self.presenter.system(
+                f"\u2014 {len(earlier)} earlier line(s) above, kept since {earlier[0].when()} "
+                "(Ctrl+F or /search finds older ones) \u2014"
+            )
+        )
+        self._messages.append_lines(shown)  # shown, not recorded again
+
+    def _search(self, words: str) -> list[ChatLine]:
+        if self.history is None:
+            return [self.presenter.system("No history is kept (--no-history).", LineKind.ERROR)]
+        hits = self.history.search(words)
+        if not hits:
+            return [self.presenter.system(f"Nothing in the history matches: {words}")]
+        listing = "\n".join(
+            f"{hit.when()}  {hit.sender + ': ' if hit.sender else ''}{hit.text}" for hit in hits
+        )
+        found = f"{len(hits)} line(s) match {words!r}, newest first:"
+        return [self.presenter.system(f"{found}\n{listing}")]
 
     def _schedule_tick(self) -> None:
         deadline = self.core.next_deadline()

@@ -39,6 +39,7 @@ class ClientOptions:
     server_sources: tuple[str, ...] = ()
     # The server's rate limit; the client paces itself a little under it.
     server_limit: RateLimit = field(default_factory=RateLimit)
+    keep_history: bool = True  # every line kept in ~/.local/share/lanchat (--no-history: not)
 
 
 port_number = ranged_int(1, 65535, "port")
@@ -62,6 +63,7 @@ def parse_options(argv: list[str] | None = None) -> ClientOptions:
         user=args.user,
         server_sources=tuple(args.server_source),
         server_limit=RateLimit(args.server_burst, args.server_rate),
+        keep_history=not args.no_history,
     )
 
 
@@ -112,6 +114,12 @@ def _parser(argument_default: object = None) -> argparse.ArgumentParser:
         default=RateLimit().burst,
         metavar="N",
         help=f"lines the server accepts at once (default {RateLimit().burst:g})",
+    )
+    add(
+        "--no-history",
+        action="store_true",
+        help="keep no history of the chat (by default every line is kept in "
+        "~/.local/share/lanchat/history.sqlite3, and the last 200 are shown at start)",
     )
     add("--version", action="version", version=f"lanchat-client {__version__}")
     if argument_default is argparse.SUPPRESS:

@@ -41,6 +41,7 @@ from protocol_lib.client import (
     NotFromServer,
     RelayStyle,
     RelayStyleLearned,
+    SearchRequested,
     UserListShown,
 )
 from protocol_lib.display import shown_name, shown_text
@@ -83,6 +84,7 @@ class ViewUpdate:
     incoming: int = 0  # chat lines from others (the window counts them while inactive)
     quit: bool = False
     clear: bool = False  # empty the view before this batch's lines
+    search: str | None = None  # words to find in the kept history
 
 
 def shorten(text: str) -> str:
@@ -141,6 +143,7 @@ class Presenter:
                     | RelayStyleLearned()
                     | QuitRequested()
                     | ClearRequested()
+                    | SearchRequested()
                 ):
                     batch.session(event)
                 case LocalError() | Notice() | UnrecognisedLine() | NotFromServer():
@@ -159,7 +162,10 @@ _MessageEvent = (
     | DeliveryFailed
 )
 _PeopleEvent = UserJoined | UserLeft | RosterChanged | UserListShown
-_SessionEvent = StateChanged | NameTakenOver | RelayStyleLearned | QuitRequested | ClearRequested
+_SessionEvent = (
+    StateChanged | NameTakenOver | RelayStyleLearned
+    | QuitRequested | ClearRequested | SearchRequested
+)  # fmt: skip
 _NoticeEvent = LocalError | Notice | UnrecognisedLine | NotFromServer
 
 
@@ -235,6 +241,8 @@ class _Batch:
                 self.update.quit = True
             case ClearRequested():
                 self.update.clear = True
+            case SearchRequested(words):
+                self.update.search = words
 
     def notice(self, event: _NoticeEvent) -> None:
         match event:

@@ -27,6 +27,15 @@ ApplicationWindow {
         input.forceActiveFocus();
     }
 
+    // Ctrl+F: search the kept history (the line typed is /search WORDS).
+    Shortcut {
+        sequences: [StandardKey.Find]
+        onActivated: {
+            input.text = "/search ";
+            input.forceActiveFocus();
+        }
+    }
+
     Connections {
         target: window.bridge
         function onQuitRequested() { window.close(); }

@@ -1,0 +1,179 @@
+"""Every line of the chat kept in SQLite, searchable (FTS5), written off the GUI thread. No Qt.
+
+Kept in ``$XDG_DATA_HOME/lanchat/history.sqlite3`` (``~/.local/share/lanchat/``),
+one conversation per server and group.  The GUI thread hands lines over with
+``record`` (a list append under a lock); a writer thread inserts them in one
+transaction per batch, every ``WRITE_INTERVAL`` seconds or ``WRITE_BATCH``
+lines, so a flood costs the view nothing but the hand-over.  Reading (the last
+lines at start, a search) uses a connection of its own; WAL mode lets it read
+while the writer writes.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import threading
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+WRITE_INTERVAL = 0.5  # seconds a recorded line may wait before it is on disk
+WRITE_BATCH = 2000  # or this many lines, whichever comes first
+SHOWN_AT_START = 200  # lines of the conversation shown, set apart, when the window opens
+
+_SCHEMA = """
+PRAGMA journal_mode = WAL;
+CREATE TABLE IF NOT EXISTS conversations (
+    id INTEGER PRIMARY KEY, server TEXT, port INTEGER, grp TEXT, group_port INTEGER,
+    UNIQUE (server, port, grp, group_port));
+CREATE TABLE IF NOT EXISTS lines (
+    id INTEGER PRIMARY KEY, conversation INTEGER, at REAL, kind TEXT, sender TEXT, text TEXT);
+CREATE INDEX IF NOT EXISTS lines_by_conversation ON lines (conversation, id);
+CREATE VIRTUAL TABLE IF NOT EXISTS lines_text USING fts5 (
+    text, sender, content = 'lines', content_rowid = 'id');
+CREATE TRIGGER IF NOT EXISTS lines_indexed AFTER INSERT ON lines BEGIN
+    INSERT INTO lines_text (rowid, text, sender) VALUES (new.id, new.text, new.sender);
+END;
+"""
+
+
+def data_home() -> Path:
+    """``$XDG_DATA_HOME``, or ``~/.local/share`` where it is unset or relative."""
+    value = os.environ.get("XDG_DATA_HOME", "")
+    return Path(value) if os.path.isabs(value) else Path.home() / ".local" / "share"
+
+
+def default_path() -> Path:
+    return data_home() / "lanchat" / "history.sqlite3"
+
+
+@dataclass(frozen=True, slots=True)
+class StoredLine:
+    """A line as kept: when (unix time), what kind (a LineKind value), who, what."""
+
+    at: float
+    kind: str
+    sender: str
+    text: str
+
+    def when(self) -> str:
+        return datetime.fromtimestamp(self.at).strftime("%Y-%m-%d %H:%M")
+
+
+Conversation = tuple[str, int, str, int]
+"""server, port, group, group port: one chat."""
+
+
+class HistoryStore:
+    """The history of one conversation: ``record`` from the GUI, read with ``recent``/``search``."""
+
+    def __init__(self, path: Path, conversation: Conversation) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self._read = sqlite3.connect(path, check_same_thread=False)
+        self._read.executescript(_SCHEMA)
+        self._read.execute(
+            "INSERT OR IGNORE INTO conversations (server, port, grp, group_port) "
+            "VALUES (?, ?, ?, ?)",
+            conversation,
+        )
+        self._read.commit()
+        (self.conversation,) = self._read.execute(
+            "SELECT id FROM conversations WHERE server = ? AND port = ? AND grp = ? "
+            "AND group_port = ?",
+            conversation,
+        ).fetchone()
+        self._lock = threading.Condition()
+        self._pending: list[tuple[int, float, str, str, str]] = []
+        self._closing = False
+        self._busy = False  # the writer holds a batch it has not committed yet
+        self.failure: str | None = None  # why the writer stopped, if it did
+        self._writer = threading.Thread(target=self._write_loop, name="lanchat-history")
+        self._writer.daemon = True
+        self._writer.start()
+
+    def record(self, lines: Iterable[tuple[str, str, str]], at: float | None = None) -> None:
+        """Keep ``(kind, sender, text)`` lines; returns at once (the writer stores them)."""
+        now = time.time() if at is None else at
+        rows = [(self.conversation, now, kind, sender, text) for kind, sender, text in lines]
+        if not rows:
+            return
+        with self._lock:
+            self._pending.extend(rows)
+            if len(self._pending) >= WRITE_BATCH:
+                self._lock.notify()
+
+    def recent(self, limit: int = SHOWN_AT_START) -> list[StoredLine]:
+        """The last ``limit`` lines of this conversation, oldest first."""
+        rows = self._read.execute(
+            "SELECT at, kind, sender, text FROM lines WHERE conversation = ? "
+            "ORDER BY id DESC LIMIT ?",
+            (self.conversation, limit),
+        ).fetchall()
+        return [StoredLine(*row) for row in reversed(rows)]
+
+    def search(self, words: str, limit: int = 50) -> list[StoredLine]:
+        """Lines of this conversation with every word of ``words``, newest first."""
+        terms = [w.replace('"', '""') for w in words.split()]
+        if not terms:
+            return []
+        query = " ".join(f'"{t}"*' for t in terms)  # each word, as a prefix, quoted: no syntax
+        rows = self._read.execute(
+            "SELECT lines.at, lines.kind, lines.sender, lines.text FROM lines_text "
+            "JOIN lines ON lines.id = lines_text.rowid "
+            "WHERE lines_text MATCH ? AND lines.conversation = ? "
+            "ORDER BY lines.id DESC LIMIT ?",
+            (query, self.conversation, limit),
+        ).fetchall()
+        return [StoredLine(*row) for row in rows]
+
+    def flush(self, timeout: float = 5.0) -> bool:
+        """Wait until what was recorded is on disk (tests, closing); False on timeout."""
+        deadline = time.monotonic() + timeout
+        with self._lock:
+            self._lock.notify()
+            while (self._pending or self._busy) and self.failure is None:
+                if not self._lock.wait(max(0.0, deadline - time.monotonic())):
+                    return False
+        return True
+
+    def close(self) -> None:
+        with self._lock:
+            self._closing = True
+            self._lock.notify()
+        self._writer.join(5.0)
+        self._read.close()
+
+    def _write_loop(self) -> None:
+        try:
+            db = sqlite3.connect(self.path)
+            db.execute("PRAGMA synchronous = NORMAL")  # WAL: durable enough, far fewer fsyncs
+        except sqlite3.Error as exc:
+            self.failure = f"history not kept: {exc}"
+            return
+        while True:
+            with self._lock:
+                if not self._pending and not self._closing:
+                    self._lock.wait(WRITE_INTERVAL)
+                batch, self._pending = self._pending, []
+                self._busy = bool(batch)
+                closing = self._closing
+            if batch:
+                try:
+                    with db:  # one transaction per batch
+                        db.executemany(
+                            "INSERT INTO lines (conversation, at, kind, sender, text) "
+                            "VALUES (?, ?, ?, ?, ?)",
+                            batch,
+                        )
+                except sqlite3.Error as exc:  # a full disk, a locked file: say so, go on
+                    self.failure = f"history not kept: {exc}"
+            with self._lock:
+                self._busy = False
+                self._lock.notify_all()
+            if closing:
+                break
+        db.close()
