@@ -435,6 +435,7 @@ def test_keys_scroll_the_view_and_a_button_counts_what_arrived_meanwhile(qtbot, 
         for i in range(200):
             server.to_group(f"msg,line {i}".encode())
         qtbot.waitUntil(lambda: lines(chat)[-1][2] == "line 199", timeout=WAIT_MS)
+        qtbot.waitUntil(lambda: view.property("contentY") > 0, timeout=WAIT_MS)  # followed
         assert not jump.isVisible()
         bottom = view.property("contentY")
         QTest.keyClick(chat.window, Qt.Key.Key_PageUp)

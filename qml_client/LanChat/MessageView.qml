@@ -69,9 +69,12 @@ Frame {
         // stop then warns "QUnifiedTimer::stopAnimationDriver: driver is not running"
         // (3-12 times per 30,000 lines; never with the threaded loop). Harmless; the tests
         // ignore exactly that line (pyproject.toml, qt_log_ignore).
+        // Decided when the call runs, not when it is queued: a PageUp between a new
+        // line and the queued call must not be undone.
+        function follow() { if (followEnd) positionViewAtEnd(); }
         onMovementEnded: followEnd = atYEnd
-        onCountChanged: if (followEnd) Qt.callLater(list.positionViewAtEnd)
-        onHeightChanged: if (followEnd) Qt.callLater(list.positionViewAtEnd)
+        onCountChanged: if (followEnd) Qt.callLater(list.follow)
+        onHeightChanged: if (followEnd) Qt.callLater(list.follow)
     }
 
     // Scrolled up while lines arrive: a way back, with how much was missed.
