@@ -57,7 +57,12 @@ def send_paced(group: str, port: int, rate: int, seconds: float) -> tuple[int, f
 
 
 def run_client(
-    root: Path, rate: int, mode: str = "lines", count: int | None = None, per_datagram=False
+    root: Path,
+    rate: int,
+    mode: str = "lines",
+    count: int | None = None,
+    per_datagram: bool = False,
+    history: Path | None = None,
 ) -> dict:
     """Start the client, feed it, return its report (and what was offered)."""
     group, port = f"239.255.{os.getpid() % 250 + 1}.{rate // 1000 % 250}", free_port()
@@ -65,7 +70,8 @@ def run_client(
     args = [sys.executable, str(CHILD), str(root), group, str(port), str(count), mode, "120"]
     if per_datagram:
         args.append("--per-datagram")
-    proc = subprocess.Popen(args, stdout=subprocess.PIPE, text=True)
+    env = dict(os.environ, CLIENT_CHILD_HISTORY=str(history)) if history else None
+    proc = subprocess.Popen(args, stdout=subprocess.PIPE, text=True, env=env)
     assert proc.stdout is not None
     assert proc.stdout.readline().strip() == "READY"
     time.sleep(0.3)  # the first frame and the worker's start are not measured
@@ -118,10 +124,13 @@ def main() -> None:
     print("| offered | design | sent | read by the worker | in the model | dropped (inbox) |"
           " longest stall | stalls > 50 ms | peak memory |")  # fmt: skip
     print("|---|---|---|---|---|---|---|---|---|")
+    import tempfile
+
+    tmp = Path(tempfile.mkdtemp(prefix="lanchat-bench-"))
     for rate in RATES:
-        for per_datagram in (False, True):
-            r = run_client(ROOT, rate, per_datagram=per_datagram)
-            design = "one signal per datagram" if per_datagram else "product (inbox, slices)"
+        for design in ("product", "product + history", "one signal per datagram"):
+            history = tmp / f"history-{rate}.sqlite3" if "history" in design else None
+            r = run_client(ROOT, rate, per_datagram=design.startswith("one"), history=history)
             print(f"| {rate:,}/s | {design} | {r['sent']:,} | {r['received']:,} | "
                   f"{r['done']:,} | {r['dropped']:,} | {r['stall_ms']:.0f} ms | "
                   f"{r['stalls_50ms']} | {r['peak_mb']:.0f} MB |", flush=True)  # fmt: skip

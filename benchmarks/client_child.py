@@ -20,6 +20,7 @@ import resource
 import sys
 import threading
 import time
+from pathlib import Path
 
 root, group, port, expected, mode, timeout = sys.argv[1:7]
 PER_DATAGRAM = "--per-datagram" in sys.argv[7:]
@@ -39,7 +40,16 @@ from qml_client.app import ChatWindow  # noqa: E402
 from qml_client.cli import ClientOptions  # noqa: E402
 
 EXPECTED, TIMEOUT = int(expected), float(timeout)
-chat = ChatWindow(ClientOptions("127.0.0.1", 9, group, int(port), "127.0.0.1"))
+history = None
+if os.environ.get("CLIENT_CHILD_HISTORY"):  # the product's history store, on a fresh file
+    from qml_client.history_store import HistoryStore
+
+    conversation = ("127.0.0.1", 9, group, int(port))
+    history = HistoryStore(Path(os.environ["CLIENT_CHILD_HISTORY"]), conversation)
+chat = ChatWindow(
+    ClientOptions("127.0.0.1", 9, group, int(port), "127.0.0.1"),
+    **({"history": history} if history is not None else {}),
+)
 chat.window.show()
 bridge = chat.bridge
 model = bridge.message_model
