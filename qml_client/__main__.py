@@ -17,6 +17,12 @@ INSTALL_HINT = (
 
 
 def main(argv: list[str] | None = None) -> int:
+    if "--install-desktop-entry" in (sys.argv[1:] if argv is None else argv):
+        from .desktop import install_desktop_entry
+
+        for path in install_desktop_entry():
+            print(f"lanchat-client: installed {path}")
+        return 0
     options = parse_options(argv)
     try:
         from .app import run

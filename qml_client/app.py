@@ -127,9 +127,12 @@ def open_window(
 
 def run(options: ClientOptions, given: set[str] | None = None) -> int:
     """Open the window and run until it is closed or a stop signal arrives."""
-    app = QGuiApplication(sys.argv[:1])
+    # argv[0] "lanchat": the X11 window class (python -m gave "__main__.py"); the desktop
+    # file name is the Wayland app id. No display name: Qt would add "lanchat" to every
+    # title, which already says where the chat is.
+    app = QGuiApplication(["lanchat"])
     app.setApplicationName("lanchat")
-    app.setApplicationDisplayName("lanchat")
+    app.setDesktopFileName("lanchat")
     store = SettingsStore.default()
     try:
         chat, _ = open_window(options, given or set(), store)

@@ -116,6 +116,12 @@ def _parser(argument_default: object = None) -> argparse.ArgumentParser:
         help=f"lines the server accepts at once (default {RateLimit().burst:g})",
     )
     add(
+        "--install-desktop-entry",
+        action="store_true",
+        help="put lanchat in the desktop's menu (a .desktop file and an icon under "
+        "~/.local/share) and exit",
+    )
+    add(
         "--no-history",
         action="store_true",
         help="keep no history of the chat (by default every line is kept in "

@@ -54,3 +54,21 @@ def test_client_without_qt_says_in_one_line_how_to_install_it():
         "lanchat-client: the chat window needs PySide6, which is not installed here; "
         "install it with: pip install 'lanchat[gui]'"
     ]
+
+
+def test_the_desktop_entry_installs_without_qt(tmp_path):
+    import os
+
+    env = dict(os.environ, XDG_DATA_HOME=str(tmp_path))
+    code = BLOCK_QT + "import runpy; runpy.run_module('qml_client', run_name='__main__')"
+    result = subprocess.run(
+        [sys.executable, "-c", code, "--install-desktop-entry"],
+        cwd=ROOT, capture_output=True, text=True, timeout=60, env=env,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    entry = tmp_path / "applications" / "lanchat.desktop"
+    icon = tmp_path / "icons" / "hicolor" / "scalable" / "apps" / "lanchat.svg"
+    assert entry.is_file() and icon.is_file()
+    text = entry.read_text()
+    assert "Exec=lanchat-client" in text and "StartupWMClass=lanchat" in text
+    assert "<svg" in icon.read_text()

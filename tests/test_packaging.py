@@ -42,6 +42,9 @@ def test_the_wheel_carries_the_licence_the_qml_and_the_type_marker(built):
     names = zipfile.ZipFile(built["build_wheel"]).namelist()
     assert any(n.endswith(".dist-info/licenses/LICENSE") for n in names)
     assert "qml_client/LanChat/Main.qml" in names and "qml_client/LanChat/qmldir" in names
+    assert (
+        "qml_client/desktop/lanchat.desktop" in names and "qml_client/desktop/lanchat.svg" in names
+    )
     assert "protocol_lib/py.typed" in names and "protocol_lib/io/net.py" in names
     assert not any(n.startswith("tests/") for n in names)
     metadata = next(n for n in names if n.endswith(".dist-info/METADATA"))

@@ -1,0 +1,29 @@
+"""The desktop entry and icon, installed for the current user on request. No Qt here.
+
+``lanchat-client --install-desktop-entry`` copies ``lanchat.desktop`` into
+``$XDG_DATA_HOME/applications`` and the icon into the hicolor theme, so the
+chat appears in the desktop's menu and its windows are grouped under the
+``lanchat`` window class (``StartupWMClass``).
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from .history_store import data_home
+
+HERE = Path(__file__).resolve().parent / "desktop"
+
+
+def install_desktop_entry(home: Path | None = None) -> list[Path]:
+    """Copy the entry and the icon under ``home`` (the XDG data directory); the paths written."""
+    base = home or data_home()
+    targets = [
+        (HERE / "lanchat.desktop", base / "applications" / "lanchat.desktop"),
+        (HERE / "lanchat.svg", base / "icons" / "hicolor" / "scalable" / "apps" / "lanchat.svg"),
+    ]
+    for source, target in targets:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source, target)
+    return [target for _, target in targets]
