@@ -28,6 +28,7 @@ from .cli import ClientOptions
 from .history_store import HistoryStore
 from .history_store import default_path as default_history_path
 from .settings import Remembered, SettingsStore
+from .theme import Theme  # registers the Theme singleton with QML
 
 QML_DIR = Path(__file__).resolve().parent
 STYLE = "Fusion"  # crisp and native-looking on every desktop; no extra assets
@@ -89,6 +90,11 @@ def _quit_on_signals(app: QGuiApplication) -> QTimer:
     return timer
 
 
+def apply_theme(theme: str) -> None:
+    """Light, dark, or "auto" (the desktop's scheme): for the windows loaded after this."""
+    Theme.choice = theme
+
+
 def _history_for(options: ClientOptions, path: Path) -> tuple[HistoryStore | None, str | None]:
     if not options.keep_history:
         return None, None
@@ -133,6 +139,7 @@ def run(options: ClientOptions, given: set[str] | None = None) -> int:
     app = QGuiApplication(["lanchat"])
     app.setApplicationName("lanchat")
     app.setDesktopFileName("lanchat")
+    apply_theme(options.theme)
     store = SettingsStore.default()
     try:
         chat, _ = open_window(options, given or set(), store)

@@ -40,6 +40,7 @@ class ClientOptions:
     # The server's rate limit; the client paces itself a little under it.
     server_limit: RateLimit = field(default_factory=RateLimit)
     keep_history: bool = True  # every line kept in ~/.local/share/lanchat (--no-history: not)
+    theme: str = "auto"  # "auto" follows the desktop's colour scheme; "light", "dark" force
 
 
 port_number = ranged_int(1, 65535, "port")
@@ -64,6 +65,7 @@ def parse_options(argv: list[str] | None = None) -> ClientOptions:
         server_sources=tuple(args.server_source),
         server_limit=RateLimit(args.server_burst, args.server_rate),
         keep_history=not args.no_history,
+        theme=args.theme,
     )
 
 
@@ -120,6 +122,12 @@ def _parser(argument_default: object = None) -> argparse.ArgumentParser:
         action="store_true",
         help="put lanchat in the desktop's menu (a .desktop file and an icon under "
         "~/.local/share) and exit",
+    )
+    add(
+        "--theme",
+        choices=["auto", "light", "dark"],
+        default="auto",
+        help="colours: follow the desktop's scheme (auto, the default), or force one",
     )
     add(
         "--no-history",

@@ -470,3 +470,21 @@ def test_tab_completes_names_and_clear_empties_the_view(qtbot, server):
         server.to_group(b"msg,alice: still here")
         qtbot.waitUntil(lambda: lines(chat) == [("in", "", "alice: still here", "")],
                         timeout=WAIT_MS)  # fmt: skip
+
+
+def test_the_dark_theme_colours_the_window_and_the_chat(qtbot, server):
+    from qml_client.app import apply_theme
+
+    def view_lightness(chat) -> int:
+        image = chat.window.grabWindow()
+        return image.pixelColor(image.width() // 4, image.height() // 3).lightness()
+
+    apply_theme("dark")
+    try:
+        with chat_window(qtbot, server.options()) as chat:
+            assert view_lightness(chat) < 60  # the message view
+            assert chat.window.color().lightness() < 60  # the window behind the controls
+    finally:
+        apply_theme("auto")
+    with chat_window(qtbot, server.options()) as chat:  # offscreen has no dark scheme: light
+        assert view_lightness(chat) > 200

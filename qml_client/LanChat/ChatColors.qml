@@ -1,26 +1,35 @@
-// Every colour of the window, in one place.
+// Every colour of the window, in one place, in a light and a dark variant. The variant
+// follows the desktop's colour scheme (Qt's style hints); --theme forces one.
 pragma Singleton
 import QtQuick
+import LanChatBackend
 
 QtObject {
-    readonly property color own: "#1565c0"          // our name and marks
-    readonly property color muted: "#757575"        // timestamps, system lines
-    readonly property color error: "#c62828"        // errors, failed marks, untrusted frames
-    readonly property color text: "#212121"         // chat text
-    readonly property color ownBubble: "#d7ecff"
-    readonly property color otherBubble: "#eceff1"
-    readonly property color rawBubble: "#fff4d6"    // raw and foreign lines: amber
-    readonly property color viewBackground: "#ffffff"
-    readonly property color viewBorder: "#c8c8c8"
-    readonly property color inChat: "#2e7d32"       // the status line, by state
-    readonly property color loggingIn: "#ef6c00"
-    readonly property color loggedOut: "#616161"
+    readonly property bool dark: Theme.dark  // qml_client/theme.py decides
+
+    readonly property color own: dark ? "#90caf9" : "#1565c0"          // our name and marks
+    readonly property color muted: dark ? "#9e9e9e" : "#757575"        // timestamps, system lines
+    readonly property color error: dark ? "#ef9a9a" : "#c62828"        // errors, failed marks
+    readonly property color text: dark ? "#eceff1" : "#212121"         // chat text
+    readonly property color ownBubble: dark ? "#1e3a5f" : "#d7ecff"
+    readonly property color otherBubble: dark ? "#2f3437" : "#eceff1"
+    readonly property color rawBubble: dark ? "#4a3f1f" : "#fff4d6"    // raw and foreign lines
+    readonly property color viewBackground: dark ? "#1b1d1f" : "#ffffff"
+    readonly property color viewBorder: dark ? "#3c4043" : "#c8c8c8"
+    readonly property color inChat: dark ? "#81c784" : "#2e7d32"       // the status line
+    readonly property color loggingIn: dark ? "#ffb74d" : "#ef6c00"
+    readonly property color loggedOut: dark ? "#bdbdbd" : "#616161"
+    // The window and its controls (the Fusion style reads these through the palette).
+    readonly property color window: dark ? "#232629" : "#efefef"
+    readonly property color base: dark ? "#1b1d1f" : "#ffffff"
+    readonly property color button: dark ? "#2f3437" : "#e7e7e7"
+    readonly property color highlight: dark ? "#42a5f5" : "#1565c0"
 
     // A stable colour per user name, so a busy chat can be followed at a glance.
     function colorFor(name) {
         let hash = 0;
         for (let i = 0; i < name.length; ++i)
             hash = (hash * 31 + name.charCodeAt(i)) % 360;
-        return Qt.hsla(hash / 360, 0.6, 0.35, 1);
+        return Qt.hsla(hash / 360, 0.6, dark ? 0.72 : 0.35, 1);
     }
 }

@@ -14,6 +14,19 @@ ApplicationWindow {
     minimumWidth: 560
     minimumHeight: 360
     visible: true
+    // The Fusion style draws every control from this palette: one place, both variants.
+    palette.window: ChatColors.window
+    palette.windowText: ChatColors.text
+    palette.base: ChatColors.base
+    palette.alternateBase: ChatColors.window
+    palette.text: ChatColors.text
+    palette.button: ChatColors.button
+    palette.buttonText: ChatColors.text
+    palette.highlight: ChatColors.highlight
+    palette.highlightedText: ChatColors.base
+    palette.placeholderText: ChatColors.muted
+    palette.toolTipBase: ChatColors.base
+    palette.toolTipText: ChatColors.text
     // Lines that arrived while the window was in the background, as other chat programs show.
     property int unread: 0
     title: (unread > 0 ? "(" + unread + ") " : "") + bridge.title
