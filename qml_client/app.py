@@ -27,6 +27,7 @@ from .bridge import ChatBridge
 from .cli import ClientOptions
 from .history_store import HistoryStore
 from .history_store import default_path as default_history_path
+from .notify import DesktopNotifier, Notifier
 from .settings import Remembered, SettingsStore
 from .theme import Theme  # registers the Theme singleton with QML
 
@@ -43,13 +44,14 @@ class ChatWindow:
         config: ClientConfig | None = None,
         settings: SettingsStore | None = None,
         history: HistoryStore | None = None,
+        notifier: Notifier | None = None,
     ) -> None:
         if not os.environ.get("QT_QUICK_CONTROLS_STYLE") and QQuickStyle.name() != STYLE:
             QQuickStyle.setStyle(STYLE)  # once per process, before the first QML load
         self.engine = QQmlApplicationEngine()
         # A child of the engine: destroyed after the window whose bindings read it.
         self.bridge = ChatBridge(
-            options, parent=self.engine, config=config, settings=settings, history=history
+            options, self.engine, config, settings=settings, history=history, notifier=notifier
         )
         self.engine.addImportPath(str(QML_DIR))
         self.engine.setInitialProperties({"bridge": self.bridge})
@@ -120,7 +122,7 @@ def open_window(
     remembered, problem = store.load()
     options = remembered.under(options, given)
     history, history_problem = _history_for(options, history_path)
-    chat = ChatWindow(options, settings=store, history=history)
+    chat = ChatWindow(options, settings=store, history=history, notifier=DesktopNotifier())
     if history_problem is not None:
         chat.bridge.report(history_problem)
     if remembered.geometry is not None:

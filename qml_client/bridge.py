@@ -40,6 +40,7 @@ from .cli import ClientOptions
 from .history import InputHistory, complete_name
 from .history_store import HistoryStore
 from .models import MessageModel, UserModel
+from .notify import Notifier
 from .presenter import ChatLine, LineKind, Presenter, ViewUpdate
 from .receiver import Inbox, Receiver
 from .settings import SettingsStore
@@ -73,8 +74,12 @@ class ChatBridge(QObject):
         config: ClientConfig | None = None,
         settings: SettingsStore | None = None,
         history: HistoryStore | None = None,
+        notifier: Notifier | None = None,
     ) -> None:
         super().__init__(parent)
+        self.notifier = notifier if options.notify else None
+        self._window_active = True
+        self._marked_unread = False  # the "unread" line is in the view for this absence
         self.options = options
         self.history = history  # every line shown is kept there (None: --no-history)
         self.settings = settings  # where a welcomed login is remembered (None: nowhere)
@@ -257,6 +262,7 @@ class ChatBridge(QObject):
     messages = Property(QObject, _get_messages, constant=True)
     users = Property(QObject, _get_users, constant=True)
     state = Property(str, _get_state, notify=stateChanged)  # shown to people, not compared
+    alertWanted = Property(bool, lambda self: self.options.alert, constant=True)
     inChat = Property(bool, _get_in_chat, notify=stateChanged)
     loggingIn = Property(bool, _get_logging_in, notify=stateChanged)
     user = Property(str, _get_user, notify=stateChanged)
@@ -310,6 +316,11 @@ class ChatBridge(QObject):
             self._messages.set_status(message_id, status)
         if update.incoming:
             self.incoming.emit(update.incoming)
+        if update.mentions and not self._window_active and self.notifier is not None:
+            line = update.mentions[-1]
+            more = f" (and {len(update.mentions) - 1} more)" if len(update.mentions) > 1 else ""
+            who = line.sender or "someone"
+            self.notifier.notify(f"{who} mentioned you{more}", line.line_text)
         if update.roster_changed or update.state_changed:
             self._users.set_users(tuple(self.core.roster), self.core.user)
         if update.state_changed:
@@ -326,9 +337,24 @@ class ChatBridge(QObject):
         """Show a problem of ours (not from the network) as a red line."""
         self._add_lines([self.presenter.system(problem, LineKind.ERROR)])
 
+    @Slot(bool)
+    def setWindowActive(self, active: bool) -> None:
+        """The view says whether the window has the focus (for the unread line, notices)."""
+        if active != self._window_active:
+            self._window_active = active
+            if not active:
+                self._marked_unread = False
+
+    def _unread_marker(self, update: ViewUpdate) -> list[ChatLine]:
+        """The line above the first line that arrives while you are away."""
+        if self._window_active or self._marked_unread or not update.lines:
+            return []
+        self._marked_unread = True
+        return [self.presenter.system("\u2500\u2500 unread \u2500\u2500")]
+
     def _lines_of(self, update: ViewUpdate, lines: list[ChatLine]) -> list[ChatLine]:
         """Send the batch's datagrams and do its view requests; the lines to show."""
-        shown = lines + update.lines
+        shown = lines + self._unread_marker(update) + update.lines
         for data in update.datagrams:
             self._send_datagram(data, shown)
         if update.state_changed and self.core.state is ClientState.IN_CHAT:

@@ -41,6 +41,8 @@ class ClientOptions:
     server_limit: RateLimit = field(default_factory=RateLimit)
     keep_history: bool = True  # every line kept in ~/.local/share/lanchat (--no-history: not)
     theme: str = "auto"  # "auto" follows the desktop's colour scheme; "light", "dark" force
+    notify: bool = True  # a desktop notification for a line that names you (window inactive)
+    alert: bool = True  # the window's urgency hint for new lines while it is inactive
 
 
 port_number = ranged_int(1, 65535, "port")
@@ -66,6 +68,8 @@ def parse_options(argv: list[str] | None = None) -> ClientOptions:
         server_limit=RateLimit(args.server_burst, args.server_rate),
         keep_history=not args.no_history,
         theme=args.theme,
+        notify=not args.no_notify,
+        alert=not args.no_alert,
     )
 
 
@@ -128,6 +132,16 @@ def _parser(argument_default: object = None) -> argparse.ArgumentParser:
         choices=["auto", "light", "dark"],
         default="auto",
         help="colours: follow the desktop's scheme (auto, the default), or force one",
+    )
+    add(
+        "--no-notify",
+        action="store_true",
+        help="no desktop notification when a line names you while the window is in the back",
+    )
+    add(
+        "--no-alert",
+        action="store_true",
+        help="do not mark the window as wanting attention when lines arrive in the back",
     )
     add(
         "--no-history",

@@ -62,6 +62,7 @@ class MessageRoles(IntEnum):
     IS_ERROR = Qt.ItemDataRole.UserRole + 9
     IS_SYSTEM = Qt.ItemDataRole.UserRole + 10
     FAILED = Qt.ItemDataRole.UserRole + 11
+    MENTION = Qt.ItemDataRole.UserRole + 12  # the line names the user
 
 
 _MESSAGE_ROLES: dict[int, tuple[bytes, Callable[[ChatLine], object]]] = {
@@ -76,6 +77,7 @@ _MESSAGE_ROLES: dict[int, tuple[bytes, Callable[[ChatLine], object]]] = {
     MessageRoles.IS_ERROR: (b"isError", lambda line: line.kind is LineKind.ERROR),
     MessageRoles.IS_SYSTEM: (b"isSystem", lambda line: line.kind is LineKind.SYSTEM),
     MessageRoles.FAILED: (b"failed", lambda line: line.status is MessageStatus.FAILED),
+    MessageRoles.MENTION: (b"mention", lambda line: line.mention),
     Qt.ItemDataRole.DisplayRole: (b"display", lambda line: line.line_text),
 }
 _MARK_ROLES = [int(MessageRoles.MARK_TEXT), int(MessageRoles.FAILED)]

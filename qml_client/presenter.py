@@ -70,6 +70,7 @@ class ChatLine:
     timestamp: str = ""
     status: MessageStatus | None = None  # OUT only
     message_id: int = 0
+    mention: bool = False  # IN: the line names the user (highlighted, notified)
 
 
 @dataclass(slots=True)
@@ -82,6 +83,7 @@ class ViewUpdate:
     roster_changed: bool = False  # the view reads ClientCore.roster once per batch
     state_changed: bool = False
     incoming: int = 0  # chat lines from others (the window counts them while inactive)
+    mentions: list[ChatLine] = field(default_factory=list)  # lines that name the user
     quit: bool = False
     clear: bool = False  # empty the view before this batch's lines
     search: str | None = None  # words to find in the kept history
@@ -190,7 +192,12 @@ class _Batch:
     def message(self, event: _MessageEvent) -> None:
         match event:
             case IncomingMessage(sender, text):
-                self.line(LineKind.IN, shown_text(text), shown_name(sender) if sender else "")
+                who = shown_name(sender) if sender else ""
+                line = ChatLine(LineKind.IN, shown_text(text), who, self.stamp)
+                if self.me and mentions(text, self.me):
+                    line.mention = True
+                    self.update.mentions.append(line)
+                self.update.lines.append(line)
                 self.update.incoming += 1
             case SendDatagram(data):
                 self.update.datagrams.append(data)
@@ -254,6 +261,23 @@ class _Batch:
                 self.line(LineKind.RAW, shorten(shown_text(text)))
             case NotFromServer(source, text):
                 self.line(LineKind.FOREIGN, shorten(shown_text(text)), shown_text(source))
+
+
+def mentions(text: str, name: str) -> bool:
+    """Whether ``text`` names ``name`` as a word of its own, case ignored.
+
+    "bob," and "BOB!" do; "bobby" does not.
+    """
+    folded, wanted = text.casefold(), name.casefold()
+    start = folded.find(wanted)
+    while start >= 0:
+        end = start + len(wanted)
+        before = folded[start - 1] if start else " "
+        after = folded[end] if end < len(folded) else " "
+        if not (before.isalnum() or before == "_") and not (after.isalnum() or after == "_"):
+            return True
+        start = folded.find(wanted, start + 1)
+    return False
 
 
 def state_sentence(state: ClientState, user: str | None) -> str:

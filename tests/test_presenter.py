@@ -137,3 +137,17 @@ def test_tab_completes_the_last_word_to_a_name_in_the_chat():
     assert complete_name("m", names, me="me") == "m"  # not yourself
     assert complete_name("zed", names) == "zed" and complete_name("", names) == ""
     assert complete_name("hello ", names) == "hello "
+
+
+def test_a_mention_is_the_name_as_a_word_of_its_own():
+    from qml_client.presenter import mentions
+
+    assert mentions("hi bob, lunch?", "bob") and mentions("BOB!", "bob")
+    assert mentions("ask Ana Maria", "ana maria")
+    assert not mentions("bobby tables", "bob") and not mentions("kebob", "bob")
+    assert not mentions("bob_2 is here", "bob") and not mentions("", "bob")
+    update = Presenter(lambda: "12:00:00").present(
+        [IncomingMessage("alice", "bob: look"), IncomingMessage("alice", "nobody")], "bob"
+    )
+    assert [line.mention for line in update.lines] == [True, False]
+    assert update.mentions == [update.lines[0]]

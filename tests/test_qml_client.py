@@ -488,3 +488,51 @@ def test_the_dark_theme_colours_the_window_and_the_chat(qtbot, server):
         apply_theme("auto")
     with chat_window(qtbot, server.options()) as chat:  # offscreen has no dark scheme: light
         assert view_lightness(chat) > 200
+
+
+class _Notifications:
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, str]] = []
+
+    def notify(self, summary: str, body: str) -> bool:
+        self.sent.append((summary, body))
+        return True
+
+
+def test_while_away_an_unread_line_marks_the_place_and_a_mention_notifies(qtbot, server):
+    from dataclasses import replace
+
+    from qml_client.app import ChatWindow
+
+    notes = _Notifications()
+    chat = ChatWindow(server.options(), notifier=notes)
+    try:
+        chat.window.show()
+        chat.bridge.start()
+        log_in(qtbot, chat, server)
+        echo_first_line(qtbot, chat, server)  # the server names senders: alice is credited
+        server.to_group(b"welcome,alice")
+        qtbot.waitUntil(lambda: "alice" in chat.bridge.user_model.users, timeout=WAIT_MS)
+        chat.bridge.setWindowActive(False)  # the user went to another window
+        server.to_group(b"msg,alice: lunch at noon?")
+        server.to_group(b"msg,alice: bob, are you coming?")
+        qtbot.waitUntil(lambda: "are you coming" in lines(chat)[-1][2], timeout=WAIT_MS)
+        shown = lines(chat)
+        marker = next(i for i, line in enumerate(shown) if "unread" in line[2])
+        assert shown[marker + 1][2] == "lunch at noon?"  # right above the first new line
+        assert [line[2] for line in shown].count("\u2500\u2500 unread \u2500\u2500") == 1
+        qtbot.waitUntil(lambda: bool(notes.sent), timeout=WAIT_MS)
+        assert notes.sent == [("alice mentioned you", "bob, are you coming?")]
+        model = chat.bridge.message_model
+        assert model.line(model.rowCount() - 1).mention and not model.line(marker + 1).mention
+        chat.bridge.setWindowActive(True)
+        server.to_group(b"msg,alice: bob?")  # seen: no notification
+        qtbot.waitUntil(lambda: lines(chat)[-1][2] == "bob?", timeout=WAIT_MS)
+        assert len(notes.sent) == 1
+    finally:
+        chat.close(say_exit=False)
+    quiet = ChatWindow(replace(server.options(), notify=False), notifier=notes)
+    try:
+        assert quiet.bridge.notifier is None  # --no-notify
+    finally:
+        quiet.close(say_exit=False)

@@ -30,7 +30,11 @@ ApplicationWindow {
     // Lines that arrived while the window was in the background, as other chat programs show.
     property int unread: 0
     title: (unread > 0 ? "(" + unread + ") " : "") + bridge.title
-    onActiveChanged: if (active) unread = 0
+    onActiveChanged: {
+        if (active)
+            unread = 0;
+        bridge.setWindowActive(active);
+    }
 
     function submit() {
         if (window.bridge.send(input.text)) {
@@ -52,7 +56,13 @@ ApplicationWindow {
     Connections {
         target: window.bridge
         function onQuitRequested() { window.close(); }
-        function onIncoming(count) { if (!window.active) window.unread += count; }
+        function onIncoming(count) {
+            if (window.active)
+                return;
+            window.unread += count;
+            if (window.bridge.alertWanted)
+                window.alert(0);  // the urgency hint: the taskbar asks for attention
+        }
         function onPasteConfirmationNeeded(count) {
             pasteDialog.lineCount = count;
             pasteDialog.open();

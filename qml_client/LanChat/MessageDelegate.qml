@@ -20,6 +20,7 @@ Item {
     required property bool isError
     required property bool isSystem
     required property bool failed
+    required property bool mention
 
     signal menuRequested(string text)
 
@@ -40,7 +41,9 @@ Item {
         radius: 8
         color: root.outgoing ? ChatColors.ownBubble
              : root.raw || root.foreign ? ChatColors.rawBubble : ChatColors.otherBubble
-        border.color: root.failed || root.foreign ? ChatColors.error : "transparent"
+        border.color: root.failed || root.foreign ? ChatColors.error
+                    : root.mention ? ChatColors.mention : "transparent"
+        border.width: root.mention ? 2 : 1
 
         Row {
             id: header
