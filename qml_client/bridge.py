@@ -41,7 +41,7 @@ from .history import InputHistory, complete_name
 from .history_store import HistoryStore
 from .models import MessageModel, UserModel
 from .notify import Notifier
-from .presenter import ChatLine, LineKind, Presenter, ViewUpdate
+from .presenter import ChatLine, LineKind, Presenter, ViewUpdate, announcement
 from .receiver import Inbox, Receiver
 from .settings import SettingsStore
 
@@ -64,6 +64,7 @@ class ChatBridge(QObject):
     statusChanged = Signal()
     quitRequested = Signal()
     incoming = Signal(int)  # chat lines from others in one batch (the window counts unread)
+    announce = Signal(str)  # what a screen reader should say about a batch from others
     pasteConfirmationNeeded = Signal(int)  # lines in a paste that waits for the user's yes
     _wake = Signal()  # emitted by the worker thread; delivered queued in the GUI thread
 
@@ -316,6 +317,7 @@ class ChatBridge(QObject):
             self._messages.set_status(message_id, status)
         if update.incoming:
             self.incoming.emit(update.incoming)
+            self.announce.emit(announcement(update))
         if update.mentions and not self._window_active and self.notifier is not None:
             line = update.mentions[-1]
             more = f" (and {len(update.mentions) - 1} more)" if len(update.mentions) > 1 else ""

@@ -263,6 +263,16 @@ class _Batch:
                 self.line(LineKind.FOREIGN, shorten(shown_text(text)), shown_text(source))
 
 
+def announcement(update: ViewUpdate) -> str:
+    """What a screen reader says for a batch of lines from others: the last, and how many."""
+    incoming = [line for line in update.lines if line.kind is LineKind.IN]
+    if not incoming:
+        return ""
+    last = incoming[-1]
+    said = f"{last.sender} says: {last.line_text}" if last.sender else last.line_text
+    return said if len(incoming) == 1 else f"{len(incoming)} new lines. {said}"
+
+
 def mentions(text: str, name: str) -> bool:
     """Whether ``text`` names ``name`` as a word of its own, case ignored.
 

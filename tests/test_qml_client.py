@@ -536,3 +536,44 @@ def test_while_away_an_unread_line_marks_the_place_and_a_mention_notifies(qtbot,
         assert quiet.bridge.notifier is None  # --no-notify
     finally:
         quiet.close(say_exit=False)
+
+
+def _qml(obj, expression: str):
+    """Evaluate ``expression`` in the QML context of ``obj`` (attached properties too)."""
+    from PySide6.QtQml import QQmlEngine, QQmlExpression
+
+    expr = QQmlExpression(QQmlEngine.contextForObject(obj), obj, expression)
+    value, failed = expr.evaluate()
+    assert not failed, expr.error().toString()
+    return value
+
+
+def test_controls_have_accessible_names_and_the_text_zooms(qtbot, server):
+    from PySide6.QtCore import Qt
+    from PySide6.QtTest import QTest
+
+    with chat_window(qtbot, server.options()) as chat:
+        field = item(chat, "input")
+        assert _qml(field, "Accessible.name") == "Message"
+        assert _qml(item(chat, "sendButton"), "Accessible.name") == "Send the message"
+        assert _qml(item(chat, "messageView"), "Accessible.name") == "Chat messages"
+        assert _qml(item(chat, "userPanel"), "Accessible.name") == "People in the chat"
+        assert _qml(field, "ChatSizes.px(14)") == 14
+        QTest.keyClick(chat.window, Qt.Key.Key_Equal, Qt.KeyboardModifier.ControlModifier)
+        QTest.keyClick(chat.window, Qt.Key.Key_Equal, Qt.KeyboardModifier.ControlModifier)
+        assert _qml(field, "ChatSizes.px(14)") == round(14 * 1.15 * 1.15)
+        QTest.keyClick(chat.window, Qt.Key.Key_Minus, Qt.KeyboardModifier.ControlModifier)
+        assert _qml(field, "ChatSizes.px(14)") == round(14 * 1.15)
+        QTest.keyClick(chat.window, Qt.Key.Key_0, Qt.KeyboardModifier.ControlModifier)
+        assert _qml(field, "ChatSizes.px(14)") == 14
+
+
+def test_screen_readers_are_told_what_others_write(qtbot, server):
+    with chat_window(qtbot, server.options()) as chat:
+        log_in(qtbot, chat, server)
+        echo_first_line(qtbot, chat, server)
+        server.to_group(b"welcome,alice")
+        qtbot.waitUntil(lambda: "alice" in chat.bridge.user_model.users, timeout=WAIT_MS)
+        with qtbot.waitSignal(chat.bridge.announce, timeout=WAIT_MS) as said:
+            server.to_group(b"msg,alice: the bus is late")
+        assert said.args == ["alice says: the bus is late"]

@@ -44,6 +44,19 @@ ApplicationWindow {
         input.forceActiveFocus();
     }
 
+    Shortcut {
+        sequences: [StandardKey.ZoomIn, "Ctrl+="]
+        onActivated: ChatSizes.zoomIn()
+    }
+    Shortcut {
+        sequences: [StandardKey.ZoomOut]
+        onActivated: ChatSizes.zoomOut()
+    }
+    Shortcut {
+        sequence: "Ctrl+0"
+        onActivated: ChatSizes.reset()
+    }
+
     // Ctrl+F: search the kept history (the line typed is /search WORDS).
     Shortcut {
         sequences: [StandardKey.Find]
@@ -56,6 +69,8 @@ ApplicationWindow {
     Connections {
         target: window.bridge
         function onQuitRequested() { window.close(); }
+        // Screen readers hear what others write (the view is not read as it changes).
+        function onAnnounce(text) { messageView.Accessible.announce(text); }
         function onIncoming(count) {
             if (window.active)
                 return;
@@ -138,6 +153,8 @@ ApplicationWindow {
                 objectName: "input"
                 Layout.fillWidth: true
                 focus: true
+                Accessible.name: qsTr("Message")
+                Accessible.description: qsTr("Type a message or a command such as /help, then Enter")
                 placeholderText: window.bridge.inChat
                     ? qsTr("Type a message and press Enter (/help for commands)")
                     : qsTr("Type /login NAME (or login,NAME) and press Enter")
@@ -164,6 +181,7 @@ ApplicationWindow {
             Button {
                 objectName: "sendButton"
                 text: qsTr("Send")
+                Accessible.name: qsTr("Send the message")
                 highlighted: true
                 onClicked: window.submit()
             }
@@ -175,7 +193,7 @@ ApplicationWindow {
             textFormat: Text.PlainText  // holds our name: never markup
             text: window.bridge.status
             elide: Text.ElideRight
-            font.pixelSize: 12
+            font.pixelSize: ChatSizes.px(12)
             color: window.bridge.inChat ? ChatColors.inChat
                  : window.bridge.loggingIn ? ChatColors.loggingIn : ChatColors.loggedOut
         }

@@ -29,6 +29,9 @@ Item {
     readonly property bool block: lineText.indexOf("\n") >= 0
 
     width: ListView.view ? ListView.view.width : 400
+    Accessible.role: Accessible.ListItem
+    Accessible.name: (outgoing ? qsTr("you") : sender) + (sender || outgoing ? ": " : "")
+                     + lineText + (markText ? ", " + markText : "")
     implicitHeight: (inBubble ? bubble.height : systemText.implicitHeight) + 4
 
     Rectangle {
@@ -53,14 +56,14 @@ Item {
 
             Text {
                 textFormat: Text.PlainText
-                font.pixelSize: 11
+                font.pixelSize: ChatSizes.px(11)
                 color: ChatColors.muted
                 text: root.timestamp
             }
 
             Text {
                 textFormat: Text.PlainText
-                font.pixelSize: 11
+                font.pixelSize: ChatSizes.px(11)
                 font.bold: true
                 color: root.outgoing ? ChatColors.own
                      : root.foreign ? ChatColors.error : ChatColors.colorFor(root.sender)
@@ -72,7 +75,7 @@ Item {
 
             Text {
                 textFormat: Text.PlainText
-                font.pixelSize: 11
+                font.pixelSize: ChatSizes.px(11)
                 color: root.failed ? ChatColors.error : ChatColors.muted
                 text: root.markText
             }
@@ -86,7 +89,7 @@ Item {
             width: bubble.width - 20
             textFormat: Text.PlainText
             wrapMode: Text.Wrap
-            font.pixelSize: 14
+            font.pixelSize: ChatSizes.px(14)
             font.family: root.raw ? "monospace" : Qt.application.font.family
             color: ChatColors.text
             text: root.mark + " \u2068" + root.lineText + "\u2069"
@@ -102,7 +105,7 @@ Item {
         font.family: root.block ? "monospace" : Qt.application.font.family
         textFormat: Text.PlainText
         wrapMode: Text.Wrap
-        font.pixelSize: 12
+        font.pixelSize: ChatSizes.px(12)
         font.italic: root.isSystem
         color: root.isError ? ChatColors.error : ChatColors.muted
         text: root.timestamp + "  " + (root.isError ? "\u26a0 " : "\u2014 ")

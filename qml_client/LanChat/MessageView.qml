@@ -30,6 +30,8 @@ Frame {
     }
 
     padding: 4
+    Accessible.role: Accessible.List
+    Accessible.name: qsTr("Chat messages")
     background: Rectangle {
         color: ChatColors.viewBackground
         border.color: ChatColors.viewBorder

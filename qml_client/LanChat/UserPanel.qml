@@ -9,6 +9,8 @@ Frame {
     property alias model: users.model
 
     padding: 8
+    Accessible.role: Accessible.List
+    Accessible.name: qsTr("People in the chat")
 
     ColumnLayout {
         anchors.fill: parent
