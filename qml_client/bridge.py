@@ -19,8 +19,8 @@ import socket
 import threading
 import time
 
-from PySide6.QtCore import Property, QObject, QTimer, Signal, Slot
-from PySide6.QtGui import QGuiApplication
+from PySide6.QtCore import Property, QObject, QTimer, QUrl, Signal, Slot
+from PySide6.QtGui import QDesktopServices, QGuiApplication
 from PySide6.QtQml import QmlElement
 
 from protocol_lib import ClientConfig, ClientCore, ClientEvent, ClientState
@@ -79,6 +79,7 @@ class ChatBridge(QObject):
     ) -> None:
         super().__init__(parent)
         self.notifier = notifier if options.notify else None
+        self.open_url = QDesktopServices.openUrl  # replaced in tests: nothing is opened there
         self._window_active = True
         self._marked_unread = False  # the "unread" line is in the view for this absence
         self.options = options
@@ -200,6 +201,13 @@ class ChatBridge(QObject):
         self._history.add(line)
         events = typed_line(self.core, line, time.monotonic())
         return self._apply(events)
+
+    @Slot(str, result=bool)
+    def openLink(self, url: str) -> bool:
+        """Open an http(s) address from a line in the desktop's browser; nothing else opens."""
+        if not url.lower().startswith(("http://", "https://")):
+            return False
+        return self.open_url(QUrl(url))
 
     @Slot(str)
     def copyText(self, text: str) -> None:

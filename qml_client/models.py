@@ -63,6 +63,7 @@ class MessageRoles(IntEnum):
     IS_SYSTEM = Qt.ItemDataRole.UserRole + 10
     FAILED = Qt.ItemDataRole.UserRole + 11
     MENTION = Qt.ItemDataRole.UserRole + 12  # the line names the user
+    LINKS = Qt.ItemDataRole.UserRole + 13  # http(s) addresses in the line, as a list
 
 
 _MESSAGE_ROLES: dict[int, tuple[bytes, Callable[[ChatLine], object]]] = {
@@ -78,6 +79,7 @@ _MESSAGE_ROLES: dict[int, tuple[bytes, Callable[[ChatLine], object]]] = {
     MessageRoles.IS_SYSTEM: (b"isSystem", lambda line: line.kind is LineKind.SYSTEM),
     MessageRoles.FAILED: (b"failed", lambda line: line.status is MessageStatus.FAILED),
     MessageRoles.MENTION: (b"mention", lambda line: line.mention),
+    MessageRoles.LINKS: (b"links", lambda line: line.links),
     Qt.ItemDataRole.DisplayRole: (b"display", lambda line: line.line_text),
 }
 _MARK_ROLES = [int(MessageRoles.MARK_TEXT), int(MessageRoles.FAILED)]

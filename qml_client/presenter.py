@@ -10,6 +10,7 @@ itself; the QML side shows it as plain text.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -71,6 +72,13 @@ class ChatLine:
     status: MessageStatus | None = None  # OUT only
     message_id: int = 0
     mention: bool = False  # IN: the line names the user (highlighted, notified)
+
+    @property
+    def links(self) -> list[str]:
+        """The http(s) addresses in the text, to offer as buttons (the text stays plain)."""
+        if "http" not in self.line_text or self.kind not in (LineKind.IN, LineKind.OUT):
+            return []
+        return links_in(self.line_text)
 
 
 @dataclass(slots=True)
@@ -261,6 +269,22 @@ class _Batch:
                 self.line(LineKind.RAW, shorten(shown_text(text)))
             case NotFromServer(source, text):
                 self.line(LineKind.FOREIGN, shorten(shown_text(text)), shown_text(source))
+
+
+_LINK = re.compile(r"https?://[^\s<>\"'\u2068\u2069]+", re.IGNORECASE)
+_TRAILING = ".,;:!?)]}'\""
+
+
+def links_in(text: str, limit: int = 3) -> list[str]:
+    """Up to ``limit`` http(s) addresses in ``text``, without trailing punctuation."""
+    found: list[str] = []
+    for match in _LINK.finditer(text):
+        link = match.group(0).rstrip(_TRAILING)
+        if len(link) > len("https://") and link not in found:
+            found.append(link)
+        if len(found) == limit:
+            break
+    return found
 
 
 def announcement(update: ViewUpdate) -> str:

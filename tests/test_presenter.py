@@ -151,3 +151,14 @@ def test_a_mention_is_the_name_as_a_word_of_its_own():
     )
     assert [line.mention for line in update.lines] == [True, False]
     assert update.mentions == [update.lines[0]]
+
+
+def test_links_are_http_addresses_without_trailing_punctuation():
+    from qml_client.presenter import links_in
+
+    assert links_in("see https://example.org/a?b=1, and http://x.test.") == [
+        "https://example.org/a?b=1", "http://x.test"
+    ]  # fmt: skip
+    assert links_in("javascript:alert(1) file:///etc/passwd ftp://x") == []
+    assert links_in("(https://example.org/wiki/Foo_(bar))") == ["https://example.org/wiki/Foo_(bar"]
+    assert len(links_in(" ".join(f"https://h{i}.test" for i in range(10)))) == 3

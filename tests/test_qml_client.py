@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtQuick import QQuickItem
 from pytestqt.exceptions import TimeoutError as QtBotTimeout
 
 from tests.helpers_net import WAIT, WAIT_MS
@@ -577,3 +578,36 @@ def test_screen_readers_are_told_what_others_write(qtbot, server):
         with qtbot.waitSignal(chat.bridge.announce, timeout=WAIT_MS) as said:
             server.to_group(b"msg,alice: the bus is late")
         assert said.args == ["alice says: the bus is late"]
+
+
+def test_links_are_buttons_that_open_only_web_addresses(qtbot, server):
+    from PySide6.QtCore import QPointF, Qt
+    from PySide6.QtTest import QTest
+
+    with chat_window(qtbot, server.options()) as chat:
+        opened: list[str] = []
+        chat.bridge.open_url = lambda url: opened.append(url.toString()) or True
+        log_in(qtbot, chat, server)
+        server.to_group(b"msg,alice: notes at https://example.org/lab3 <b>not bold</b>")
+        model = chat.bridge.message_model
+        qtbot.waitUntil(lambda: "lab3" in lines(chat)[-1][2], timeout=WAIT_MS)
+        assert model.line(model.rowCount() - 1).links == ["https://example.org/lab3"]
+
+        def links() -> list[QQuickItem]:  # delegates are found through the visual tree
+            found, todo = [], [chat.window.contentItem()]
+            while todo:
+                node = todo.pop()
+                found += [node] if node.objectName() == "link" and node.isVisible() else []
+                todo += node.childItems()
+            return found
+
+        qtbot.waitUntil(lambda: len(links()) == 1, timeout=WAIT_MS)
+        (link,) = links()
+        assert link.property("text") == "\u2197 https://example.org/lab3"
+        centre = link.mapToScene(QPointF(link.width() / 2, link.height() / 2)).toPoint()
+        QTest.mouseClick(
+            chat.window, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, centre
+        )
+        qtbot.waitUntil(lambda: opened == ["https://example.org/lab3"], timeout=WAIT_MS)
+        assert not chat.bridge.openLink("javascript:alert(1)")
+        assert not chat.bridge.openLink("file:///etc/passwd") and len(opened) == 1

@@ -134,6 +134,7 @@ ApplicationWindow {
                 Layout.fillHeight: true
                 model: window.bridge.messages
                 onCopyRequested: text => window.bridge.copyText(text)
+                onLinkActivated: url => window.bridge.openLink(url)
             }
 
             UserPanel {

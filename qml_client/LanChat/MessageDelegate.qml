@@ -21,8 +21,10 @@ Item {
     required property bool isSystem
     required property bool failed
     required property bool mention
+    required property var links  // http(s) addresses in the text: buttons, the text stays plain
 
     signal menuRequested(string text)
+    signal linkActivated(string url)
 
     readonly property string mark: outgoing ? "->" : "<-"
     // A system text of several lines (/help) is a table: left-aligned, monospace.
@@ -40,7 +42,7 @@ Item {
         x: root.outgoing ? root.width - width - 6 : 6
         y: 2
         width: Math.min(Math.max(header.implicitWidth, body.implicitWidth) + 20, root.width * 0.8)
-        height: header.implicitHeight + body.implicitHeight + 12
+        height: header.implicitHeight + body.implicitHeight + linkRow.implicitHeight + 12
         radius: 8
         color: root.outgoing ? ChatColors.ownBubble
              : root.raw || root.foreign ? ChatColors.rawBubble : ChatColors.otherBubble
@@ -93,6 +95,35 @@ Item {
             font.family: root.raw ? "monospace" : Qt.application.font.family
             color: ChatColors.text
             text: root.mark + " \u2068" + root.lineText + "\u2069"
+        }
+
+        // Each address as a button of its own: the line's text is never rendered as markup.
+        Row {
+            id: linkRow
+            x: 10
+            anchors.top: body.bottom
+            spacing: 6
+            Repeater {
+                model: root.links
+                delegate: Text {
+                    required property string modelData
+                    objectName: "link"
+                    textFormat: Text.PlainText
+                    font.pixelSize: ChatSizes.px(12)
+                    font.underline: true
+                    color: ChatColors.own
+                    elide: Text.ElideMiddle
+                    width: Math.min(implicitWidth, bubble.width - 20)
+                    text: "\u2197 " + modelData
+                    Accessible.role: Accessible.Link
+                    Accessible.name: modelData
+                    MouseArea {
+                        anchors.fill: parent
+                        cursorShape: Qt.PointingHandCursor
+                        onClicked: root.linkActivated(parent.modelData)
+                    }
+                }
+            }
         }
     }
 

@@ -8,6 +8,7 @@ Frame {
     property alias model: list.model
 
     signal copyRequested(string text)
+    signal linkActivated(string url)
     readonly property alias count: list.count
     readonly property alias following: list.followEnd
     // Lines appended since the view stopped following the end (for "jump to latest").
@@ -52,6 +53,7 @@ Frame {
         boundsBehavior: Flickable.StopAtBounds
         reuseItems: true
         delegate: MessageDelegate {
+            onLinkActivated: url => root.linkActivated(url)
             onMenuRequested: text => {
                 lineMenu.lineText = text;
                 lineMenu.popup();
