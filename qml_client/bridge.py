@@ -209,6 +209,11 @@ class ChatBridge(QObject):
             return False
         return self.open_url(QUrl(url))
 
+    @Slot(int, int)
+    def copyLines(self, first: int, last: int) -> None:
+        """Put lines ``first``..``last`` of the view on the clipboard, one per line."""
+        QGuiApplication.clipboard().setText(self._messages.as_text(first, last))
+
     @Slot(str)
     def copyText(self, text: str) -> None:
         """Put a chat line on the clipboard (the view's right-click menu)."""

@@ -114,6 +114,14 @@ class MessageModel(QAbstractListModel):
     def line(self, row: int) -> ChatLine:
         return self._rows[row]
 
+    def as_text(self, first: int, last: int) -> str:
+        """Rows ``first``..``last`` as plain text: ``[time] who: text`` per line."""
+        rows = self._rows[max(0, first) : max(0, last) + 1]
+        return "\n".join(
+            f"[{line.timestamp}] {line.sender + ': ' if line.sender else ''}{line.line_text}"
+            for line in rows
+        )
+
     def append_lines(self, lines: list[ChatLine]) -> None:
         """Add a batch at the end, then drop the oldest lines beyond the scrollback."""
         if not lines:

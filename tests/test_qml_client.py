@@ -611,3 +611,44 @@ def test_links_are_buttons_that_open_only_web_addresses(qtbot, server):
         qtbot.waitUntil(lambda: opened == ["https://example.org/lab3"], timeout=WAIT_MS)
         assert not chat.bridge.openLink("javascript:alert(1)")
         assert not chat.bridge.openLink("file:///etc/passwd") and len(opened) == 1
+
+
+def test_dragging_over_lines_selects_them_and_ctrl_c_copies_them(qtbot, server, qapp):
+    from PySide6.QtCore import QPoint, QPointF, Qt
+    from PySide6.QtTest import QTest
+
+    with chat_window(qtbot, server.options()) as chat:
+        log_in(qtbot, chat, server)
+        for text in ("first", "second", "third"):
+            server.to_group(f"msg,{text} line".encode())
+        qtbot.waitUntil(lambda: lines(chat)[-1][2] == "third line", timeout=WAIT_MS)
+        model = chat.bridge.message_model
+        rows = [r for r in range(model.rowCount()) if model.line(r).line_text.endswith(" line")]
+        view = item(chat, "messageList")
+
+        def centre_of(row: int) -> QPoint:
+            y = None
+            for child in view.property("contentItem").childItems():
+                if child.property("index") == row:
+                    y = child.mapToScene(QPointF(child.width() / 2, child.height() / 2))
+            assert y is not None, f"row {row} is not on screen"
+            return y.toPoint()
+
+        start, end = centre_of(rows[0]), centre_of(rows[1])
+        QTest.mousePress(
+            chat.window, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, start
+        )
+        QTest.mouseMove(chat.window, QPoint(start.x(), (start.y() + end.y()) // 2))
+        QTest.mouseMove(chat.window, end)
+        QTest.mouseRelease(
+            chat.window, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, end
+        )
+        selected = item(chat, "messageView")
+        assert (selected.property("selectionFirst"), selected.property("selectionLast")) == (
+            rows[0], rows[1]
+        )
+        item(chat, "input").forceActiveFocus()
+        QTest.keyClick(chat.window, Qt.Key.Key_C, Qt.KeyboardModifier.ControlModifier)
+        copied = qapp.clipboard().text().splitlines()
+        assert [line.split("] ", 1)[1] for line in copied] == ["first line", "second line"]
+        assert all(line.startswith("[") for line in copied)

@@ -36,6 +36,11 @@ ApplicationWindow {
         bridge.setWindowActive(active);
     }
 
+    function copySelectedLines() {
+        if (messageView.selectionFirst >= 0)
+            window.bridge.copyLines(messageView.selectionFirst, messageView.selectionLast);
+    }
+
     function submit() {
         if (window.bridge.send(input.text)) {
             input.clear();
@@ -55,6 +60,12 @@ ApplicationWindow {
     Shortcut {
         sequence: "Ctrl+0"
         onActivated: ChatSizes.reset()
+    }
+
+    // Ctrl+C: the text selected in the input field, else the lines selected in the view.
+    Shortcut {
+        sequences: [StandardKey.Copy]
+        onActivated: input.selectedText !== "" ? input.copy() : window.copySelectedLines()
     }
 
     // Ctrl+F: search the kept history (the line typed is /search WORDS).
@@ -164,7 +175,9 @@ ApplicationWindow {
                 Keys.onDownPressed: input.text = window.bridge.nextLine()
                 Keys.onTabPressed: input.text = window.bridge.completeName(input.text)
                 Keys.onPressed: event => {
-                    if (event.key === Qt.Key_PageUp) {
+                    if (event.matches(StandardKey.Copy) && input.selectedText === "") {
+                        window.copySelectedLines();  // nothing selected here: the view's lines
+                    } else if (event.key === Qt.Key_PageUp) {
                         messageView.scrollPages(-1);
                     } else if (event.key === Qt.Key_PageDown) {
                         messageView.scrollPages(1);

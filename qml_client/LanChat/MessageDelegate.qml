@@ -9,6 +9,7 @@ Item {
     id: root
 
     // Display text and booleans from the model (MessageRoles): nothing here compares codes.
+    required property int index
     required property string lineText
     required property string sender
     required property string timestamp
@@ -24,6 +25,8 @@ Item {
     required property var links  // http(s) addresses in the text: buttons, the text stays plain
 
     signal menuRequested(string text)
+    signal selectionStarted(int row, bool extend)
+    signal selectionMoved(real sceneX, real sceneY)
     signal linkActivated(string url)
 
     readonly property string mark: outgoing ? "->" : "<-"
@@ -143,10 +146,32 @@ Item {
               + "\u2068" + root.lineText + "\u2069"
     }
 
-    // Right-click a line for its menu (the view owns the one menu; lines stay light).
-    MouseArea {
+    // The view's selection of whole lines shows behind them.
+    Rectangle {
+        z: -1
         anchors.fill: parent
-        acceptedButtons: Qt.RightButton
-        onClicked: root.menuRequested(root.lineText)
+        visible: ListView.view && ListView.view.selectionContains(root.index)
+        color: ChatColors.selection
+    }
+
+    // Right-click a line for its menu (the view owns the one menu; lines stay light).
+    // Press and drag (or Shift+click) selects whole lines; Ctrl+C copies them.
+    MouseArea {
+        z: -1  // under the line's own buttons (links), over its selection highlight
+        anchors.fill: parent
+        acceptedButtons: Qt.LeftButton | Qt.RightButton
+        preventStealing: true  // a drag here selects; the wheel and the scrollbar scroll
+        onPressed: mouse => {
+            if (mouse.button === Qt.LeftButton)
+                root.selectionStarted(root.index, mouse.modifiers & Qt.ShiftModifier);
+        }
+        onPositionChanged: mouse => {
+            const p = mapToItem(null, mouse.x, mouse.y);
+            root.selectionMoved(p.x, p.y);
+        }
+        onClicked: mouse => {
+            if (mouse.button === Qt.RightButton)
+                root.menuRequested(root.lineText);
+        }
     }
 }

@@ -14,6 +14,12 @@ Frame {
     // Lines appended since the view stopped following the end (for "jump to latest").
     readonly property int newBelow: following ? 0 : model.appended - list.appendedWhenLeft
 
+    // Lines selected with the mouse (rows of the model), -1 when none: Ctrl+C copies them.
+    readonly property int selectionFirst: Math.min(list.anchorRow, list.cursorRow)
+    readonly property int selectionLast: Math.max(list.anchorRow, list.cursorRow)
+    function clearSelection() { list.anchorRow = -1; list.cursorRow = -1; }
+    function selectRows(first, last) { list.anchorRow = first; list.cursorRow = last; }
+
     // Keyboard scrolling (the input field forwards PageUp/PageDown, Ctrl+Home/End).
     function scrollPages(pages) {
         const top = list.originY;
@@ -44,6 +50,12 @@ Frame {
         objectName: "messageList"
 
         property bool followEnd: true
+        property int anchorRow: -1
+        property int cursorRow: -1
+        function selectionContains(row) {
+            return anchorRow >= 0 && row >= Math.min(anchorRow, cursorRow)
+                   && row <= Math.max(anchorRow, cursorRow);
+        }
         property int appendedWhenLeft: 0
         onFollowEndChanged: if (!followEnd) appendedWhenLeft = root.model.appended
 
@@ -54,6 +66,17 @@ Frame {
         reuseItems: true
         delegate: MessageDelegate {
             onLinkActivated: url => root.linkActivated(url)
+            onSelectionStarted: (row, extend) => {
+                if (!extend || list.anchorRow < 0)
+                    list.anchorRow = row;
+                list.cursorRow = row;
+            }
+            onSelectionMoved: (sceneX, sceneY) => {
+                const p = list.contentItem.mapFromItem(null, sceneX, sceneY);
+                const row = list.indexAt(p.x, p.y);
+                if (row >= 0)
+                    list.cursorRow = row;
+            }
             onMenuRequested: text => {
                 lineMenu.lineText = text;
                 lineMenu.popup();
