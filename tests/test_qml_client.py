@@ -645,7 +645,8 @@ def test_dragging_over_lines_selects_them_and_ctrl_c_copies_them(qtbot, server, 
         )
         selected = item(chat, "messageView")
         assert (selected.property("selectionFirst"), selected.property("selectionLast")) == (
-            rows[0], rows[1]
+            rows[0],
+            rows[1],
         )
         item(chat, "input").forceActiveFocus()
         QTest.keyClick(chat.window, Qt.Key.Key_C, Qt.KeyboardModifier.ControlModifier)
