@@ -36,7 +36,7 @@ Type a message and press Enter. Commands:
   /nick NAME    change your name (leave, join again)
   /list         who is in the chat
   /clear        empty this window (the chat goes on)
-  /search WORDS find lines in the history (Ctrl+F)
+  /search WORDS find lines in the history (Ctrl+F; F3: next)
   /quit         leave the chat and close the window
   /help         this list
   //text        a line that starts with a slash

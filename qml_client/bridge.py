@@ -65,6 +65,7 @@ class ChatBridge(QObject):
     quitRequested = Signal()
     incoming = Signal(int)  # chat lines from others in one batch (the window counts unread)
     announce = Signal(str)  # what a screen reader should say about a batch from others
+    showRow = Signal(int)  # the view should bring this row into sight and select it (a hit)
     pasteConfirmationNeeded = Signal(int)  # lines in a paste that waits for the user's yes
     _wake = Signal()  # emitted by the worker thread; delivered queued in the GUI thread
 
@@ -81,6 +82,8 @@ class ChatBridge(QObject):
         self.notifier = notifier if options.notify else None
         self.open_url = QDesktopServices.openUrl  # replaced in tests: nothing is opened there
         self._window_active = True
+        self._hits: list[int] = []  # rows of the view that match the last /search
+        self._next_hit = 0
         self._marked_unread = False  # the "unread" line is in the view for this absence
         self.options = options
         self.history = history  # every line shown is kept there (None: --no-history)
@@ -377,8 +380,22 @@ class ChatBridge(QObject):
         if update.clear:
             self._messages.clear()
         if update.search is not None:
+            self._hits = self._messages.rows_with(update.search)  # before the results go in
+            self._next_hit = 0
             shown += self._search(update.search)
+            if self._hits:
+                QTimer.singleShot(0, self.nextHit)
         return shown
+
+    @Slot(result=int)
+    def nextHit(self) -> int:
+        """F3: the next line of the last search that is in the view (newest first, cycling)."""
+        if not self._hits:
+            return -1
+        row = self._hits[self._next_hit % len(self._hits)]
+        self._next_hit += 1
+        self.showRow.emit(row)
+        return row
 
     def _remember_login(self, lines: list[ChatLine]) -> None:
         """A welcomed login: remember the name and where the chat is, for the next start."""

@@ -114,6 +114,18 @@ class MessageModel(QAbstractListModel):
     def line(self, row: int) -> ChatLine:
         return self._rows[row]
 
+    def rows_with(self, words: str) -> list[int]:
+        """Rows whose text or sender has every word (case ignored), newest first."""
+        wanted = [w.casefold() for w in words.split()]
+        return [
+            row
+            for row in range(len(self._rows) - 1, -1, -1)
+            if all(
+                w in f"{self._rows[row].sender} {self._rows[row].line_text}".casefold()
+                for w in wanted
+            )
+        ]
+
     def as_text(self, first: int, last: int) -> str:
         """Rows ``first``..``last`` as plain text: ``[time] who: text`` per line."""
         rows = self._rows[max(0, first) : max(0, last) + 1]

@@ -7,7 +7,7 @@ import pytest
 from qml_client.history_store import HistoryStore, data_home
 from qml_client.settings import SettingsStore
 from tests.helpers_net import LOOPBACK, WAIT_MS
-from tests.qt_helpers import lines, type_line
+from tests.qt_helpers import item, lines, type_line
 
 HERE = ("127.0.0.1", 4321, "239.1.1.1", 2241)
 
@@ -98,6 +98,14 @@ def test_chat_close_and_open_again_the_lines_and_a_search_hit_are_there(
         type_line(chat, "/search meeting")
         qtbot.waitUntil(lambda: "1 line(s) match 'meeting'" in lines(chat)[-1][2], timeout=WAIT_MS)
         assert "the meeting is at five" in lines(chat)[-1][2]
+        hit = next(
+            r
+            for r, (kind, _, text, _) in enumerate(lines(chat))
+            if kind == "in" and "the meeting is at five" in text
+        )
+        view = item(chat, "messageView")  # the hit in the view is brought into sight, selected
+        qtbot.waitUntil(lambda: view.property("selectionFirst") == hit, timeout=WAIT_MS)
+        assert view.property("selectionLast") == hit and not view.property("following")
     finally:
         chat.close(say_exit=False)
     assert options.server == LOOPBACK

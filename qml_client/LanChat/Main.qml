@@ -62,6 +62,12 @@ ApplicationWindow {
         onActivated: ChatSizes.reset()
     }
 
+    // F3: the next hit of the last /search among the lines in the view.
+    Shortcut {
+        sequences: [StandardKey.FindNext]
+        onActivated: window.bridge.nextHit()
+    }
+
     // Ctrl+C: the text selected in the input field, else the lines selected in the view.
     Shortcut {
         sequences: [StandardKey.Copy]
@@ -82,6 +88,7 @@ ApplicationWindow {
         function onQuitRequested() { window.close(); }
         // Screen readers hear what others write (the view is not read as it changes).
         function onAnnounce(text) { messageView.Accessible.announce(text); }
+        function onShowRow(row) { messageView.showRow(row); }
         function onIncoming(count) {
             if (window.active)
                 return;

@@ -18,6 +18,11 @@ Frame {
     readonly property int selectionFirst: Math.min(list.anchorRow, list.cursorRow)
     readonly property int selectionLast: Math.max(list.anchorRow, list.cursorRow)
     function clearSelection() { list.anchorRow = -1; list.cursorRow = -1; }
+    function showRow(row) {  // a search hit: in sight, selected, and the view stays there
+        list.followEnd = false;
+        list.positionViewAtIndex(row, ListView.Center);
+        selectRows(row, row);
+    }
     function selectRows(first, last) { list.anchorRow = first; list.cursorRow = last; }
 
     // Keyboard scrolling (the input field forwards PageUp/PageDown, Ctrl+Home/End).
