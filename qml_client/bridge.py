@@ -365,7 +365,8 @@ class ChatBridge(QObject):
 
     def _unread_marker(self, update: ViewUpdate) -> list[ChatLine]:
         """The line above the first line that arrives while you are away."""
-        if self._window_active or self._marked_unread or not update.lines:
+        away = not self._window_active and self.options.unread_line
+        if not away or self._marked_unread or not update.lines:
             return []
         self._marked_unread = True
         return [self.presenter.system("\u2500\u2500 unread \u2500\u2500")]

@@ -43,6 +43,7 @@ class ClientOptions:
     theme: str = "auto"  # "auto" follows the desktop's colour scheme; "light", "dark" force
     notify: bool = True  # a desktop notification for a line that names you (window inactive)
     alert: bool = True  # the window's urgency hint for new lines while it is inactive
+    unread_line: bool = True  # an "unread" line above the first line that arrives while away
 
 
 port_number = ranged_int(1, 65535, "port")
@@ -70,6 +71,7 @@ def parse_options(argv: list[str] | None = None) -> ClientOptions:
         theme=args.theme,
         notify=not args.no_notify,
         alert=not args.no_alert,
+        unread_line=not args.no_unread_line,
     )
 
 
@@ -142,6 +144,11 @@ def _parser(argument_default: object = None) -> argparse.ArgumentParser:
         "--no-alert",
         action="store_true",
         help="do not mark the window as wanting attention when lines arrive in the back",
+    )
+    add(
+        "--no-unread-line",
+        action="store_true",
+        help="no 'unread' line above the first line that arrives while the window is away",
     )
     add(
         "--no-history",

@@ -532,9 +532,15 @@ def test_while_away_an_unread_line_marks_the_place_and_a_mention_notifies(qtbot,
         assert len(notes.sent) == 1
     finally:
         chat.close(say_exit=False)
-    quiet = ChatWindow(replace(server.options(), notify=False), notifier=notes)
+    quiet = ChatWindow(replace(server.options(), notify=False, unread_line=False), notifier=notes)
     try:
         assert quiet.bridge.notifier is None  # --no-notify
+        quiet.bridge.start()
+        log_in(qtbot, quiet, server)
+        quiet.bridge.setWindowActive(False)
+        server.to_group(b"msg,bob: anyone?")
+        qtbot.waitUntil(lambda: "anyone?" in lines(quiet)[-1][2], timeout=WAIT_MS)
+        assert not any("unread" in text for _, _, text, _ in lines(quiet))  # --no-unread-line
     finally:
         quiet.close(say_exit=False)
 
