@@ -440,8 +440,8 @@ class ChatBridge(QObject):
         ]
         shown.append(
             self.presenter.system(
-                f"\u2014 {len(earlier)} earlier line(s) above, kept since {earlier[0].when()} "
-                "(Ctrl+F or /search finds older ones) \u2014"
+                f"{len(earlier)} earlier line(s) above, kept since {earlier[0].when()} "
+                "(Ctrl+F or /search finds older ones)"
             )
         )
         self._messages.append_lines(shown)  # shown, not recorded again

@@ -150,7 +150,7 @@ Item {
     Rectangle {
         z: -1
         anchors.fill: parent
-        visible: ListView.view && ListView.view.selectionContains(root.index)
+        visible: root.ListView.view !== null && root.ListView.view.selectionContains(root.index)
         color: ChatColors.selection
     }
 
