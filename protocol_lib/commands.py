@@ -42,7 +42,8 @@ Type a message and press Enter. Commands:
   //text        a line that starts with a slash
 Raw lines work too: login,NAME  msg,TEXT  list,  exit,
 Keys: Up/Down your earlier lines, Tab completes names,
-PageUp/PageDown scroll, Ctrl+Home/Ctrl+End first/latest."""
+PageUp/PageDown scroll, Ctrl+Home/Ctrl+End first/latest,
+Shift+Up/Down select lines to copy with Ctrl+C, Ctrl+plus/minus zoom."""
 
 
 def pasted_lines(text: str) -> list[str]:

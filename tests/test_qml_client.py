@@ -659,3 +659,22 @@ def test_dragging_over_lines_selects_them_and_ctrl_c_copies_them(qtbot, server, 
         copied = qapp.clipboard().text().splitlines()
         assert [line.split("] ", 1)[1] for line in copied] == ["first line", "second line"]
         assert all(line.startswith("[") for line in copied)
+
+
+def test_lines_can_be_selected_and_copied_from_the_keyboard(qtbot, server, qapp):
+    from PySide6.QtCore import Qt
+    from PySide6.QtTest import QTest
+
+    with chat_window(qtbot, server.options()) as chat:
+        log_in(qtbot, chat, server)
+        for text in ("one", "two", "three"):
+            server.to_group(f"msg,{text}".encode())
+        qtbot.waitUntil(lambda: lines(chat)[-1][2] == "three", timeout=WAIT_MS)
+        shift = Qt.KeyboardModifier.ShiftModifier
+        for _ in range(2):  # the latest line, then one more above
+            QTest.keyClick(chat.window, Qt.Key.Key_Up, shift)
+        QTest.keyClick(chat.window, Qt.Key.Key_C, Qt.KeyboardModifier.ControlModifier)
+        copied = [line.split("] ", 1)[1] for line in qapp.clipboard().text().splitlines()]
+        assert copied == ["two", "three"]
+        QTest.keyClick(chat.window, Qt.Key.Key_Escape)
+        assert item(chat, "messageView").property("selectionFirst") == -1

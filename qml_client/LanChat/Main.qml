@@ -178,8 +178,21 @@ ApplicationWindow {
                     ? qsTr("Type a message and press Enter (/help for commands)")
                     : qsTr("Type /login NAME (or login,NAME) and press Enter")
                 onAccepted: window.submit()
-                Keys.onUpPressed: input.text = window.bridge.previousLine()
-                Keys.onDownPressed: input.text = window.bridge.nextLine()
+                // Shift+Up/Down select lines of the chat from the latest (then Ctrl+C), so
+                // copying needs no mouse; Up/Down alone recall your earlier lines.
+                Keys.onUpPressed: event => {
+                    if (event.modifiers & Qt.ShiftModifier)
+                        messageView.extendSelection(-1);
+                    else
+                        input.text = window.bridge.previousLine();
+                }
+                Keys.onDownPressed: event => {
+                    if (event.modifiers & Qt.ShiftModifier)
+                        messageView.extendSelection(1);
+                    else
+                        input.text = window.bridge.nextLine();
+                }
+                Keys.onEscapePressed: messageView.clearSelection()
                 Keys.onTabPressed: input.text = window.bridge.completeName(input.text)
                 Keys.onPressed: event => {
                     if (event.matches(StandardKey.Copy) && input.selectedText === "") {

@@ -18,6 +18,18 @@ Frame {
     readonly property int selectionFirst: Math.min(list.anchorRow, list.cursorRow)
     readonly property int selectionLast: Math.max(list.anchorRow, list.cursorRow)
     function clearSelection() { list.anchorRow = -1; list.cursorRow = -1; }
+    function extendSelection(step) {  // from the keyboard: starts at the latest line
+        if (list.count === 0)
+            return;
+        if (list.anchorRow < 0) {
+            list.anchorRow = list.count - 1;
+            list.cursorRow = list.count - 1;
+        } else {
+            list.cursorRow = Math.max(0, Math.min(list.count - 1, list.cursorRow + step));
+        }
+        list.positionViewAtIndex(list.cursorRow, ListView.Contain);
+        list.followEnd = list.cursorRow === list.count - 1;
+    }
     function showRow(row) {  // a search hit: in sight, selected, and the view stays there
         list.followEnd = false;
         list.positionViewAtIndex(row, ListView.Center);
