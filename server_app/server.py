@@ -24,7 +24,14 @@ from protocol_lib import (
     ServerAction,
     ServerCore,
 )
-from protocol_lib.io.net import READ_SIZE, SocketSetupError, group_sender, unicast_socket, why
+from protocol_lib.io.net import (
+    READ_SIZE,
+    SocketSetupError,
+    block_with_kernel_timeout,
+    group_sender,
+    unicast_socket,
+    why,
+)
 from protocol_lib.io.waker import stop_signals
 
 from .cli import ServerOptions, Verbosity
@@ -75,21 +82,22 @@ class ChatServer:
     def serve_forever(self) -> None:
         """Run until ``stop``; no datagram can end this loop.
 
-        ``recvfrom`` blocks with a kernel timeout of WAKE_INTERVAL: a datagram costs a
-        poll and a recvfrom, where a non-blocking socket cost a failing recvfrom (an
-        exception) and a select at every pause.  Timers (the log's flush, the core's
-        rejection summaries) run when the socket times out, and at least every
-        WAKE_INTERVAL under traffic.
+        ``recvfrom`` blocks in the kernel for at most WAKE_INTERVAL (SO_RCVTIMEO): one
+        syscall per datagram, busy or idle.  (A Python socket timeout adds a poll to
+        every datagram, and under a flood a paced user then lost 2 lines in 100; a
+        non-blocking socket costs a failing recvfrom and a select at every pause.)
+        Timers (the log's flush, the core's rejection summaries) run when it times
+        out, and at least every WAKE_INTERVAL under traffic.
         """
         core, sock, log = self.core, self.sock, self.log
         recvfrom, perform = sock.recvfrom, self._perform
         clock = time.monotonic
-        sock.settimeout(WAKE_INTERVAL)
+        block_with_kernel_timeout(sock, WAKE_INTERVAL)
         timers_due = clock() + WAKE_INTERVAL
         while not self._stopping:
             try:
                 data, addr = recvfrom(READ_SIZE)
-            except TimeoutError:
+            except BlockingIOError:  # WAKE_INTERVAL without a datagram
                 timers_due = self._run_timers(clock())
                 continue
             except InterruptedError:

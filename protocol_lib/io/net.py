@@ -15,6 +15,7 @@ from __future__ import annotations
 import errno
 import ipaddress
 import socket
+import struct
 
 ANY_INTERFACE = "0.0.0.0"
 RECEIVE_BUFFER_BYTES = 4 * 1024 * 1024
@@ -57,6 +58,21 @@ def unicast_socket(host: str, port: int, what: str) -> socket.socket:
         sock.close()
         raise SocketSetupError(f"cannot {what} on {host or '*'}:{port}: {why(exc)}") from exc
     return sock
+
+
+def block_with_kernel_timeout(sock: socket.socket, seconds: float) -> None:
+    """Make ``sock`` block in the kernel for at most ``seconds`` per receive (SO_RCVTIMEO).
+
+    A receive then costs one syscall, busy or idle: Python's own socket timeout
+    polls before every recvfrom, and a non-blocking socket fails a recvfrom (an
+    exception) and selects at every pause.  When the time is up, recvfrom raises
+    BlockingIOError.  A signal's handler runs and the call is retried (PEP 475),
+    so a stop flag is seen within ``seconds``.
+    """
+    sock.settimeout(None)
+    whole = int(seconds)
+    micro = int((seconds - whole) * 1_000_000)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, struct.pack("ll", whole, micro))
 
 
 def is_multicast(address: str) -> bool:
