@@ -9,6 +9,7 @@ chat appears in the desktop's menu and its windows are grouped under the
 from __future__ import annotations
 
 import shutil
+import sys
 from pathlib import Path
 
 from .history_store import data_home
@@ -26,4 +27,18 @@ def install_desktop_entry(home: Path | None = None) -> list[Path]:
     for source, target in targets:
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(source, target)
+    entry = targets[0][1]
+    command = client_command()
+    entry.write_text(
+        entry.read_text(encoding="utf-8").replace("Exec=lanchat-client", f"Exec={command}"),
+        encoding="utf-8",
+    )
     return [target for _, target in targets]
+
+
+def client_command() -> str:
+    """The client as the menu must start it: a virtual environment is not on its PATH."""
+    beside = Path(sys.executable).parent / "lanchat-client"
+    if beside.is_file():
+        return str(beside)
+    return shutil.which("lanchat-client") or "lanchat-client"

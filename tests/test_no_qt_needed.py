@@ -70,5 +70,6 @@ def test_the_desktop_entry_installs_without_qt(tmp_path):
     icon = tmp_path / "icons" / "hicolor" / "scalable" / "apps" / "lanchat.svg"
     assert entry.is_file() and icon.is_file()
     text = entry.read_text()
-    assert "Exec=lanchat-client" in text and "StartupWMClass=lanchat" in text
+    (exec_line,) = [line for line in text.splitlines() if line.startswith("Exec=")]
+    assert exec_line.endswith("lanchat-client") and "StartupWMClass=lanchat" in text
     assert "<svg" in icon.read_text()
