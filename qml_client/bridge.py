@@ -43,7 +43,7 @@ from .models import MessageModel, UserModel
 from .notify import Notifier
 from .presenter import ChatLine, LineKind, Presenter, ViewUpdate, announcement
 from .receiver import Inbox, Receiver
-from .settings import SettingsStore
+from .settings import Remembered, SettingsStore
 
 QML_IMPORT_NAME = "LanChatBackend"
 QML_IMPORT_MAJOR_VERSION = 1
@@ -402,11 +402,7 @@ class ChatBridge(QObject):
         """A welcomed login: remember the name and where the chat is, for the next start."""
         if self.settings is None:
             return
-        opts = self.options
-        problem = self.settings.update(
-            server=opts.server, port=opts.port, group=opts.group, group_port=opts.group_port,
-            interface=opts.interface, user=self.core.user,
-        )  # fmt: skip
+        problem = self.settings.update(**Remembered.of_login(self.options, self.core.user))
         if problem is not None:
             lines.append(self.presenter.system(problem, LineKind.ERROR))
 

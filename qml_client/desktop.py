@@ -12,7 +12,7 @@ import shutil
 import sys
 from pathlib import Path
 
-from .history_store import data_home
+from .xdg import data_home
 
 HERE = Path(__file__).resolve().parent / "desktop"
 

@@ -11,7 +11,6 @@ while the writer writes.
 
 from __future__ import annotations
 
-import os
 import sqlite3
 import threading
 import time
@@ -19,6 +18,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+
+from .xdg import data_home
 
 WRITE_INTERVAL = 0.5  # seconds a recorded line may wait before it is on disk
 WRITE_BATCH = 2000  # or this many lines, whichever comes first
@@ -38,12 +39,6 @@ CREATE TRIGGER IF NOT EXISTS lines_indexed AFTER INSERT ON lines BEGIN
     INSERT INTO lines_text (rowid, text, sender) VALUES (new.id, new.text, new.sender);
 END;
 """
-
-
-def data_home() -> Path:
-    """``$XDG_DATA_HOME``, or ``~/.local/share`` where it is unset or relative."""
-    value = os.environ.get("XDG_DATA_HOME", "")
-    return Path(value) if os.path.isabs(value) else Path.home() / ".local" / "share"
 
 
 def default_path() -> Path:

@@ -15,15 +15,10 @@ from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 
 from .cli import ClientOptions
+from .xdg import config_home
 
 REMEMBERED_OPTIONS = ("server", "port", "group", "group_port", "interface", "user")
 """The options a run remembers (``user`` is the name that was welcomed last)."""
-
-
-def config_home() -> Path:
-    """``$XDG_CONFIG_HOME``, or ``~/.config`` where it is unset or relative."""
-    value = os.environ.get("XDG_CONFIG_HOME", "")
-    return Path(value) if os.path.isabs(value) else Path.home() / ".config"
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,12 +42,12 @@ class Remembered:
         }
         return replace(options, **changes)
 
-    @classmethod
-    def from_options(cls, options: ClientOptions, user: str | None) -> Remembered:
-        return cls(
-            options.server, options.port, options.group, options.group_port,
-            options.interface, user,
-        )  # fmt: skip
+    @staticmethod
+    def of_login(options: ClientOptions, user: str | None) -> dict[str, object]:
+        """The values a welcomed login remembers: where the chat is, and the name."""
+        values: dict[str, object] = {name: getattr(options, name) for name in REMEMBERED_OPTIONS}
+        values["user"] = user
+        return values
 
 
 class SettingsStore:

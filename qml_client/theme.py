@@ -28,8 +28,8 @@ class Theme(QObject):
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        hints = QGuiApplication.styleHints()
-        hints.colorSchemeChanged.connect(lambda _scheme: self.darkChanged.emit())
+        # Signal to signal: Qt drops the connection when this singleton goes with its engine.
+        QGuiApplication.styleHints().colorSchemeChanged.connect(self.darkChanged)
 
     def _get_dark(self) -> bool:
         if Theme.choice in ("light", "dark"):

@@ -37,10 +37,6 @@ class Waker:
         except OSError:
             pass
 
-    def wake_on_signals(self) -> int:
-        """Let signals wake ``select`` at once (``signal.set_wakeup_fd``); returns the old fd."""
-        return signal.set_wakeup_fd(self._w.fileno(), warn_on_full_buffer=False)
-
     def close(self) -> None:
         self._r.close()
         self._w.close()
