@@ -6,8 +6,9 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from PySide6.QtCore import QCoreApplication, QEvent, QEventLoop, QObject, Qt
+from PySide6.QtCore import QCoreApplication, QEvent, QEventLoop, QObject, QPoint, Qt
 from PySide6.QtGui import QGuiApplication, QKeyEvent
+from PySide6.QtQml import QQmlEngine, QQmlExpression
 from PySide6.QtQuick import QQuickItem
 from PySide6.QtTest import QTest
 from pytestqt.exceptions import TimeoutError as QtBotTimeout
@@ -165,3 +166,17 @@ def echo_first_line(qtbot, chat: ChatWindow, server: FakeServer, name: str = "bo
     qtbot.waitUntil(
         lambda: ("out", name, "first line", "delivered") in lines(chat), timeout=WAIT_MS
     )
+
+
+def centre_of(obj: QQuickItem) -> QPoint:
+    """The middle of ``obj`` in window coordinates, where a test clicks it."""
+    return obj.mapToScene(obj.boundingRect().center()).toPoint()
+
+
+def qml_value(obj: QObject, expression: str) -> object:
+    """``expression`` evaluated in the QML context of ``obj`` (attached properties, enums and
+    singletons too, which PySide6 cannot read or convert directly)."""
+    expr = QQmlExpression(QQmlEngine.contextForObject(obj), obj, expression)
+    value, failed = expr.evaluate()
+    assert not failed, expr.error().toString()
+    return value

@@ -17,11 +17,13 @@ from pytestqt.exceptions import TimeoutError as QtBotTimeout
 
 from tests.helpers_net import WAIT, WAIT_MS
 from tests.qt_helpers import (
+    centre_of,
     chat_window,
     echo_first_line,
     item,
     lines,
     log_in,
+    qml_value,
     text_of,
     type_line,
 )
@@ -358,8 +360,7 @@ def test_right_click_copies_a_line(qtbot, server):
             return bool(delegate)
 
         qtbot.waitUntil(laid_out, timeout=WAIT_MS)
-        rect = delegate[0].boundingRect()
-        where = delegate[0].mapToScene(rect.center()).toPoint()
+        where = centre_of(delegate[0])
         QTest.mouseClick(chat.window, Qt.MouseButton.RightButton, Qt.KeyboardModifier.NoModifier,
                          where)  # fmt: skip
         menu = chat.window.findChild(QObject, "lineMenu")
@@ -545,34 +546,24 @@ def test_while_away_an_unread_line_marks_the_place_and_a_mention_notifies(qtbot,
         quiet.close(say_exit=False)
 
 
-def _qml(obj, expression: str):
-    """Evaluate ``expression`` in the QML context of ``obj`` (attached properties too)."""
-    from PySide6.QtQml import QQmlEngine, QQmlExpression
-
-    expr = QQmlExpression(QQmlEngine.contextForObject(obj), obj, expression)
-    value, failed = expr.evaluate()
-    assert not failed, expr.error().toString()
-    return value
-
-
 def test_controls_have_accessible_names_and_the_text_zooms(qtbot, server):
     from PySide6.QtCore import Qt
     from PySide6.QtTest import QTest
 
     with chat_window(qtbot, server.options()) as chat:
         field = item(chat, "input")
-        assert _qml(field, "Accessible.name") == "Message"
-        assert _qml(item(chat, "sendButton"), "Accessible.name") == "Send the message"
-        assert _qml(item(chat, "messageView"), "Accessible.name") == "Chat messages"
-        assert _qml(item(chat, "userPanel"), "Accessible.name") == "People in the chat"
-        assert _qml(field, "ChatSizes.px(14)") == 14
+        assert qml_value(field, "Accessible.name") == "Message"
+        assert qml_value(item(chat, "sendButton"), "Accessible.name") == "Send the message"
+        assert qml_value(item(chat, "messageView"), "Accessible.name") == "Chat messages"
+        assert qml_value(item(chat, "userPanel"), "Accessible.name") == "People in the chat"
+        assert qml_value(field, "ChatSizes.px(14)") == 14
         QTest.keyClick(chat.window, Qt.Key.Key_Equal, Qt.KeyboardModifier.ControlModifier)
         QTest.keyClick(chat.window, Qt.Key.Key_Equal, Qt.KeyboardModifier.ControlModifier)
-        assert _qml(field, "ChatSizes.px(14)") == round(14 * 1.15 * 1.15)
+        assert qml_value(field, "ChatSizes.px(14)") == round(14 * 1.15 * 1.15)
         QTest.keyClick(chat.window, Qt.Key.Key_Minus, Qt.KeyboardModifier.ControlModifier)
-        assert _qml(field, "ChatSizes.px(14)") == round(14 * 1.15)
+        assert qml_value(field, "ChatSizes.px(14)") == round(14 * 1.15)
         QTest.keyClick(chat.window, Qt.Key.Key_0, Qt.KeyboardModifier.ControlModifier)
-        assert _qml(field, "ChatSizes.px(14)") == 14
+        assert qml_value(field, "ChatSizes.px(14)") == 14
 
 
 def test_screen_readers_are_told_what_others_write(qtbot, server):
@@ -587,7 +578,7 @@ def test_screen_readers_are_told_what_others_write(qtbot, server):
 
 
 def test_links_are_buttons_that_open_only_web_addresses(qtbot, server):
-    from PySide6.QtCore import QPointF, Qt
+    from PySide6.QtCore import Qt
     from PySide6.QtTest import QTest
 
     with chat_window(qtbot, server.options()) as chat:
@@ -610,9 +601,8 @@ def test_links_are_buttons_that_open_only_web_addresses(qtbot, server):
         qtbot.waitUntil(lambda: len(links()) == 1, timeout=WAIT_MS)
         (link,) = links()
         assert link.property("text") == "\u2197 https://example.org/lab3"
-        centre = link.mapToScene(QPointF(link.width() / 2, link.height() / 2)).toPoint()
         QTest.mouseClick(
-            chat.window, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, centre
+            chat.window, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, centre_of(link)
         )
         qtbot.waitUntil(lambda: opened == ["https://example.org/lab3"], timeout=WAIT_MS)
         assert not chat.bridge.openLink("javascript:alert(1)")
@@ -620,7 +610,7 @@ def test_links_are_buttons_that_open_only_web_addresses(qtbot, server):
 
 
 def test_dragging_over_lines_selects_them_and_ctrl_c_copies_them(qtbot, server, qapp):
-    from PySide6.QtCore import QPoint, QPointF, Qt
+    from PySide6.QtCore import QPoint, Qt
     from PySide6.QtTest import QTest
 
     with chat_window(qtbot, server.options()) as chat:
@@ -632,15 +622,14 @@ def test_dragging_over_lines_selects_them_and_ctrl_c_copies_them(qtbot, server, 
         rows = [r for r in range(model.rowCount()) if model.line(r).line_text.endswith(" line")]
         view = item(chat, "messageList")
 
-        def centre_of(row: int) -> QPoint:
-            y = None
-            for child in view.property("contentItem").childItems():
-                if child.property("index") == row:
-                    y = child.mapToScene(QPointF(child.width() / 2, child.height() / 2))
-            assert y is not None, f"row {row} is not on screen"
-            return y.toPoint()
+        def centre_of_row(row: int) -> QPoint:
+            shown = [
+                c for c in view.property("contentItem").childItems() if c.property("index") == row
+            ]
+            assert shown, f"row {row} is not on screen"
+            return centre_of(shown[-1])
 
-        start, end = centre_of(rows[0]), centre_of(rows[1])
+        start, end = centre_of_row(rows[0]), centre_of_row(rows[1])
         QTest.mousePress(
             chat.window, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, start
         )

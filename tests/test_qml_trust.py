@@ -7,13 +7,12 @@ import threading
 
 import pytest
 from PySide6.QtCore import QMetaObject, QObject
-from PySide6.QtQml import QQmlEngine, QQmlExpression
 from PySide6.QtQuick import QQuickItem
 
 from protocol_lib import ClientConfig
 from protocol_lib.ratelimit import RateLimit
 from tests.helpers_net import WAIT_MS, GroupSender
-from tests.qt_helpers import chat_window, item, lines, log_in, text_of, type_line
+from tests.qt_helpers import chat_window, item, lines, log_in, qml_value, text_of, type_line
 
 
 @pytest.fixture
@@ -49,11 +48,7 @@ class CountingHttp:
 def is_plain_text(obj: QQuickItem) -> bool:
     """Whether a Text/Label shows its text as plain text (asked in QML: PySide6 cannot
     convert the TextFormat enum)."""
-    context = QQmlEngine.contextForObject(obj)
-    expression = QQmlExpression(context, obj, "textFormat === Text.PlainText")
-    value, failed = expression.evaluate()
-    assert not failed, expression.error().toString()
-    return value is True
+    return qml_value(obj, "textFormat === Text.PlainText") is True
 
 
 def delegates(view: QQuickItem) -> list[QQuickItem]:
