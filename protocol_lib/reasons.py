@@ -47,6 +47,8 @@ class Reason(StrEnum):
     SERVER_FULL = "server-full"
     LIST_BUDGET = "list-budget"
     RELAY_TOO_LONG = "relay-too-long"
+    # Federation (federation.py)
+    FEDERATION_EVENT = "federation-event"
     # The client's (client.py, commands.py)
     USAGE = "usage"
     UNKNOWN_COMMAND = "unknown-command"
@@ -85,6 +87,7 @@ REASONS: dict[Reason, str] = {
     Reason.SERVER_FULL: "the chat has as many users as it may",
     Reason.LIST_BUDGET: "the sender's host has asked for the list too often",
     Reason.RELAY_TOO_LONG: "the message with the sender's name would not fit one datagram",
+    Reason.FEDERATION_EVENT: "an event from another site is malformed",
     Reason.USAGE: "the command is missing something",
     Reason.UNKNOWN_COMMAND: "there is no such command",
     Reason.QUEUE_FULL: "too many lines are waiting to go out",

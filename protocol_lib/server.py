@@ -10,11 +10,30 @@ so everything here is tested without a network and without sleeping.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable, Container
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import NamedTuple, Union, assert_never
 
 from .errors import LocalProtocolError, RemoteProtocolError
+from .federation import (
+    ClaimAnswered,
+    ClaimName,
+    ClaimOutcome,
+    EventKind,
+    FederationConfig,
+    FederationInput,
+    FederationNotice,
+    LinkChanged,
+    NameClaim,
+    Publish,
+    ReleaseNames,
+    RemoteEvent,
+    RemoteSites,
+    SiteEvent,
+    SiteHeard,
+    name_key,
+)
 from .limits import MAX_DATAGRAM_BYTES
 from .names import canonical_name
 from .ratelimit import RateLimit, RateLimiter, TokenBucket
@@ -133,7 +152,16 @@ class RejectionsSummarised(NamedTuple):
 
 
 ServerAction = Union[
-    SendToGroup, SendToAddress, RequestArrived, RequestRejected, RejectionsSummarised
+    SendToGroup,
+    SendToAddress,
+    RequestArrived,
+    RequestRejected,
+    RejectionsSummarised,
+    # federation (only with a FederationConfig)
+    Publish,
+    ClaimName,
+    ReleaseNames,
+    FederationNotice,
 ]
 
 _STRANGER = Session("", ("", 0))  # stands for every address not logged in; never changes state
@@ -206,8 +234,12 @@ class ServerCore:
     login order, which is the order of list replies.
     """
 
-    def __init__(self, config: ServerConfig | None = None) -> None:
+    def __init__(
+        self, config: ServerConfig | None = None, federation: FederationConfig | None = None
+    ) -> None:
         self.config = config or ServerConfig()
+        self.federation = federation
+        self._sites = _Federated(federation) if federation is not None else None
         self._by_addr: dict[Address, Session] = {}
         self._by_name: dict[str, Session] = {}  # canonical_name(user) -> session
         self._per_host: Counter[str] = Counter()  # sessions per source IP
@@ -225,8 +257,9 @@ class ServerCore:
 
     @property
     def users(self) -> tuple[str, ...]:
-        """Names in the chat, in login order."""
-        return tuple(session.user for session in self._by_name.values())
+        """Names in the chat: this site's in login order, then other sites' users."""
+        local = tuple(session.user for session in self._by_name.values())
+        return local if self._sites is None else local + tuple(self._sites.remote.users())
 
     def user_at(self, addr: Address) -> str | None:
         """The name logged in from ``addr``, if any."""
@@ -278,6 +311,9 @@ class ServerCore:
         out: list[ServerAction] = [
             SendToGroup(Bye(session.user).encode()) for session in self._by_name.values()
         ]
+        if self._sites is not None:
+            out += [self._sites.publish(EventKind.BYE, s.user) for s in self._by_name.values()]
+            out.append(self._sites.release_all())
         self._by_addr.clear()
         self._by_name.clear()
         self._per_host.clear()
@@ -286,14 +322,78 @@ class ServerCore:
         return out
 
     def handle_timer(self, now: float) -> list[ServerAction]:
-        """Emit what is due at ``now`` (a closed window's rejection summary)."""
+        """Emit what is due at ``now``: a closed window's rejection summary, sites given up."""
         out: list[ServerAction] = []
         self._rejection_log.roll(now, out)
+        if self._sites is not None and self._sites.expire(now, out):
+            self._list_replies = None
         return out
 
     def next_deadline(self) -> float | None:
         """When ``handle_timer`` next has something to do; None if never."""
-        return self._rejection_log.deadline()
+        due = self._rejection_log.deadline()
+        if self._sites is not None:
+            expiry = self._sites.next_expiry()
+            if expiry is not None and (due is None or expiry < due):
+                due = expiry
+        return due
+
+    def federated(self, item: FederationInput, now: float) -> list[ServerAction]:
+        """Handle what the broker's side reports: another site's event, a heartbeat,
+        the answer to a name claim, the link going up or down."""
+        out: list[ServerAction] = []
+        sites = self._sites
+        if sites is None:
+            raise LocalProtocolError(Reason.FEDERATION_EVENT, "this server is not federated")
+        if isinstance(item, RemoteEvent):
+            if not sites.apply(item.event, self._by_name, now, out):
+                return out
+            if item.event.kind is EventKind.MSG:
+                return out
+        elif isinstance(item, SiteHeard):
+            sites.heard(item, now, out)
+        elif isinstance(item, ClaimAnswered):
+            self._claim_answered(item, now, out)
+        elif isinstance(item, LinkChanged):
+            sites.link_changed(item, self._by_name, now, out)
+        else:
+            assert_never(item)
+        self._list_replies = None
+        return out
+
+    def _claim_answered(self, answer: ClaimAnswered, now: float, out: list[ServerAction]) -> None:
+        sites = self._sites
+        assert sites is not None
+        user, addr = answer.user, answer.addr
+        canonical = canonical_name(user)
+        session = self._by_name.get(canonical)
+        if answer.reassert:
+            if answer.outcome is ClaimOutcome.HELD and session is not None:
+                site = answer.holder.site if answer.holder else "another site"
+                self._end_session(session)
+                out.append(SendToGroup(Bye(session.user).encode()))
+                out.append(sites.publish(EventKind.BYE, session.user))
+                out.append(
+                    FederationNotice(
+                        f"{user!r} at {session.addr!r} ended: the name was taken at site {site} "
+                        "while this site was cut off"
+                    )
+                )
+            return
+        if not sites.claim_settled(user, addr):
+            return  # not the claim that is out for this name (a stale answer)
+        if answer.outcome is ClaimOutcome.HELD:
+            site = answer.holder.site if answer.holder else "another site"
+            detail = f"{user!r} is in the chat at site {site}"
+            self._reject(out, now, Reason.NAME_TAKEN, addr, detail)
+            return
+        if session is not None or addr in self._by_addr or not self._room_for(addr, now, out):
+            if session is not None or addr in self._by_addr:
+                self._reject(out, now, Reason.ALREADY_LOGGED_IN, addr, f"{user!r} claimed twice")
+            if answer.outcome is ClaimOutcome.GRANTED:
+                out.append(sites.release(user))
+            return
+        self._join(user, addr, canonical, out)
 
     # --- the four requests --------------------------------------------------
 
@@ -310,12 +410,12 @@ class ServerCore:
             case LoginOutcome.JOIN:
                 if not self._room_for(addr, now, out):
                     return
-                session = Session(name, addr, ChatRelay.attributed_prefix(name))
-                _advance(session, SessionEvent.LOGIN)
-                self._by_name[canonical] = session
-                self._list_replies = None
-                self._by_addr[addr] = session
-                self._per_host[addr[0]] += 1
+                if self._sites is not None and not self._sites.may_join(
+                    name, canonical, addr, now, out, self._reject
+                ):
+                    return  # refused, or the answer to its claim decides
+                self._join(name, addr, canonical, out)
+                return
             case LoginOutcome.TAKE_OVER:
                 assert holder is not None
                 takeover_from = holder.addr
@@ -329,6 +429,19 @@ class ServerCore:
                 assert_never(rule)
         out.append(RequestArrived("login", name, addr, takeover_from=takeover_from))
         out.append(SendToGroup(Welcome(name).encode()))
+
+    def _join(self, name: str, addr: Address, canonical: str, out: list[ServerAction]) -> None:
+        """A new session, welcomed (and announced to the other sites)."""
+        session = Session(name, addr, ChatRelay.attributed_prefix(name))
+        _advance(session, SessionEvent.LOGIN)
+        self._by_name[canonical] = session
+        self._list_replies = None
+        self._by_addr[addr] = session
+        self._per_host[addr[0]] += 1
+        out.append(RequestArrived("login", name, addr))
+        out.append(SendToGroup(Welcome(name).encode()))
+        if self._sites is not None:
+            out.append(self._sites.publish(EventKind.WELCOME, name))
 
     @staticmethod
     def _login_refusal(reason: Reason, name: str, current: Session, holder: Session | None) -> str:
@@ -354,6 +467,8 @@ class ServerCore:
         self.relayed += 1
         out.append(RequestArrived("msg", session.user, session.addr, text))
         out.append(SendToGroup(session.relay_prefix + data[4:]))
+        if self._sites is not None:
+            out.append(self._sites.publish(EventKind.MSG, session.user, text))
         return True
 
     def _chat(self, text: str, addr: Address, now: float, out: list[ServerAction]) -> None:
@@ -370,6 +485,8 @@ class ServerCore:
         self.relayed += 1
         out.append(RequestArrived("msg", session.user, addr, text))
         out.append(SendToGroup(data))
+        if self._sites is not None:
+            out.append(self._sites.publish(EventKind.MSG, session.user, text))
 
     def _list(self, addr: Address, now: float, out: list[ServerAction]) -> None:
         session = self._active(addr, SessionEvent.LIST, now, out)
@@ -399,18 +516,25 @@ class ServerCore:
         session = self._active(addr, SessionEvent.EXIT, now, out)
         if session is None:
             return
-        del self._by_addr[addr]
+        self._end_session(session)
+        out.append(RequestArrived("exit", session.user, addr))
+        out.append(SendToGroup(Bye(session.user).encode()))
+        if self._sites is not None:
+            out.append(self._sites.publish(EventKind.BYE, session.user))
+            out.append(self._sites.release(session.user))
+
+    # --- helpers ------------------------------------------------------------
+
+    def _end_session(self, session: Session) -> None:
+        """Forget a session (its name, its address, its host's share)."""
+        del self._by_addr[session.addr]
         del self._by_name[canonical_name(session.user)]
         self._list_replies = None
-        host = addr[0]
+        host = session.addr[0]
         self._per_host[host] -= 1
         if not self._per_host[host]:  # memory follows the sessions: nothing left per host
             del self._per_host[host]
             self._list_budget.pop(host, None)
-        out.append(RequestArrived("exit", session.user, addr))
-        out.append(SendToGroup(Bye(session.user).encode()))
-
-    # --- helpers ------------------------------------------------------------
 
     def _room_for(self, addr: Address, now: float, out: list[ServerAction]) -> bool:
         """Whether a new session from ``addr`` fits the caps (else the reason is logged)."""
@@ -441,3 +565,151 @@ class ServerCore:
         self.rejections[reason] += 1
         if self._rejection_log.admit(reason, addr, now, out):
             out.append(RequestRejected(reason, addr, detail, self.user_at(addr)))
+
+
+_Reject = Callable[[list[ServerAction], float, Reason, Address, str], None]
+
+
+class _Federated:
+    """The server's side of the federation: its own events, its claims, the other sites.
+
+    Kept apart from ServerCore so that a server without ``--federation`` pays
+    one ``is None`` per chat line and nothing else.
+    """
+
+    def __init__(self, config: FederationConfig) -> None:
+        self.config = config
+        self.remote = RemoteSites(config)
+        self.link_up = False
+        self.link_up_at = 0.0
+        self._seq = 0
+        self._claims: dict[str, tuple[str, Address]] = {}  # canonical -> (name, addr) asked
+
+    def publish(self, kind: EventKind, user: str, text: str = "") -> Publish:
+        self._seq += 1
+        config = self.config
+        return Publish(SiteEvent(config.site, config.epoch, self._seq, kind, user, text))
+
+    def claim(self, user: str) -> NameClaim:
+        return NameClaim(user, self.config.site, self.config.epoch)
+
+    def release(self, user: str) -> ReleaseNames:
+        return ReleaseNames(self.config.site, self.config.epoch, (name_key(user),))
+
+    def release_all(self) -> ReleaseNames:
+        return ReleaseNames(self.config.site, self.config.epoch)
+
+    def may_join(
+        self,
+        name: str,
+        canonical: str,
+        addr: Address,
+        now: float,
+        out: list[ServerAction],
+        reject: _Reject,
+    ) -> bool:
+        """Whether a local login may join now; else it was refused or its claim is out.
+
+        Connected, a login waits for its claim (an atomic create at the broker);
+        cut off, the site decides alone and asserts the name when the link is back.
+        """
+        holder = self.remote.holder(canonical)
+        if holder is not None:
+            reject(out, now, Reason.NAME_TAKEN, addr, f"{name!r} is in the chat at site {holder}")
+            return False
+        asked = self._claims.get(canonical)
+        if asked is not None:
+            if asked[1] != addr:
+                detail = f"{name!r} is being claimed from {asked[1]!r}"
+                reject(out, now, Reason.NAME_TAKEN, addr, detail)
+            return False  # a retry while its claim is out: the answer welcomes it
+        if not self.link_up:
+            return True
+        self._claims[canonical] = (name, addr)
+        out.append(ClaimName(name, addr, name_key(name), self.claim(name)))
+        return False
+
+    def claim_settled(self, user: str, addr: Address) -> bool:
+        """Take the answered claim off the list; False if it was not the one out."""
+        canonical = canonical_name(user)
+        if self._claims.get(canonical) != (user, addr):
+            return False
+        del self._claims[canonical]
+        return True
+
+    def apply(
+        self, event: SiteEvent, local: Container[str], now: float, out: list[ServerAction]
+    ) -> bool:
+        sends: list[bytes] = []
+        notes: list[str] = []
+        applied = self.remote.apply(event, local, now, sends, notes)
+        out += [SendToGroup(data) for data in sends]
+        out += [FederationNotice(note) for note in notes]
+        return applied
+
+    def heard(self, heartbeat: SiteHeard, now: float, out: list[ServerAction]) -> None:
+        sends: list[bytes] = []
+        self.remote.heard(heartbeat.site, heartbeat.epoch, now, sends)
+        out += [SendToGroup(data) for data in sends]
+
+    def link_changed(
+        self, change: LinkChanged, local: dict[str, Session], now: float, out: list[ServerAction]
+    ) -> None:
+        """Cut off: serve this LAN alone.  Back: reconcile, re-assert names, tell the roster."""
+        if not change.up:
+            if self.link_up:
+                out.append(FederationNotice("cut off from the federation: serving this LAN alone"))
+            self.link_up = False
+            # Claims that are out will be answered UNAVAILABLE by the broker's side.
+            return
+        self.link_up, self.link_up_at = True, now
+        sends: list[bytes] = []
+        notes: list[str] = []
+        self.remote.reconcile_claims(change.claims, local, now, sends, notes)
+        out += [SendToGroup(data) for data in sends]
+        out += [FederationNotice(note) for note in notes]
+        config = self.config
+        stale: dict[int, list[str]] = {}
+        for claim in change.claims:
+            if claim.site != config.site:
+                continue
+            session = local.get(canonical_name(claim.user))
+            if claim.epoch != config.epoch or session is None or session.user != claim.user:
+                stale.setdefault(claim.epoch, []).append(name_key(claim.user))
+        out += [ReleaseNames(config.site, epoch, tuple(keys)) for epoch, keys in stale.items()]
+        for session in local.values():
+            claim = self.claim(session.user)
+            out.append(ClaimName(session.user, session.addr, name_key(session.user), claim, True))
+        self._seq += 1
+        users = tuple(session.user for session in local.values())
+        out.append(
+            Publish(SiteEvent(config.site, config.epoch, self._seq, EventKind.ROSTER, users=users))
+        )
+        remote = self.remote.sites()
+        summary = ", ".join(f"{site} ({n})" for site, n in remote.items()) or "no other site yet"
+        out.append(
+            FederationNotice(f"connected to the federation as site {config.site}: {summary}")
+        )
+
+    def expire(self, now: float, out: list[ServerAction]) -> bool:
+        if not self.link_up:
+            return False
+        sends: list[bytes] = []
+        lost = self.remote.expire(now, self.link_up_at, sends)
+        out += [SendToGroup(data) for data in sends]
+        for site, epoch in lost:
+            out.append(
+                FederationNotice(
+                    f"site {site} silent for {self.config.site_timeout:g} s: its users left"
+                )
+            )
+            out.append(ReleaseNames(site, epoch))
+        return bool(lost)
+
+    def next_expiry(self) -> float | None:
+        if not self.link_up:
+            return None
+        expiry = self.remote.next_expiry()
+        if expiry is None:
+            return None
+        return max(expiry, self.link_up_at + self.config.site_timeout)

@@ -18,6 +18,7 @@ from protocol_lib import (
     ServerConfig,
     __version__,
 )
+from protocol_lib.federation import site_problem
 from protocol_lib.io.options import (
     OneLineParser,
     add_network_options,
@@ -26,6 +27,8 @@ from protocol_lib.io.options import (
     positive_float,
     ranged_int,
 )
+
+from .federation import FederationOptions
 
 
 class Verbosity(IntEnum):
@@ -50,6 +53,7 @@ class ServerOptions:
     config: ServerConfig  # for the ServerCore
     log_file: str | None
     verbosity: Verbosity
+    federation: FederationOptions | None = None  # None: this LAN alone, nats-py not imported
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -145,8 +149,90 @@ def build_parser() -> argparse.ArgumentParser:
     verbosity.add_argument(
         "--verbose", "-v", action="store_true", help="also print every datagram sent"
     )
+    _add_federation_options(parser)
     add("--version", action="version", version=f"lanchat-server {__version__}")
     return parser
+
+
+def broker_url(text: str) -> list[str]:
+    """One or more comma-separated NATS URLs (nats:// or tls://, with a port)."""
+    urls = [part.strip() for part in text.split(",") if part.strip()]
+    for url in urls:
+        scheme, sep, rest = url.partition("://")
+        if not sep or scheme not in ("nats", "tls") or not rest:
+            raise argparse.ArgumentTypeError(f"{url!r} is not a nats:// or tls:// URL")
+    if not urls:
+        raise argparse.ArgumentTypeError("no URL given")
+    return urls
+
+
+def site_name(text: str) -> str:
+    problem = site_problem(text)
+    if problem is not None:
+        raise argparse.ArgumentTypeError(f"{text!r}: {problem}")
+    return text
+
+
+def _add_federation_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group(
+        "federation",
+        "join other sites' servers into one chat through a NATS JetStream broker "
+        "(needs the 'federation' extra: pip install 'lanchat[federation]')",
+    )
+    add = group.add_argument
+    add(
+        "--federation",
+        type=broker_url,
+        action="append",
+        metavar="URL",
+        help="the broker, e.g. nats://10.0.0.2:4222; repeat or comma-separate for a cluster",
+    )
+    add("--site", type=site_name, help="this site's name in the federation (e.g. labA)")
+    add(
+        "--site-timeout",
+        type=positive_float,
+        default=15.0,
+        metavar="SECONDS",
+        help="a site silent this long is gone and its users leave (default 15)",
+    )
+    add(
+        "--federation-replicas",
+        type=ranged_int(1, 5, "replicas"),
+        default=1,
+        metavar="N",
+        help="copies of the events and names the broker keeps (3 on a 3-node cluster)",
+    )
+    add("--federation-user", metavar="USER", help="broker user")
+    add("--federation-password", metavar="PASSWORD", help="broker password")
+    add("--federation-token", metavar="TOKEN", help="broker token")
+    add("--federation-creds", metavar="FILE", help="broker credentials file (JWT and nkey)")
+    add("--federation-tls-ca", metavar="FILE", help="CA certificate to verify the broker")
+    add("--federation-tls-cert", metavar="FILE", help="client certificate for the broker")
+    add("--federation-tls-key", metavar="FILE", help="client certificate's key")
+
+
+def _federation_options(
+    parser: argparse.ArgumentParser, args: argparse.Namespace
+) -> FederationOptions | None:
+    if not args.federation:
+        if args.site:
+            parser.error("--site needs --federation")
+        return None
+    if not args.site:
+        parser.error("--federation needs --site NAME (this site's name, e.g. labA)")
+    return FederationOptions(
+        servers=tuple(url for urls in args.federation for url in urls),
+        site=args.site,
+        site_timeout=args.site_timeout,
+        replicas=args.federation_replicas,
+        user=args.federation_user,
+        password=args.federation_password,
+        token=args.federation_token,
+        creds=args.federation_creds,
+        tls_ca=args.federation_tls_ca,
+        tls_cert=args.federation_tls_cert,
+        tls_key=args.federation_tls_key,
+    )
 
 
 def parse_options(argv: list[str] | None = None) -> ServerOptions:
@@ -170,6 +256,7 @@ def parse_options(argv: list[str] | None = None) -> ServerOptions:
             list_budget=RateLimit(ServerConfig().list_budget.burst, args.list_budget),
         ),
         log_file=args.log_file,
+        federation=_federation_options(parser, args),
         verbosity=(
             Verbosity.QUIET
             if args.quiet

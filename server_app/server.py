@@ -24,6 +24,13 @@ from protocol_lib import (
     ServerAction,
     ServerCore,
 )
+from protocol_lib.federation import (
+    ClaimName,
+    FederationConfig,
+    FederationNotice,
+    Publish,
+    ReleaseNames,
+)
 from protocol_lib.io.net import (
     READ_SIZE,
     SocketSetupError,
@@ -35,6 +42,7 @@ from protocol_lib.io.net import (
 from protocol_lib.io.waker import stop_signals
 
 from .cli import ServerOptions, Verbosity
+from .federation import FederationLink
 from .logfmt import LogSink, rejection_line, request_line, summary_line
 
 WAKE_INTERVAL = 0.1  # seconds: the longest a timer, the log's flush or a stop request waits
@@ -47,7 +55,13 @@ class ChatServer:
     def __init__(self, options: ServerOptions, log: LogSink) -> None:
         self.options = options
         self.log = log
-        self.core = ServerCore(options.config)
+        self.federation: FederationLink | None = None
+        federation = None
+        if options.federation is not None:
+            federation = FederationConfig(
+                options.federation.site, time.time_ns(), options.federation.site_timeout
+            )
+        self.core = ServerCore(options.config, federation)
         self.group_addr = (options.group, options.group_port)
         self._stopping = False
         self._send_errors: dict[str, tuple[float, int]] = {}  # kind -> (last logged, unlogged)
@@ -59,6 +73,8 @@ class ChatServer:
             raise SocketSetupError(
                 f"cannot send multicast from interface {options.interface}: {why(exc)}"
             ) from exc
+        if options.federation is not None and federation is not None:
+            self.federation = FederationLink(options.federation, federation, self.address)
 
     @property
     def address(self) -> tuple[str, int]:
@@ -94,6 +110,10 @@ class ChatServer:
         clock = time.monotonic
         block_with_kernel_timeout(sock, WAKE_INTERVAL)
         timers_due = clock() + WAKE_INTERVAL
+        link = self.federation
+        wake_addr = link.wake_addr if link is not None else None
+        if link is not None:
+            link.start()
         while not self._stopping:
             try:
                 data, addr = recvfrom(READ_SIZE)
@@ -105,6 +125,9 @@ class ChatServer:
             except OSError as exc:  # e.g. a pending ICMP error: not fatal
                 self._send_error("receive", exc)
                 continue
+            if not data and addr == wake_addr:  # the broker's thread has news
+                self._take_federation_inputs(clock())
+                continue
             now = clock()
             try:
                 actions = core.receive(data, addr, now)
@@ -114,15 +137,39 @@ class ChatServer:
             perform(actions)
             if now >= timers_due:
                 timers_due = self._run_timers(now)
-        farewells = core.close()
-        if farewells:  # so that no client stays "in chat" with a server that is gone
-            perform(farewells)
-            if self.options.verbosity:
-                log.line(f"stopping: bye sent to the group for {len(farewells)} user(s)")
-        log.flush()
+        self._farewell()
+
+    def _farewell(self) -> None:
+        """A ``bye`` for every user, so that no client stays "in chat" with a server that
+        is gone; federated, the other sites hear it and the names are released."""
+        farewells = self.core.close()
+        users = sum(isinstance(action, SendToGroup) for action in farewells)
+        self._perform(farewells)
+        if users and self.options.verbosity:
+            self.log.line(f"stopping: bye sent to the group for {users} user(s)")
+        if self.federation is not None:
+            self.federation.stop()
+            for note in self.federation.notes():
+                self.log.line(note)
+        self.log.flush()
+
+    def _take_federation_inputs(self, now: float) -> None:
+        """Other sites' events, heartbeats, claim answers: to the core, in order."""
+        link = self.federation
+        assert link is not None
+        for note in link.notes():
+            self.log.line(note)
+        core, perform = self.core, self._perform
+        for item in link.inputs():
+            try:
+                perform(core.federated(item, now))
+            except Exception as exc:  # a bug must cost one event, never the server
+                self.log.line(f"internal error on federation input {item!r}: {exc!r}")
 
     def _run_timers(self, now: float) -> float:
         """Do what is due (a rejection summary, the log's flush); when to look again."""
+        if self.federation is not None:
+            self._take_federation_inputs(now)
         due = self.core.next_deadline()
         if due is not None and now >= due:
             self._perform(self.core.handle_timer(now))
@@ -141,16 +188,25 @@ class ChatServer:
             elif isinstance(action, RequestArrived):
                 if verbosity:
                     self.log.line(request_line(action))
+            elif isinstance(action, (Publish, ClaimName, ReleaseNames, FederationNotice)):
+                self._federate(action)
             elif isinstance(action, SendToAddress):
                 self._send(action.data, action.addr, self.sock)
-            elif isinstance(action, RequestRejected):
+            elif isinstance(action, (RequestRejected, RejectionsSummarised)):
                 if verbosity:
-                    self.log.line(rejection_line(action))
-            elif isinstance(action, RejectionsSummarised):
-                if verbosity:
-                    self.log.line(summary_line(action))
+                    self.log.line(
+                        rejection_line(action)
+                        if isinstance(action, RequestRejected)
+                        else summary_line(action)
+                    )
             else:
                 assert_never(action)
+
+    def _federate(self, action: Publish | ClaimName | ReleaseNames | FederationNotice) -> None:
+        if isinstance(action, FederationNotice):
+            self.log.line(f"federation: {action.text}")
+        elif self.federation is not None:
+            self.federation.submit(action)
 
     def _send(self, data: bytes, addr: tuple[str, int], sock: socket.socket) -> None:
         try:

@@ -1,0 +1,568 @@
+"""The broker's side of federation: a NATS client in its own thread, beside the socket loop.
+
+nats-py is asyncio only, and the relay loop is a blocking ``recvfrom`` loop
+(several times faster than asyncio for datagrams), so the two live in two
+threads and hand work over in batches:
+
+- the loop ``submit``s the core's federation actions (publish an event, claim
+  or release a name): an append to a deque, and a wake-up of the asyncio
+  thread only when none is pending;
+- this thread puts what the broker says (other sites' events, heartbeats,
+  claim answers, the link going up or down) in ``inputs`` and wakes the loop
+  with an empty datagram from its own socket, again once per batch.
+
+Every decision stays in ``protocol_lib.federation``; this module only talks
+to NATS: a JetStream stream for events (the publish carries a ``Nats-Msg-Id``,
+so a retry after a lost ack is stored once), a durable pull consumer per site
+(a broker restart loses nothing: the site goes on from its last ack), a
+key-value bucket for names (an atomic create decides a login), and heartbeats
+on plain subjects.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import socket
+import ssl
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass
+from typing import Any
+
+from protocol_lib.errors import RemoteProtocolError
+from protocol_lib.federation import (
+    EVENTS_STREAM,
+    EVENTS_SUBJECT,
+    HEARTBEAT_SUBJECT,
+    NAMES_BUCKET,
+    SUBJECT_PREFIX,
+    ClaimAnswered,
+    ClaimName,
+    ClaimOutcome,
+    FederationConfig,
+    FederationInput,
+    LinkChanged,
+    NameClaim,
+    Publish,
+    ReleaseNames,
+    RemoteEvent,
+    SiteHeard,
+    decode_event,
+    encode_event,
+)
+
+PUBLISH_BATCH = 256  # events in flight at once: order is kept, a round trip is shared
+REQUEST_TIMEOUT = 2.0  # seconds for one broker request (a claim, a publish's ack)
+RETRY_PAUSE = 0.5  # seconds between tries while the broker is away
+STOP_TIMEOUT = 3.0  # seconds a stopping server waits for its last events and releases
+INBOX_HIGH_WATER = 10_000  # inputs the loop has not taken yet: the consumer waits
+
+INSTALL_HINT = "federation needs the NATS client: pip install 'lanchat[federation]' (or nats-py)"
+
+
+@dataclass(frozen=True, slots=True)
+class FederationOptions:
+    """Where the broker is and how to log in to it (passed through to nats-py)."""
+
+    servers: tuple[str, ...]
+    site: str
+    site_timeout: float = 15.0
+    replicas: int = 1  # of the stream and the bucket: 3 on a 3-node cluster
+    user: str | None = None
+    password: str | None = None
+    token: str | None = None
+    creds: str | None = None  # a .creds file (JWT + nkey)
+    tls_ca: str | None = None
+    tls_cert: str | None = None
+    tls_key: str | None = None
+
+    def connect_options(self) -> dict[str, Any]:
+        options: dict[str, Any] = {}
+        for key in ("user", "password", "token"):
+            if getattr(self, key):
+                options[key] = getattr(self, key)
+        if self.creds:
+            options["user_credentials"] = self.creds
+        if self.tls_ca or self.tls_cert:
+            context = ssl.create_default_context(cafile=self.tls_ca)
+            if self.tls_cert:
+                context.load_cert_chain(self.tls_cert, self.tls_key)
+            options["tls"] = context
+        return options
+
+
+class FederationLink:
+    """Runs the NATS client in a thread; see the module's docstring for the hand-over."""
+
+    def __init__(
+        self,
+        options: FederationOptions,
+        config: FederationConfig,
+        wake_target: tuple[str, int],
+    ) -> None:
+        try:
+            import nats  # noqa: F401  (only a federated server imports the client)
+        except ImportError as exc:
+            raise SystemExit(f"lanchat-server: {INSTALL_HINT}") from exc
+        self.options = options
+        self.config = config
+        self._inputs: deque[FederationInput] = deque()
+        self._notes: deque[str] = deque()  # log lines from this thread, logged by the loop
+        self._actions: deque[Publish | ClaimName | ReleaseNames] = deque()
+        self._kick_pending = False
+        self._wake_pending = False
+        self._wake_sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self._wake_sock.bind(("127.0.0.1", 0))
+        host = wake_target[0]
+        self._wake_target = ("127.0.0.1" if host in ("0.0.0.0", "") else host, wake_target[1])
+        self.wake_addr: tuple[str, int] = self._wake_sock.getsockname()
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._run, name="federation", daemon=True)
+        self._session: _BrokerSession | None = None
+        self._stopped = threading.Event()
+
+    # --- the socket loop's side ------------------------------------------------
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def submit(self, action: Publish | ClaimName | ReleaseNames) -> None:
+        """Hand an action to the broker's thread (cheap: the relay calls it per chat line)."""
+        self._actions.append(action)
+        if not self._kick_pending:
+            self._kick_pending = True
+            self._loop.call_soon_threadsafe(self._kick)
+
+    def notes(self) -> list[str]:
+        """Lines for the log since the last call (the log is the loop's, not this thread's)."""
+        notes = []
+        while self._notes:
+            notes.append(self._notes.popleft())
+        return notes
+
+    def inputs(self) -> list[FederationInput]:
+        """What the broker said since the last call, in order."""
+        self._wake_pending = False
+        items = []
+        popleft = self._inputs.popleft
+        while self._inputs:
+            items.append(popleft())
+        return items
+
+    def stop(self, timeout: float = STOP_TIMEOUT) -> None:
+        """Send what is queued (the farewells, the releases) for up to ``timeout``, then close."""
+        if self._thread.is_alive():
+            self._loop.call_soon_threadsafe(self._begin_stop, time.monotonic() + timeout)
+            self._thread.join(timeout + 2.0)
+        self._wake_sock.close()
+
+    # --- the broker's thread -----------------------------------------------------
+
+    def _run(self) -> None:
+        asyncio.set_event_loop(self._loop)
+        session = self._session = _BrokerSession(self)
+        try:
+            self._loop.run_until_complete(session.run())
+        finally:
+            self._loop.close()
+            self._stopped.set()
+
+    def _kick(self) -> None:
+        self._kick_pending = False
+        session = self._session
+        if session is None:
+            return
+        popleft = self._actions.popleft
+        while self._actions:
+            session.take(popleft())
+
+    def _begin_stop(self, deadline: float) -> None:
+        self._kick()
+        if self._session is not None:
+            self._session.stop(deadline)
+
+    def note(self, text: str) -> None:
+        self._notes.append(text)
+        self._wake()
+
+    def report(self, item: FederationInput) -> None:
+        """From the broker's thread: queue an input and wake the loop once per batch."""
+        self._inputs.append(item)
+        self._wake()
+
+    def _wake(self) -> None:
+        if not self._wake_pending:
+            self._wake_pending = True
+            with contextlib.suppress(OSError):
+                self._wake_sock.sendto(b"", self._wake_target)
+
+    def backlog(self) -> int:
+        return len(self._inputs)
+
+
+class _BrokerSession:
+    """Everything that runs in the broker's thread (one asyncio loop)."""
+
+    def __init__(self, link: FederationLink) -> None:
+        self.link = link
+        self.options = link.options
+        self.config = link.config
+        self.nc: Any = None
+        self.js: Any = None
+        self.kv: Any = None
+        self.connected = asyncio.Event()
+        self.stop_requested = asyncio.Event()
+        self.stopping = False
+        self.stop_deadline = 0.0
+        self.outgoing: deque[Publish] = deque()
+        self.outgoing_ready = asyncio.Event()
+        self.tasks: set[asyncio.Task[None]] = set()
+        self.last_stream_seq = 0
+        self.cut_off_logged = False
+
+    # --- from the loop ---
+
+    def take(self, action: Publish | ClaimName | ReleaseNames) -> None:
+        if isinstance(action, Publish):
+            self.outgoing.append(action)
+            self.outgoing_ready.set()
+        elif isinstance(action, ClaimName):
+            self._spawn(self._claim(action))
+        else:
+            self._spawn(self._release(action))
+
+    def stop(self, deadline: float) -> None:
+        self.stopping = True
+        self.stop_deadline = deadline
+        self.stop_requested.set()
+
+    # --- the session ---
+
+    async def run(self) -> None:
+        import nats
+
+        servers = list(self.options.servers)
+        while not self.stopping:
+            try:
+                self.nc = await nats.connect(
+                    servers=servers,
+                    name=f"lanchat-{self.config.site}",
+                    no_echo=True,
+                    connect_timeout=2,
+                    reconnect_time_wait=RETRY_PAUSE,
+                    max_reconnect_attempts=-1,
+                    disconnected_cb=self._disconnected,
+                    reconnected_cb=self._reconnected,
+                    error_cb=self._error,
+                    **self.options.connect_options(),
+                )
+                break
+            except Exception as exc:
+                if not self.cut_off_logged:
+                    self.link.note(
+                        f"federation: cannot reach {', '.join(servers)} ({exc!r}); "
+                        "serving this LAN alone and trying again"
+                    )
+                    self.cut_off_logged = True
+                await self._pause()
+        if self.nc is None:
+            return
+        self.js = self.nc.jetstream(timeout=REQUEST_TIMEOUT)
+        await self.nc.subscribe(HEARTBEAT_SUBJECT.format(site="*"), cb=self._heartbeat_heard)
+        await self._link_up(first=True)
+        workers = [self._publisher(), self._consumer(), self._heartbeats()]
+        for worker in workers:
+            self._spawn(worker)
+        await self._stopped()
+
+    async def _stopped(self) -> None:
+        await self.stop_requested.wait()
+        # Farewells and releases get until the deadline, then the connection closes.
+        while (
+            (self.outgoing or self._busy())
+            and self.connected.is_set()
+            and time.monotonic() < self.stop_deadline
+        ):
+            await asyncio.sleep(0.02)
+        for task in list(self.tasks):
+            task.cancel()
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(self.nc.close(), 1.0)
+
+    def _busy(self) -> bool:
+        return any(not t.done() and t.get_name().startswith("release") for t in self.tasks)
+
+    def _spawn(self, coroutine: Any) -> None:
+        name = getattr(coroutine, "__name__", "task").lstrip("_")
+        task = asyncio.get_running_loop().create_task(coroutine, name=name)
+        self.tasks.add(task)
+        task.add_done_callback(self._task_done)
+
+    def _task_done(self, task: asyncio.Task[None]) -> None:
+        self.tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            self.link.note(f"federation: internal error: {task.exception()!r}")
+
+    async def _pause(self) -> None:
+        await asyncio.sleep(RETRY_PAUSE)
+
+    # --- the link ---
+
+    async def _setup(self) -> None:
+        """The stream and the bucket, created if missing (every site may be the first)."""
+        from nats.js.api import StreamConfig
+        from nats.js.errors import BadRequestError, BucketNotFoundError
+
+        replicas = self.options.replicas
+        config = StreamConfig(
+            name=EVENTS_STREAM,
+            subjects=[EVENTS_SUBJECT.format(site="*")],
+            duplicate_window=120.0,
+            max_age=24 * 3600.0,
+            num_replicas=replicas,
+        )
+        try:
+            await self.js.add_stream(config)
+        except BadRequestError:
+            await self.js.stream_info(EVENTS_STREAM)  # exists with other settings: use it
+        try:
+            self.kv = await self.js.key_value(NAMES_BUCKET)
+        except BucketNotFoundError:
+            self.kv = await self.js.create_key_value(
+                bucket=NAMES_BUCKET, history=1, replicas=replicas
+            )
+
+    async def _link_up(self, first: bool = False) -> None:
+        """(Re)connected: make sure of the stream and bucket, read the names, tell the core."""
+        while not self.stopping:
+            try:
+                await self._setup()
+                if first:
+                    await self._fresh_consumer()
+                claims = await self._claims()
+                break
+            except Exception as exc:
+                self.link.note(f"federation: setting up at the broker failed: {exc!r}; retrying")
+                await self._pause()
+        else:
+            return
+        self.cut_off_logged = False
+        self.connected.set()
+        self.link.report(LinkChanged(True, claims))
+
+    async def _fresh_consumer(self) -> None:
+        """This run's durable consumer: from now on (a former run's backlog is not replayed
+        to a LAN whose users were not there), and kept by the broker across outages."""
+        from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
+        from nats.js.errors import NotFoundError
+
+        durable = f"site-{self.config.site}"
+        with contextlib.suppress(NotFoundError):
+            await self.js.delete_consumer(EVENTS_STREAM, durable)
+        await self.js.add_consumer(
+            EVENTS_STREAM,
+            ConsumerConfig(
+                durable_name=durable,
+                deliver_policy=DeliverPolicy.NEW,
+                ack_policy=AckPolicy.ALL,
+                ack_wait=30.0,
+                max_ack_pending=20_000,
+            ),
+        )
+
+    async def _claims(self) -> tuple[NameClaim, ...]:
+        from nats.js.errors import KeyNotFoundError, NoKeysError
+
+        try:
+            keys = await self.kv.keys()
+        except NoKeysError:
+            return ()
+        claims = []
+        for key in keys:
+            try:
+                entry = await self.kv.get(key)
+            except KeyNotFoundError:  # deleted meanwhile (KeyDeletedError is a subclass)
+                continue
+            with contextlib.suppress(RemoteProtocolError):
+                claims.append(NameClaim.decode(entry.value or b""))
+        return tuple(claims)
+
+    async def _disconnected(self) -> None:
+        if self.connected.is_set():
+            self.connected.clear()
+            self.link.report(LinkChanged(False))
+
+    async def _reconnected(self) -> None:
+        self._spawn(self._link_up())
+
+    async def _error(self, exc: Exception) -> None:
+        if not self.connected.is_set():
+            return  # reconnection attempts: the link's own lines say enough
+        self.link.note(f"federation: {exc!r}")
+
+    # --- workers ---
+
+    async def _publisher(self) -> None:
+        """Publish this site's events in order, in batches; keep them until the broker acks.
+
+        A batch that fails (the broker went away) is sent again from its first
+        unacknowledged event once the link is back; the message id makes the
+        stream store each event once, and the receiving core drops repeats.
+        """
+        while True:
+            if not self.outgoing:
+                self.outgoing_ready.clear()
+                await self.outgoing_ready.wait()
+                continue
+            await self.connected.wait()
+            batch = [self.outgoing[i] for i in range(min(PUBLISH_BATCH, len(self.outgoing)))]
+            results = await asyncio.gather(
+                *(self._publish_one(action) for action in batch), return_exceptions=True
+            )
+            done = next((i for i, r in enumerate(results) if r is not None), len(batch))
+            for _ in range(done):
+                self.outgoing.popleft()
+            if done < len(batch):
+                await self._pause()
+
+    async def _publish_one(self, action: Publish) -> None:
+        event = action.event
+        await self.js.publish(
+            event.subject,
+            encode_event(event),
+            timeout=REQUEST_TIMEOUT,
+            headers={"Nats-Msg-Id": event.dedup_id},
+        )
+
+    async def _consumer(self) -> None:
+        """Other sites' events, from this site's durable consumer, acknowledged after hand-over."""
+        import nats.errors
+        from nats.js.errors import NotFoundError
+
+        own_subject = EVENTS_SUBJECT.format(site=self.config.site)
+        subscription = None
+        while True:
+            await self.connected.wait()
+            if self.link.backlog() > INBOX_HIGH_WATER:
+                await asyncio.sleep(0.01)
+                continue
+            try:
+                if subscription is None:
+                    subscription = await self.js.pull_subscribe_bind(
+                        durable=f"site-{self.config.site}", stream=EVENTS_STREAM
+                    )
+                messages = await subscription.fetch(PUBLISH_BATCH, timeout=1.0)
+            except (TimeoutError, nats.errors.TimeoutError):
+                continue  # nothing new within a second (or the request timed out)
+            except NotFoundError:  # the broker lost the consumer (a store wiped): a new one
+                self.link.note("federation: this site's consumer was lost; making a new one")
+                with contextlib.suppress(Exception):
+                    await self._fresh_consumer()
+                subscription = None
+                continue
+            except Exception as exc:  # the broker went away: the link's own lines say so
+                if self.connected.is_set():
+                    self.link.note(f"federation: reading events failed: {exc!r}")
+                subscription = None
+                await self._pause()
+                continue
+            self._hand_over(messages, own_subject)
+            if messages:
+                with contextlib.suppress(Exception):
+                    await messages[-1].ack()
+
+    def _hand_over(self, messages: list[Any], own_subject: str) -> None:
+        """Decode and report the batch; skip our own events and redeliveries."""
+        for message in messages:
+            seq = message.metadata.sequence.stream
+            if seq <= self.last_stream_seq or message.subject == own_subject:
+                continue
+            self.last_stream_seq = seq
+            try:
+                event = decode_event(message.data)
+            except RemoteProtocolError as exc:
+                self.link.note(f"federation: an event on {message.subject} ignored: {exc}")
+                continue
+            self.link.report(RemoteEvent(event))
+
+    async def _heartbeats(self) -> None:
+        subject = HEARTBEAT_SUBJECT.format(site=self.config.site)
+        beat = str(self.config.epoch).encode()
+        while True:
+            if self.connected.is_set():
+                with contextlib.suppress(Exception):
+                    await self.nc.publish(subject, beat)
+            await asyncio.sleep(self.config.heartbeat_interval)
+
+    async def _heartbeat_heard(self, message: Any) -> None:
+        site = message.subject.rsplit(".", 1)[-1]
+        if (
+            not message.subject.startswith(SUBJECT_PREFIX + ".heartbeat.")
+            or site == self.config.site
+        ):
+            return
+        try:
+            epoch = int(message.data)
+        except ValueError:
+            return
+        self.link.report(SiteHeard(site, epoch))
+
+    # --- names ---
+
+    async def _claim(self, action: ClaimName) -> None:
+        answer = await self._claim_answer(action)
+        self.link.report(answer)
+
+    async def _claim_answer(self, action: ClaimName) -> ClaimAnswered:
+        from nats.js.errors import KeyNotFoundError, KeyWrongLastSequenceError
+
+        def answer(outcome: ClaimOutcome, holder: NameClaim | None = None) -> ClaimAnswered:
+            return ClaimAnswered(action.user, action.addr, outcome, holder, action.reassert)
+
+        if not self.connected.is_set() or self.kv is None:
+            return answer(ClaimOutcome.UNAVAILABLE)
+        value = action.claim.encode()
+        try:
+            await self.kv.create(action.key, value)
+            return answer(ClaimOutcome.GRANTED)
+        except KeyWrongLastSequenceError:
+            pass
+        except Exception:
+            return answer(ClaimOutcome.UNAVAILABLE)
+        try:
+            entry = await self.kv.get(action.key)
+            holder = NameClaim.decode(entry.value or b"")
+            if action.reassert and holder.site == self.config.site:
+                if holder != action.claim:
+                    await self.kv.update(action.key, value, last=entry.revision)
+                return answer(ClaimOutcome.GRANTED)
+            return answer(ClaimOutcome.HELD, holder)
+        except KeyNotFoundError:  # released between our create and our get: ask again
+            return await self._claim_answer(action)
+        except Exception:
+            return answer(ClaimOutcome.UNAVAILABLE)
+
+    async def _release(self, action: ReleaseNames) -> None:
+        """Delete the entries that still hold ``action``'s claim (revision-checked)."""
+        from nats.js.errors import KeyNotFoundError, NoKeysError
+
+        if self.kv is None:
+            return
+        try:
+            keys = action.keys if action.keys is not None else tuple(await self.kv.keys())
+        except NoKeysError:
+            return
+        except Exception:
+            return
+        for key in keys:
+            try:
+                entry = await self.kv.get(key)
+                claim = NameClaim.decode(entry.value or b"")
+                if claim.site == action.site and claim.epoch == action.epoch:
+                    await self.kv.delete(key, last=entry.revision)
+            except KeyNotFoundError:
+                continue
+            except Exception:
+                continue
