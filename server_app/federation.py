@@ -210,6 +210,7 @@ class _BrokerSession:
         self.options = link.options
         self.config = link.config
         self.nc: Any = None
+        self.connecting: asyncio.Future[Any] | None = None
         self.js: Any = None
         self.kv: Any = None
         self.connected = asyncio.Event()
@@ -237,6 +238,8 @@ class _BrokerSession:
         self.stopping = True
         self.stop_deadline = deadline
         self.stop_requested.set()
+        if self.nc is None and self.connecting is not None:
+            self.connecting.cancel()  # nats-py retries a first connection forever
 
     # --- the session ---
 
@@ -246,26 +249,26 @@ class _BrokerSession:
         servers = list(self.options.servers)
         while not self.stopping:
             try:
-                self.nc = await nats.connect(
-                    servers=servers,
-                    name=f"lanchat-{self.config.site}",
-                    no_echo=True,
-                    connect_timeout=2,
-                    reconnect_time_wait=RETRY_PAUSE,
-                    max_reconnect_attempts=-1,
-                    disconnected_cb=self._disconnected,
-                    reconnected_cb=self._reconnected,
-                    error_cb=self._error,
-                    **self.options.connect_options(),
-                )
-                break
-            except Exception as exc:
-                if not self.cut_off_logged:
-                    self.link.note(
-                        f"federation: cannot reach {', '.join(servers)} ({exc!r}); "
-                        "serving this LAN alone and trying again"
+                self.connecting = asyncio.ensure_future(
+                    nats.connect(
+                        servers=servers,
+                        name=f"lanchat-{self.config.site}",
+                        no_echo=True,
+                        connect_timeout=2,
+                        reconnect_time_wait=RETRY_PAUSE,
+                        max_reconnect_attempts=-1,
+                        disconnected_cb=self._disconnected,
+                        reconnected_cb=self._reconnected,
+                        error_cb=self._error,
+                        **self.options.connect_options(),
                     )
-                    self.cut_off_logged = True
+                )
+                self.nc = await self.connecting
+                break
+            except asyncio.CancelledError:
+                return  # stopped while the broker was away
+            except Exception as exc:
+                self._cut_off(exc)
                 await self._pause()
         if self.nc is None:
             return
@@ -398,9 +401,18 @@ class _BrokerSession:
         self._spawn(self._link_up())
 
     async def _error(self, exc: Exception) -> None:
-        if not self.connected.is_set():
-            return  # reconnection attempts: the link's own lines say enough
-        self.link.note(f"federation: {exc!r}")
+        if self.connected.is_set():
+            self.link.note(f"federation: {exc!r}")
+        else:  # the client tries again by itself, forever: say so once per outage
+            self._cut_off(exc)
+
+    def _cut_off(self, exc: Exception) -> None:
+        if not self.cut_off_logged:
+            self.cut_off_logged = True
+            self.link.note(
+                f"federation: cannot reach {', '.join(self.options.servers)} ({exc!r}); "
+                "serving this LAN alone and trying again"
+            )
 
     # --- workers ---
 

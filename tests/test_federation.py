@@ -1,0 +1,268 @@
+"""Sites federated over a real nats-server on 127.0.0.1: real servers, real groups, real faults.
+
+Each site is our server as a subprocess with its own port and multicast group
+(all on loopback); clients are plain UDP sockets speaking the assignment's
+protocol, so what is checked is what any client of the spec would see.
+"""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import threading
+from collections.abc import Callable, Iterator
+
+import pytest
+
+from tests.helpers_nats import FAILOVER_WAIT, NatsServer, Site, free_tcp_port
+from tests.helpers_net import ROOT, WAIT, read_until
+
+SiteFactory = Callable[..., Site]
+
+
+@pytest.fixture
+def broker(tmp_path) -> Iterator[NatsServer]:
+    server = NatsServer(tmp_path).start()
+    yield server
+    server.kill()
+
+
+@pytest.fixture
+def make_site() -> Iterator[SiteFactory]:
+    sites: list[Site] = []
+
+    def make(name: str, *urls: str, connected: bool = True, **kwargs) -> Site:
+        site = Site(name, *urls, **kwargs)
+        sites.append(site)
+        return site.start(connected)
+
+    yield make
+    for site in sites:
+        site.close()
+
+
+def test_two_sites_chat_as_one(broker, make_site):
+    a, b = make_site("labA", broker.url), make_site("labB", broker.url)
+    alice = a.login("alice")
+    b.expect(b"welcome,alice")
+    bob = b.login("bob")
+    a.expect(b"welcome,bob")
+    alice.send(b"msg,hello from A")
+    a.expect(b"msg,alice: hello from A")
+    b.expect(b"msg,alice: hello from A")
+    bob.send(b"msg,hi from B")
+    a.expect(b"msg,bob: hi from B")
+    bob.send(b"list,")
+    b.expect(b"list,bob,alice")  # this site's users, then the other site's
+    alice.send(b"exit,")
+    a.expect(b"bye,alice")
+    b.expect(b"bye,alice")
+    assert a.drain() == [] and b.drain() == []  # nothing twice, nothing echoed back
+
+
+def test_three_sites_each_line_reaches_every_other_site_once_in_order(broker, make_site):
+    sites = [make_site(name, broker.url) for name in ("labA", "labB", "labC")]
+    users = []
+    for i, here in enumerate(sites):
+        users.append(here.login(f"user{i}"))
+        for there in sites:
+            if there is not here:
+                there.expect(f"welcome,user{i}".encode())
+    for round_ in range(5):
+        for i, user in enumerate(users):
+            user.send(f"msg,round {round_} from {i}".encode())
+    for site in sites:
+        got = [d for d in site.drain(1.0) if d.startswith(b"msg,")]
+        for i in range(3):
+            mine = [d for d in got if d.startswith(f"msg,user{i}:".encode())]
+            assert mine == [f"msg,user{i}: round {r} from {i}".encode() for r in range(5)]
+
+
+def test_the_same_name_at_two_sites_at_once_is_welcomed_exactly_once(broker, make_site):
+    a, b = make_site("labA", broker.url), make_site("labB", broker.url)
+    names = [f"zoe{i}" for i in range(5)]
+    for name in names:
+        at_a, at_b = a.client(), b.client()
+        start = threading.Barrier(2)
+
+        def login(client, name=name, start=start):
+            start.wait()
+            client.send(f"login,{name}".encode())
+
+        threads = [threading.Thread(target=login, args=(c,)) for c in (at_a, at_b)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    seen_a, seen_b = a.drain(1.0), b.drain(1.0)
+    for name in names:
+        welcome = f"welcome,{name}".encode()
+        assert seen_a.count(welcome) == 1, (name, seen_a)
+        assert seen_b.count(welcome) == 1, (name, seen_b)
+    # Each site logs, for each name, either its login or its refusal: one of each in all.
+    outcomes = [
+        site.log_line(r"(login request has arrived from |name-taken \(')zoe\d").group(1)
+        for site in (a, b)
+        for _ in names
+    ]
+    assert outcomes.count("login request has arrived from ") == len(names), outcomes
+
+
+def test_a_name_in_use_at_another_site_is_refused_and_free_again_after_exit(broker, make_site):
+    a, b = make_site("labA", broker.url), make_site("labB", broker.url)
+    alice = a.login("alice")
+    b.expect(b"welcome,alice")
+    impostor = b.client()
+    impostor.send(b"login,ALICE")
+    b.log_line(r"name-taken \('ALICE' is in the chat at site labA\)")
+    alice.send(b"exit,")
+    b.expect(b"bye,alice")
+    impostor.send(b"login,ALICE")
+    b.expect(b"welcome,ALICE")
+    a.expect(b"welcome,ALICE")
+
+
+def test_a_killed_site_s_users_leave_everywhere_after_the_timeout(broker, make_site):
+    a = make_site("labA", broker.url, timeout=2.0)
+    b = make_site("labB", broker.url, timeout=2.0)
+    b.login("bob")
+    a.expect(b"welcome,bob")
+    b.server.kill()  # no farewell: a crash, a pulled cable
+    a.expect(b"bye,bob", timeout=2.0 + WAIT)
+    a.log_line(r"site labB silent for 2 s: its users left")
+    # ... and the name is free for anyone again.
+    a.login("bob")
+
+
+def test_a_stopped_site_says_bye_everywhere_at_once(broker, make_site):
+    a, b = make_site("labA", broker.url), make_site("labB", broker.url)
+    b.login("bob")
+    a.expect(b"welcome,bob")
+    assert b.server.stop(signal.SIGTERM) == 0
+    a.expect(b"bye,bob")  # within WAIT, not after the 15 s timeout
+    a.login("bob")
+
+
+def test_the_broker_killed_and_restarted_mid_chat_loses_and_doubles_nothing(broker, make_site):
+    a, b = make_site("labA", broker.url), make_site("labB", broker.url)
+    alice = a.login("alice")
+    b.expect(b"welcome,alice")
+    bob = b.login("bob")
+    a.expect(b"welcome,bob")
+    alice.send(b"msg,before")
+    b.expect(b"msg,alice: before")
+
+    broker.kill()
+    a.log_line(r"cut off from the federation: serving this LAN alone")
+    b.log_line(r"cut off from the federation")
+    sent = [f"msg,alice: while cut off {i}".encode() for i in range(6)]  # within the burst
+    for i in range(6):
+        alice.send(f"msg,while cut off {i}".encode())
+    a.expect(sent[-1])  # each LAN goes on alone
+    bob.send(b"msg,B alone")
+    b.expect(b"msg,bob: B alone")
+
+    broker.start()
+    a.wait_connected(FAILOVER_WAIT)
+    b.wait_connected(FAILOVER_WAIT)
+    got = read_until(b.listener.recv, lambda d: d == sent[-1], "catch-up", FAILOVER_WAIT)
+    got.append(sent[-1])
+    assert [d for d in got if d.startswith(b"msg,alice:")] == sent
+    a.expect(b"msg,bob: B alone", FAILOVER_WAIT)
+    alice.send(b"msg,after")
+    b.expect(b"msg,alice: after")
+    a.expect(b"msg,alice: after")
+    later_b, later_a = b.drain(1.0), a.drain(1.0)
+    assert not any(d.startswith(b"msg,") for d in later_b + later_a), (later_a, later_b)
+    assert b"bye,alice" not in later_b and b"bye,bob" not in later_a
+
+
+def test_a_site_started_while_the_broker_is_away_serves_its_lan_and_joins_later(
+    tmp_path, make_site
+):
+    broker = NatsServer(tmp_path)  # not started yet
+    a = make_site("labA", broker.url, connected=False)
+    a.server.wait_for_line(r"cannot reach .*serving this LAN alone")
+    alice = a.login("alice")
+    try:
+        broker.start()
+        a.wait_connected(FAILOVER_WAIT)
+        b = make_site("labB", broker.url)
+        bob = b.login("bob")
+        a.expect(b"welcome,bob")
+        alice.send(b"list,")
+        a.expect(b"list,alice,bob")
+        bob.send(b"list,")
+        b.expect(b"list,bob,alice")
+    finally:
+        broker.kill()
+
+
+def test_a_three_node_cluster_survives_losing_the_node_a_site_is_connected_to(tmp_path, make_site):
+    cluster_ports = [free_tcp_port() for _ in range(3)]
+    nodes = [
+        NatsServer(tmp_path, f"n{i}", cluster_ports[i], tuple(cluster_ports)) for i in range(3)
+    ]
+    try:
+        for node in nodes:
+            node.start()
+        urls = [node.url for node in nodes]
+        extra = ("--federation-replicas", "3")
+        a = make_site("labA", *urls, extra=extra)
+        b = make_site("labB", *urls, extra=extra)
+        alice = a.login("alice")
+        b.expect(b"welcome,alice", FAILOVER_WAIT)
+        alice.send(b"msg,before")
+        b.expect(b"msg,alice: before")
+
+        [node_of_a] = [n for n in nodes if "lanchat-labA" in n.clients()]
+        node_of_a.kill()
+        alice.send(b"msg,after the node died")
+        b.expect(b"msg,alice: after the node died", FAILOVER_WAIT)
+        bob = b.login("bob")
+        a.expect(b"welcome,bob", FAILOVER_WAIT)
+        bob.send(b"msg,still one chat")
+        a.expect(b"msg,bob: still one chat", FAILOVER_WAIT)
+        assert b.drain(1.0).count(b"msg,alice: after the node died") == 0
+    finally:
+        for node in nodes:
+            node.kill()
+
+
+# --- the command line ---------------------------------------------------------------
+
+
+def run_server(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "server_app", *args],
+        cwd=ROOT, capture_output=True, text=True, timeout=WAIT * 2,
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("args", "complaint"),
+    [
+        (["--federation", "nats://127.0.0.1:4222"], "--federation needs --site"),
+        (["--site", "labA"], "--site needs --federation"),
+        (["--federation", "http://x:1", "--site", "a"], "is not a nats:// or tls:// URL"),
+        (["--federation", "nats://127.0.0.1:1", "--site", "lab A"], "a site name is 1 to 32"),
+    ],
+)
+def test_bad_federation_options_say_what_to_fix(args, complaint):
+    result = run_server(*args)
+    assert result.returncode == 2
+    assert complaint in result.stderr
+
+
+def test_a_server_without_federation_never_imports_the_nats_client():
+    code = (
+        "import sys, server_app.server as s, server_app.cli as c\n"
+        "o = c.parse_options(['--host', '127.0.0.1', '--port', '0'])\n"
+        "assert o.federation is None\n"
+        "assert not any(m == 'nats' or m.startswith('nats.') for m in sys.modules), 'nats'\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=WAIT * 2
+    )
+    assert result.returncode == 0, result.stderr
