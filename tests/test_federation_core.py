@@ -365,7 +365,7 @@ def test_any_claim_value_decodes_or_raises_our_error(data):
 def test_look_alike_names_share_one_key_and_keys_are_valid_nats_keys():
     import re
 
-    assert name_key("alice") == name_key("ALICE") == name_key("аlice")  # Cyrillic a
+    assert name_key("alice") == name_key("ALICE") == name_key("\u0430lice")  # Cyrillic a
     assert name_key("alice") != name_key("alicia")
     for user in ("alice", "李小龙", "Zoë 2"):
         assert re.fullmatch(r"[-/_=.a-zA-Z0-9]+", name_key(user))

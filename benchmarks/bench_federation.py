@@ -1,0 +1,209 @@
+"""Federation's price, in one run: cross-site against same-site delivery, and the local
+relay with federation on against off.  Prints two tables.
+
+Run: .venv/bin/python benchmarks/bench_federation.py   (about 2 minutes; needs nats-server)
+
+Everything is on 127.0.0.1: a nats-server with JetStream in a temporary store, two
+sites (our server, each with its own port and multicast group), a paced load
+generator logged in at site A and one listener in each site's group.  Lines carry
+their send time (CLOCK_MONOTONIC ns), so each listener measures latency:
+- same site: generator -> A -> A's group;
+- cross site: generator -> A -> broker (JetStream publish) -> B's consumer -> B's group.
+Then our server alone at 20,000 lines/s with and without ``--federation``,
+alternating, repeated: its CPU per line (the federation thread included) and the
+local group's latency, which is what the users at the site feel.
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from statistics import median
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from bench_server import cpu_seconds, free_port, generator  # noqa: E402
+
+from protocol_lib.io.net import READ_SIZE, group_receiver  # noqa: E402
+
+LOOPBACK = "127.0.0.1"
+GROUPS = {"labA": "239.255.78.1", "labB": "239.255.78.2"}
+
+
+def nats_server(store: Path) -> tuple[subprocess.Popen, str]:
+    binary = shutil.which("nats-server")
+    if binary is None:
+        sys.exit("nats-server is not installed (scripts/setup test installs it)")
+    port = free_port()
+    proc = subprocess.Popen(
+        [binary, "-js", "-a", LOOPBACK, "-p", str(port), "-sd", str(store)],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    assert proc.stdout is not None
+    for line in proc.stdout:
+        if "Server is ready" in line:
+            break
+    import threading
+
+    threading.Thread(target=lambda: [None for _ in proc.stdout], daemon=True).start()
+    return proc, f"nats://{LOOPBACK}:{port}"
+
+
+def site(name: str, port: int, group_port: int, broker: str | None) -> subprocess.Popen:
+    args = [sys.executable, "-m", "server_app", "--host", LOOPBACK, "--port", str(port),
+            "--group", GROUPS[name], "--group-port", str(group_port),
+            "--interface", LOOPBACK, "--ttl", "1", "--no-rate-limit",
+            "--max-sessions-per-host", "100000"]  # fmt: skip
+    if broker is not None:
+        args += ["--federation", broker, "--site", name]
+    proc = subprocess.Popen(
+        args, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    assert proc.stdout is not None
+    wanted = "connected to the federation" if broker is not None else "ready"
+    for line in proc.stdout:
+        if wanted in line:
+            break
+    import threading
+
+    threading.Thread(target=lambda: [None for _ in proc.stdout], daemon=True).start()
+    return proc
+
+
+def listener(group: str, group_port: int, ready, results, stop) -> None:
+    sock = group_receiver(group, group_port, LOOPBACK, timeout=0.2)
+    ready.set()
+    latencies: list[int] = []
+    seen = 0
+    while not stop.is_set():
+        try:
+            data = sock.recv(READ_SIZE)
+        except TimeoutError:
+            continue
+        now = time.monotonic_ns()
+        if not data.startswith(b"msg,u"):
+            continue
+        try:
+            sent_ns = int(data.rsplit(b" ", 1)[1])
+        except (IndexError, ValueError):
+            continue
+        seen += 1
+        if len(latencies) < 200_000:
+            latencies.append(now - sent_ns)
+    results.put((seen, latencies))
+
+
+def quantile(latencies_ns: list[int], q: float) -> float:
+    """In ms; NaN when nothing arrived."""
+    if not latencies_ns:
+        return float("nan")
+    ordered = sorted(latencies_ns)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] / 1e6
+
+
+def run_load(port: int, listeners: dict[str, tuple[str, int]], rate: int, seconds: float,
+             drain: float = 1.0) -> dict:  # fmt: skip
+    """Offer ``rate`` lines/s at ``port``; what each listener saw, with latencies (ms)."""
+    ctx = mp.get_context("fork")
+    stop = ctx.Event()
+    procs, queues = {}, {}
+    for name, (group, group_port) in listeners.items():
+        ready, queues[name] = ctx.Event(), ctx.Queue()
+        procs[name] = ctx.Process(
+            target=listener, args=(group, group_port, ready, queues[name], stop)
+        )
+        procs[name].start()
+        ready.wait(5)
+    gres = ctx.Queue()
+    gen = ctx.Process(target=generator, args=(port, 10, rate, seconds, gres))
+    gen.start()
+    sent, elapsed = gres.get(timeout=seconds * 5 + 30)
+    gen.join(10)
+    time.sleep(drain)  # lines still on their way (through the broker, for the other site)
+    stop.set()
+    out: dict = {"sent": sent, "offered": sent / elapsed}
+    for name, q in queues.items():
+        seen, latencies = q.get(timeout=10)
+        procs[name].join(10)
+        out[name] = {
+            "seen": seen,
+            "p50": quantile(latencies, 0.5),
+            "p99": quantile(latencies, 0.99),
+        }
+    return out
+
+
+def cross_site(broker: str) -> None:
+    ports = {name: (free_port(), free_port()) for name in GROUPS}
+    sites = {name: site(name, *ports[name], broker) for name in GROUPS}
+    try:
+        listeners = {name: (GROUPS[name], ports[name][1]) for name in GROUPS}
+        print("\nCross-site against same-site delivery (generator logged in at labA)")
+        print("| offered lines/s | labA group: got, p50, p99 | labB group (via the broker): "
+              "got, p50, p99 |")  # fmt: skip
+        print("|---|---|---|")
+        for rate in (1_000, 5_000, 10_000, 20_000):
+            r = run_load(ports["labA"][0], listeners, rate, 2.0, drain=2.0)
+            cells = [
+                f"{r[n]['seen'] / r['sent']:.1%}, {r[n]['p50']:.2f} ms, {r[n]['p99']:.2f} ms"
+                for n in GROUPS
+            ]
+            print(f"| {r['offered']:,.0f} | {cells[0]} | {cells[1]} |", flush=True)
+    finally:
+        for proc in sites.values():
+            proc.kill()
+            proc.wait()
+
+
+def relay_cost(broker: str, rate: int = 20_000, repetitions: int = 3) -> None:
+    print(f"\nThe local relay at {rate:,} lines/s, 3 s, federation off and on (alternating)")
+    print("| server | CPU per line (median) | x off (median, spread) | local p50 | local p99 | "
+          "lines relayed |")  # fmt: skip
+    print("|---|---|---|---|---|---|")
+    results: dict[str, list[dict]] = {"off": [], "on": []}
+    for _ in range(repetitions):
+        for mode in ("off", "on"):
+            port, group_port = free_port(), free_port()
+            proc = site("labA", port, group_port, broker if mode == "on" else None)
+            try:
+                cpu0 = cpu_seconds(proc.pid)
+                start = time.monotonic()
+                r = run_load(port, {"labA": (GROUPS["labA"], group_port)}, rate, 3.0, 0.5)
+                cpu = cpu_seconds(proc.pid) - cpu0
+                r["cpu_us"] = cpu / max(1, r["labA"]["seen"]) * 1e6
+                r["wall"] = time.monotonic() - start
+            finally:
+                proc.kill()
+                proc.wait()
+            results[mode].append(r)
+    for mode in ("off", "on"):
+        rs = results[mode]
+        ratios = [a["cpu_us"] / b["cpu_us"] for a, b in zip(rs, results["off"], strict=True)]
+        print(f"| federation {mode} | {median(r['cpu_us'] for r in rs):.1f} us | "
+              f"{median(ratios):.2f} ({min(ratios):.2f}-{max(ratios):.2f}) | "
+              f"{median(r['labA']['p50'] for r in rs):.2f} ms | "
+              f"{median(r['labA']['p99'] for r in rs):.2f} ms | "
+              f"{median(r['labA']['seen'] / r['sent'] for r in rs):.1%} |",
+              flush=True)  # fmt: skip
+
+
+def main() -> None:
+    with tempfile.TemporaryDirectory(prefix="lanchat-bench-nats-") as store:
+        proc, url = nats_server(Path(store))
+        try:
+            cross_site(url)
+            relay_cost(url)
+        finally:
+            proc.kill()
+            proc.wait()
+
+
+if __name__ == "__main__":
+    main()
