@@ -17,6 +17,7 @@ from protocol_lib.federation import (
     ClaimAnswered,
     ClaimName,
     ClaimOutcome,
+    EventBatch,
     EventKind,
     FederationConfig,
     FederationNotice,
@@ -27,8 +28,8 @@ from protocol_lib.federation import (
     RemoteEvent,
     SiteEvent,
     SiteHeard,
-    decode_event,
-    encode_event,
+    decode_events,
+    encode_events,
     name_key,
 )
 from protocol_lib.reasons import Reason
@@ -167,7 +168,9 @@ def test_chat_lines_are_published_in_order_with_increasing_seq():
         events += published(core.receive(f"msg,line {i}".encode(), A, 2.0 + i))
     assert [(e.kind, e.text) for e in events] == [("msg", f"line {i}") for i in range(3)]
     assert [e.seq for e in events] == sorted({e.seq for e in events})
-    assert len({e.dedup_id for e in events}) == 3
+    batches = [EventBatch.of(events[:2]), EventBatch.of(events[2:])]
+    assert len({b.dedup_id for b in batches}) == 2
+    assert [b.subject for b in batches] == ["lanchat.events.labA"] * 2
 
 
 def test_stopping_says_bye_everywhere_and_releases_every_name():
@@ -295,50 +298,77 @@ def test_the_names_read_at_link_up_reconcile_the_roster_and_release_own_stale_cl
 
 
 @given(
-    kind=st.sampled_from(["welcome", "msg", "bye"]),
-    user=st.sampled_from(["bob", "Zoë", "李"]),
-    text=texts,
-    seq=st.integers(1, 2**40),
+    st.lists(
+        st.tuples(
+            st.sampled_from(["welcome", "msg", "bye", "roster"]),
+            st.sampled_from(["bob", "Zoë", "李"]),
+            texts,
+        ),
+        min_size=1,
+        max_size=5,
+    ),
+    st.integers(1, 2**40),
 )
-def test_every_event_reads_back_as_sent(kind, user, text, seq):
-    event = SiteEvent("lab-B_2", 5, seq, EventKind(kind), user, text if kind == "msg" else "")
-    assert decode_event(encode_event(event)) == event
+def test_every_batch_reads_back_as_sent(items, seq):
+    events = [
+        SiteEvent(
+            "lab-B_2",
+            5,
+            seq + i,
+            EventKind(kind),
+            user if kind != "roster" else "",
+            text if kind == "msg" else "",
+            (user, "carol") if kind == "roster" else (),
+        )
+        for i, (kind, user, text) in enumerate(items)
+    ]
+    assert decode_events(encode_events(events)) == (events, [])
 
 
 @given(st.binary(max_size=300))
 def test_any_bytes_decode_or_raise_our_error(data):
     try:
-        decode_event(data)
+        _, errors = decode_events(data)
     except RemoteProtocolError as exc:
         assert exc.reason is Reason.FEDERATION_EVENT
+        return
+    assert all(e.reason is Reason.FEDERATION_EVENT for e in errors)
 
 
 @given(
-    st.dictionaries(
-        st.sampled_from(["site", "epoch", "seq", "kind", "user", "text", "users"]),
-        st.one_of(
-            st.none(),
-            st.booleans(),
-            st.integers(),
-            st.text(max_size=20),
-            st.lists(st.text(max_size=5), max_size=3),
-            st.just("msg"),
-            st.just("labB"),
+    st.lists(
+        st.dictionaries(
+            st.sampled_from(["site", "epoch", "seq", "kind", "user", "text", "users"]),
+            st.one_of(
+                st.none(),
+                st.booleans(),
+                st.integers(),
+                st.text(max_size=20),
+                st.lists(st.text(max_size=5), max_size=3),
+                st.just("msg"),
+                st.just("labB"),
+            ),
         ),
+        max_size=3,
     )
 )
-def test_any_json_object_decodes_or_raises_our_error(fields):
+def test_any_json_events_decode_each_or_cost_only_themselves(items):
     import json
 
-    try:
-        event = decode_event(json.dumps(fields).encode())
-    except RemoteProtocolError:
-        return
-    assert decode_event(encode_event(event)) == event
+    events, errors = decode_events(json.dumps(items).encode())
+    assert len(events) + len(errors) == len(items)
+    assert decode_events(encode_events(events)) == (events, []) if events else True
+
+
+def test_one_bad_event_in_a_batch_costs_only_itself():
+    good = SiteEvent("labB", 1, 1, EventKind.MSG, "bob", "fine")
+    data = b"[" + encode_events([good])[1:-1] + b',{"site":"labB","kind":"msg"}]'
+    events, errors = decode_events(data)
+    assert events == [good] and len(errors) == 1
 
 
 @pytest.mark.parametrize(
-    "data",
+    "item",
     [
         b'{"site":"labB","epoch":1,"seq":1,"kind":"msg","user":"bob","text":"a\\nb"}',
         b'{"site":"lab B","epoch":1,"seq":1,"kind":"bye","user":"bob"}',
@@ -346,12 +376,17 @@ def test_any_json_object_decodes_or_raises_our_error(fields):
         b'{"site":"labB","epoch":true,"seq":1,"kind":"bye","user":"bob"}',
         b'{"site":"labB","epoch":1,"seq":1,"kind":"welcome","user":"a,b"}',
         b'{"site":"labB","epoch":1,"seq":1,"kind":"roster","users":["ok","\\u202ebad"]}',
-        b"[" * 100_000,
     ],
 )
-def test_events_that_could_corrupt_a_lan_are_refused(data):
+def test_events_that_could_corrupt_a_lan_are_refused(item):
+    events, errors = decode_events(b"[" + item + b"]")
+    assert events == [] and len(errors) == 1
+
+
+@pytest.mark.parametrize("data", [b"[" * 100_000, b'{"site":"labB"}', b"x" * (600 * 1024)])
+def test_messages_that_are_not_a_list_of_events_are_refused(data):
     with pytest.raises(RemoteProtocolError):
-        decode_event(data)
+        decode_events(data)
 
 
 @given(st.binary(max_size=200))
