@@ -73,6 +73,9 @@ class EventKind(StrEnum):
     ROSTER = "roster"  # every user of the site, after it (re)connects: the others reconcile
 
 
+_KINDS = frozenset(kind.value for kind in EventKind)
+
+
 class SiteEvent(NamedTuple):
     """One thing that happened at ``site``, as every other site receives it."""
 
@@ -165,10 +168,10 @@ def _event_from(fields: dict[str, object]) -> SiteEvent:
     epoch, seq = _field(fields, "epoch", int), _field(fields, "seq", int)
     if epoch < 0 or seq < 1:
         raise _bad(f"epoch {epoch}, seq {seq}")
-    try:
-        kind = EventKind(_field(fields, "kind", str))
-    except ValueError:
-        raise _bad(f"kind {fields['kind']!r}") from None
+    name = _field(fields, "kind", str)
+    if name not in _KINDS:
+        raise _bad(f"kind {name!r}")
+    kind = EventKind(name)
     return _decoded_body(fields, site, epoch, seq, kind)
 
 
@@ -321,6 +324,9 @@ class ClaimName(NamedTuple):
     key: str
     claim: NameClaim
     reassert: bool = False
+    # Holders given up for lost (site, epoch) whose release may not have reached
+    # the broker yet: their entry is deleted (revision-checked) and the create retried.
+    stale: frozenset[tuple[str, int]] = frozenset()
 
 
 class ReleaseNames(NamedTuple):
@@ -379,6 +385,10 @@ class RemoteSites:
     def holder(self, canonical: str) -> str | None:
         """The site where a remote user holds this name, if any."""
         return self._owner.get(canonical)
+
+    def lost(self) -> frozenset[tuple[str, int]]:
+        """(site, epoch) of the sites given up: names they hold are stale."""
+        return frozenset((name, s.epoch) for name, s in self._sites.items() if s.lost)
 
     def sites(self) -> dict[str, int]:
         """Live remote sites and their users' count (for logs and tests)."""

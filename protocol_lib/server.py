@@ -312,8 +312,8 @@ class ServerCore:
             SendToGroup(Bye(session.user).encode()) for session in self._by_name.values()
         ]
         if self._sites is not None:
-            out += [self._sites.publish(EventKind.BYE, s.user) for s in self._by_name.values()]
             out.append(self._sites.release_all())
+            out += [self._sites.publish(EventKind.BYE, s.user) for s in self._by_name.values()]
         self._by_addr.clear()
         self._by_name.clear()
         self._per_host.clear()
@@ -519,9 +519,9 @@ class ServerCore:
         self._end_session(session)
         out.append(RequestArrived("exit", session.user, addr))
         out.append(SendToGroup(Bye(session.user).encode()))
-        if self._sites is not None:
-            out.append(self._sites.publish(EventKind.BYE, session.user))
+        if self._sites is not None:  # the name is free before the others hear the bye
             out.append(self._sites.release(session.user))
+            out.append(self._sites.publish(EventKind.BYE, session.user))
 
     # --- helpers ------------------------------------------------------------
 
@@ -626,7 +626,8 @@ class _Federated:
         if not self.link_up:
             return True
         self._claims[canonical] = (name, addr)
-        out.append(ClaimName(name, addr, name_key(name), self.claim(name)))
+        claim = self.claim(name)
+        out.append(ClaimName(name, addr, name_key(name), claim, stale=self.remote.lost()))
         return False
 
     def claim_settled(self, user: str, addr: Address) -> bool:

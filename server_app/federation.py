@@ -234,7 +234,9 @@ class _BrokerSession:
         self.stop_requested = asyncio.Event()
         self.stopping = False
         self.stop_deadline = 0.0
-        self.outgoing: deque[Publish] = deque()
+        # This site's events, and the releases of its own names in their place among
+        # them: a user's name is free at the broker before their bye is published.
+        self.outgoing: deque[Publish | ReleaseNames] = deque()
         self.formed: EventBatch | None = None  # the batch being published (kept until acked)
         self.published = 0
         self.batches = 0
@@ -247,7 +249,9 @@ class _BrokerSession:
     # --- from the loop ---
 
     def take(self, action: Publish | ClaimName | ReleaseNames) -> None:
-        if isinstance(action, Publish):
+        if isinstance(action, Publish) or (
+            isinstance(action, ReleaseNames) and action.site == self.config.site
+        ):
             self.outgoing.append(action)
             self.outgoing_ready.set()
         elif isinstance(action, ClaimName):
@@ -314,7 +318,8 @@ class _BrokerSession:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
-        unsent = len(self.outgoing) + (self.formed.length if self.formed else 0)
+        unsent = sum(isinstance(a, Publish) for a in self.outgoing)
+        unsent += self.formed.length if self.formed else 0
         self.link.note(
             f"federation: {self.published} event(s) published in {self.batches} message(s)"
             + (f"; {unsent} not sent (the broker was away)" if unsent else "")
@@ -495,6 +500,11 @@ class _BrokerSession:
                 await self.outgoing_ready.wait()
                 continue
             await self.connected.wait()
+            head = self.outgoing[0] if self.formed is None else None
+            if isinstance(head, ReleaseNames):
+                await self._release(head)  # a cut-off link's failure: link-up reconciles
+                self.outgoing.popleft()
+                continue
             if self.formed is None:
                 self.formed = self._next_batch()
             batch = self.formed
@@ -518,11 +528,14 @@ class _BrokerSession:
         events: list[SiteEvent] = []
         budget = MAX_MESSAGE_BYTES // 2
         while self.outgoing and len(events) < BATCH_EVENTS:
-            event = self.outgoing[0].event
-            budget -= event.size_hint()
+            head = self.outgoing[0]
+            if isinstance(head, ReleaseNames):
+                break  # a batch never jumps a release
+            budget -= head.event.size_hint()
             if budget < 0 and events:
                 break
-            events.append(self.outgoing.popleft().event)
+            events.append(head.event)
+            self.outgoing.popleft()
         return EventBatch.of(events)
 
     async def _reader(self, origin: str) -> None:
@@ -626,6 +639,9 @@ class _BrokerSession:
                 if holder != action.claim:
                     await self.kv.update(action.key, value, last=entry.revision)
                 return answer(ClaimOutcome.GRANTED)
+            if (holder.site, holder.epoch) in action.stale:  # its site was given up
+                await self.kv.delete(action.key, last=entry.revision)
+                return await self._claim_answer(action._replace(stale=frozenset()))
             return answer(ClaimOutcome.HELD, holder)
         except KeyNotFoundError:  # released between our create and our get: ask again
             return await self._claim_answer(action)

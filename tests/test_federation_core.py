@@ -158,6 +158,9 @@ def test_exit_publishes_the_bye_and_releases_the_name():
     assert sent(actions) == [b"bye,alice"]
     assert [e.kind for e in published(actions)] == ["bye"]
     assert of(actions, ReleaseNames) == [ReleaseNames("labA", EPOCH, (name_key("alice"),))]
+    # The name is released before the others hear the bye (they may try it at once).
+    kinds = [type(a) for a in actions if isinstance(a, (ReleaseNames, Publish))]
+    assert kinds == [ReleaseNames, Publish]
 
 
 def test_chat_lines_are_published_in_order_with_increasing_seq():
@@ -254,6 +257,9 @@ def test_a_silent_site_s_users_leave_after_the_timeout_and_its_names_are_release
     assert sent(actions) == [b"bye,bob"]
     assert of(actions, ReleaseNames) == [ReleaseNames("labB", 7, None)]
     assert core.users == () and core.next_deadline() is None
+    # A claim made before that release reached the broker may clear the stale entry.
+    [claim] = of(core.receive(b"login,bob", A, 12.0), ClaimName)
+    assert claim.stale == {("labB", 7)}
 
 
 def test_heartbeats_keep_a_site_and_a_cut_off_site_gives_up_nobody():
