@@ -466,8 +466,10 @@ class RemoteSites:
             current = tuple(c.user for c in site_claims if c.epoch == record.epoch)
             self._reconcile(name, record, current, is_local, out, notes)
 
-    def expire(self, now: float, since_link_up: float, out: list[bytes]) -> list[tuple[str, int]]:
-        """Give up sites silent for ``site_timeout``; their (site, epoch) to release.
+    def expire(
+        self, now: float, since_link_up: float, out: list[bytes]
+    ) -> list[tuple[str, int, int]]:
+        """Give up sites silent for ``site_timeout``; their (site, epoch, users who left).
 
         Only while this site has been connected for a whole timeout itself: a
         site that was cut off heard nobody, and that says nothing about them.
@@ -479,20 +481,15 @@ class RemoteSites:
         for name, site in self._sites.items():
             if not site.lost and now - site.last_heard >= timeout:
                 site.lost = True
-                for user in list(site.users.values()):
+                users = list(site.users.values())
+                for user in users:
                     self._leave(site, user, out)
-                lost.append((name, site.epoch))
+                lost.append((name, site.epoch, len(users)))
         return lost
 
     def next_expiry(self) -> float | None:
         live = [s.last_heard for s in self._sites.values() if not s.lost]
         return min(live) + self.config.site_timeout if live else None
-
-    def forget_clash(self, canonical: str) -> None:
-        """A local user holds this name after all: stop showing the remote one (no line)."""
-        site = self._owner.pop(canonical, None)
-        if site is not None:
-            self._sites[site].users.pop(canonical, None)
 
     # --- helpers ---
 

@@ -698,12 +698,10 @@ class _Federated:
         sends: list[bytes] = []
         lost = self.remote.expire(now, self.link_up_at, sends)
         out += [SendToGroup(data) for data in sends]
-        for site, epoch in lost:
-            out.append(
-                FederationNotice(
-                    f"site {site} silent for {self.config.site_timeout:g} s: its users left"
-                )
-            )
+        for site, epoch, users in lost:
+            silent = f"site {site} silent for {self.config.site_timeout:g} s"
+            left = f": its {users} user(s) left" if users else ": gone (it had no users)"
+            out.append(FederationNotice(silent + left))
             out.append(ReleaseNames(site, epoch))
         return bool(lost)
 

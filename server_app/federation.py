@@ -494,6 +494,8 @@ class _BrokerSession:
         A batch that fails (the broker went away) is sent again, unchanged, once
         the link is back: its message id makes the stream store it once.
         """
+        from nats.errors import MaxPayloadError
+
         while True:
             if self.formed is None and not self.outgoing:
                 self.outgoing_ready.clear()
@@ -515,12 +517,15 @@ class _BrokerSession:
                     timeout=REQUEST_TIMEOUT,
                     headers={"Nats-Msg-Id": batch.dedup_id},
                 )
+            except MaxPayloadError:  # can never go (a roster of >10,000 names): say so, drop it
+                self.link.note(f"federation: {batch.length} event(s) too large to publish")
             except Exception:
                 await self._pause()  # the broker is away or slow: the same batch again
                 continue
+            else:
+                self.published += batch.length
+                self.batches += 1
             self.formed = None
-            self.published += batch.length
-            self.batches += 1
             if batch.length >= BUSY_BATCH:  # lines are pouring in: let the next batch fill
                 await asyncio.sleep(LINGER)
 

@@ -130,7 +130,7 @@ def test_a_killed_site_s_users_leave_everywhere_after_the_timeout(broker, make_s
     a.expect(b"welcome,bob")
     b.server.kill()  # no farewell: a crash, a pulled cable
     a.expect(b"bye,bob", timeout=2.0 + WAIT)
-    a.log_line(r"site labB silent for 2 s: its users left")
+    a.log_line(r"site labB silent for 2 s: its 1 user\(s\) left")
     # ... and the name is free for anyone again.
     a.login("bob")
 
