@@ -178,6 +178,39 @@ def test_the_broker_killed_and_restarted_mid_chat_loses_and_doubles_nothing(brok
     assert b"bye,alice" not in later_b and b"bye,bob" not in later_a
 
 
+def test_who_came_and_went_while_the_broker_was_away_is_reconciled(broker, make_site):
+    a, b = make_site("labA", broker.url), make_site("labB", broker.url)
+    b.login("bob")
+    a.expect(b"welcome,bob")
+    carol = b.login("carol")
+    a.expect(b"welcome,carol")
+    broker.kill()
+    b.log_line(r"cut off from the federation")
+    carol.send(b"exit,")  # leaves while the sites cannot talk
+    b.expect(b"bye,carol")
+    dave = a.login("dave")  # decided by labA alone
+    broker.start()
+    a.expect(b"bye,carol", FAILOVER_WAIT)
+    b.expect(b"welcome,dave", FAILOVER_WAIT)
+    dave.send(b"list,")
+    a.expect(b"list,dave,bob")
+    assert a.drain(1.0).count(b"bye,carol") == 0 and b.drain(1.0).count(b"welcome,dave") == 0
+
+
+def test_broker_credentials_are_passed_through(tmp_path, make_site):
+    broker = NatsServer(tmp_path)
+    broker.args += ["--user", "lab", "--pass", "s3cret"]
+    broker.start()
+    try:
+        right = ("--federation-user", "lab", "--federation-password", "s3cret")
+        make_site("labA", broker.url, extra=right)
+        bad = ("--federation-user", "lab", "--federation-password", "nope")
+        wrong = make_site("labB", broker.url, connected=False, extra=bad)
+        wrong.log_line(r"federation: cannot reach .*[Aa]uthorization")
+    finally:
+        broker.kill()
+
+
 def test_a_site_started_while_the_broker_is_away_serves_its_lan_and_joins_later(
     tmp_path, make_site
 ):
