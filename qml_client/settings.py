@@ -9,8 +9,10 @@ and set aside, never a reason not to start.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import tempfile
 from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 
@@ -83,14 +85,24 @@ class SettingsStore:
         return self.save(replace(remembered, **changes))  # type: ignore[arg-type]
 
     def save(self, remembered: Remembered) -> str | None:
-        """Write atomically (a crash leaves the old file or the new); a sentence on failure."""
+        """Write atomically (a crash leaves the old file or the new); a sentence on failure.
+
+        The temporary file is this write's own: two windows closing at once (two
+        run-chat clients) once wrote one shared ``settings.tmp`` over each other
+        and left JSON that could not be read.  Now the last complete file wins.
+        """
         data = {k: v for k, v in asdict(remembered).items() if v is not None}
+        tmp = None
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = self.path.with_suffix(".tmp")
-            tmp.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+            fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".settings.", suffix=".tmp")
+            with os.fdopen(fd, "w", encoding="utf-8") as out:
+                out.write(json.dumps(data, indent=2) + "\n")
             os.replace(tmp, self.path)
         except OSError as exc:
+            if tmp is not None:
+                with contextlib.suppress(OSError):
+                    os.unlink(tmp)
             return f"settings could not be saved in {self.path}: {exc.strerror or exc}"
         return None
 

@@ -26,6 +26,33 @@ def test_what_is_saved_is_loaded(tmp_path):
     assert store.load()[0].user == "bob" and store.load()[0].geometry == (1, 2, 640, 480)
 
 
+def _save_many(path: str, user: str, barrier) -> None:
+    store = SettingsStore(__import__("pathlib").Path(path))
+    barrier.wait()
+    for i in range(150):
+        assert store.update(user=user, geometry=(i, i, 600 + len(user), 400)) is None
+
+
+def test_two_windows_saving_at_once_leave_a_readable_file(tmp_path):
+    """Two clients closing together once interleaved their writes into one temporary file."""
+    import multiprocessing as mp
+
+    ctx = mp.get_context("fork")
+    path = str(tmp_path / "lanchat" / "settings.json")
+    barrier = ctx.Barrier(2)
+    procs = [
+        ctx.Process(target=_save_many, args=(path, user, barrier)) for user in ("al", "bartholomew")
+    ]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(30)
+        assert p.exitcode == 0
+    remembered, problem = SettingsStore(tmp_path / "lanchat" / "settings.json").load()
+    assert problem is None and remembered.user in ("al", "bartholomew")
+    assert list((tmp_path / "lanchat").iterdir()) == [tmp_path / "lanchat" / "settings.json"]
+
+
 @pytest.mark.parametrize(
     "content",
     ["{not json", "[1, 2]", '{"port": "many"}', '{"user": "a,b"}', '{"group": "10.0.0.1"}',
