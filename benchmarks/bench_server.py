@@ -108,7 +108,8 @@ def start_server(
         args = [sys.executable, "-m", "server_app", "--host", LOOPBACK, "--port", str(port),
                 "--group", GROUP, "--group-port", str(group_port), "--interface", LOOPBACK,
                 "--ttl", "1", "--no-rate-limit",
-                "--max-sessions-per-host", "100000"]  # all users are on 127.0.0.1  # fmt: skip
+                "--max-sessions-per-host", "100000",  # all users are on 127.0.0.1
+                "--max-sessions", "100000"]  # fmt: skip
         if kind == "ours --quiet":  # no log line per request: shows what the spec's log costs
             args.append("--quiet")
     else:
@@ -351,6 +352,100 @@ def compare(revision: str, repetitions: int = int(os.environ.get("REPS", "5"))) 
         subprocess.run([*git, "remove", "--force", str(worktree)], check=False)
 
 
+# --- logins ------------------------------------------------------------------
+
+
+def login_generator(port: int, before: int, count: int, rate: int, results) -> None:
+    """``before`` logins (not measured), then ``count`` more: each from its own address
+    (an explicit port, used once), paced.  Reports when the measured ones begin."""
+    start, sent, port_no = time.monotonic(), 0, 20_000
+    while sent < before + count and port_no < 65_000:
+        if sent == before:
+            time.sleep(0.3)  # let the server take the unmeasured ones
+            results.put("measure")
+            start = time.monotonic() - sent / rate
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        try:
+            s.bind((LOOPBACK, port_no))
+        except OSError:
+            port_no += 1
+            s.close()
+            continue
+        port_no += 1
+        s.sendto(f"login,u{sent}".encode(), (LOOPBACK, port))
+        s.close()
+        sent += 1
+        while sent > (time.monotonic() - start) * rate:
+            time.sleep(0.0005)
+    results.put((sent, time.monotonic() - start))
+
+
+def welcome_counter(group_port: int, ready, results, stop) -> None:
+    sock = group_receiver(GROUP, group_port, LOOPBACK, timeout=0.2)
+    ready.set()
+    seen = 0
+    while not stop.is_set():
+        try:
+            if sock.recv(READ_SIZE).startswith(b"welcome,"):
+                seen += 1
+        except TimeoutError:
+            continue
+    results.put(seen)
+
+
+def measure_logins(kind: str, before: int, count: int, rate: int, log_to: Path | None) -> dict:
+    port, group_port = free_port(), free_port()
+    server = start_server(kind, port, group_port, log_to=log_to)
+    try:
+        ctx = mp.get_context("fork")
+        ready, stop, lres, gres = ctx.Event(), ctx.Event(), ctx.Queue(), ctx.Queue()
+        lp = ctx.Process(target=welcome_counter, args=(group_port, ready, lres, stop))
+        lp.start()
+        ready.wait(5)
+        gp = ctx.Process(target=login_generator, args=(port, before, count, rate, gres))
+        gp.start()
+        assert gres.get(timeout=before / rate * 5 + 30) == "measure"
+        cpu0 = cpu_seconds(server.pid)
+        sent, _elapsed = gres.get(timeout=count / rate * 5 + 30)
+        gp.join(10)
+        time.sleep(0.3)
+        cpu = cpu_seconds(server.pid) - cpu0
+        stop.set()
+        seen = lres.get(timeout=10) - before
+        lp.join(10)
+    finally:
+        server.kill()
+        server.wait()
+    sent -= before
+    return {"sent": sent, "seen": seen, "cpu_us": cpu / seen * 1e6 if seen > 0 else float("nan")}
+
+
+def logins(rate: int = 5_000, repetitions: int = 3, count: int = 10_000) -> None:
+    """CPU per login (welcome sent) for ours (log to a file) and the minimal relay, into a
+    server that already holds N sessions: flat in N is the goal."""
+    import tempfile
+    from statistics import median
+
+    print(f"\nCPU per login: {count:,} logins at {rate:,}/s into a server already holding N "
+          f"sessions, each login from its own address, {repetitions} repetitions")  # fmt: skip
+    print("| N | minimal relay | ours (log to a file) | x minimal (median, spread) | welcomed |")
+    print("|---|---|---|---|---|")
+    with tempfile.TemporaryDirectory() as tmp:
+        log = Path(tmp) / "server.log"
+        for before in (1_000, 5_000, 20_000):
+            runs: dict[str, list[dict]] = {"minimal": [], "ours (log to a file)": []}
+            for _ in range(repetitions):
+                for kind in runs:
+                    to_file = log if "file" in kind else None
+                    runs[kind].append(measure_logins(kind, before, count, rate, to_file))
+            mins, ours = runs["minimal"], runs["ours (log to a file)"]
+            ratios = [o["cpu_us"] / m["cpu_us"] for o, m in zip(ours, mins, strict=True)]
+            print(f"| {before:,} | {median(r['cpu_us'] for r in mins):.1f} us | "
+                  f"{median(r['cpu_us'] for r in ours):.1f} us | {median(ratios):.2f} "
+                  f"({min(ratios):.2f}-{max(ratios):.2f}) | "
+                  f"{min(r['seen'] for r in ours):,}/{count:,} |", flush=True)  # fmt: skip
+
+
 if __name__ == "__main__":
     if sys.argv[1:2] == ["--minimal-relay"]:
         minimal_relay(int(sys.argv[2]), int(sys.argv[3]))
@@ -360,5 +455,7 @@ if __name__ == "__main__":
         compare(sys.argv[2])
     elif sys.argv[1:2] == ["--fixed"]:
         fixed_rate()
+    elif sys.argv[1:2] == ["--logins"]:
+        logins()
     else:
         main()

@@ -382,10 +382,15 @@ class ServerCore:
             return
         if not sites.claim_settled(user, addr):
             return  # not the claim that is out for this name (a stale answer)
-        if answer.outcome is ClaimOutcome.HELD:
-            site = answer.holder.site if answer.holder else "another site"
+        # Held, or shown from another site meanwhile (a site that decided alone while
+        # cut off): never two users under one name on this LAN.
+        remote = sites.remote.holder(canonical)
+        if answer.outcome is ClaimOutcome.HELD or remote is not None:
+            site = remote or (answer.holder.site if answer.holder else "another site")
             detail = f"{user!r} is in the chat at site {site}"
             self._reject(out, now, Reason.NAME_TAKEN, addr, detail)
+            if answer.outcome is ClaimOutcome.GRANTED:
+                out.append(sites.release(user))
             return
         if session is not None or addr in self._by_addr or not self._room_for(addr, now, out):
             if session is not None or addr in self._by_addr:

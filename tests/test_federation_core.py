@@ -410,3 +410,14 @@ def test_look_alike_names_share_one_key_and_keys_are_valid_nats_keys():
     assert name_key("alice") != name_key("alicia")
     for user in ("alice", "李小龙", "Zoë 2"):
         assert re.fullmatch(r"[-/_=.a-zA-Z0-9]+", name_key(user))
+
+
+def test_a_grant_for_a_name_shown_from_another_site_meanwhile_is_not_a_second_user():
+    """Found by the stateful test: a remote welcome between our claim and its answer."""
+    core = site()
+    core.receive(b"login,bob", A, 1.0)
+    core.federated(remote("welcome", "bob", seq=1), 1.1)
+    actions = core.federated(ClaimAnswered("bob", A, ClaimOutcome.GRANTED), 1.2)
+    assert sent(actions) == [] and core.users == ("bob",)
+    assert [r.reason for r in of(actions, RequestRejected)] == [Reason.NAME_TAKEN]
+    assert of(actions, ReleaseNames) == [ReleaseNames("labA", EPOCH, (name_key("bob"),))]

@@ -141,7 +141,7 @@ class FederatedSite(RuleBasedStateMachine):
 
 
 FederatedSite.TestCase.settings = settings(
-    max_examples=150, stateful_step_count=40, deadline=None,
+    max_examples=300, stateful_step_count=40, deadline=None,
     suppress_health_check=[HealthCheck.too_slow],
 )  # fmt: skip
 test_a_federated_site = FederatedSite.TestCase

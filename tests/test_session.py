@@ -85,3 +85,22 @@ def test_login_rules_cover_every_possible_pair_and_no_impossible_one():
     impossible = {(SessionState.NEW, NameHolder.THIS_ADDRESS)}
     every = {(state, holder) for state in SessionState for holder in NameHolder}
     assert set(LOGIN_RULES) == every - impossible
+
+
+def test_rows_with_nothing_to_run_move_by_the_table_and_rows_with_callbacks_do_not():
+    from transitions import Machine
+
+    from protocol_lib.session import TRANSITIONS, _moves
+
+    assert _moves(SessionEvent.LOGIN) == {"new": "active", "active": None}
+    assert _moves(SessionEvent.EXIT) == {"active": "new"}
+    with_callback = [dict(row) for row in TRANSITIONS]
+    with_callback[0]["after"] = "note"  # new --login--> active, with a callback
+    machine = Machine(
+        model=None, states=[s.value for s in SessionState], transitions=with_callback,
+        initial="new", auto_transitions=False,
+    )  # fmt: skip
+    assert "new" not in _moves(SessionEvent.LOGIN, machine)  # left to Event.trigger
+    machine.states["active"].add_callback("enter", "note")
+    assert _moves(SessionEvent.EXIT, machine) == {"active": "new"}  # enters new: no callback
+    assert "new" not in _moves(SessionEvent.LOGIN, machine)
