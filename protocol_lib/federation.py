@@ -357,6 +357,7 @@ class FederationNotice(NamedTuple):
 
 @dataclass(slots=True)
 class _Site:
+    name: str
     epoch: int
     last_heard: float
     users: dict[str, str] = field(default_factory=dict)  # canonical -> name as typed
@@ -376,6 +377,12 @@ class RemoteSites:
         self.config = config
         self._sites: dict[str, _Site] = {}
         self._owner: dict[str, str] = {}  # canonical name -> site, for every remote user
+        self._notes: list[str] = []  # for the site's log: who came and went where, clashes
+
+    def take_notes(self) -> list[str]:
+        """Lines for the log since the last call."""
+        notes, self._notes = self._notes, []
+        return notes
 
     # --- queries ---
 
@@ -408,7 +415,6 @@ class RemoteSites:
         is_local: Container[str],
         now: float,
         out: list[bytes],
-        notes: list[str],
     ) -> bool:
         """Show ``event``; False when it is stale or a duplicate (nothing was sent)."""
         if event.site == self.config.site:
@@ -427,13 +433,13 @@ class RemoteSites:
             out.append(ChatRelay.attributed(event.user, event.text).encode())
         elif event.kind is EventKind.WELCOME:
             if not record.lost:
-                self._join(event.site, record, event.user, is_local, out, notes)
+                self._join(event.site, record, event.user, is_local, out)
         elif event.kind is EventKind.BYE:
             self._leave(record, event.user, out)
         else:
             record.lost = False  # a roster is the site's own word that it is back
             record.last_heard = now
-            self._reconcile(event.site, record, event.users, is_local, out, notes)
+            self._reconcile(event.site, record, event.users, is_local, out)
         return True
 
     def reconcile_claims(
@@ -442,7 +448,6 @@ class RemoteSites:
         is_local: Container[str],
         now: float,
         out: list[bytes],
-        notes: list[str],
     ) -> None:
         """The names the broker holds, read at (re)connection: the roster of every site.
 
@@ -456,7 +461,7 @@ class RemoteSites:
                 by_site.setdefault(claim.site, []).append(claim)
         for name, site in list(self._sites.items()):
             if name not in by_site and not site.lost:
-                self._reconcile(name, site, (), is_local, out, notes)
+                self._reconcile(name, site, (), is_local, out)
         for name, site_claims in by_site.items():
             epoch = max(c.epoch for c in site_claims)
             record = self._site(name, epoch, now, out)
@@ -464,7 +469,7 @@ class RemoteSites:
                 continue
             record.last_heard = max(record.last_heard, now)
             current = tuple(c.user for c in site_claims if c.epoch == record.epoch)
-            self._reconcile(name, record, current, is_local, out, notes)
+            self._reconcile(name, record, current, is_local, out)
 
     def expire(
         self, now: float, since_link_up: float, out: list[bytes]
@@ -498,7 +503,7 @@ class RemoteSites:
             return None  # our own events, replayed to us: never shown twice, never republished
         record = self._sites.get(name)
         if record is None:
-            record = self._sites[name] = _Site(epoch, now)
+            record = self._sites[name] = _Site(name, epoch, now)
         elif epoch > record.epoch:  # the site restarted: the users of its former run are gone
             for user in list(record.users.values()):
                 self._leave(record, user, out)
@@ -527,7 +532,6 @@ class RemoteSites:
         user: str,
         is_local: Container[str],
         out: list[bytes],
-        notes: list[str],
     ) -> None:
         canonical = canonical_name(user)
         if canonical in record.users:
@@ -535,11 +539,12 @@ class RemoteSites:
         owner = self._owner.get(canonical)
         if canonical in is_local or owner is not None:
             where = "here" if canonical in is_local else f"at site {owner}"
-            notes.append(f"{user!r} of site {site} not shown: the name is in use {where}")
+            self._notes.append(f"{user!r} of site {site} not shown: the name is in use {where}")
             return
         record.users[canonical] = user
         self._owner[canonical] = site
         out.append(Welcome(user).encode())
+        self._notes.append(f"{user!r} joined at site {site}")
 
     def _leave(self, record: _Site, user: str, out: list[bytes]) -> None:
         canonical = canonical_name(user)
@@ -547,6 +552,7 @@ class RemoteSites:
             return  # never shown (a clash), or already gone: a bye would be a second one
         del self._owner[canonical]
         out.append(Bye(user).encode())
+        self._notes.append(f"{user!r} left at site {record.name}")
 
     def _reconcile(
         self,
@@ -555,11 +561,10 @@ class RemoteSites:
         users: tuple[str, ...],
         is_local: Container[str],
         out: list[bytes],
-        notes: list[str],
     ) -> None:
         keep = {canonical_name(u) for u in users}
         for canonical, user in list(record.users.items()):
             if canonical not in keep:
                 self._leave(record, user, out)
         for user in users:
-            self._join(site, record, user, is_local, out, notes)
+            self._join(site, record, user, is_local, out)

@@ -647,16 +647,19 @@ class _Federated:
         self, event: SiteEvent, local: Container[str], now: float, out: list[ServerAction]
     ) -> bool:
         sends: list[bytes] = []
-        notes: list[str] = []
-        applied = self.remote.apply(event, local, now, sends, notes)
-        out += [SendToGroup(data) for data in sends]
-        out += [FederationNotice(note) for note in notes]
+        applied = self.remote.apply(event, local, now, sends)
+        self._carry_out(sends, out)
         return applied
+
+    def _carry_out(self, sends: list[bytes], out: list[ServerAction]) -> None:
+        """What RemoteSites decided: lines for the group, notes for the log."""
+        out += [SendToGroup(data) for data in sends]
+        out += [FederationNotice(note) for note in self.remote.take_notes()]
 
     def heard(self, heartbeat: SiteHeard, now: float, out: list[ServerAction]) -> None:
         sends: list[bytes] = []
         self.remote.heard(heartbeat.site, heartbeat.epoch, now, sends)
-        out += [SendToGroup(data) for data in sends]
+        self._carry_out(sends, out)
 
     def link_changed(
         self, change: LinkChanged, local: dict[str, Session], now: float, out: list[ServerAction]
@@ -670,10 +673,8 @@ class _Federated:
             return
         self.link_up, self.link_up_at = True, now
         sends: list[bytes] = []
-        notes: list[str] = []
-        self.remote.reconcile_claims(change.claims, local, now, sends, notes)
-        out += [SendToGroup(data) for data in sends]
-        out += [FederationNotice(note) for note in notes]
+        self.remote.reconcile_claims(change.claims, local, now, sends)
+        self._carry_out(sends, out)
         config = self.config
         stale: dict[int, list[str]] = {}
         for claim in change.claims:
@@ -702,7 +703,7 @@ class _Federated:
             return False
         sends: list[bytes] = []
         lost = self.remote.expire(now, self.link_up_at, sends)
-        out += [SendToGroup(data) for data in sends]
+        self._carry_out(sends, out)
         for site, epoch, users in lost:
             silent = f"site {site} silent for {self.config.site_timeout:g} s"
             left = f": its {users} user(s) left" if users else ": gone (it had no users)"

@@ -421,3 +421,17 @@ def test_a_grant_for_a_name_shown_from_another_site_meanwhile_is_not_a_second_us
     assert sent(actions) == [] and core.users == ("bob",)
     assert [r.reason for r in of(actions, RequestRejected)] == [Reason.NAME_TAKEN]
     assert of(actions, ReleaseNames) == [ReleaseNames("labA", EPOCH, (name_key("bob"),))]
+
+
+def test_the_site_s_log_says_who_came_and_went_at_which_site():
+    core = site()
+    came = core.federated(remote("welcome", "bob", seq=1), 1.0)
+    went = core.federated(remote("bye", "bob", seq=2), 1.1)
+    assert [n.text for n in of(came, FederationNotice)] == ["'bob' joined at site labB"]
+    assert [n.text for n in of(went, FederationNotice)] == ["'bob' left at site labB"]
+    core.federated(remote("welcome", "carol", seq=3), 1.2)
+    lost = core.handle_timer(1.2 + TIMEOUT)
+    assert [n.text for n in of(lost, FederationNotice)] == [
+        "'carol' left at site labB",
+        "site labB silent for 10 s: its 1 user(s) left",
+    ]
