@@ -239,6 +239,7 @@ class _BrokerSession:
         self.outgoing: deque[Publish | ReleaseNames] = deque()
         self.formed: EventBatch | None = None  # the batch being published (kept until acked)
         self.published = 0
+        self.releasing = 0  # releases under way: a stopping server waits for them
         self.batches = 0
         self.outgoing_ready = asyncio.Event()
         self.tasks: set[asyncio.Task[None]] = set()
@@ -309,7 +310,7 @@ class _BrokerSession:
         await self.stop_requested.wait()
         # Farewells and releases get until the deadline, then the connection closes.
         while (
-            (self.outgoing or self.formed is not None or self._busy())
+            (self.outgoing or self.formed is not None or self.releasing)
             and self.connected.is_set()
             and time.monotonic() < self.stop_deadline
         ):
@@ -327,12 +328,8 @@ class _BrokerSession:
         with contextlib.suppress(Exception):
             await asyncio.wait_for(self.nc.close(), 1.0)
 
-    def _busy(self) -> bool:
-        return any(not t.done() and t.get_name().startswith("release") for t in self.tasks)
-
     def _spawn(self, coroutine: Any) -> None:
-        name = getattr(coroutine, "__name__", "task").lstrip("_")
-        task = asyncio.get_running_loop().create_task(coroutine, name=name)
+        task = asyncio.get_running_loop().create_task(coroutine)
         self.tasks.add(task)
         task.add_done_callback(self._task_done)
 
@@ -655,6 +652,13 @@ class _BrokerSession:
 
     async def _release(self, action: ReleaseNames) -> None:
         """Delete the entries that still hold ``action``'s claim (revision-checked)."""
+        self.releasing += 1
+        try:
+            await self._release_entries(action)
+        finally:
+            self.releasing -= 1
+
+    async def _release_entries(self, action: ReleaseNames) -> None:
         from nats.js.errors import KeyNotFoundError, NoKeysError
 
         if self.kv is None:
