@@ -11,7 +11,8 @@ their send time (CLOCK_MONOTONIC ns), so each listener measures latency:
 - cross site: generator -> A -> broker (JetStream publish) -> B's consumer -> B's group.
 Then our server alone at 20,000 lines/s with and without ``--federation``,
 alternating, repeated: its CPU per line (the federation thread included) and the
-local group's latency, which is what the users at the site feel.
+local group's latency, which is what the users at the site feel.  Last, how long
+the federation takes to heal after a broker restart and after losing a cluster node.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from statistics import median
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "benchmarks"))
+sys.path.insert(0, str(ROOT / "benchmarks"))  # bench_server; ROOT also gives tests.helpers_nats
 
 from bench_server import cpu_seconds, free_port, generator  # noqa: E402
 
@@ -194,6 +195,61 @@ def relay_cost(broker: str, rate: int = 20_000, repetitions: int = 3) -> None:
               flush=True)  # fmt: skip
 
 
+def faults(repetitions: int = 3) -> None:
+    """How long the federation takes to heal: a broker restarted with its store, and the
+    cluster node a site is connected to killed.  Uses the tests' helpers (real processes)."""
+    from tests.helpers_nats import NatsServer, Site, free_tcp_port
+
+    print("\nHealing after a fault (a line sent at site labA, timed until labB's group has it)")
+    print("| fault | seconds, each repetition |")
+    print("|---|---|")
+    restart, node_loss = [], []
+    for _ in range(repetitions):
+        with tempfile.TemporaryDirectory(prefix="lanchat-bench-nats-") as tmp:
+            store = Path(tmp)
+            broker = NatsServer(store / "single").start()
+            a, b = Site("labA", broker.url).start(), Site("labB", broker.url).start()
+            try:
+                alice = a.login("alice")
+                b.expect(b"welcome,alice")
+                broker.kill()
+                a.log_line("cut off")
+                alice.send(b"msg,during the outage")
+                start = time.monotonic()
+                broker.start()
+                b.expect(b"msg,alice: during the outage", 60)
+                restart.append(time.monotonic() - start)
+            finally:
+                a.close(), b.close(), broker.kill()
+            ports = [free_tcp_port() for _ in range(3)]
+            nodes = [NatsServer(store / "c", f"n{i}", ports[i], tuple(ports)) for i in range(3)]
+            for node in nodes:
+                node.start()
+            urls, extra = [n.url for n in nodes], ("--federation-replicas", "3")
+            a, b = (
+                Site("labA", *urls, extra=extra).start(),
+                Site("labB", *urls, extra=extra).start(),
+            )
+            try:
+                alice = a.login("alice")
+                alice.send(b"msg,warm")
+                b.expect(b"msg,alice: warm", 30)
+                [node_of_a] = [n for n in nodes if "lanchat-labA" in n.clients()]
+                start = time.monotonic()
+                node_of_a.kill()
+                alice.send(b"msg,after the node died")
+                b.expect(b"msg,alice: after the node died", 60)
+                node_loss.append(time.monotonic() - start)
+            finally:
+                a.close(), b.close()
+                for node in nodes:
+                    node.kill()
+    print("| broker killed, restarted (same store): from the restart | "
+          + ", ".join(f"{t:.2f}" for t in restart) + " |")  # fmt: skip
+    print("| 3-node cluster, the node labA is on killed: from the kill | "
+          + ", ".join(f"{t:.2f}" for t in node_loss) + " |", flush=True)  # fmt: skip
+
+
 def main() -> None:
     with tempfile.TemporaryDirectory(prefix="lanchat-bench-nats-") as store:
         proc, url = nats_server(Path(store))
@@ -203,6 +259,7 @@ def main() -> None:
         finally:
             proc.kill()
             proc.wait()
+    faults()
 
 
 if __name__ == "__main__":
