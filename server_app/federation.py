@@ -603,6 +603,7 @@ class _BrokerSession:
         if (
             not message.subject.startswith(SUBJECT_PREFIX + ".heartbeat.")
             or site == self.config.site
+            or site_problem(site) is not None  # not a site of ours: nothing to track
         ):
             return
         try:
