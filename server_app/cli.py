@@ -166,6 +166,15 @@ def broker_url(text: str) -> list[str]:
     return urls
 
 
+def readable_file(text: str) -> str:
+    """A credentials or certificate file: said at start, not found out on each reconnect."""
+    try:
+        with open(text, "rb"):
+            return text
+    except OSError as exc:
+        raise argparse.ArgumentTypeError(f"cannot read {text!r}: {exc.strerror or exc}") from None
+
+
 def site_name(text: str) -> str:
     problem = site_problem(text)
     if problem is not None:
@@ -205,10 +214,25 @@ def _add_federation_options(parser: argparse.ArgumentParser) -> None:
     add("--federation-user", metavar="USER", help="broker user")
     add("--federation-password", metavar="PASSWORD", help="broker password")
     add("--federation-token", metavar="TOKEN", help="broker token")
-    add("--federation-creds", metavar="FILE", help="broker credentials file (JWT and nkey)")
-    add("--federation-tls-ca", metavar="FILE", help="CA certificate to verify the broker")
-    add("--federation-tls-cert", metavar="FILE", help="client certificate for the broker")
-    add("--federation-tls-key", metavar="FILE", help="client certificate's key")
+    add(
+        "--federation-creds",
+        type=readable_file,
+        metavar="FILE",
+        help="broker credentials file (JWT and nkey)",
+    )
+    add(
+        "--federation-tls-ca",
+        type=readable_file,
+        metavar="FILE",
+        help="CA certificate to verify the broker",
+    )
+    add(
+        "--federation-tls-cert",
+        type=readable_file,
+        metavar="FILE",
+        help="client certificate for the broker",
+    )
+    add("--federation-tls-key", type=readable_file, metavar="FILE", help="client certificate's key")
 
 
 def _federation_options(

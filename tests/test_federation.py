@@ -280,6 +280,10 @@ def run_server(*args: str) -> subprocess.CompletedProcess[str]:
         (["--site", "labA"], "--site needs --federation"),
         (["--federation", "http://x:1", "--site", "a"], "is not a nats:// or tls:// URL"),
         (["--federation", "nats://127.0.0.1:1", "--site", "lab A"], "a site name is 1 to 32"),
+        (
+            ["--federation", "nats://127.0.0.1:1", "--site", "a", "--federation-tls-ca", "/nope"],
+            "cannot read '/nope'",
+        ),
     ],
 )
 def test_bad_federation_options_say_what_to_fix(args, complaint):
