@@ -211,6 +211,31 @@ def test_broker_credentials_are_passed_through(tmp_path, make_site):
         broker.kill()
 
 
+def test_tls_to_the_broker_is_passed_through(tmp_path, make_site):
+    key, cert = tmp_path / "key.pem", tmp_path / "cert.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key),
+         "-out", str(cert), "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+         "-days", "1"],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    broker = NatsServer(tmp_path)
+    broker.args += ["--tls", "--tlscert", str(cert), "--tlskey", str(key)]
+    broker.start()
+    try:
+        url, trust = broker.url.replace("nats://", "tls://"), ("--federation-tls-ca", str(cert))
+        a = make_site("labA", url, extra=trust)
+        b = make_site("labB", url, extra=trust)
+        alice = a.login("alice")
+        b.expect(b"welcome,alice")
+        alice.send(b"msg,over TLS")
+        b.expect(b"msg,alice: over TLS")
+        untrusting = make_site("labC", url, connected=False)  # no CA: the certificate is refused
+        untrusting.log_line(r"federation: cannot reach .*(CERTIFICATE|certificate|SSL)")
+    finally:
+        broker.kill()
+
+
 def test_a_site_started_while_the_broker_is_away_serves_its_lan_and_joins_later(
     tmp_path, make_site
 ):
