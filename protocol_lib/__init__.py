@@ -5,7 +5,12 @@ owns every wire rule once (``wire``, ``names``), the per-user session state
 machine (``session``), and the sans-I/O logic of both ends (``server``,
 ``client``): you feed it bytes, addresses and the current time, it hands back
 datagrams to send and events to show or log.
+
+The server's names are imported when first used (PEP 562): a client never
+loads the server, the federation and their tables (16 ms of a window's start).
 """
+
+from typing import TYPE_CHECKING
 
 from .client import (
     ClearRequested,
@@ -32,17 +37,6 @@ from .limits import MAX_DATAGRAM_BYTES, MAX_NAME_CHARS
 from .names import canonical_name, clean_name, name_problem
 from .ratelimit import RateLimit, RateLimiter
 from .reasons import REASONS, Reason
-from .server import (
-    ListReplyMode,
-    RejectionsSummarised,
-    RequestArrived,
-    RequestRejected,
-    SendToAddress,
-    SendToGroup,
-    ServerAction,
-    ServerConfig,
-    ServerCore,
-)
 from .session import Rejection, Session, SessionEvent, SessionState
 from .wire import (
     Bye,
@@ -59,6 +53,45 @@ from .wire import (
     parse_server,
     text_problem,
 )
+
+if TYPE_CHECKING:
+    from .server import (
+        ListReplyMode,
+        RejectionsSummarised,
+        RequestArrived,
+        RequestRejected,
+        SendToAddress,
+        SendToGroup,
+        ServerAction,
+        ServerConfig,
+        ServerCore,
+    )
+
+_SERVER_NAMES = frozenset(
+    {
+        "ListReplyMode",
+        "RejectionsSummarised",
+        "RequestArrived",
+        "RequestRejected",
+        "SendToAddress",
+        "SendToGroup",
+        "ServerAction",
+        "ServerConfig",
+        "ServerCore",
+    }
+)
+
+
+def __getattr__(name: str) -> object:
+    """The server's names, imported on first use (and then kept as module attributes)."""
+    if name in _SERVER_NAMES:
+        from . import server
+
+        value = getattr(server, name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'protocol_lib' has no attribute {name!r}")
+
 
 DEFAULT_SERVER_PORT = 4321
 DEFAULT_GROUP = "224.1.1.1"

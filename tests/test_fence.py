@@ -48,3 +48,27 @@ def test_importing_the_whole_core_loads_no_io_module():
     assert "protocol_lib.wire" in loaded  # the check looks at what it should
     assert not {m.split(".")[0] for m in loaded} & IO_MODULES
     assert not any(m.startswith("protocol_lib.io") for m in loaded)
+
+
+def test_a_client_never_loads_the_server():
+    """protocol_lib imports the server's names on first use (16 ms of a window's start)."""
+    code = (
+        "import sys, os\n"
+        "os.environ['QT_QPA_PLATFORM'] = 'offscreen'\n"
+        "import protocol_lib, qml_client.app\n"
+        "from protocol_lib import ClientCore, ClientConfig\n"
+        "assert 'protocol_lib.server' not in sys.modules, 'server loaded'\n"
+        "assert 'protocol_lib.federation' not in sys.modules, 'federation loaded'\n"
+        "from protocol_lib import ServerCore, SendToGroup\n"
+        "assert ServerCore.__module__ == 'protocol_lib.server'\n"
+        "try:\n"
+        "    protocol_lib.NoSuchThing\n"
+        "except AttributeError:\n"
+        "    pass\n"
+        "else:\n"
+        "    raise SystemExit('an unknown name was found')\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
