@@ -244,6 +244,8 @@ class _BrokerSession:
         self.outgoing_ready = asyncio.Event()
         self.tasks: set[asyncio.Task[None]] = set()
         self.join_seq: int | None = None  # the stream's end when this run joined
+        self.stream_resets = 0  # times the broker was found to have lost the stream
+        self.stream_created: Any = None  # when the stream this run reads was made
         self.readers: set[str] = set()  # origin sites this run reads from
         self.cut_off_logged = False
 
@@ -374,6 +376,8 @@ class _BrokerSession:
                 await self._setup()
                 if first:
                     await self._join_stream()
+                else:
+                    await self._check_stream()
                 claims = await self._claims()
                 for site in {claim.site for claim in claims}:
                     self._read_from(site)
@@ -387,12 +391,25 @@ class _BrokerSession:
         self.connected.set()
         self.link.report(LinkChanged(True, claims))
 
+    async def _check_stream(self) -> None:
+        """After an outage: a broker that lost its store has a new stream (made anew).
+
+        Then everything in it came after the loss, so every reader starts over
+        from its beginning (its consumer is gone too, and the sequence numbers
+        it saw belong to the old stream).
+        """
+        info = await self.js.stream_info(EVENTS_STREAM)
+        if self.join_seq is not None and info.created != self.stream_created:
+            self.link.note("federation: the broker lost its stream; reading the new one")
+            self.join_seq, self.stream_created = 0, info.created
+            self.stream_resets += 1
+
     async def _join_stream(self) -> None:
         """Where this run starts reading: after the stream's present end (a former run's
         backlog is not replayed to a LAN whose users were not there).  A former run's
         consumers are removed; one reader per site that has published is started."""
         info = await self.js.stream_info(EVENTS_STREAM, subjects_filter=">")
-        self.join_seq = info.state.last_seq
+        self.join_seq, self.stream_created = info.state.last_seq, info.created
         prefix = self._durable_prefix()
         for consumer in await self.js.consumers_info(EVENTS_STREAM):
             if consumer.name.startswith(prefix):
@@ -549,9 +566,11 @@ class _BrokerSession:
         import nats.errors
 
         subscription = None
-        last_seq = 0
+        last_seq, resets = 0, self.stream_resets
         while True:
             await self.connected.wait()
+            if resets != self.stream_resets:  # a new stream: its sequence starts again
+                subscription, last_seq, resets = None, 0, self.stream_resets
             if self.link.backlog() > INBOX_HIGH_WATER:
                 await asyncio.sleep(0.01)
                 continue

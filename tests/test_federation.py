@@ -178,6 +178,28 @@ def test_the_broker_killed_and_restarted_mid_chat_loses_and_doubles_nothing(brok
     assert b"bye,alice" not in later_b and b"bye,bob" not in later_a
 
 
+def test_a_broker_that_lost_its_store_is_rejoined_and_the_chat_goes_on(broker, make_site):
+    a, b = make_site("labA", broker.url), make_site("labB", broker.url)
+    alice = a.login("alice")
+    b.expect(b"welcome,alice")
+    for i in range(5):  # the old stream gets ahead of the new one
+        alice.send(f"msg,old {i}".encode())
+    b.expect(b"msg,alice: old 4")
+    broker.kill()
+    b.log_line(r"cut off from the federation")
+    broker.args[broker.args.index("-sd") + 1] += "-wiped"  # the same broker, an empty store
+    broker.start()
+    a.log_line(r"the broker lost its stream", FAILOVER_WAIT)
+    b.log_line(r"the broker lost its stream", FAILOVER_WAIT)
+    b.wait_connected(FAILOVER_WAIT)
+    alice.send(b"msg,after the wipe")
+    b.expect(b"msg,alice: after the wipe", FAILOVER_WAIT)
+    bob = b.login("bob")
+    a.expect(b"welcome,bob", FAILOVER_WAIT)
+    bob.send(b"msg,hi alice")
+    a.expect(b"msg,bob: hi alice", FAILOVER_WAIT)
+
+
 def test_who_came_and_went_while_the_broker_was_away_is_reconciled(broker, make_site):
     a, b = make_site("labA", broker.url), make_site("labB", broker.url)
     b.login("bob")
