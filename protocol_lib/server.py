@@ -590,13 +590,19 @@ class _Federated:
         self._seq = 0
         self._claims: dict[str, tuple[str, Address]] = {}  # canonical -> (name, addr) asked
 
-    def publish(self, kind: EventKind, user: str, text: str = "") -> Publish:
+    def publish(
+        self, kind: EventKind, user: str = "", text: str = "", users: tuple[str, ...] = ()
+    ) -> Publish:
         self._seq += 1
         config = self.config
-        return Publish(SiteEvent(config.site, config.epoch, self._seq, kind, user, text))
+        return Publish(SiteEvent(config.site, config.epoch, self._seq, kind, user, text, users))
 
-    def claim(self, user: str) -> NameClaim:
-        return NameClaim(user, self.config.site, self.config.epoch)
+    def claim(self, user: str, addr: Address, reassert: bool = False) -> ClaimName:
+        """Ask for ``user``'s name; a first claim may clear entries of sites given up."""
+        config = self.config
+        claim = NameClaim(user, config.site, config.epoch)
+        stale = frozenset() if reassert else self.remote.lost()
+        return ClaimName(user, addr, name_key(user), claim, reassert, stale)
 
     def release(self, user: str) -> ReleaseNames:
         return ReleaseNames(self.config.site, self.config.epoch, (name_key(user),))
@@ -631,8 +637,7 @@ class _Federated:
         if not self.link_up:
             return True
         self._claims[canonical] = (name, addr)
-        claim = self.claim(name)
-        out.append(ClaimName(name, addr, name_key(name), claim, stale=self.remote.lost()))
+        out.append(self.claim(name, addr))
         return False
 
     def claim_settled(self, user: str, addr: Address) -> bool:
@@ -684,14 +689,9 @@ class _Federated:
             if claim.epoch != config.epoch or session is None or session.user != claim.user:
                 stale.setdefault(claim.epoch, []).append(name_key(claim.user))
         out += [ReleaseNames(config.site, epoch, tuple(keys)) for epoch, keys in stale.items()]
-        for session in local.values():
-            claim = self.claim(session.user)
-            out.append(ClaimName(session.user, session.addr, name_key(session.user), claim, True))
-        self._seq += 1
+        out += [self.claim(session.user, session.addr, reassert=True) for session in local.values()]
         users = tuple(session.user for session in local.values())
-        out.append(
-            Publish(SiteEvent(config.site, config.epoch, self._seq, EventKind.ROSTER, users=users))
-        )
+        out.append(self.publish(EventKind.ROSTER, users=users))
         remote = self.remote.sites()
         summary = ", ".join(f"{site} ({n})" for site, n in remote.items()) or "no other site yet"
         out.append(
