@@ -29,7 +29,7 @@ import threading
 import time
 from collections import deque
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from protocol_lib.errors import RemoteProtocolError
 from protocol_lib.federation import (
@@ -66,6 +66,8 @@ LINGER = 0.002  # seconds a flood's next batch waits to fill (idle chat is sent 
 KICK_INTERVAL = 0.001  # seconds: how often a busy loop's actions are taken, at most
 INBOX_HIGH_WATER = 10_000  # inputs the loop has not taken yet: the consumer waits
 
+_Item = TypeVar("_Item")
+
 INSTALL_HINT = "federation needs the NATS client: pip install 'lanchat[federation]' (or nats-py)"
 
 
@@ -100,6 +102,15 @@ class FederationOptions:
         return options
 
 
+def _taken(queue: deque[_Item]) -> list[_Item]:
+    """Everything in ``queue``, in order, taken out of it (the other thread may append
+    meanwhile: popleft until empty, never a copy and a clear)."""
+    items = []
+    while queue:
+        items.append(queue.popleft())
+    return items
+
+
 class FederationLink:
     """Runs the NATS client in a thread; see the module's docstring for the hand-over."""
 
@@ -128,7 +139,6 @@ class FederationLink:
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._run, name="federation", daemon=True)
         self._session: _BrokerSession | None = None
-        self._stopped = threading.Event()
 
     # --- the socket loop's side ------------------------------------------------
 
@@ -144,19 +154,12 @@ class FederationLink:
 
     def notes(self) -> list[str]:
         """Lines for the log since the last call (the log is the loop's, not this thread's)."""
-        notes = []
-        while self._notes:
-            notes.append(self._notes.popleft())
-        return notes
+        return _taken(self._notes)
 
     def inputs(self) -> list[FederationInput]:
         """What the broker said since the last call, in order."""
         self._wake_pending = False
-        items = []
-        popleft = self._inputs.popleft
-        while self._inputs:
-            items.append(popleft())
-        return items
+        return _taken(self._inputs)
 
     def stop(self, timeout: float = STOP_TIMEOUT) -> None:
         """Send what is queued (the farewells, the releases) for up to ``timeout``, then close."""
@@ -174,7 +177,6 @@ class FederationLink:
             self._loop.run_until_complete(session.run())
         finally:
             self._loop.close()
-            self._stopped.set()
 
     def _kick(self) -> None:
         """Take what the loop submitted; stay "kicked" for KICK_INTERVAL.
@@ -460,7 +462,7 @@ class _BrokerSession:
         return await self.js.pull_subscribe_bind(durable=durable, stream=EVENTS_STREAM)
 
     async def _claims(self) -> tuple[NameClaim, ...]:
-        from nats.js.errors import KeyNotFoundError, NoKeysError
+        from nats.js.errors import NoKeysError
 
         try:
             keys = await self.kv.keys()
@@ -468,13 +470,20 @@ class _BrokerSession:
             return ()
         claims = []
         for key in keys:
-            try:
-                entry = await self.kv.get(key)
-            except KeyNotFoundError:  # deleted meanwhile (KeyDeletedError is a subclass)
-                continue
-            with contextlib.suppress(RemoteProtocolError):
-                claims.append(NameClaim.decode(entry.value or b""))
+            held = await self._held(key)
+            if held is not None:
+                claims.append(held[1])
         return tuple(claims)
+
+    async def _held(self, key: str) -> tuple[int, NameClaim] | None:
+        """The revision and claim under ``key``; None if deleted meanwhile or unreadable."""
+        from nats.js.errors import KeyNotFoundError
+
+        try:
+            entry = await self.kv.get(key)
+            return entry.revision, NameClaim.decode(entry.value or b"")
+        except (KeyNotFoundError, RemoteProtocolError):  # KeyDeletedError is a subclass
+            return None
 
     async def _disconnected(self) -> None:
         if self.connected.is_set():
@@ -679,7 +688,7 @@ class _BrokerSession:
             self.releasing -= 1
 
     async def _release_entries(self, action: ReleaseNames) -> None:
-        from nats.js.errors import KeyNotFoundError, NoKeysError
+        from nats.js.errors import NoKeysError
 
         if self.kv is None:
             return
@@ -691,11 +700,11 @@ class _BrokerSession:
             return
         for key in keys:
             try:
-                entry = await self.kv.get(key)
-                claim = NameClaim.decode(entry.value or b"")
+                held = await self._held(key)
+                if held is None:
+                    continue
+                revision, claim = held
                 if claim.site == action.site and claim.epoch == action.epoch:
-                    await self.kv.delete(key, last=entry.revision)
-            except KeyNotFoundError:
-                continue
-            except Exception:
+                    await self.kv.delete(key, last=revision)
+            except Exception:  # a newer claim, or the broker went away
                 continue
