@@ -77,6 +77,17 @@ class OutputLines:
         return self.seen[-1]
 
 
+def fresh_python(
+    code: str, *args: str, env: dict[str, str] | None = None, timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
+    """Run ``code`` in a new interpreter from the repository's root: what a fresh process
+    imports (``sys.modules``), not what this test session already has."""
+    return subprocess.run(
+        [sys.executable, "-c", code, *args],
+        cwd=ROOT, capture_output=True, text=True, timeout=timeout, env=env,
+    )  # fmt: skip
+
+
 def free_udp_port() -> int:
     """A UDP port that was free a moment ago on 127.0.0.1."""
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:

@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator
 import pytest
 
 from tests.helpers_nats import FAILOVER_WAIT, NatsServer, Site, free_tcp_port
-from tests.helpers_net import ROOT, WAIT, read_until
+from tests.helpers_net import ROOT, WAIT, fresh_python, read_until
 
 SiteFactory = Callable[..., Site]
 
@@ -346,7 +346,5 @@ def test_a_server_without_federation_never_imports_the_nats_client():
         "assert o.federation is None\n"
         "assert not any(m == 'nats' or m.startswith('nats.') for m in sys.modules), 'nats'\n"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=WAIT * 2
-    )
+    result = fresh_python(code, timeout=WAIT * 2)
     assert result.returncode == 0, result.stderr

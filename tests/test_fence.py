@@ -7,11 +7,10 @@ aioquic keeps ``quic/`` (no I/O) apart from ``asyncio/`` (I/O); here the core is
 from __future__ import annotations
 
 import ast
-import subprocess
-import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from tests.helpers_net import ROOT, fresh_python
+
 CORE = sorted((ROOT / "protocol_lib").glob("*.py"))
 IO_MODULES = {"socket", "select", "selectors", "asyncio", "argparse", "ssl", "PySide6", "shiboken6"}
 
@@ -41,9 +40,8 @@ def test_importing_the_whole_core_loads_no_io_module():
     """What the core pulls in at run time, its dependencies included (transitions, ...)."""
     modules = ", ".join(f"protocol_lib.{p.stem}" for p in CORE if p.stem != "__init__")
     code = f"import sys, protocol_lib, {modules}\nprint(' '.join(sorted(m for m in sys.modules)))"
-    result = subprocess.run(
-        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
-    )
+    result = fresh_python(code)
+    assert result.returncode == 0, result.stderr
     loaded = set(result.stdout.split())
     assert "protocol_lib.wire" in loaded  # the check looks at what it should
     assert not {m.split(".")[0] for m in loaded} & IO_MODULES
@@ -68,7 +66,5 @@ def test_a_client_never_loads_the_server():
         "else:\n"
         "    raise SystemExit('an unknown name was found')\n"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60
-    )
+    result = fresh_python(code)
     assert result.returncode == 0, result.stderr

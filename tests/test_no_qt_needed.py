@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import subprocess
-import sys
 
-from tests.helpers_net import ROOT
+from tests.helpers_net import fresh_python
 
 BLOCK_QT = """
 import sys
@@ -26,18 +25,14 @@ def test_protocol_lib_server_and_presenter_import_and_run_without_qt():
         "assert not any(m.startswith(('PySide6', 'shiboken6')) for m in sys.modules)\n"
         "print('ok')\n"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60
-    )
+    result = fresh_python(code)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "ok"
 
 
 def run_client_without_qt(*args: str) -> subprocess.CompletedProcess[str]:
     code = BLOCK_QT + "import runpy; runpy.run_module('qml_client', run_name='__main__')"
-    return subprocess.run(
-        [sys.executable, "-c", code, *args], cwd=ROOT, capture_output=True, text=True, timeout=60
-    )
+    return fresh_python(code, *args)
 
 
 def test_client_help_and_version_work_without_qt():
@@ -61,10 +56,7 @@ def test_the_desktop_entry_installs_without_qt(tmp_path):
 
     env = dict(os.environ, XDG_DATA_HOME=str(tmp_path))
     code = BLOCK_QT + "import runpy; runpy.run_module('qml_client', run_name='__main__')"
-    result = subprocess.run(
-        [sys.executable, "-c", code, "--install-desktop-entry"],
-        cwd=ROOT, capture_output=True, text=True, timeout=60, env=env,
-    )  # fmt: skip
+    result = fresh_python(code, "--install-desktop-entry", env=env)
     assert result.returncode == 0, result.stderr
     entry = tmp_path / "applications" / "lanchat.desktop"
     icon = tmp_path / "icons" / "hicolor" / "scalable" / "apps" / "lanchat.svg"
