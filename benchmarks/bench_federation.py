@@ -30,11 +30,16 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))  # bench_server; ROOT also gives tests.helpers_nats
 
-from bench_server import cpu_seconds, free_port, generator  # noqa: E402
+from bench_server import (  # noqa: E402
+    LOOPBACK,
+    cpu_seconds,
+    drain_output,
+    free_port,
+    generator,
+    listener,
+    quantile_ms,
+)
 
-from protocol_lib.io.net import READ_SIZE, group_receiver  # noqa: E402
-
-LOOPBACK = "127.0.0.1"
 GROUPS = {"labA": "239.255.78.1", "labB": "239.255.78.2"}
 
 
@@ -47,13 +52,7 @@ def nats_server(store: Path) -> tuple[subprocess.Popen, str]:
         [binary, "-js", "-a", LOOPBACK, "-p", str(port), "-sd", str(store)],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )  # fmt: skip
-    assert proc.stdout is not None
-    for line in proc.stdout:
-        if "Server is ready" in line:
-            break
-    import threading
-
-    threading.Thread(target=lambda: [None for _ in proc.stdout], daemon=True).start()
+    ready_then_drain(proc, "Server is ready")
     return proc, f"nats://{LOOPBACK}:{port}"
 
 
@@ -67,46 +66,17 @@ def site(name: str, port: int, group_port: int, broker: str | None) -> subproces
     proc = subprocess.Popen(
         args, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
     )
-    assert proc.stdout is not None
-    wanted = "connected to the federation" if broker is not None else "ready"
-    for line in proc.stdout:
-        if wanted in line:
-            break
-    import threading
-
-    threading.Thread(target=lambda: [None for _ in proc.stdout], daemon=True).start()
+    ready_then_drain(proc, "connected to the federation" if broker is not None else "ready")
     return proc
 
 
-def listener(group: str, group_port: int, ready, results, stop) -> None:
-    sock = group_receiver(group, group_port, LOOPBACK, timeout=0.2)
-    ready.set()
-    latencies: list[int] = []
-    seen = 0
-    while not stop.is_set():
-        try:
-            data = sock.recv(READ_SIZE)
-        except TimeoutError:
-            continue
-        now = time.monotonic_ns()
-        if not data.startswith(b"msg,u"):
-            continue
-        try:
-            sent_ns = int(data.rsplit(b" ", 1)[1])
-        except (IndexError, ValueError):
-            continue
-        seen += 1
-        if len(latencies) < 200_000:
-            latencies.append(now - sent_ns)
-    results.put((seen, latencies))
-
-
-def quantile(latencies_ns: list[int], q: float) -> float:
-    """In ms; NaN when nothing arrived."""
-    if not latencies_ns:
-        return float("nan")
-    ordered = sorted(latencies_ns)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] / 1e6
+def ready_then_drain(proc: subprocess.Popen, wanted: str) -> None:
+    """Wait for the line saying ``proc`` is ready, then keep its output flowing."""
+    assert proc.stdout is not None
+    for line in proc.stdout:
+        if wanted in line:
+            break
+    drain_output(proc)
 
 
 def run_load(port: int, listeners: dict[str, tuple[str, int]], rate: int, seconds: float,
@@ -118,7 +88,7 @@ def run_load(port: int, listeners: dict[str, tuple[str, int]], rate: int, second
     for name, (group, group_port) in listeners.items():
         ready, queues[name] = ctx.Event(), ctx.Queue()
         procs[name] = ctx.Process(
-            target=listener, args=(group, group_port, ready, queues[name], stop)
+            target=listener, args=(group_port, b"msg,u", ready, queues[name], stop, group)
         )
         procs[name].start()
         ready.wait(5)
@@ -135,8 +105,8 @@ def run_load(port: int, listeners: dict[str, tuple[str, int]], rate: int, second
         procs[name].join(10)
         out[name] = {
             "seen": seen,
-            "p50": quantile(latencies, 0.5),
-            "p99": quantile(latencies, 0.99),
+            "p50": quantile_ms(latencies, 0.5),
+            "p99": quantile_ms(latencies, 0.99),
         }
     return out
 
@@ -220,7 +190,9 @@ def faults(repetitions: int = 3) -> None:
                 b.expect(b"msg,alice: during the outage", 60)
                 restart.append(time.monotonic() - start)
             finally:
-                a.close(), b.close(), broker.kill()
+                a.close()
+                b.close()
+                broker.kill()
             ports = [free_tcp_port() for _ in range(3)]
             nodes = [NatsServer(store / "c", f"n{i}", ports[i], tuple(ports)) for i in range(3)]
             for node in nodes:
@@ -241,7 +213,8 @@ def faults(repetitions: int = 3) -> None:
                 b.expect(b"msg,alice: after the node died", 60)
                 node_loss.append(time.monotonic() - start)
             finally:
-                a.close(), b.close()
+                a.close()
+                b.close()
                 for node in nodes:
                     node.kill()
     print("| broker killed, restarted (same store): from the restart | "

@@ -128,11 +128,23 @@ def start_server(
     assert proc.stdout is not None
     line = proc.stdout.readline()
     assert b"ready" in line, line
-    # The log goes on to a pipe we must drain, or the server blocks: drain it in a thread.
+    drain_output(proc)
+    return proc
+
+
+def drain_output(proc: subprocess.Popen) -> None:
+    """Read the rest of ``proc``'s output in a thread: a pipe nobody reads blocks the writer."""
     import threading
 
     threading.Thread(target=lambda: [None for _ in proc.stdout], daemon=True).start()
-    return proc
+
+
+def quantile_ms(latencies_ns: list[int], q: float) -> float:
+    """The ``q`` quantile in ms; NaN when nothing arrived."""
+    if not latencies_ns:
+        return float("nan")
+    ordered = sorted(latencies_ns)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] / 1e6
 
 
 def cpu_seconds(pid: int) -> float:
@@ -143,8 +155,12 @@ def cpu_seconds(pid: int) -> float:
 # --- listener and generator (child processes) ----------------------------------
 
 
-def listener(group_port: int, expected_prefix: bytes, ready, results, stop) -> None:
-    sock = group_receiver(GROUP, group_port, LOOPBACK, timeout=0.2)
+def listener(
+    group_port: int, expected_prefix: bytes, ready, results, stop, group: str = GROUP
+) -> None:
+    """Counts the lines starting with ``expected_prefix`` and their latencies (their last
+    word is the send time, CLOCK_MONOTONIC ns)."""
+    sock = group_receiver(group, group_port, LOOPBACK, timeout=0.2)
     ready.set()
     seen = 0
     latencies: list[int] = []
@@ -225,13 +241,11 @@ def measure(
     finally:
         server.kill()
         server.wait()
-    latencies.sort()
-    pick = lambda q: latencies[min(len(latencies) - 1, int(q * len(latencies)))] / 1e6  # noqa: E731
     return {
         "sent": sent, "seen": seen, "rate": sent / elapsed,
         "loss": 1 - seen / sent if sent else 0.0,
-        "p50": pick(0.5) if latencies else float("nan"),
-        "p99": pick(0.99) if latencies else float("nan"),
+        "p50": quantile_ms(latencies, 0.5),
+        "p99": quantile_ms(latencies, 0.99),
         "cpu": cpu / elapsed,
         "cpu_us": cpu / seen * 1e6 if seen else float("nan"),  # server CPU per relayed msg
     }  # fmt: skip
