@@ -370,7 +370,9 @@ class RemoteSites:
     """The users of the other sites, as this site shows them; decides their welcome and bye.
 
     Returns group datagrams to send; ``ServerCore`` owns the local sessions and
-    asks ``holds`` before it lets a local login take a name.
+    asks ``holder`` before it lets a local login take a name.  This site's own
+    events and heartbeats never reach a site record: ``apply`` and ``heard``
+    drop them, and ``reconcile_claims`` skips this site's claims.
     """
 
     def __init__(self, config: FederationConfig) -> None:
@@ -404,10 +406,11 @@ class RemoteSites:
     # --- inputs ---
 
     def heard(self, site: str, epoch: int, now: float, out: list[bytes]) -> None:
+        if site == self.config.site:
+            return
         record = self._site(site, epoch, now, out)
-        if record is not None:
-            record.last_heard = now
-            record.lost = False
+        record.last_heard = now
+        record.lost = False
 
     def apply(
         self,
@@ -420,7 +423,7 @@ class RemoteSites:
         if event.site == self.config.site:
             return False  # our own, replayed to us: never shown twice, never republished
         record = self._site(event.site, event.epoch, now, out)
-        if record is None or event.epoch < record.epoch:
+        if event.epoch < record.epoch:
             # From a former run of the site: its line was typed, so it is shown; its
             # joins and leaves are over.
             if event.kind is EventKind.MSG:
@@ -433,13 +436,13 @@ class RemoteSites:
             out.append(ChatRelay.attributed(event.user, event.text).encode())
         elif event.kind is EventKind.WELCOME:
             if not record.lost:
-                self._join(event.site, record, event.user, is_local, out)
+                self._join(record, event.user, is_local, out)
         elif event.kind is EventKind.BYE:
             self._leave(record, event.user, out)
         else:
             record.lost = False  # a roster is the site's own word that it is back
             record.last_heard = now
-            self._reconcile(event.site, record, event.users, is_local, out)
+            self._reconcile(record, event.users, is_local, out)
         return True
 
     def reconcile_claims(
@@ -461,15 +464,13 @@ class RemoteSites:
                 by_site.setdefault(claim.site, []).append(claim)
         for name, site in list(self._sites.items()):
             if name not in by_site and not site.lost:
-                self._reconcile(name, site, (), is_local, out)
+                self._reconcile(site, (), is_local, out)
         for name, site_claims in by_site.items():
             epoch = max(c.epoch for c in site_claims)
             record = self._site(name, epoch, now, out)
-            if record is None:
-                continue
             record.last_heard = max(record.last_heard, now)
             current = tuple(c.user for c in site_claims if c.epoch == record.epoch)
-            self._reconcile(name, record, current, is_local, out)
+            self._reconcile(record, current, is_local, out)
 
     def expire(
         self, now: float, since_link_up: float, out: list[bytes]
@@ -498,9 +499,8 @@ class RemoteSites:
 
     # --- helpers ---
 
-    def _site(self, name: str, epoch: int, now: float, out: list[bytes]) -> _Site | None:
-        if name == self.config.site:
-            return None  # our own events, replayed to us: never shown twice, never republished
+    def _site(self, name: str, epoch: int, now: float, out: list[bytes]) -> _Site:
+        """The record of another site (made when first heard of), at ``epoch`` or later."""
         record = self._sites.get(name)
         if record is None:
             record = self._sites[name] = _Site(name, epoch, now)
@@ -527,7 +527,6 @@ class RemoteSites:
 
     def _join(
         self,
-        site: str,
         record: _Site,
         user: str,
         is_local: Container[str],
@@ -539,12 +538,13 @@ class RemoteSites:
         owner = self._owner.get(canonical)
         if canonical in is_local or owner is not None:
             where = "here" if canonical in is_local else f"at site {owner}"
-            self._notes.append(f"{user!r} of site {site} not shown: the name is in use {where}")
+            note = f"{user!r} of site {record.name} not shown: the name is in use {where}"
+            self._notes.append(note)
             return
         record.users[canonical] = user
-        self._owner[canonical] = site
+        self._owner[canonical] = record.name
         out.append(Welcome(user).encode())
-        self._notes.append(f"{user!r} joined at site {site}")
+        self._notes.append(f"{user!r} joined at site {record.name}")
 
     def _leave(self, record: _Site, user: str, out: list[bytes]) -> None:
         canonical = canonical_name(user)
@@ -556,7 +556,6 @@ class RemoteSites:
 
     def _reconcile(
         self,
-        site: str,
         record: _Site,
         users: tuple[str, ...],
         is_local: Container[str],
@@ -567,4 +566,4 @@ class RemoteSites:
             if canonical not in keep:
                 self._leave(record, user, out)
         for user in users:
-            self._join(site, record, user, is_local, out)
+            self._join(record, user, is_local, out)
