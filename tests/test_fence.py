@@ -59,6 +59,8 @@ def test_a_client_never_loads_the_server():
         "assert 'protocol_lib.federation' not in sys.modules, 'federation loaded'\n"
         "from protocol_lib import ServerCore, SendToGroup\n"
         "assert ServerCore.__module__ == 'protocol_lib.server'\n"
+        "missing = [n for n in protocol_lib.__all__ if not hasattr(protocol_lib, n)]\n"
+        "assert not missing, missing\n"
         "try:\n"
         "    protocol_lib.NoSuchThing\n"
         "except AttributeError:\n"
