@@ -353,15 +353,19 @@ def compare(revision: str, repetitions: int = int(os.environ.get("REPS", "5"))) 
     print(f"Python {sys.version.split()[0]}; ours now vs ours at {revision}, 20,000 lines/s, 3 s")
     try:
         for users in (10, 1000):
-            now, before = [], []
+            runs: dict[str, list[dict]] = {"now": [], "before": []}
             for _ in range(repetitions):
-                before.append(measure("ours", users, 20_000, 3.0, worktree)["cpu_us"])
-                now.append(measure("ours", users, 20_000, 3.0)["cpu_us"])
+                runs["before"].append(measure("ours", users, 20_000, 3.0, worktree))
+                runs["now"].append(measure("ours", users, 20_000, 3.0))
+            now, before = ([r["cpu_us"] for r in runs[k]] for k in ("now", "before"))
             ratios = sorted(a / b for a, b in zip(now, before, strict=True))
             print(f"  {users:>5} users: CPU per line now {median(now):.2f} us, at {revision} "
                   f"{median(before):.2f} us (medians); now/before per repetition, sorted: "
                   + ", ".join(f"{r:.3f}" for r in ratios)
                   + f"; median {median(ratios):.3f}")  # fmt: skip
+            for k, rs in runs.items():
+                print(f"         latency {k}: p50 {median(r['p50'] for r in rs):.2f} ms, "
+                      f"p99 {median(r['p99'] for r in rs):.2f} ms (medians)")  # fmt: skip
     finally:
         subprocess.run([*git, "remove", "--force", str(worktree)], check=False)
 
