@@ -2,11 +2,16 @@
 
 The spec's lines are ``<datetime.now()> <what> has arrived from <user>@<addr>``;
 we keep that shape exactly (people grep for it) and add lines of the same style
-for rejections and their flood summaries.  Lines are buffered and handed over
-``FLUSH_INTERVAL`` seconds after the first of them (the server's select wakes
-up for that deadline), never per line: at 20,000 lines a second, flushing
-whenever the socket went idle meant a hand-over to the writer thread per line
-or two, and cost 9 us of the server's CPU per line (measured: 28 -> 37 us).
+for rejections and their flood summaries.
+
+Logging a request costs the relay a clock read and a list append: the core's
+record is kept as it is, with its wall-clock time, and formatted later, with
+others, when the socket loop has a moment (``format_pending``: before it sleeps,
+or every ``PENDING_RECORDS``).  Formatted one by one between two system calls
+the same lines cost more (the interpreter runs cold there; measured in
+benchmarks/bench_server.py).  Formatted text is handed to the writers
+``FLUSH_INTERVAL`` after its first line or at ``FLUSH_BYTES``, never per line:
+at 20,000 lines a second a hand-over per line cost 9 us of CPU per line.
 
 The log never holds up the relay.  Writing happens in a thread per target
 (stdout, the log file): a terminal that is paused, a ``| tee`` that stopped
@@ -31,8 +36,11 @@ from protocol_lib.server import (
     RequestRejected,
 )
 
-FLUSH_INTERVAL = 0.1  # seconds: the longest a line waits in the buffer
-FLUSH_BYTES = 64 * 1024  # or this much: a batch is a small part of a writer's backlog
+LogEvent = RequestArrived | RequestRejected | RejectionsSummarised
+
+FLUSH_INTERVAL = 0.1  # seconds: the longest a line waits before it is handed over
+FLUSH_BYTES = 64 * 1024  # or this much text: a batch is a small part of a writer's backlog
+PENDING_RECORDS = 256  # records formatted at the latest: ~1 ms of work, never a long stall
 BACKLOG_BYTES = 1024 * 1024  # per target: log waiting for a blocked reader (~4,000 lines)
 
 
@@ -96,6 +104,16 @@ def summary_line(event: RejectionsSummarised) -> str:
         f"rejected {event.total} more datagrams from {event.sources} source(s) "
         f"in the last {seconds:.1f}s without logging each: {counts}"
     )
+
+
+def event_line(event: LogEvent) -> str:
+    """The line for one of the core's records (without the timestamp)."""
+    if type(event) is RequestArrived:
+        return request_line(event)
+    if type(event) is RequestRejected:
+        return rejection_line(event)
+    assert type(event) is RejectionsSummarised
+    return summary_line(event)
 
 
 class _Writer(threading.Thread):
@@ -167,9 +185,11 @@ class LogSink:
     def __init__(self, stream: BinaryIO, log_file: str | None = None) -> None:
         self._stream = stream
         self._file = open(log_file, "ab") if log_file else None  # closed in close()
-        self._buffer: list[bytes] = []
-        self._buffered_bytes = 0
-        self._due: float | None = None  # when the buffered lines must be handed over
+        # Not formatted yet, in order: (wall-clock ns or None for no timestamp, item).
+        self._pending: list[tuple[int | None, str | LogEvent]] = []
+        self._text: list[str] = []  # formatted lines, not handed over yet
+        self._text_size = 0
+        self._due: float | None = None  # when the text must be handed over
         self._stamp_second = -1
         self._stamp_prefix = ""
         self._writers = [_Writer(t) for t in (stream, self._file) if t]
@@ -180,49 +200,73 @@ class LogSink:
         return cls(os.fdopen(os.dup(1), "wb"), log_file)
 
     def line(self, text: str) -> None:
-        """Queue one line with the spec's timestamp (``str(datetime.now())``)."""
-        data = f"{self._timestamp()} {text}\n".encode(errors="replace")
-        self._buffer.append(data)
-        self._buffered_bytes += len(data)
-        if self._due is None:
+        """Queue one line; it gets the spec's timestamp (``str(datetime.now())``)."""
+        self.event(text)
+
+    def event(self, item: str | LogEvent) -> None:
+        """Queue the line for one of the core's records (or a text), stamped now."""
+        pending = self._pending
+        pending.append((time.time_ns(), item))
+        if len(pending) >= PENDING_RECORDS:
+            self.format_pending()
+        elif self._due is None:
             self._due = time.monotonic() + FLUSH_INTERVAL
-        elif self._buffered_bytes >= FLUSH_BYTES or time.monotonic() >= self._due:
-            self.flush()
+
+    def plain(self, text: str) -> None:
+        """A line without a timestamp (the ready and stop lines), handed over at once."""
+        self._pending.append((None, text))
+        self.flush()
 
     def flush_deadline(self) -> float | None:
-        """When ``flush`` is due (monotonic clock); None while nothing is buffered."""
+        """When ``flush`` is due (monotonic clock); None while nothing waits."""
         return self._due
 
-    def _timestamp(self) -> str:
+    def format_pending(self) -> None:
+        """Format the queued records now (a quiet moment); hand over FLUSH_BYTES batches."""
+        pending = self._pending
+        if not pending:
+            return
+        self._pending = []
+        if self._due is None:
+            self._due = time.monotonic() + FLUSH_INTERVAL
+        text, size, timestamp = self._text, self._text_size, self._timestamp
+        for stamp, item in pending:
+            body = item if isinstance(item, str) else event_line(item)
+            line = f"{body}\n" if stamp is None else f"{timestamp(stamp)} {body}\n"
+            text.append(line)
+            size += len(line)
+            if size >= FLUSH_BYTES:
+                self._hand_over()
+                text, size = self._text, 0
+        self._text_size = size
+
+    def flush(self) -> None:
+        """Hand every queued line to the writers; returns at once whatever they do."""
+        self.format_pending()
+        self._hand_over()
+        self._due = None
+
+    def _hand_over(self) -> None:
+        text = self._text
+        if not text:
+            return
+        self._text, self._text_size = [], 0
+        data = "".join(text).encode(errors="replace")
+        for writer in self._writers:
+            writer.submit(data, len(text))
+
+    def _timestamp(self, ns: int) -> str:
         """``YYYY-MM-DD HH:MM:SS.ffffff`` local time, as ``str(datetime.now())`` prints it.
 
         The date and time up to the second are formatted once per second: under
         load that is a third of the cost of logging a line.  Microseconds are
         always printed (``str(datetime)`` drops them when they are zero).
         """
-        now = time.time()
-        second = int(now)
+        second, rest = divmod(ns, 1_000_000_000)
         if second != self._stamp_second:
             self._stamp_second = second
             self._stamp_prefix = datetime.fromtimestamp(second).strftime("%Y-%m-%d %H:%M:%S")
-        return f"{self._stamp_prefix}.{int((now - second) * 1e6):06d}"
-
-    def plain(self, text: str) -> None:
-        """A line without a timestamp (the ready and stop lines), handed over at once."""
-        self._buffer.append(f"{text}\n".encode(errors="replace"))
-        self.flush()
-
-    def flush(self) -> None:
-        """Hand the buffered lines to the writers; returns at once whatever they do."""
-        self._due = None
-        self._buffered_bytes = 0
-        if not self._buffer:
-            return
-        data = b"".join(self._buffer)
-        lines = len(self._buffer)
-        self._buffer.clear()
-        for writer in self._writers:
-            writer.submit(data, lines)
+        return f"{self._stamp_prefix}.{rest // 1000:06d}"
 
     def close(self, timeout: float = 2.0) -> None:
         """Flush, let the writers finish (a reader that never reads gets ``timeout``)."""

@@ -12,6 +12,7 @@ import signal
 import socket
 import time
 from collections.abc import Callable
+from socket import MSG_DONTWAIT
 from types import FrameType
 from typing import assert_never
 
@@ -43,7 +44,8 @@ from protocol_lib.io.waker import stop_signals
 
 from .cli import ServerOptions, Verbosity
 from .federation import FederationLink
-from .logfmt import LogSink, rejection_line, request_line, summary_line
+from .logfmt import LogSink
+from .wakeups import WakeUps
 
 WAKE_INTERVAL = 0.1  # seconds: the longest a timer, the log's flush or a stop request waits
 SEND_ERROR_LOG_INTERVAL = 5.0  # at most one line per this many seconds per kind of send error
@@ -102,12 +104,17 @@ class ChatServer:
         syscall per datagram, busy or idle.  (A Python socket timeout adds a poll to
         every datagram, and under a flood a paced user then lost 2 lines in 100; a
         non-blocking socket costs a failing recvfrom and a select at every pause.)
-        Timers (the log's flush, the core's rejection summaries) run when it times
-        out, and at least every WAKE_INTERVAL under traffic.
+        Under load the loop sleeps between batches instead of being woken by each
+        datagram (see wakeups.py); the log's records are formatted before it sleeps.
+        Timers (the log's flush, the core's rejection summaries) run when a receive
+        times out, and at least every WAKE_INTERVAL under traffic.
         """
         core, sock, log = self.core, self.sock, self.log
         recvfrom, perform = sock.recvfrom, self._perform
         clock = time.monotonic
+        wakeups = WakeUps()
+        woke = wakeups.woke
+        flags = 0  # MSG_DONTWAIT while coalescing
         block_with_kernel_timeout(sock, WAKE_INTERVAL)
         timers_due = clock() + WAKE_INTERVAL
         link = self.federation
@@ -116,9 +123,9 @@ class ChatServer:
             link.start()
         while not self._stopping:
             try:
-                data, addr = recvfrom(READ_SIZE)
-            except BlockingIOError:  # WAKE_INTERVAL without a datagram
-                timers_due = self._run_timers(clock())
+                data, addr = recvfrom(READ_SIZE, flags)
+            except BlockingIOError:  # coalescing: the queue is empty; else WAKE_INTERVAL idle
+                flags, timers_due = self._queue_empty(wakeups, flags, timers_due)
                 continue
             except InterruptedError:
                 continue
@@ -129,15 +136,33 @@ class ChatServer:
                 self._take_federation_inputs(clock())
                 continue
             now = clock()
+            flags = MSG_DONTWAIT if woke(now) else 0
             try:
                 actions = core.receive(data, addr, now)
             except Exception as exc:  # a bug must cost one datagram, never the server
                 log.line(f"internal error on a datagram from {addr!r}: {exc!r}")
                 continue
             perform(actions)
+            if not flags:  # not coalescing: nothing else to do before the next datagram
+                log.format_pending()
             if now >= timers_due:
                 timers_due = self._run_timers(now)
         self._farewell()
+
+    def _queue_empty(self, wakeups: WakeUps, flags: int, timers_due: float) -> tuple[int, float]:
+        """Nothing to receive.  Coalescing: the batch is done; format the log's records,
+        then sleep before the next batch (flags stay MSG_DONTWAIT) or block again (0).
+        Else WAKE_INTERVAL went by without a datagram.  Timers run when due."""
+        if flags:
+            self.log.format_pending()
+            pause = wakeups.queue_empty()
+            if pause is None:
+                flags = 0
+            else:
+                time.sleep(pause)
+            if time.monotonic() < timers_due:
+                return flags, timers_due
+        return flags, self._run_timers(time.monotonic())
 
     def _farewell(self) -> None:
         """A ``bye`` for every user, so that no client stays "in chat" with a server that
@@ -187,18 +212,14 @@ class ChatServer:
                 self._send(action.data, self.group_addr, self.sender)
             elif isinstance(action, RequestArrived):
                 if verbosity:
-                    self.log.line(request_line(action))
+                    self.log.event(action)
             elif isinstance(action, (Publish, ClaimName, ReleaseNames, FederationNotice)):
                 self._federate(action)
             elif isinstance(action, SendToAddress):
                 self._send(action.data, action.addr, self.sock)
             elif isinstance(action, (RequestRejected, RejectionsSummarised)):
                 if verbosity:
-                    self.log.line(
-                        rejection_line(action)
-                        if isinstance(action, RequestRejected)
-                        else summary_line(action)
-                    )
+                    self.log.event(action)
             else:
                 assert_never(action)
 

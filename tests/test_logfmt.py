@@ -89,3 +89,44 @@ def test_lines_are_handed_over_in_batches_by_deadline_or_size_never_one_by_one()
     assert len(target.writes) == 2  # one batch at the size limit, the rest at close
     assert len(target.writes[0]) >= FLUSH_BYTES and target.writes[0].count(b"\n") > 2
     assert sum(w.count(b"\n") for w in target.writes) == FLUSH_BYTES // 30 + 2
+
+
+def test_a_record_is_stamped_when_it_is_logged_and_formatted_later_in_order(monkeypatch):
+    """The relay pays a clock read and an append; the line shows the request's time."""
+    from protocol_lib import RequestRejected
+    from protocol_lib.reasons import Reason
+    from server_app import logfmt
+
+    target = _Target()
+    sink = logfmt.LogSink(target)  # type: ignore[arg-type]
+    clock = iter([1_700_000_000_250_000_000, 1_700_000_001_500_000_999, 1_700_000_002_000_001_000])
+    monkeypatch.setattr(logfmt.time, "time_ns", lambda: next(clock))
+    sink.event(RequestArrived("msg", "bob", ADDR, 'say "hi"'))
+    sink.line("a plain line")
+    sink.event(RequestRejected(Reason.NAME_TAKEN, ADDR, "'bob' is in use", None))
+    monkeypatch.undo()
+    sink.close()
+    lines = b"".join(target.writes).decode().splitlines()
+    stamps = [time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(t)) for t in (1_700_000_000,
+              1_700_000_001, 1_700_000_002)]  # fmt: skip
+    assert lines == [
+        f'{stamps[0]}.250000 msg "say \\"hi\\"" has arrived from user: bob@(\'10.0.0.1\', 5000)',
+        f"{stamps[1]}.500000 a plain line",
+        f"{stamps[2]}.000001 rejected datagram from ('10.0.0.1', 5000): name-taken "
+        "('bob' is in use)",
+    ]
+
+
+def test_records_wait_for_formatting_at_most_pending_records_deep():
+    from server_app.logfmt import PENDING_RECORDS, LogSink
+
+    target = _Target()
+    sink = LogSink(target)  # type: ignore[arg-type]
+    for i in range(PENDING_RECORDS * 3 + 7):
+        sink.event(RequestArrived("msg", "bob", ADDR, f"line {i}"))
+        assert len(sink._pending) < PENDING_RECORDS
+    sink.close()
+    lines = b"".join(target.writes).decode().splitlines()
+    assert [line.split('"')[1] for line in lines] == [
+        f"line {i}" for i in range(3 * PENDING_RECORDS + 7)
+    ]

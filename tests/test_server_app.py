@@ -363,6 +363,37 @@ def test_log_file_receives_the_same_lines(tmp_path):
     assert re.search(rf"^{TIMESTAMP} login request has arrived from bob@", text, re.M)
 
 
+def test_a_burst_is_relayed_and_logged_whole_in_order_and_a_lone_line_after_it_too(tmp_path):
+    """A burst makes the loop coalesce wake-ups (sleep, then take a batch); the relays
+    and the log lines (stamped on arrival, formatted later) keep the order, and the
+    loop goes back to a wake-up per datagram: a lone line after the burst is relayed."""
+    log = tmp_path / "server.log"
+    with running_server("--no-rate-limit", "--log-file", str(log)) as srv:
+        group = GroupListener(srv.group, srv.group_port)
+        bob = UdpClient(srv.addr)
+        try:
+            bob.send(b"login,bob")
+            group.expect(b"welcome,bob")
+            for start in range(0, 2000, 100):  # 100 at once: within the socket buffers
+                for i in range(start, start + 100):
+                    bob.send(f"msg,burst {i}".encode())
+                got = group.expect(f"msg,bob: burst {start + 99}".encode())
+                assert got == [f"msg,bob: burst {i}".encode() for i in range(start, start + 99)]
+            group.drain(0.3)  # the loop drops back to blocking when the batches thin out
+            bob.send(b"msg,after the burst")
+            group.expect(b"msg,bob: after the burst")
+            srv.wait_for_line('msg "after the burst" has arrived from user: bob@')
+            assert srv.stop() == 0
+        finally:
+            group.close()
+            bob.close()
+    lines = [line for line in log.read_text().splitlines() if " has arrived from user: " in line]
+    texts = [line.split('"')[1] for line in lines]
+    assert texts == [f"burst {i}" for i in range(2000)] + ["after the burst"]
+    stamps = [line[:26] for line in lines]
+    assert stamps == sorted(stamps)
+
+
 def _run_cli(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "server_app", *args],
