@@ -43,7 +43,6 @@ from .session import (
     LoginOutcome,
     Session,
     SessionEvent,
-    SessionState,
     fire,
     name_holder,
 )
@@ -406,7 +405,7 @@ class ServerCore:
         current = self._by_addr.get(addr, _STRANGER)
         canonical = canonical_name(name)
         holder = self._by_name.get(canonical)
-        rule = LOGIN_RULES[SessionState(current.state), name_holder(addr, name, holder)]
+        rule = LOGIN_RULES[current.state, name_holder(addr, name, holder)]
         takeover_from = None
         match rule:
             case Reason():

@@ -80,7 +80,8 @@ class LoginOutcome(StrEnum):
     TAKE_OVER = "take over"  # the session moves to the asker's port: a restarted client
 
 
-LOGIN_RULES: dict[tuple[SessionState, NameHolder], LoginOutcome | Reason] = {
+# Keyed by the state's name as a session holds it (a SessionState is that very str).
+LOGIN_RULES: dict[tuple[str, NameHolder], LoginOutcome | Reason] = {
     (SessionState.NEW, NameHolder.NOBODY): LoginOutcome.JOIN,
     (SessionState.NEW, NameHolder.SAME_HOST): LoginOutcome.TAKE_OVER,
     (SessionState.NEW, NameHolder.OTHER_HOST): Reason.NAME_TAKEN,

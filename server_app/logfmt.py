@@ -27,6 +27,7 @@ import threading
 import time
 from collections import deque
 from datetime import datetime
+from functools import lru_cache
 from typing import BinaryIO
 
 from protocol_lib.server import (
@@ -44,8 +45,10 @@ PENDING_RECORDS = 256  # records formatted at the latest: ~1 ms of work, never a
 BACKLOG_BYTES = 1024 * 1024  # per target: log waiting for a blocked reader (~4,000 lines)
 
 
+@lru_cache(maxsize=4096)
 def who(user: str | None, addr: Address) -> str:
-    """``thyago@('10.50.26.250', 62648)``, as the spec prints a client."""
+    """``thyago@('10.50.26.250', 62648)``, as the spec prints a client (remembered for the
+    most recent senders: the tuple's repr was a fifth of a line's formatting)."""
     return f"{user}@{addr!r}" if user is not None else repr(addr)
 
 
@@ -229,10 +232,17 @@ class LogSink:
         self._pending = []
         if self._due is None:
             self._due = time.monotonic() + FLUSH_INTERVAL
-        text, size, timestamp = self._text, self._text_size, self._timestamp
+        text, size = self._text, self._text_size
+        second, prefix = self._stamp_second, self._stamp_prefix
         for stamp, item in pending:
             body = item if isinstance(item, str) else event_line(item)
-            line = f"{body}\n" if stamp is None else f"{timestamp(stamp)} {body}\n"
+            if stamp is None:
+                line = f"{body}\n"
+            else:
+                seconds, ns = divmod(stamp, 1_000_000_000)
+                if seconds != second:
+                    second, prefix = seconds, self._second_prefix(seconds)
+                line = f"{prefix}.{ns // 1000:06d} {body}\n"
             text.append(line)
             size += len(line)
             if size >= FLUSH_BYTES:
@@ -255,18 +265,16 @@ class LogSink:
         for writer in self._writers:
             writer.submit(data, len(text))
 
-    def _timestamp(self, ns: int) -> str:
-        """``YYYY-MM-DD HH:MM:SS.ffffff`` local time, as ``str(datetime.now())`` prints it.
+    def _second_prefix(self, second: int) -> str:
+        """``YYYY-MM-DD HH:MM:SS`` local time, as ``str(datetime.now())`` prints it (with
+        ``.ffffff`` after it, always: ``str(datetime)`` drops it when it is zero).
 
-        The date and time up to the second are formatted once per second: under
-        load that is a third of the cost of logging a line.  Microseconds are
-        always printed (``str(datetime)`` drops them when they are zero).
+        Formatted once per second: under load that was a third of a line's cost.
         """
-        second, rest = divmod(ns, 1_000_000_000)
         if second != self._stamp_second:
             self._stamp_second = second
             self._stamp_prefix = datetime.fromtimestamp(second).strftime("%Y-%m-%d %H:%M:%S")
-        return f"{self._stamp_prefix}.{rest // 1000:06d}"
+        return self._stamp_prefix
 
     def close(self, timeout: float = 2.0) -> None:
         """Flush, let the writers finish (a reader that never reads gets ``timeout``)."""
