@@ -36,6 +36,7 @@ from PySide6.QtGui import QGuiApplication  # noqa: E402
 
 app = QGuiApplication([])
 
+import qml_client.app as app_module  # noqa: E402
 from qml_client.app import ChatWindow  # noqa: E402
 from qml_client.cli import ClientOptions  # noqa: E402
 
@@ -90,6 +91,8 @@ class PerDatagram(QObject):
 contrast = PerDatagram() if PER_DATAGRAM else None
 if contrast is None:
     bridge.start()
+if hasattr(app_module, "freeze_startup_objects"):  # as run() does (not in old revisions)
+    app_module.freeze_startup_objects()
 base_lines = model.total_appended
 RSS0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 beats = [time.monotonic()]

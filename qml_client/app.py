@@ -6,6 +6,7 @@ user gets, inside their own QGuiApplication.
 
 from __future__ import annotations
 
+import gc
 import os
 import signal
 import sqlite3
@@ -133,6 +134,17 @@ def open_window(
     return chat, remembered
 
 
+def freeze_startup_objects() -> None:
+    """Keep what start-up made out of the cyclic collector's full passes.
+
+    The modules, QML types and the window's wrappers (~27,000 objects) live as long
+    as the process, yet every full collection walked them: under a flood of lines
+    those passes stalled the event loop 10-15 ms each (measured at 100,000 lines/s:
+    longest stall 28-57 ms before, 25-29 ms after, none of them a collection).
+    """
+    gc.freeze()
+
+
 def run(options: ClientOptions, given: set[str] | None = None) -> int:
     """Open the window and run until it is closed or a stop signal arrives."""
     # argv[0] "lanchat": the X11 window class (python -m gave "__main__.py"); the desktop
@@ -151,6 +163,7 @@ def run(options: ClientOptions, given: set[str] | None = None) -> int:
     app.aboutToQuit.connect(chat.bridge.shutdown)
     keepalive = _quit_on_signals(app)
     chat.bridge.start()
+    freeze_startup_objects()
     code = app.exec()
     keepalive.stop()
     frame = chat.window.geometry()

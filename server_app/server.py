@@ -66,6 +66,7 @@ class ChatServer:
         self.core = ServerCore(options.config, federation)
         self.group_addr = (options.group, options.group_port)
         self._stopping = False
+        self._log_sends = options.verbosity >= Verbosity.VERBOSE  # read per datagram sent
         self._send_errors: dict[str, tuple[float, int]] = {}  # kind -> (last logged, unlogged)
         self.sock = unicast_socket(options.host, options.port, "listen")
         try:
@@ -235,7 +236,7 @@ class ChatServer:
         except OSError as exc:  # no route, buffer full, ...: log (rarely) and go on
             self._send_error("send", exc)
             return
-        if self.options.verbosity >= Verbosity.VERBOSE:
+        if self._log_sends:
             self.log.line(f"sent {data!r} to {addr!r}")
 
     def _send_error(self, what: str, exc: OSError) -> None:
