@@ -56,6 +56,7 @@ from .wire import (
     UserList,
     Welcome,
     parse_server,
+    plain_chat_text,
 )
 
 
@@ -437,6 +438,9 @@ class ClientCore:
         if source is not None and sources and source not in sources:
             return [NotFromServer(source, data.decode("utf-8", errors="replace").strip())]
         self._last_heard = now
+        text = plain_chat_text(data)  # a chat line, the common case: parsed in one step
+        if text is not None:
+            return self._relay(text)
         try:
             message = parse_server(data)
         except RemoteProtocolError as exc:

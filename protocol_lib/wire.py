@@ -297,8 +297,10 @@ def plain_chat_text(data: bytes) -> str | None:
 
     The common case, checked in a few C-level calls: the exact prefix ``msg,``,
     valid UTF-8, and printable text without surrounding blanks.  Anything this
-    returns, ``parse_client`` would parse to ``ChatMessage`` of the same text;
-    None means "ask ``parse_client``", never "invalid".
+    returns, ``parse_client`` would parse to ``ChatMessage`` and ``parse_server``
+    to ``ChatRelay`` of the same text (a hypothesis test holds both); None means
+    "ask the parser", never "invalid".  The server relays by it, the client reads
+    relays by it.
     """
     if not data.startswith(b"msg,") or len(data) > MAX_DATAGRAM_BYTES:
         return None

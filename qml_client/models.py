@@ -106,10 +106,13 @@ class MessageModel(QAbstractListModel):
         return {int(role): QByteArray(name) for role, (name, _) in _MESSAGE_ROLES.items()}
 
     def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> object:
-        if not index.isValid() or not 0 <= index.row() < len(self._rows):
+        # Called per role per visible line each frame of a flood: one call into Qt, not
+        # three (an invalid index has row -1).
+        row = index.row()
+        if not 0 <= row < len(self._rows):
             return None
         entry = _MESSAGE_ROLES.get(role)
-        return entry[1](self._rows[index.row()]) if entry else None
+        return entry[1](self._rows[row]) if entry else None
 
     def line(self, row: int) -> ChatLine:
         return self._rows[row]

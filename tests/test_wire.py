@@ -272,3 +272,4 @@ def test_the_plain_chat_shortcut_never_disagrees_with_the_parser(data):
     text = plain_chat_text(data)
     if text is not None:
         assert parse_client(data) == ChatMessage(text)
+        assert parse_server(data) == ChatRelay(text)  # the client's shortcut too
