@@ -1,6 +1,8 @@
 """The real Qt client at 50k, 100k and 200k lines a second: what reaches the view, and stalls.
 
 Run: .venv/bin/python benchmarks/bench_client.py   (about 1 minute, loopback only)
+     .venv/bin/python benchmarks/bench_client.py --trace [RATE]   (one run: what ran in
+     the longest stalls: drain pass, presenting, the model, polish, frame, collections)
 
 Each measurement is three processes: the client as a user runs it (``ChatWindow``,
 its worker thread, ``app.exec()``; benchmarks/client_child.py), a paced sender
@@ -138,8 +140,18 @@ def main() -> None:
     print(f"\nstart to first frame (process start, offscreen): median {frames[2] * 1000:.0f} ms")
 
 
+def trace(rate: int) -> None:
+    """One product run at ``rate`` with the child's stall trace: what ran in the longest."""
+    os.environ["CLIENT_CHILD_STALLS"] = "1"
+    report = run_client(ROOT, rate)
+    print(f"{rate:,}/s: {report['done']:,} of {report['sent']:,} in the model, longest stall "
+          f"{report['stall_ms']:.0f} ms (its breakdown above, on stderr)")  # fmt: skip
+
+
 if __name__ == "__main__":
-    if sys.argv[1:2] == ["--send"]:
+    if sys.argv[1:2] == ["--trace"]:
+        trace(int(sys.argv[2]) if len(sys.argv) > 2 else 100_000)
+    elif sys.argv[1:2] == ["--send"]:
         group, port, rate, seconds = sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), sys.argv[5]
         print(json.dumps(send_paced(group, port, rate, float(seconds))))
     else:

@@ -88,6 +88,84 @@ class PerDatagram(QObject):
             self.arrived.emit(data, addr[0])
 
 
+class StallTrace:
+    """What ran inside the longest stalls (CLIENT_CHILD_STALLS=1; printed to stderr at the
+    end): the drain pass, presenting, the model, the frame's polish (update request to
+    afterAnimating) and whole frame (to frameSwapped), sync, render, and collections."""
+
+    def __init__(self) -> None:
+        import gc
+
+        from PySide6.QtCore import QEvent, Qt
+
+        self.spans: list[tuple[float, float, str]] = []  # (start, seconds, what), over 4 ms
+        self.marks: dict[str, float] = {}
+        for obj, name, label in ((bridge, "_drain_inbox", "drain pass"),
+                                 (bridge, "_apply", "present + show"),
+                                 (bridge.presenter, "present", "present"),
+                                 (model, "append_lines", "model")):  # fmt: skip
+            self._wrap(obj, name, label)
+        win, direct = chat.window, Qt.ConnectionType.DirectConnection
+        update_request = QEvent.Type.UpdateRequest
+        tracer = self
+
+        class UpdateRequests(QObject):
+            def eventFilter(self, obj: QObject, event: QEvent) -> bool:
+                if event.type() == update_request:
+                    tracer.marks["frame"] = time.monotonic()
+                return False
+
+        self._filter = UpdateRequests()
+        win.installEventFilter(self._filter)
+        win.afterAnimating.connect(lambda: self._since("frame", "polish"), direct)
+        win.frameSwapped.connect(lambda: self._since("frame", "frame"), direct)
+        win.beforeSynchronizing.connect(lambda: self._mark("sync"), direct)
+        win.afterSynchronizing.connect(lambda: self._since("sync", "sync"), direct)
+        win.beforeRendering.connect(lambda: self._mark("render"), direct)
+        win.afterRendering.connect(lambda: self._since("render", "render"), direct)
+        gc.callbacks.append(self._collection)
+
+    def _wrap(self, obj: object, name: str, label: str) -> None:
+        inner = getattr(obj, name)
+
+        def timed(*args: object) -> object:
+            start = time.monotonic()
+            try:
+                return inner(*args)
+            finally:
+                self._span(start, label)
+
+        setattr(obj, name, timed)
+
+    def _mark(self, name: str) -> None:
+        self.marks[name] = time.monotonic()
+
+    def _since(self, mark: str, label: str) -> None:
+        if mark in self.marks:
+            self._span(self.marks[mark], label)
+
+    def _span(self, start: float, label: str) -> None:
+        seconds = time.monotonic() - start
+        if seconds > 0.004:
+            self.spans.append((start, seconds, label))
+
+    def _collection(self, phase: str, info: dict) -> None:
+        if phase == "start":
+            self._mark("gc")
+        else:
+            self._since("gc", f"gc gen{info['generation']}")
+
+    def print(self, gaps: list[tuple[float, float]], count: int = 6) -> None:
+        for start, gap in sorted(gaps, key=lambda g: -g[1])[:count]:
+            inside = ", ".join(
+                f"+{(s - start) * 1000:.1f} {what} {seconds * 1000:.1f} ms"
+                for s, seconds, what in self.spans
+                if s < start + gap and s + seconds > start
+            )
+            print(f"stall {gap * 1000:.0f} ms: {inside or 'nothing over 4 ms'}", file=sys.stderr)
+
+
+tracer = StallTrace() if os.environ.get("CLIENT_CHILD_STALLS") else None
 contrast = PerDatagram() if PER_DATAGRAM else None
 if contrast is None:
     bridge.start()
@@ -112,6 +190,8 @@ def progress() -> int:
 def report(now: float) -> None:
     first = state["first"]
     stalls = [b - a for a, b in itertools.pairwise(beats) if first and a >= first]
+    if tracer is not None:
+        tracer.print([(a, b - a) for a, b in itertools.pairwise(beats) if first and a >= first])
     dropped = sum(
         int(model.line(r).line_text.split()[0].replace(",", ""))
         for r in range(model.rowCount())
