@@ -5,13 +5,14 @@ we keep that shape exactly (people grep for it) and add lines of the same style
 for rejections and their flood summaries.
 
 Logging a request costs the relay a clock read and a list append: the core's
-record is kept as it is, with its wall-clock time, and formatted later, with
-others, when the socket loop has a moment (``format_pending``: before it sleeps,
-or every ``PENDING_RECORDS``).  Formatted one by one between two system calls
-the same lines cost more (the interpreter runs cold there; measured in
-benchmarks/bench_server.py).  Formatted text is handed to the writers
-``FLUSH_INTERVAL`` after its first line or at ``FLUSH_BYTES``, never per line:
-at 20,000 lines a second a hand-over per line cost 9 us of CPU per line.
+record is kept as it is, with its wall-clock time, and formatted later
+(``format_pending``): under load, with the rest of a batch before the loop
+sleeps (or every ``PENDING_RECORDS``); at a human pace, right after the datagram
+was relayed.  Formatting per line between two system calls cost more (the
+interpreter runs cold there; benchmarks/README.md, session 4).  Formatted text
+is handed to the writers ``FLUSH_INTERVAL`` after its first line or at
+``FLUSH_BYTES``, never per line: at 20,000 lines a second a hand-over per line
+cost 9 us of CPU per line.
 
 The log never holds up the relay.  Writing happens in a thread per target
 (stdout, the log file): a terminal that is paused, a ``| tee`` that stopped

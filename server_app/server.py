@@ -102,11 +102,12 @@ class ChatServer:
         """Run until ``stop``; no datagram can end this loop.
 
         ``recvfrom`` blocks in the kernel for at most WAKE_INTERVAL (SO_RCVTIMEO): one
-        syscall per datagram, busy or idle.  (A Python socket timeout adds a poll to
-        every datagram, and under a flood a paced user then lost 2 lines in 100; a
+        syscall per datagram.  (A Python socket timeout adds a poll to every
+        datagram, and under a flood a paced user then lost 2 lines in 100; a
         non-blocking socket costs a failing recvfrom and a select at every pause.)
         Under load the loop sleeps between batches instead of being woken by each
-        datagram (see wakeups.py); the log's records are formatted before it sleeps.
+        datagram (wakeups.py): a failing MSG_DONTWAIT recvfrom and a sleep per batch;
+        the log's records are formatted before it sleeps.
         Timers (the log's flush, the core's rejection summaries) run when a receive
         times out, and at least every WAKE_INTERVAL under traffic.
         """
