@@ -209,12 +209,12 @@ class LogSink:
 
     def event(self, item: str | LogEvent) -> None:
         """Queue the line for one of the core's records (or a text), stamped now."""
+        if self._due is None:  # the first line since the last hand-over sets the deadline
+            self._due = time.monotonic() + FLUSH_INTERVAL
         pending = self._pending
         pending.append((time.time_ns(), item))
         if len(pending) >= PENDING_RECORDS:
             self.format_pending()
-        elif self._due is None:
-            self._due = time.monotonic() + FLUSH_INTERVAL
 
     def plain(self, text: str) -> None:
         """A line without a timestamp (the ready and stop lines), handed over at once."""
@@ -231,8 +231,6 @@ class LogSink:
         if not pending:
             return
         self._pending = []
-        if self._due is None:
-            self._due = time.monotonic() + FLUSH_INTERVAL
         text, size = self._text, self._text_size
         second, prefix = self._stamp_second, self._stamp_prefix
         for stamp, item in pending:
