@@ -4,6 +4,9 @@ Run: .venv/bin/python benchmarks/bench_server.py   (about 2-3 minutes, loopback 
      .venv/bin/python benchmarks/bench_server.py --compare REV   (about 2 minutes)
      our server now beside our server at git revision REV (a worktree), same run:
      CPU per relayed line at 20,000 lines/s, with the spec's log line per request.
+     .venv/bin/python benchmarks/bench_server.py --logins [--compare REV]   (2-3 minutes)
+     CPU per login into 1k/5k/20k held sessions: ours beside the minimal relay
+     (and ours at git revision REV, alternating).
      .venv/bin/python benchmarks/bench_server.py --fixed   (about 2 minutes)
      CPU per line at 20,000 lines/s: the minimal relay, a naive print-per-request
      server, ours logging to a file, ours --quiet; repeated, ratios and spread.
@@ -26,6 +29,8 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -342,16 +347,26 @@ def fixed_rate(rate: int = 20_000, repetitions: int = 3) -> None:
                       flush=True)  # fmt: skip
 
 
-def compare(revision: str, repetitions: int = int(os.environ.get("REPS", "5"))) -> None:
-    """Our server now against itself at ``revision``: CPU per line, alternating runs."""
+@contextmanager
+def revision_worktree(revision: str) -> Iterator[Path]:
+    """A git worktree of ``revision``, removed afterwards: our server as it was."""
     import tempfile
-    from statistics import median
 
     worktree = Path(tempfile.mkdtemp(prefix="lanchat-rev-"))
     git = ["git", "-C", str(ROOT), "worktree"]
     subprocess.run([*git, "add", "-q", "--detach", str(worktree), revision], check=True)
-    print(f"Python {sys.version.split()[0]}; ours now vs ours at {revision}, 20,000 lines/s, 3 s")
     try:
+        yield worktree
+    finally:
+        subprocess.run([*git, "remove", "--force", str(worktree)], check=False)
+
+
+def compare(revision: str, repetitions: int = int(os.environ.get("REPS", "5"))) -> None:
+    """Our server now against itself at ``revision``: CPU per line, alternating runs."""
+    from statistics import median
+
+    print(f"Python {sys.version.split()[0]}; ours now vs ours at {revision}, 20,000 lines/s, 3 s")
+    with revision_worktree(revision) as worktree:
         for users in (10, 1000):
             runs: dict[str, list[dict]] = {"now": [], "before": []}
             for _ in range(repetitions):
@@ -366,8 +381,6 @@ def compare(revision: str, repetitions: int = int(os.environ.get("REPS", "5"))) 
             for k, rs in runs.items():
                 print(f"         latency {k}: p50 {median(r['p50'] for r in rs):.2f} ms, "
                       f"p99 {median(r['p99'] for r in rs):.2f} ms (medians)")  # fmt: skip
-    finally:
-        subprocess.run([*git, "remove", "--force", str(worktree)], check=False)
 
 
 # --- logins ------------------------------------------------------------------
@@ -411,9 +424,11 @@ def welcome_counter(group_port: int, ready, results, stop) -> None:
     results.put(seen)
 
 
-def measure_logins(kind: str, before: int, count: int, rate: int, log_to: Path | None) -> dict:
+def measure_logins(
+    kind: str, before: int, count: int, rate: int, log_to: Path | None, root: Path = ROOT
+) -> dict:
     port, group_port = free_port(), free_port()
-    server = start_server(kind, port, group_port, log_to=log_to)
+    server = start_server(kind, port, group_port, root, log_to=log_to)
     try:
         ctx = mp.get_context("fork")
         ready, stop, lres, gres = ctx.Event(), ctx.Event(), ctx.Queue(), ctx.Queue()
@@ -438,30 +453,48 @@ def measure_logins(kind: str, before: int, count: int, rate: int, log_to: Path |
     return {"sent": sent, "seen": seen, "cpu_us": cpu / seen * 1e6 if seen > 0 else float("nan")}
 
 
-def logins(rate: int = 5_000, repetitions: int = 3, count: int = 10_000) -> None:
+def logins(
+    revision: str | None = None, rate: int = 5_000, repetitions: int = 3, count: int = 10_000
+) -> None:
     """CPU per login (welcome sent) for ours (log to a file) and the minimal relay, into a
-    server that already holds N sessions: flat in N is the goal."""
+    server that already holds N sessions: flat in N is the goal.  With ``revision``,
+    ours at that revision too (a worktree), in the same alternation."""
     import tempfile
     from statistics import median
 
     print(f"\nCPU per login: {count:,} logins at {rate:,}/s into a server already holding N "
           f"sessions, each login from its own address, {repetitions} repetitions")  # fmt: skip
-    print("| N | minimal relay | ours (log to a file) | x minimal (median, spread) | welcomed |")
-    print("|---|---|---|---|---|")
-    with tempfile.TemporaryDirectory() as tmp:
+    before_kind = f"ours at {revision}" if revision else None
+    extra = f" | {before_kind} | now/before (median, spread)" if before_kind else ""
+    print(f"| N | minimal relay | ours (log to a file) | x minimal (median, spread) | welcomed"
+          f"{extra} |")  # fmt: skip
+    print("|---|---|---|---|---|" + ("---|---|" if before_kind else ""))
+    with tempfile.TemporaryDirectory() as tmp, ExitStack() as stack:
         log = Path(tmp) / "server.log"
+        roots = {"minimal": ROOT, "ours (log to a file)": ROOT}
+        if revision and before_kind:
+            roots[before_kind] = stack.enter_context(revision_worktree(revision))
         for before in (1_000, 5_000, 20_000):
-            runs: dict[str, list[dict]] = {"minimal": [], "ours (log to a file)": []}
+            runs: dict[str, list[dict]] = {kind: [] for kind in roots}
             for _ in range(repetitions):
-                for kind in runs:
-                    to_file = log if "file" in kind else None
-                    runs[kind].append(measure_logins(kind, before, count, rate, to_file))
+                for kind, root in roots.items():
+                    to_file = log if kind != "minimal" else None
+                    server_kind = "ours" if kind != "minimal" else kind
+                    runs[kind].append(
+                        measure_logins(server_kind, before, count, rate, to_file, root)
+                    )
             mins, ours = runs["minimal"], runs["ours (log to a file)"]
             ratios = [o["cpu_us"] / m["cpu_us"] for o, m in zip(ours, mins, strict=True)]
-            print(f"| {before:,} | {median(r['cpu_us'] for r in mins):.1f} us | "
-                  f"{median(r['cpu_us'] for r in ours):.1f} us | {median(ratios):.2f} "
-                  f"({min(ratios):.2f}-{max(ratios):.2f}) | "
-                  f"{min(r['seen'] for r in ours):,}/{count:,} |", flush=True)  # fmt: skip
+            row = (f"| {before:,} | {median(r['cpu_us'] for r in mins):.1f} us | "
+                   f"{median(r['cpu_us'] for r in ours):.1f} us | {median(ratios):.2f} "
+                   f"({min(ratios):.2f}-{max(ratios):.2f}) | "
+                   f"{min(r['seen'] for r in ours):,}/{count:,} |")  # fmt: skip
+            if before_kind:
+                old = runs[before_kind]
+                vs = [o["cpu_us"] / b["cpu_us"] for o, b in zip(ours, old, strict=True)]
+                row += (f" {median(r['cpu_us'] for r in old):.1f} us | {median(vs):.2f} "
+                        f"({min(vs):.2f}-{max(vs):.2f}) |")  # fmt: skip
+            print(row, flush=True)
 
 
 if __name__ == "__main__":
@@ -474,6 +507,6 @@ if __name__ == "__main__":
     elif sys.argv[1:2] == ["--fixed"]:
         fixed_rate()
     elif sys.argv[1:2] == ["--logins"]:
-        logins()
+        logins(sys.argv[3] if sys.argv[2:3] == ["--compare"] else None)
     else:
         main()
