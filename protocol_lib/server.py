@@ -41,8 +41,10 @@ from .reasons import Reason
 from .session import (
     LOGIN_RULES,
     LoginOutcome,
+    NameHolder,
     Session,
     SessionEvent,
+    SessionState,
     fire,
     name_holder,
 )
@@ -57,6 +59,7 @@ from .wire import (
     Welcome,
     parse_client,
     plain_chat_text,
+    plain_login_name,
 )
 
 Address = tuple[str, int]
@@ -164,6 +167,9 @@ ServerAction = Union[
 ]
 
 _STRANGER = Session("", ("", 0))  # stands for every address not logged in; never changes state
+# What the login rules say to a new address asking for a name nobody holds; the login
+# hot path (ServerCore._join_plain) takes that row as it is, and only while it says JOIN.
+_NEW_NAME_JOINS = LOGIN_RULES[SessionState.NEW, NameHolder.NOBODY] is LoginOutcome.JOIN
 
 
 def _advance(session: Session, event: SessionEvent) -> None:
@@ -279,7 +285,11 @@ class ServerCore:
             self._reject(out, now, Reason.RATE_LIMITED, addr)
             return out
         session = self._by_addr.get(addr)
-        if session is not None and self._relay_plain(session, data, out):
+        if (
+            self._relay_plain(session, data, out)
+            if session is not None
+            else self._join_plain(data, addr, now, out)
+        ):
             if self._rejection_log.window_start is not None:
                 self._rejection_log.roll(now, out)
             return out
@@ -473,6 +483,25 @@ class ServerCore:
         out.append(SendToGroup(session.relay_prefix + data[4:]))
         if self._sites is not None:
             out.append(self._sites.publish(EventKind.MSG, session.user, text))
+        return True
+
+    def _join_plain(self, data: bytes, addr: Address, now: float, out: list[ServerAction]) -> bool:
+        """The login hot path: a plain ``login,<name>`` (``plain_login_name``) from an
+        address not in the chat, for a name nobody holds, on a server that decides
+        alone (no federation): the login rules' (NEW, NOBODY) row, without parsing the
+        datagram or looking the rules up.  Exactly what ``parse_client`` + ``_login``
+        would do (a test holds them equal).  False: not that case; the full path decides.
+        """
+        if not _NEW_NAME_JOINS or self._sites is not None:
+            return False
+        name = plain_login_name(data)
+        if name is None:
+            return False
+        canonical = canonical_name(name)
+        if canonical in self._by_name:
+            return False  # taken, a take-over or a look-alike: the rules decide
+        if self._room_for(addr, now, out):
+            self._join(name, addr, canonical, out)
         return True
 
     def _chat(self, text: str, addr: Address, now: float, out: list[ServerAction]) -> None:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import ClassVar, Union
 
 from .errors import LocalProtocolError, RemoteProtocolError
-from .limits import MAX_DATAGRAM_BYTES
+from .limits import MAX_DATAGRAM_BYTES, MAX_NAME_CHARS
 from .names import name_problem, wire_name_problem
 from .reasons import REASONS, Reason
 
@@ -310,6 +310,31 @@ def plain_chat_text(data: bytes) -> str | None:
         return None
     if text and text.isprintable() and text[0] != " " and text[-1] != " ":
         return text
+    return None
+
+
+_LOGIN_PREFIX = b"login,"
+_LONGEST_PLAIN_LOGIN = len(_LOGIN_PREFIX) + MAX_NAME_CHARS
+
+
+def plain_login_name(data: bytes) -> str | None:
+    """The name of a ``login,<user>`` datagram that needs none of ``parse_client``'s
+    forgiveness and none of the name rules beyond printable ASCII's.
+
+    The common case (``login,bob``), checked in a few C-level calls: the exact
+    prefix ``login,``, then at most ``MAX_NAME_CHARS`` printable ASCII
+    characters without a comma, a colon or surrounding blanks.  Anything this
+    returns, ``parse_client`` would parse to ``LoginRequest`` of the same name
+    (a hypothesis test holds it); None means "ask the parser", never "invalid".
+    """
+    if not data.startswith(_LOGIN_PREFIX) or len(data) > _LONGEST_PLAIN_LOGIN:
+        return None
+    raw = data[len(_LOGIN_PREFIX) :]
+    if not raw.isascii() or b"," in raw or b":" in raw:
+        return None
+    name = raw.decode("ascii")
+    if name and name.isprintable() and name[0] != " " and name[-1] != " ":
+        return name
     return None
 
 

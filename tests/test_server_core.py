@@ -389,3 +389,35 @@ def test_closing_says_bye_for_every_user_and_forgets_them():
     assert sent(srv.close()) == [b"bye,alice", b"bye,bob"]
     assert srv.users == () and srv.user_at(A) is None
     assert sent(srv.receive(b"login,bob", C, 1)) == [b"welcome,bob"]  # a fresh start
+
+
+_ADDRESSES = [A, A2, B, C, ("10.0.0.2", 5001)]
+_LOGIN_NAMES = ["bob", "Bob", "BOB ", "b\u043eb", "alice", "al ice", "x" * 33, ""]
+_requests = st.one_of(
+    st.builds(lambda n: f"login,{n}".encode(), st.sampled_from(_LOGIN_NAMES)),
+    st.builds(lambda n: f"login, {n}".encode(), st.sampled_from(_LOGIN_NAMES)),
+    st.sampled_from([b"exit,", b"list,", b"msg,hi", b"login,login,bob"]),
+)
+
+
+@given(st.lists(st.tuples(_requests, st.sampled_from(_ADDRESSES)), max_size=30))
+def test_the_login_hot_path_decides_as_the_rules_do(steps):
+    """A server with the login hot path and one without it answer every sequence of
+    requests alike: same actions, same users (the caps included)."""
+    fast = core(max_sessions_per_host=1, max_sessions=2)
+    full = core(max_sessions_per_host=1, max_sessions=2)
+    full._join_plain = lambda data, addr, now, out: False  # type: ignore[method-assign]
+    for now, (data, addr) in enumerate(steps):
+        assert fast.receive(data, addr, now) == full.receive(data, addr, now), data
+        assert fast.users == full.users
+
+
+def test_the_login_hot_path_is_taken_for_a_plain_new_name(monkeypatch):
+    """The test above would pass if the hot path were never taken; it is."""
+    taken = []
+    srv = core()
+    join = srv._join
+    monkeypatch.setattr(srv, "_join", lambda *args: taken.append(args[0]) or join(*args))
+    monkeypatch.setattr(srv, "_login", lambda *args: pytest.fail("the full path ran"))
+    assert sent(srv.receive(b"login,bob", A, 0)) == [b"welcome,bob"]
+    assert taken == ["bob"] and srv.users == ("bob",)

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from protocol_lib import (
     MAX_DATAGRAM_BYTES,
+    MAX_NAME_CHARS,
     REASONS,
     Bye,
     ChatMessage,
@@ -273,3 +274,48 @@ def test_the_plain_chat_shortcut_never_disagrees_with_the_parser(data):
     if text is not None:
         assert parse_client(data) == ChatMessage(text)
         assert parse_server(data) == ChatRelay(text)  # the client's shortcut too
+
+
+# Login datagrams near the shortcut's edges: blanks, commas, colons, controls, case,
+# every script, and names just over the length limit.
+_login_bodies = st.one_of(
+    names,
+    st.text(st.sampled_from("aB9 :,;-_.\t\x00\x7f\u00e9"), max_size=MAX_NAME_CHARS + 2),
+    st.text(st.characters(max_codepoint=0x7F), max_size=MAX_NAME_CHARS + 2),
+    st.text(max_size=MAX_NAME_CHARS + 2),
+)
+
+
+@given(
+    st.one_of(
+        mutated_datagrams(),
+        st.binary(max_size=64),
+        st.builds(
+            lambda t, n: t + n.encode(), st.sampled_from([b"login,", b"LOGIN , "]), _login_bodies
+        ),
+    )
+)
+@example(b"login,a:b")
+@example(b"login,a,b")
+@example(b"login, bob")
+@example(b"login,bob ")
+@example(b"login," + b"x" * (MAX_NAME_CHARS + 1))
+@example(b"login,b\x00b")
+def test_the_plain_login_shortcut_never_disagrees_with_the_parser(data):
+    from protocol_lib.wire import plain_login_name
+
+    name = plain_login_name(data)
+    if name is not None:
+        assert parse_client(data) == LoginRequest(name)
+
+
+def test_the_plain_login_shortcut_takes_the_common_case_and_leaves_the_rest():
+    from protocol_lib.wire import plain_login_name
+
+    assert plain_login_name(b"login,bob") == "bob"
+    assert plain_login_name(b"login,Bob Smith-2") == "Bob Smith-2"
+    assert plain_login_name(b"login," + b"x" * MAX_NAME_CHARS) == "x" * MAX_NAME_CHARS
+    for other in (b"login, bob", b"login,bob\n", b"LOGIN,bob", b"login,", b"login,a,b",
+                  b"login,a:b", "login,bøb".encode(), b"login," + b"x" * (MAX_NAME_CHARS + 1),
+                  b"msg,bob", b"login,b\tb"):  # fmt: skip
+        assert plain_login_name(other) is None, other
