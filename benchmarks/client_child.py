@@ -187,8 +187,20 @@ def progress() -> int:
     return len(bridge.core.roster) if mode == "welcome" else model.total_appended - base_lines
 
 
+def thread_cpu(native_id: int | None) -> float:
+    """CPU seconds of one thread of this process (0 when it is not there)."""
+    if native_id is None:
+        return 0.0
+    try:
+        fields = Path(f"/proc/self/task/{native_id}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def report(now: float) -> None:
     first = state["first"]
+    worker = contrast.thread if contrast is not None else bridge._receiver
     stalls = [b - a for a, b in itertools.pairwise(beats) if first and a >= first]
     if tracer is not None:
         tracer.print([(a, b - a) for a, b in itertools.pairwise(beats) if first and a >= first])
@@ -206,6 +218,9 @@ def report(now: float) -> None:
         "rss0_mb": RSS0 / 1024,
         "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         "timed_out": now - beats[0] > TIMEOUT,
+        # CPU seconds since start: the GUI thread, the worker (both hold the one GIL)
+        "gui_cpu_s": thread_cpu(threading.main_thread().native_id),
+        "worker_cpu_s": thread_cpu(worker.native_id if worker is not None else None),
     }), flush=True)  # fmt: skip
 
 

@@ -427,6 +427,31 @@ def test_the_view_follows_new_lines_to_the_end_unless_scrolled_up(qtbot, server)
         assert view.property("contentY") == view.property("originY")  # left where it was
 
 
+def test_the_view_follows_new_lines_once_the_scrollback_is_full(qtbot, server):
+    """A full scrollback drops a line for each new one, so the number of rows stays
+    the same: the view must still bring every new line into sight (it stayed on the
+    line that was last when the scrollback filled, with no way back but scrolling)."""
+    with chat_window(qtbot, server.options()) as chat:
+        log_in(qtbot, chat, server)
+        view, jump = item(chat, "messageList"), item(chat, "jumpToLatest")
+        model = chat.bridge.message_model
+        model.scrollback = 40  # 10,000 in use: the same rule, reached sooner
+
+        def bottom_line() -> str:  # the text of the lowest line in sight
+            bottom = view.property("contentY") + view.property("height")
+            end = view.property("originY") + view.property("contentHeight")
+            row = view.indexAt(20, min(bottom, end) - 4)
+            return model.line(row).line_text if row >= 0 else ""
+
+        for i in range(60):  # past the scrollback, one datagram at a time
+            server.to_group(f"msg,line {i}".encode())
+            qtbot.waitUntil(lambda i=i: bottom_line() == f"line {i}", timeout=WAIT_MS)
+        assert model.rowCount() == 40 and not jump.isVisible()
+        for i in range(60, 160):  # and in bursts
+            server.to_group(f"msg,line {i}".encode())
+        qtbot.waitUntil(lambda: bottom_line() == "line 159", timeout=WAIT_MS)
+
+
 def test_keys_scroll_the_view_and_a_button_counts_what_arrived_meanwhile(qtbot, server):
     from PySide6.QtCore import Qt
     from PySide6.QtTest import QTest

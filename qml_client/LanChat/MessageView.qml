@@ -117,8 +117,14 @@ Frame {
         // line and the queued call must not be undone.
         function follow() { if (followEnd) positionViewAtEnd(); }
         onMovementEnded: followEnd = atYEnd
-        onCountChanged: if (followEnd) Qt.callLater(list.follow)
         onHeightChanged: if (followEnd) Qt.callLater(list.follow)
+        // Every batch of new lines, not count: once the scrollback is full each batch
+        // drops as many old lines as it adds, the count stays the same, and a view that
+        // followed count stayed on the line that was last when the scrollback filled.
+        Connections {
+            target: root.model
+            function onAppendedChanged() { if (list.followEnd) Qt.callLater(list.follow); }
+        }
     }
 
     // Scrolled up while lines arrive: a way back, with how much was missed.
