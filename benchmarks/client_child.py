@@ -171,6 +171,8 @@ if contrast is None:
     bridge.start()
 if hasattr(app_module, "freeze_startup_objects"):  # as run() does (not in old revisions)
     app_module.freeze_startup_objects()
+if hasattr(app_module, "switch_threads_sooner"):  # as run() does (not in old revisions)
+    app_module.switch_threads_sooner()
 base_lines = model.total_appended
 RSS0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 beats = [time.monotonic()]

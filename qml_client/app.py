@@ -145,6 +145,23 @@ def freeze_startup_objects() -> None:
     gc.freeze()
 
 
+GIL_SWITCH_SECONDS = 0.001  # how long a thread that wants the interpreter waits for it
+
+
+def switch_threads_sooner() -> None:
+    """Let the GUI thread and the receiving worker take turns at the interpreter every
+    millisecond instead of Python's default five.
+
+    Both run Python under a flood, and a thread that wants the interpreter while the
+    other holds it waits out the switch interval: the GUI thread waited up to 5 ms at
+    each drain pass and each call the view makes into the model, and the worker as
+    long while the kernel's buffer filled.  Measured at 100,000 lines/s (3 alternating
+    runs each): longest stall 59-68 ms -> 46-51 ms, stalls over 50 ms 5-12 -> 0-2, and
+    the worker read 181-200k of 200k datagrams before, all of them after in 2 of 3 runs.
+    """
+    sys.setswitchinterval(GIL_SWITCH_SECONDS)
+
+
 def run(options: ClientOptions, given: set[str] | None = None) -> int:
     """Open the window and run until it is closed or a stop signal arrives."""
     # argv[0] "lanchat": the X11 window class (python -m gave "__main__.py"); the desktop
@@ -162,6 +179,7 @@ def run(options: ClientOptions, given: set[str] | None = None) -> int:
         return 1
     app.aboutToQuit.connect(chat.bridge.shutdown)
     keepalive = _quit_on_signals(app)
+    switch_threads_sooner()
     chat.bridge.start()
     freeze_startup_objects()
     code = app.exec()

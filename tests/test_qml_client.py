@@ -692,3 +692,16 @@ def test_lines_can_be_selected_and_copied_from_the_keyboard(qtbot, server, qapp)
         assert copied == ["two", "three"]
         QTest.keyClick(chat.window, Qt.Key.Key_Escape)
         assert item(chat, "messageView").property("selectionFirst") == -1
+
+
+def test_the_client_switches_threads_every_millisecond():
+    """The GUI thread and the worker take turns at the interpreter every 1 ms (not
+    Python's 5), so neither waits long for the other under a flood."""
+    from qml_client.app import GIL_SWITCH_SECONDS, switch_threads_sooner
+
+    before = sys.getswitchinterval()
+    try:
+        switch_threads_sooner()
+        assert sys.getswitchinterval() == pytest.approx(GIL_SWITCH_SECONDS) == 0.001
+    finally:
+        sys.setswitchinterval(before)
