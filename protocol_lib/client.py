@@ -457,28 +457,27 @@ class ClientCore:
 
     def _relay(self, text: str) -> list[ClientEvent]:
         style = self.relay_style
-        for i, mine in enumerate(self._pending):
-            if style is not RelayStyle.ATTRIBUTED and text == mine.text:
-                learned = RelayStyle.PLAIN
-            elif style is not RelayStyle.PLAIN and text == f"{mine.user}: {mine.text}":
-                learned = RelayStyle.ATTRIBUTED
-            else:
-                continue
-            del self._pending[i]
-            return [*self._learn(learned), MessageDelivered(mine.message_id)]
-        out: list[ClientEvent] = []
+        if self._pending:  # lines of ours that wait for their echo (none, mostly)
+            for i, mine in enumerate(self._pending):
+                if style is not RelayStyle.ATTRIBUTED and text == mine.text:
+                    learned = RelayStyle.PLAIN
+                elif style is not RelayStyle.PLAIN and text == f"{mine.user}: {mine.text}":
+                    learned = RelayStyle.ATTRIBUTED
+                else:
+                    continue
+                del self._pending[i]
+                return [*self._learn(learned), MessageDelivered(mine.message_id)]
         head, sep, rest = text.partition(": ")
         named = bool(sep) and wire_name_problem(head) is None
         if style is not RelayStyle.PLAIN and not named:
             # An attributed relay always starts with a name: this server relays
             # plain text (also corrects a first echo that only looked attributed).
-            out += self._learn(RelayStyle.PLAIN)
-        elif style is RelayStyle.ATTRIBUTED and named and head in self._roster:
+            return [*self._learn(RelayStyle.PLAIN), IncomingMessage(None, text)]
+        if style is RelayStyle.ATTRIBUTED and named and head in self._roster:
             return [IncomingMessage(head, rest)]
         # Plain, or not known yet: "alice: hi" may be bob addressing alice on a plain
         # relay, so the line is shown whole and nobody is credited.
-        out.append(IncomingMessage(None, text))
-        return out
+        return [IncomingMessage(None, text)]
 
     def _learn(self, style: RelayStyle) -> list[ClientEvent]:
         if self.relay_style is style:

@@ -302,13 +302,13 @@ def plain_chat_text(data: bytes) -> str | None:
     "ask the parser", never "invalid".  The server relays by it, the client reads
     relays by it.
     """
-    if not data.startswith(b"msg,") or len(data) > MAX_DATAGRAM_BYTES:
+    if data[:4] != b"msg," or len(data) > MAX_DATAGRAM_BYTES:
         return None
     try:
-        text = data[4:].decode("utf-8")
+        text = data[4:].decode()  # UTF-8 (the default, which skips the codec lookup)
     except UnicodeDecodeError:
         return None
-    if text and text.isprintable() and text[0] != " " and text[-1] != " ":
+    if text.isprintable() and text and text[0] != " " and text[-1] != " ":
         return text
     return None
 

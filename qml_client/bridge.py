@@ -349,7 +349,7 @@ class ChatBridge(QObject):
             QTimer.singleShot(0, self.quitRequested.emit)
         if not self._closed:
             self._schedule_tick()
-        return not any(line.kind is LineKind.ERROR for line in update.lines)
+        return not update.failed
 
     def report(self, problem: str) -> None:
         """Show a problem of ours (not from the network) as a red line."""

@@ -95,6 +95,7 @@ class ViewUpdate:
     quit: bool = False
     clear: bool = False  # empty the view before this batch's lines
     search: str | None = None  # words to find in the kept history
+    failed: bool = False  # a line of this batch says that something went wrong
 
 
 def shorten(text: str) -> str:
@@ -135,6 +136,9 @@ class Presenter:
     def present(self, events: list[ClientEvent], me: str | None) -> ViewUpdate:
         batch = _Batch(self._now(), me)  # one clock read: a flood arrives within a second
         for event in events:
+            if type(event) is IncomingMessage:  # what a flood is made of: one check
+                batch.incoming(event)
+                continue
             match event:
                 case (
                     IncomingMessage()
@@ -190,6 +194,8 @@ class _Batch:
 
     def line(self, kind: LineKind, text: str, sender: str = "") -> None:
         self.update.lines.append(ChatLine(kind, text, sender, self.stamp))
+        if kind is LineKind.ERROR:
+            self.update.failed = True
 
     def mark(self, message_id: int, status: MessageStatus) -> None:
         if message_id in self.staged:
@@ -197,16 +203,21 @@ class _Batch:
         else:
             self.update.statuses.append((message_id, status))
 
+    def incoming(self, event: IncomingMessage) -> None:
+        """A line from someone else: what a flood is made of, so reached without a match."""
+        sender, text = event.sender, event.text
+        who = shown_name(sender) if sender else ""
+        line = ChatLine(LineKind.IN, shown_text(text), who, self.stamp)
+        if self.me and mentions(text, self.me):
+            line.mention = True
+            self.update.mentions.append(line)
+        self.update.lines.append(line)
+        self.update.incoming += 1
+
     def message(self, event: _MessageEvent) -> None:
         match event:
-            case IncomingMessage(sender, text):
-                who = shown_name(sender) if sender else ""
-                line = ChatLine(LineKind.IN, shown_text(text), who, self.stamp)
-                if self.me and mentions(text, self.me):
-                    line.mention = True
-                    self.update.mentions.append(line)
-                self.update.lines.append(line)
-                self.update.incoming += 1
+            case IncomingMessage():
+                self.incoming(event)
             case SendDatagram(data):
                 self.update.datagrams.append(data)
             case OutgoingMessage(message_id, text, status):

@@ -52,7 +52,7 @@ class Inbox:
         with self._lock:
             was_empty = not self._datagrams and not self._errors and not self._dropped
             self._datagrams.extend(datagrams)
-            self._bytes += sum(len(data) for data, _ in datagrams) + _OVERHEAD * len(datagrams)
+            self._bytes += sum([len(data) for data, _ in datagrams]) + _OVERHEAD * len(datagrams)
             if self._bytes > self.max_bytes:
                 self._drop_oldest()
             self._errors.extend(errors)
@@ -72,7 +72,7 @@ class Inbox:
         with self._lock:
             popleft = self._datagrams.popleft
             datagrams = [popleft() for _ in range(min(limit, len(self._datagrams)))]
-            self._bytes -= sum(len(data) for data, _ in datagrams) + _OVERHEAD * len(datagrams)
+            self._bytes -= sum([len(data) for data, _ in datagrams]) + _OVERHEAD * len(datagrams)
             errors, self._errors = self._errors, []
             dropped, self._dropped = self._dropped, 0
             return datagrams, errors, dropped, bool(self._datagrams)

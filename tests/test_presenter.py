@@ -92,6 +92,16 @@ def test_takeover_plain_relay_and_state_lines():
     assert update.state_changed
 
 
+def test_a_batch_says_whether_any_of_its_lines_is_an_error():
+    from protocol_lib import LocalError, Notice
+    from protocol_lib.reasons import Reason
+
+    chat = [IncomingMessage("alice", "hi"), UserJoined("carol"), Notice("fine")]
+    assert not present(chat).failed
+    assert present([*chat, NameTakenOver("bob")]).failed
+    assert present([LocalError(Reason.NAME_EMPTY, "no name"), *chat]).failed
+
+
 def test_ordinary_text_is_untouched():
     for text in ("hello, world", "\u4f60\u597d \U0001f468\u200d\U0001f469\u200d\U0001f467",
                  "tab\there", "\u05e9\u05dc\u05d5\u05dd"):  # fmt: skip
