@@ -327,7 +327,7 @@ def plain_login_name(data: bytes) -> str | None:
     returns, ``parse_client`` would parse to ``LoginRequest`` of the same name
     (a hypothesis test holds it); None means "ask the parser", never "invalid".
     """
-    if not data.startswith(_LOGIN_PREFIX) or len(data) > _LONGEST_PLAIN_LOGIN:
+    if data[: len(_LOGIN_PREFIX)] != _LOGIN_PREFIX or len(data) > _LONGEST_PLAIN_LOGIN:
         return None
     raw = data[len(_LOGIN_PREFIX) :]
     if not raw.isascii() or b"," in raw or b":" in raw:
