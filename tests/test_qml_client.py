@@ -694,6 +694,40 @@ def test_lines_can_be_selected_and_copied_from_the_keyboard(qtbot, server, qapp)
         assert item(chat, "messageView").property("selectionFirst") == -1
 
 
+def test_a_selection_stays_on_its_lines_while_the_scrollback_drops_older_ones(qtbot, server, qapp):
+    from PySide6.QtCore import Qt
+    from PySide6.QtTest import QTest
+
+    with chat_window(qtbot, server.options()) as chat:
+        log_in(qtbot, chat, server)
+        model, view = chat.bridge.message_model, item(chat, "messageView")
+        model.scrollback = 12  # 10,000 in use: the same rule, reached sooner
+        for text in ("one", "two", "three"):
+            server.to_group(f"msg,{text}".encode())
+        qtbot.waitUntil(lambda: lines(chat)[-1][2] == "three", timeout=WAIT_MS)
+        for _ in range(2):  # "three", then "two" above it
+            QTest.keyClick(chat.window, Qt.Key.Key_Up, Qt.KeyboardModifier.ShiftModifier)
+
+        def copied() -> list[str]:
+            QTest.keyClick(chat.window, Qt.Key.Key_C, Qt.KeyboardModifier.ControlModifier)
+            return [line.split("] ", 1)[1] for line in qapp.clipboard().text().splitlines()]
+
+        assert copied() == ["two", "three"]
+        for i in range(6):  # the scrollback drops older lines: rows move up
+            server.to_group(f"msg,more {i}".encode())
+        qtbot.waitUntil(lambda: lines(chat)[-1][2] == "more 5", timeout=WAIT_MS)
+        assert model.rowCount() == 12 and copied() == ["two", "three"]
+        sent = 0
+        while model.line(0).line_text != "three":  # until "two" has left the scrollback
+            server.to_group(f"msg,last {sent}".encode())
+            qtbot.waitUntil(lambda n=sent: lines(chat)[-1][2] == f"last {n}", timeout=WAIT_MS)
+            sent += 1
+        assert copied() == ["three"]
+        server.to_group(b"msg,the end")  # and now "three" too: nothing is selected
+        qtbot.waitUntil(lambda: lines(chat)[-1][2] == "the end", timeout=WAIT_MS)
+        assert view.property("selectionFirst") == -1 == view.property("selectionLast")
+
+
 def test_the_client_switches_threads_every_millisecond():
     """The GUI thread and the worker take turns at the interpreter every 1 ms (not
     Python's 5), so neither waits long for the other under a flood."""

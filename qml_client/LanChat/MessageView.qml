@@ -124,6 +124,19 @@ Frame {
         Connections {
             target: root.model
             function onAppendedChanged() { if (list.followEnd) Qt.callLater(list.follow); }
+            // The scrollback dropped its oldest lines and every row moved up: a selection
+            // stays on the lines it holds, and goes once they have all left.
+            function onRowsRemoved(parent, first, last) {
+                if (list.anchorRow < 0)
+                    return;
+                const moved = row => row > last ? row - (last - first + 1) : Math.min(row, first - 1);
+                list.anchorRow = moved(list.anchorRow);
+                list.cursorRow = moved(list.cursorRow);
+                if (Math.max(list.anchorRow, list.cursorRow) < 0)
+                    root.clearSelection();
+                else if (Math.min(list.anchorRow, list.cursorRow) < 0)
+                    root.selectRows(Math.max(0, root.selectionFirst), root.selectionLast);
+            }
         }
     }
 
