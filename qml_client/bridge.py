@@ -82,7 +82,7 @@ class ChatBridge(QObject):
         self.notifier = notifier if options.notify else None
         self.open_url = QDesktopServices.openUrl  # replaced in tests: nothing is opened there
         self._window_active = True
-        self._hits: list[int] = []  # rows of the view that match the last /search
+        self._hits: list[int] = []  # lines of the view that match the last /search (sequence)
         self._next_hit = 0
         self._marked_unread = False  # the "unread" line is in the view for this absence
         self.options = options
@@ -381,7 +381,8 @@ class ChatBridge(QObject):
         if update.clear:
             self._messages.clear()
         if update.search is not None:
-            self._hits = self._messages.rows_with(update.search)  # before the results go in
+            matches = self._messages.rows_with(update.search)  # before the results go in
+            self._hits = [self._messages.sequence(row) for row in matches]
             self._next_hit = 0
             shown += self._search(update.search)
             if self._hits:
@@ -390,13 +391,18 @@ class ChatBridge(QObject):
 
     @Slot(result=int)
     def nextHit(self) -> int:
-        """F3: the next line of the last search that is in the view (newest first, cycling)."""
-        if not self._hits:
-            return -1
-        row = self._hits[self._next_hit % len(self._hits)]
-        self._next_hit += 1
-        self.showRow.emit(row)
-        return row
+        """F3: the next line of the last search that is in the view (newest first, cycling);
+        a hit that has left the scrollback meanwhile is skipped, and forgotten."""
+        while self._hits:
+            at = self._next_hit % len(self._hits)
+            row = self._messages.row_of(self._hits[at])
+            if row is None:
+                del self._hits[at]
+                continue
+            self._next_hit += 1
+            self.showRow.emit(row)
+            return row
+        return -1
 
     def _remember_login(self, lines: list[ChatLine]) -> None:
         """A welcomed login: remember the name and where the chat is, for the next start."""

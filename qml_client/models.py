@@ -117,6 +117,16 @@ class MessageModel(QAbstractListModel):
     def line(self, row: int) -> ChatLine:
         return self._rows[row]
 
+    def sequence(self, row: int) -> int:
+        """The line's number since the window opened: unlike its row, it stays the same
+        while the scrollback drops older lines (a search keeps its hits by it)."""
+        return self._first_seq + row
+
+    def row_of(self, sequence: int) -> int | None:
+        """The row of line number ``sequence``; None once it has left the scrollback."""
+        row = sequence - self._first_seq
+        return row if 0 <= row < len(self._rows) else None
+
     def rows_with(self, words: str) -> list[int]:
         """Rows whose text or sender has every word (case ignored), newest first."""
         wanted = [w.casefold() for w in words.split()]

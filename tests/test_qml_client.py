@@ -728,6 +728,28 @@ def test_a_selection_stays_on_its_lines_while_the_scrollback_drops_older_ones(qt
         assert view.property("selectionFirst") == -1 == view.property("selectionLast")
 
 
+def test_search_hits_stay_on_their_lines_while_the_scrollback_drops_older_ones(qtbot, server):
+    with chat_window(qtbot, server.options()) as chat:
+        log_in(qtbot, chat, server)
+        model = chat.bridge.message_model
+        model.scrollback = 12  # 10,000 in use: the same rule, reached sooner
+        for text in ("needle one", "hay", "needle two"):
+            server.to_group(f"msg,{text}".encode())
+        qtbot.waitUntil(lambda: lines(chat)[-1][2] == "needle two", timeout=WAIT_MS)
+        type_line(chat, "/search needle")
+        qtbot.waitUntil(lambda: "No history is kept" in lines(chat)[-1][2], timeout=WAIT_MS)
+        for i in range(5):  # older lines leave the scrollback: rows move up
+            server.to_group(f"msg,more {i}".encode())
+        qtbot.waitUntil(lambda: lines(chat)[-1][2] == "more 4", timeout=WAIT_MS)
+        shown = [model.line(chat.bridge.nextHit()).line_text for _ in range(3)]
+        # (the search itself showed the newest hit): the other, then round again
+        assert shown == ["needle one", "needle two", "needle one"]
+        for i in range(12):  # and now the hits are gone too
+            server.to_group(f"msg,later {i}".encode())
+        qtbot.waitUntil(lambda: lines(chat)[-1][2] == "later 11", timeout=WAIT_MS)
+        assert chat.bridge.nextHit() == -1
+
+
 def test_the_client_switches_threads_every_millisecond():
     """The GUI thread and the worker take turns at the interpreter every 1 ms (not
     Python's 5), so neither waits long for the other under a flood."""
