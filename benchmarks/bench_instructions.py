@@ -28,6 +28,7 @@ import shutil
 import subprocess
 import sys
 import time
+from contextlib import ExitStack
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -109,13 +110,11 @@ def main(revision: str | None) -> None:
     print(f"Python {sys.version.split()[0]}; instructions per item (cachegrind), "
           f"{LARGE:,} minus {SMALL:,} items")  # fmt: skip
     roots = {"now": ROOT}
-    worktree = None
-    if revision:
-        from bench_server import revision_worktree
+    with ExitStack() as stack:
+        if revision:
+            from bench_server import revision_worktree
 
-        worktree = revision_worktree(revision)
-        roots[f"at {revision}"] = worktree.__enter__()
-    try:
+            roots[f"at {revision}"] = stack.enter_context(revision_worktree(revision))
         header = " | ".join(roots) + (" | now/before" if revision else "")
         print(f"| workload | {header} |")
         print("|---|" + "---|" * (len(roots) + (1 if revision else 0)))
@@ -132,9 +131,6 @@ def main(revision: str | None) -> None:
             elif revision:
                 cells.append("n/a")
             print(f"| {name} | " + " | ".join(cells) + " |", flush=True)
-    finally:
-        if worktree is not None:
-            worktree.__exit__(None, None, None)
 
 
 if __name__ == "__main__":

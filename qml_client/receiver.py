@@ -33,6 +33,11 @@ Datagram = tuple[bytes, str]
 """What was read and the IP address it came from (only the server's is believed)."""
 
 
+def _size(datagrams: list[Datagram]) -> int:
+    """What waiting datagrams count against ``INBOX_BYTES``: their data and overhead."""
+    return sum([len(data) for data, _ in datagrams]) + _OVERHEAD * len(datagrams)
+
+
 class Inbox:
     """A lock-protected hand-over point between the worker and the GUI thread.
 
@@ -52,7 +57,7 @@ class Inbox:
         with self._lock:
             was_empty = not self._datagrams and not self._errors and not self._dropped
             self._datagrams.extend(datagrams)
-            self._bytes += sum([len(data) for data, _ in datagrams]) + _OVERHEAD * len(datagrams)
+            self._bytes += _size(datagrams)
             if self._bytes > self.max_bytes:
                 self._drop_oldest()
             self._errors.extend(errors)
@@ -72,7 +77,7 @@ class Inbox:
         with self._lock:
             popleft = self._datagrams.popleft
             datagrams = [popleft() for _ in range(min(limit, len(self._datagrams)))]
-            self._bytes -= sum([len(data) for data, _ in datagrams]) + _OVERHEAD * len(datagrams)
+            self._bytes -= _size(datagrams)
             errors, self._errors = self._errors, []
             dropped, self._dropped = self._dropped, 0
             return datagrams, errors, dropped, bool(self._datagrams)
