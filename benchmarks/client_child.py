@@ -52,6 +52,8 @@ chat = ChatWindow(
     **({"history": history} if history is not None else {}),
 )
 chat.window.show()
+frames = [0]  # frames swapped while the flood runs (each costs the GUI thread a layout)
+chat.window.frameSwapped.connect(lambda: frames.__setitem__(0, frames[0] + 1))
 bridge = chat.bridge
 model = bridge.message_model
 
@@ -105,6 +107,10 @@ class StallTrace:
                                  (bridge.presenter, "present", "present"),
                                  (model, "append_lines", "model")):  # fmt: skip
             self._wrap(obj, name, label)
+        drain_timer = getattr(bridge, "_drain_timer", None)  # where passes run (not always)
+        if drain_timer is not None:
+            drain_timer.timeout.disconnect()
+            drain_timer.timeout.connect(bridge._drain_inbox)
         win, direct = chat.window, Qt.ConnectionType.DirectConnection
         update_request = QEvent.Type.UpdateRequest
         tracer = self
@@ -166,6 +172,16 @@ class StallTrace:
 
 
 tracer = StallTrace() if os.environ.get("CLIENT_CHILD_STALLS") else None
+inbox_drops = [0]  # what the inbox dropped (its notices may leave the scrollback before the end)
+_say_dropped = bridge.presenter.dropped
+
+
+def count_drops(count: int) -> object:
+    inbox_drops[0] += count
+    return _say_dropped(count)
+
+
+bridge.presenter.dropped = count_drops  # type: ignore[method-assign]
 contrast = PerDatagram() if PER_DATAGRAM else None
 if contrast is None:
     bridge.start()
@@ -206,11 +222,7 @@ def report(now: float) -> None:
     stalls = [b - a for a, b in itertools.pairwise(beats) if first and a >= first]
     if tracer is not None:
         tracer.print([(a, b - a) for a, b in itertools.pairwise(beats) if first and a >= first])
-    dropped = sum(
-        int(model.line(r).line_text.split()[0].replace(",", ""))
-        for r in range(model.rowCount())
-        if "were dropped" in model.line(r).line_text
-    )
+    dropped = inbox_drops[0]
     print(json.dumps({
         "catch_up": (state["last_change"] or now) - (first or now),
         "done": progress(), "received": received(), "dropped": dropped,
@@ -222,6 +234,7 @@ def report(now: float) -> None:
         "timed_out": now - beats[0] > TIMEOUT,
         # CPU seconds since start: the GUI thread, the worker (both hold the one GIL)
         "gui_cpu_s": thread_cpu(threading.main_thread().native_id),
+        "frames": frames[0],
         "worker_cpu_s": thread_cpu(worker.native_id if worker is not None else None),
     }), flush=True)  # fmt: skip
 

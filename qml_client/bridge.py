@@ -5,11 +5,12 @@ lives in the main thread and only the main thread touches the ClientCore and
 the list models.  A worker thread (``receiver.Receiver``) blocks on the
 sockets and hands what it reads to an ``Inbox``; it then emits ``_wake``, a
 signal of this object, which lives in the main thread, so Qt delivers it as a
-queued call: ``_drain_inbox`` runs in the main thread, takes every datagram
-that has arrived, runs them through the ClientCore and inserts the resulting
-lines into the model in one batch.  No model is ever written from two threads,
-and a flood costs one model update per event-loop tick instead of one per
-datagram.  Sending happens in the main thread (a UDP ``sendto`` does not block).
+queued call that starts the drain timer: ``_drain_inbox`` runs in the main
+thread, takes what has arrived (as much as one pass may), runs it through the
+ClientCore and inserts the resulting lines into the model in one batch.  No
+model is ever written from two threads, and a flood costs one model update per
+event-loop tick instead of one per datagram.  Sending happens in the main
+thread (a UDP ``sendto`` does not block).
 """
 
 from __future__ import annotations
@@ -106,7 +107,15 @@ class ChatBridge(QObject):
         self._tick_timer = QTimer(self)
         self._tick_timer.setSingleShot(True)
         self._tick_timer.timeout.connect(self._tick)
-        self._wake.connect(self._drain_inbox)
+        # Each drain pass runs as a timer, not as a posted event: Qt's glib event loop
+        # dispatches posted events before timers, and decides which timers are due before
+        # either, so a pass that posts the next one runs two passes before any timer, and
+        # timers are what bring frames (update requests) and the view's own clocks.
+        self._drain_timer = QTimer(self)
+        self._drain_timer.setSingleShot(True)
+        self._drain_timer.setInterval(0)
+        self._drain_timer.timeout.connect(self._drain_inbox)
+        self._wake.connect(self._drain_timer.start)
         self.sock: socket.socket | None = None
         self.group_sock: socket.socket | None = None
 
@@ -315,7 +324,7 @@ class ChatBridge(QObject):
             if dropped:
                 lines.append(self.presenter.dropped(dropped))
         if more:  # let the event loop paint and take input before the next pass
-            QTimer.singleShot(0, self._drain_inbox)
+            self._drain_timer.start()
         self._apply(events, lines)
 
     @Slot()

@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtQuick import QQuickItem
 from pytestqt.exceptions import TimeoutError as QtBotTimeout
 
@@ -161,6 +161,36 @@ def test_burst_of_10000_datagrams_is_all_counted_and_the_loop_keeps_beating(qtbo
         assert (last.sender, last.line_text) == ("alice", "line 9999")
         worst = max(b - a for a, b in itertools.pairwise(beats))
         assert worst < 1.0, f"event loop stalled for {worst:.3f} s"
+
+
+def test_timers_run_between_the_passes_of_a_long_drain(qtbot, server, monkeypatch):
+    """A flood is shown in passes, and the event loop's timers (frames, the view's own
+    clocks) run between every two of them: Qt's glib loop runs posted events before
+    timers, so passes that followed each other as posted calls ran two at a time."""
+    import qml_client.bridge as bridge_module
+
+    monkeypatch.setattr(bridge_module, "DRAIN_BUDGET", 0.002)  # many short passes
+    with chat_window(qtbot, server.options()) as chat:
+        model = chat.bridge.message_model
+        qtbot.waitUntil(lambda: model.rowCount() > 0, timeout=WAIT_MS)  # the welcome line
+        start_total = model.total_appended
+        order: list[str] = []
+        model.rowsInserted.connect(lambda *_: order.append("pass"))
+        heartbeat = QTimer()
+        heartbeat.setTimerType(Qt.TimerType.PreciseTimer)
+        heartbeat.timeout.connect(lambda: order.append("timer"))
+        heartbeat.start(1)
+        try:
+            flood = [(b"msg,line %d" % i, "127.0.0.1") for i in range(20_000)]
+            if chat.bridge._inbox.put(flood, []):
+                chat.bridge._wake.emit()
+            qtbot.waitUntil(lambda: model.total_appended >= start_total + 20_000, timeout=WAIT_MS)
+        finally:
+            heartbeat.stop()
+        passes = order.count("pass")
+        assert passes >= 5, f"only {passes} passes: the test needs several"
+        back_to_back = sum(1 for a, b in itertools.pairwise(order) if a == b == "pass")
+        assert back_to_back == 0, f"{back_to_back} of {passes} passes ran right after another"
 
 
 def test_a_flood_while_the_gui_is_busy_drops_the_oldest_and_says_so(qtbot, server):
