@@ -97,7 +97,7 @@ Item {
             font.pixelSize: ChatSizes.px(14)
             font.family: root.raw ? "monospace" : Qt.application.font.family
             color: ChatColors.text
-            text: root.mark + " \u2068" + root.lineText + "\u2069"
+            text: root.inBubble ? root.mark + " \u2068" + root.lineText + "\u2069" : ""
         }
 
         // Each address as a button of its own: the line's text is never rendered as markup.
@@ -130,6 +130,8 @@ Item {
         }
     }
 
+    // A hidden Text still lays its text out: each of the two gets text only when shown
+    // (under a flood every line in sight is laid out again in each frame).
     Text {
         id: systemText
         visible: !root.inBubble
@@ -142,8 +144,8 @@ Item {
         font.pixelSize: ChatSizes.px(12)
         font.italic: root.isSystem
         color: root.isError ? ChatColors.error : ChatColors.muted
-        text: root.timestamp + "  " + (root.isError ? "\u26a0 " : "\u2014 ")
-              + "\u2068" + root.lineText + "\u2069"
+        text: root.inBubble ? "" : root.timestamp + "  " + (root.isError ? "\u26a0 " : "\u2014 ")
+                                   + "\u2068" + root.lineText + "\u2069"
     }
 
     // The view's selection of whole lines shows behind them.
