@@ -36,6 +36,7 @@ sends ``/text``.
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Union
@@ -434,28 +435,49 @@ class ClientCore:
         ``source`` is the sender's IP address where the caller knows it; a
         datagram from an address outside ``server_sources`` is only shown.
         """
+        return self.receive_all([(data, source)], now)
+
+    def receive_all(
+        self, datagrams: Iterable[tuple[bytes, str | None]], now: float
+    ) -> list[ClientEvent]:
+        """``receive`` for each datagram, in arrival order: their events in one list.
+
+        What a front end calls with everything it has read: under a flood most
+        datagrams are chat lines, and each then costs no call and no list of its own.
+        """
+        events: list[ClientEvent] = []
         sources = self.config.server_sources
-        if source is not None and sources and source not in sources:
-            return [NotFromServer(source, data.decode("utf-8", errors="replace").strip())]
-        self._last_heard = now
-        text = plain_chat_text(data)  # a chat line, the common case: parsed in one step
-        if text is not None:
-            return self._relay(text)
+        for data, source in datagrams:
+            if source is not None and sources and source not in sources:
+                shown = data.decode("utf-8", errors="replace").strip()
+                events.append(NotFromServer(source, shown))
+                continue
+            self._last_heard = now
+            text = plain_chat_text(data)  # a chat line, the common case: parsed in one step
+            if text is not None:
+                self._relay(text, events)
+            else:
+                self._parsed(data, now, events)
+        return events
+
+    def _parsed(self, data: bytes, now: float, out: list[ClientEvent]) -> None:
         try:
             message = parse_server(data)
         except RemoteProtocolError as exc:
             text = data.decode("utf-8", errors="replace").strip()
-            return [UnrecognisedLine(text, exc.reason)]
+            out.append(UnrecognisedLine(text, exc.reason))
+            return
         if isinstance(message, ChatRelay):
-            return self._relay(message.text)
-        if isinstance(message, Welcome):
-            return self._welcome(message.user, now)
-        if isinstance(message, Bye):
-            return self._bye(message.user)
-        assert isinstance(message, UserList)
-        return self._user_list(message.users, len(data), now)
+            self._relay(message.text, out)
+        elif isinstance(message, Welcome):
+            out += self._welcome(message.user, now)
+        elif isinstance(message, Bye):
+            out += self._bye(message.user)
+        else:
+            assert isinstance(message, UserList)
+            out += self._user_list(message.users, len(data), now)
 
-    def _relay(self, text: str) -> list[ClientEvent]:
+    def _relay(self, text: str, out: list[ClientEvent]) -> None:
         style = self.relay_style
         if self._pending:  # lines of ours that wait for their echo (none, mostly)
             for i, mine in enumerate(self._pending):
@@ -466,18 +488,22 @@ class ClientCore:
                 else:
                     continue
                 del self._pending[i]
-                return [*self._learn(learned), MessageDelivered(mine.message_id)]
+                out += self._learn(learned)
+                out.append(MessageDelivered(mine.message_id))
+                return
         head, sep, rest = text.partition(": ")
         named = bool(sep) and wire_name_problem(head) is None
         if style is not RelayStyle.PLAIN and not named:
             # An attributed relay always starts with a name: this server relays
             # plain text (also corrects a first echo that only looked attributed).
-            return [*self._learn(RelayStyle.PLAIN), IncomingMessage(None, text)]
-        if style is RelayStyle.ATTRIBUTED and named and head in self._roster:
-            return [IncomingMessage(head, rest)]
-        # Plain, or not known yet: "alice: hi" may be bob addressing alice on a plain
-        # relay, so the line is shown whole and nobody is credited.
-        return [IncomingMessage(None, text)]
+            out += self._learn(RelayStyle.PLAIN)
+            out.append(IncomingMessage(None, text))
+        elif style is RelayStyle.ATTRIBUTED and named and head in self._roster:
+            out.append(IncomingMessage(head, rest))
+        else:
+            # Plain, or not known yet: "alice: hi" may be bob addressing alice on a plain
+            # relay, so the line is shown whole and nobody is credited.
+            out.append(IncomingMessage(None, text))
 
     def _learn(self, style: RelayStyle) -> list[ClientEvent]:
         if self.relay_style is style:

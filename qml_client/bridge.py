@@ -313,13 +313,10 @@ class ChatBridge(QObject):
         start = time.monotonic()
         events: list[ClientEvent] = []
         lines: list[ChatLine] = []
-        receive = self.core.receive
         more = True
         while more and time.monotonic() - start < DRAIN_BUDGET:
             datagrams, errors, dropped, more = self._inbox.take(DRAIN_SLICE)
-            now = time.monotonic()
-            for data, source in datagrams:
-                events.extend(receive(data, now, source))
+            events += self.core.receive_all(datagrams, time.monotonic())
             lines += [self.presenter.system(text, LineKind.ERROR) for text in errors]
             if dropped:
                 lines.append(self.presenter.dropped(dropped))

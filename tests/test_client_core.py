@@ -38,7 +38,7 @@ from protocol_lib.client import (
 )
 from protocol_lib.commands import typed_line
 from protocol_lib.ratelimit import RateLimit, RateLimiter, client_pace
-from tests.strategies import mutated_datagrams
+from tests.strategies import mutated_datagrams, server_messages
 
 
 def datagrams(events) -> list[bytes]:
@@ -289,6 +289,38 @@ def test_any_datagram_becomes_events_never_an_exception(data):
     except ProtocolError:
         repeated_welcome = False
     assert events or repeated_welcome  # nothing else is silently dropped
+
+
+_batch_datagrams = st.lists(
+    st.tuples(
+        st.one_of(
+            server_messages.map(lambda message: message.encode()),
+            st.sampled_from([b"msg,bob: hi, all", b"msg,hi, all", b"msg,bob: more"]),
+            mutated_datagrams(),
+        ),
+        st.sampled_from(["10.0.0.1", "10.0.0.1", "10.0.0.66", None]),
+    ),
+    max_size=30,
+)
+
+
+@given(_batch_datagrams, st.booleans())
+def test_a_batch_reads_as_its_datagrams_one_by_one(batch, own_line_waits):
+    """receive_all (what the view calls with everything read) gives the events, and
+    leaves the state, that receive gives one datagram at a time: each datagram is read
+    in the state the ones before it left (a relay style learned, a name welcomed)."""
+    config = ClientConfig(server_sources=frozenset({"10.0.0.1"}))
+    one_by_one, batched = ClientCore(config), ClientCore(config)
+    for client in (one_by_one, batched):
+        typed_line(client, "/login bob", 0.0)
+        client.receive(b"welcome,bob", 0.1, "10.0.0.1")
+        if own_line_waits:
+            typed_line(client, "hi, all", 0.2)
+    expected = [event for data, source in batch for event in one_by_one.receive(data, 1.0, source)]
+    assert batched.receive_all(batch, 1.0) == expected
+    assert batched.roster == one_by_one.roster
+    assert batched.relay_style is one_by_one.relay_style
+    assert batched.state is one_by_one.state
 
 
 @given(st.text(max_size=300))
