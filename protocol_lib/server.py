@@ -9,8 +9,9 @@ so everything here is tested without a network and without sleeping.
 
 from __future__ import annotations
 
+import itertools
 from collections import Counter
-from collections.abc import Callable, Container
+from collections.abc import Callable, Container, Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import NamedTuple, Union, assert_never
@@ -321,7 +322,7 @@ class ServerCore:
             SendToGroup(Bye(session.user).encode()) for session in self._by_name.values()
         ]
         if self._sites is not None:
-            out.append(self._sites.release_all())
+            out.append(self._sites.release_held(s.user for s in self._by_name.values()))
             out += [self._sites.publish(EventKind.BYE, s.user) for s in self._by_name.values()]
         self._by_addr.clear()
         self._by_name.clear()
@@ -635,8 +636,13 @@ class _Federated:
     def release(self, user: str) -> ReleaseNames:
         return ReleaseNames(self.config.site, self.config.epoch, (name_key(user),))
 
-    def release_all(self) -> ReleaseNames:
-        return ReleaseNames(self.config.site, self.config.epoch)
+    def release_held(self, users: Iterable[str]) -> ReleaseNames:
+        """The names of ``users`` and of the claims still out, by key: a stopping site
+        frees them without listing the bucket (a busy broker may not list it before
+        the stop's deadline, and then every name stayed held after its bye)."""
+        asked = (name for name, _ in self._claims.values())
+        keys = sorted({name_key(user) for user in itertools.chain(users, asked)})
+        return ReleaseNames(self.config.site, self.config.epoch, tuple(keys))
 
     def may_join(
         self,
