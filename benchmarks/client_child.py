@@ -107,7 +107,8 @@ class StallTrace:
                                  (bridge.presenter, "present", "present"),
                                  (model, "append_lines", "model")):  # fmt: skip
             self._wrap(obj, name, label)
-        drain_timer = getattr(bridge, "_drain_timer", None)  # where passes run (not always)
+        # Passes run from the drain timer (revisions before it have none): time them too.
+        drain_timer = getattr(bridge, "_drain_timer", None)
         if drain_timer is not None:
             drain_timer.timeout.disconnect()
             drain_timer.timeout.connect(bridge._drain_inbox)
