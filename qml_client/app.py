@@ -84,9 +84,19 @@ def _quit_on_signals(app: QGuiApplication) -> QTimer:
     in QPlatformWindow::hasPendingUpdateRequest, seen in a core dump, about one
     quit in ten under load).  exit() only ends the loop; aboutToQuit still runs
     the bridge's shutdown, after the last event has been handled.
+
+    The handler queues the exit instead of calling it: a signal can come before
+    ``app.exec()`` has started (Ctrl+C while the window opens), and ``exit()`` then
+    emitted aboutToQuit (the bridge said ``exit,``) but ended no loop, and the one
+    ``exec()`` started next ran on with the chat already left (seen: run-chat hung
+    after Ctrl+C in about 1 run in 4 when the key came right after the login).
     """
+
+    def stop(*_: object) -> None:
+        QTimer.singleShot(0, app, lambda: app.exit(0))
+
     for sig in stop_signals():
-        signal.signal(sig, lambda *_: app.exit(0))
+        signal.signal(sig, stop)
     timer = QTimer()
     timer.start(200)
     timer.timeout.connect(lambda: None)

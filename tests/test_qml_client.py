@@ -370,6 +370,32 @@ def test_client_process_quits_cleanly_on_a_signal(qtbot, server, sig):
             proc.wait()
 
 
+STOP_BEFORE_THE_LOOP = """
+import os, signal, sys
+from PySide6.QtCore import QTimer
+from PySide6.QtGui import QGuiApplication
+from qml_client.app import _quit_on_signals
+app = QGuiApplication([])
+quits = []
+app.aboutToQuit.connect(lambda: quits.append(1))
+keepalive = _quit_on_signals(app)
+os.kill(os.getpid(), getattr(signal, sys.argv[1]))  # before the event loop runs
+QTimer.singleShot(5000, lambda: app.exit(3))  # the watchdog: the stop was lost
+print(app.exec(), len(quits))
+"""
+
+
+@pytest.mark.parametrize("sig", ["SIGINT", "SIGTERM"])
+def test_a_stop_signal_before_the_event_loop_runs_still_quits_once(sig):
+    """Ctrl+C while the window opens: the loop that starts next ends at once (exit 0), and
+    aboutToQuit (the bridge's exit,) comes once, not once early and once at the end."""
+    from tests.helpers_net import fresh_python
+
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+    result = fresh_python(STOP_BEFORE_THE_LOOP, sig, env=env)
+    assert result.stdout.split() == ["0", "1"], result.stdout + result.stderr
+
+
 def test_right_click_copies_a_line(qtbot, server):
     from PySide6.QtCore import Q_ARG, Q_RETURN_ARG, QMetaObject, Qt
     from PySide6.QtGui import QGuiApplication
