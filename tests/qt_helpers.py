@@ -173,6 +173,19 @@ def centre_of(obj: QQuickItem) -> QPoint:
     return obj.mapToScene(obj.boundingRect().center()).toPoint()
 
 
+def laid_out_around(obj: QQuickItem) -> bool:
+    """Whether ``obj``'s middle lies inside every item that holds it, as a click there
+    needs: a delegate can be in sight a moment before its layout is done (a Row still
+    0x0, the line's height not yet grown to hold it), and a click then finds nothing."""
+    point = obj.mapToScene(obj.boundingRect().center())
+    node: QQuickItem | None = obj
+    while node is not None:
+        if not node.contains(node.mapFromScene(point)):
+            return False
+        node = node.parentItem()
+    return True
+
+
 def qml_value(obj: QObject, expression: str) -> object:
     """``expression`` evaluated in the QML context of ``obj`` (attached properties, enums and
     singletons too, which PySide6 cannot read or convert directly)."""

@@ -21,6 +21,7 @@ from tests.qt_helpers import (
     chat_window,
     echo_first_line,
     item,
+    laid_out_around,
     lines,
     log_in,
     qml_value,
@@ -175,7 +176,7 @@ def test_timers_run_between_the_passes_of_a_long_drain(qtbot, server, monkeypatc
         qtbot.waitUntil(lambda: model.rowCount() > 0, timeout=WAIT_MS)  # the welcome line
         start_total = model.total_appended
         order: list[str] = []
-        model.rowsInserted.connect(lambda *_: order.append("pass"))
+        chat.bridge._drain_timer.timeout.connect(lambda: order.append("pass"))  # after it
         heartbeat = QTimer()
         heartbeat.setTimerType(Qt.TimerType.PreciseTimer)
         heartbeat.timeout.connect(lambda: order.append("timer"))
@@ -191,6 +192,66 @@ def test_timers_run_between_the_passes_of_a_long_drain(qtbot, server, monkeypatc
         assert passes >= 5, f"only {passes} passes: the test needs several"
         back_to_back = sum(1 for a, b in itertools.pairwise(order) if a == b == "pass")
         assert back_to_back == 0, f"{back_to_back} of {passes} passes ran right after another"
+
+
+def test_under_a_flood_the_view_takes_lines_at_most_every_show_interval(qtbot, server):
+    """Each insert costs the view a layout and a frame: a flood goes in in few inserts,
+    at least SHOW_INTERVAL apart, read in many short passes, and nothing is lost."""
+    from qml_client.bridge import SHOW_INTERVAL
+
+    with chat_window(qtbot, server.options()) as chat:
+        model = chat.bridge.message_model
+        qtbot.waitUntil(lambda: model.rowCount() > 0, timeout=WAIT_MS)  # the welcome line
+        start_total = model.total_appended
+        inserts: list[float] = []
+        passes: list[float] = []
+        model.rowsInserted.connect(lambda *_: inserts.append(time.monotonic()))
+        chat.bridge._drain_timer.timeout.connect(lambda: passes.append(time.monotonic()))
+        flood = [(b"msg,line %d" % i, "127.0.0.1") for i in range(20_000)]
+        if chat.bridge._inbox.put(flood, []):
+            chat.bridge._wake.emit()
+        qtbot.waitUntil(lambda: model.total_appended >= start_total + 20_000, timeout=WAIT_MS)
+        assert lines(chat)[-1][2] == "line 19999"
+        gaps = [b - a for a, b in itertools.pairwise(inserts)]
+        assert gaps and min(gaps) >= SHOW_INTERVAL - 0.001, gaps
+        assert len(passes) > len(inserts), (len(passes), len(inserts))
+
+
+def test_a_line_after_a_quiet_spell_is_in_the_view_when_its_pass_ends(qtbot, server):
+    from qml_client.bridge import SHOW_INTERVAL
+
+    with chat_window(qtbot, server.options()) as chat:
+        bridge, model = chat.bridge, chat.bridge.message_model
+        qtbot.waitUntil(lambda: model.rowCount() > 0, timeout=WAIT_MS)  # the welcome line
+        quiet_from = time.monotonic() + SHOW_INTERVAL
+        qtbot.waitUntil(lambda: time.monotonic() > quiet_from, timeout=WAIT_MS)
+        seen: list[str] = []
+        bridge._drain_timer.timeout.connect(lambda: seen.append(lines(chat)[-1][2]))  # after it
+        if bridge._inbox.put([(b"msg,one line", "127.0.0.1")], []):
+            bridge._wake.emit()
+        qtbot.waitUntil(lambda: bool(seen), timeout=WAIT_MS)
+        assert seen[0] == "one line"
+
+
+def test_your_own_line_shows_at_once_after_the_lines_that_wait(qtbot, server, monkeypatch):
+    """Lines read from the group may wait for the view; what you type does not, and it
+    never goes in before a line that arrived earlier."""
+    import qml_client.bridge as bridge_module
+
+    with chat_window(qtbot, server.options()) as chat:
+        log_in(qtbot, chat, server)
+        bridge = chat.bridge
+        monkeypatch.setattr(bridge_module, "SHOW_INTERVAL", 60.0)  # a read line waits
+        bridge._shown_at = time.monotonic()
+        passes: list[int] = []
+        bridge._drain_timer.timeout.connect(lambda: passes.append(1))
+        if bridge._inbox.put([(b"msg,alice: before yours", "127.0.0.1")], []):
+            bridge._wake.emit()
+        qtbot.waitUntil(lambda: bool(passes), timeout=WAIT_MS)
+        assert all(row[2] != "before yours" for row in lines(chat))  # read, not yet shown
+        assert bridge.send("mine")
+        assert [row[2] for row in lines(chat)[-2:]] == ["alice: before yours", "mine"]
+        server.expect(b"msg,mine")
 
 
 def test_a_flood_while_the_gui_is_busy_drops_the_oldest_and_says_so(qtbot, server):
@@ -681,6 +742,7 @@ def test_links_are_buttons_that_open_only_web_addresses(qtbot, server):
 
         qtbot.waitUntil(lambda: len(links()) == 1, timeout=WAIT_MS)
         (link,) = links()
+        qtbot.waitUntil(lambda: laid_out_around(link), timeout=WAIT_MS)
         assert link.property("text") == "\u2197 https://example.org/lab3"
         QTest.mouseClick(
             chat.window, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, centre_of(link)
