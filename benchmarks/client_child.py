@@ -135,10 +135,10 @@ class StallTrace:
     def _wrap(self, obj: object, name: str, label: str) -> None:
         inner = getattr(obj, name)
 
-        def timed(*args: object) -> object:
+        def timed(*args: object, **kwargs: object) -> object:
             start = time.monotonic()
             try:
-                return inner(*args)
+                return inner(*args, **kwargs)
             finally:
                 self._span(start, label)
 
