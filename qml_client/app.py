@@ -6,6 +6,7 @@ user gets, inside their own QGuiApplication.
 
 from __future__ import annotations
 
+import dataclasses
 import gc
 import os
 import signal
@@ -21,6 +22,7 @@ from PySide6.QtQml import QQmlApplicationEngine
 from PySide6.QtQuickControls2 import QQuickStyle
 
 from protocol_lib import ClientConfig
+from protocol_lib.display import shown_name
 from protocol_lib.io.waker import stop_signals
 
 from . import models  # noqa: F401 - registers MessageModel and UserModel with QML
@@ -28,6 +30,7 @@ from .bridge import ChatBridge
 from .cli import ClientOptions
 from .history_store import HistoryStore
 from .history_store import default_path as default_history_path
+from .name_hold import NameHold
 from .notify import DesktopNotifier, Notifier
 from .settings import Remembered, SettingsStore
 from .theme import Theme  # registers the Theme singleton with QML
@@ -46,14 +49,16 @@ class ChatWindow:
         settings: SettingsStore | None = None,
         history: HistoryStore | None = None,
         notifier: Notifier | None = None,
+        names: NameHold | None = None,
     ) -> None:
         if not os.environ.get("QT_QUICK_CONTROLS_STYLE") and QQuickStyle.name() != STYLE:
             QQuickStyle.setStyle(STYLE)  # once per process, before the first QML load
         self.engine = QQmlApplicationEngine()
         # A child of the engine: destroyed after the window whose bindings read it.
         self.bridge = ChatBridge(
-            options, self.engine, config, settings=settings, history=history, notifier=notifier
-        )
+            options, self.engine, config, settings=settings, history=history,
+            notifier=notifier, names=names,
+        )  # fmt: skip
         self.engine.addImportPath(str(QML_DIR))
         self.engine.setInitialProperties({"bridge": self.bridge})
         self.engine.loadFromModule("LanChat", "Main")
@@ -111,9 +116,8 @@ def apply_theme(theme: str) -> None:
 def _history_for(options: ClientOptions, path: Path) -> tuple[HistoryStore | None, str | None]:
     if not options.keep_history:
         return None, None
-    conversation = (options.server, options.port, options.group, options.group_port)
     try:
-        return HistoryStore(path, conversation), None
+        return HistoryStore(path, options.conversation), None
     except (OSError, sqlite3.Error) as exc:
         return None, f"no history is kept: {path} cannot be used ({exc})"
 
@@ -123,17 +127,35 @@ def open_window(
     given: set[str],
     store: SettingsStore,
     history_path: Path | None = None,
+    names: NameHold | None = None,
 ) -> tuple[ChatWindow, Remembered]:
     """The window a user gets: remembered choices under the command line's, geometry too.
 
-    A remembered name is in ``options.user`` afterwards, so ``start`` logs in.
+    A remembered name is in ``options.user`` afterwards, so ``start`` logs in, unless
+    another window of this account is in the chat as that name (``names``, default: the
+    runtime directory's): then this one says so and waits for /login.
     The history is kept at ``history_path`` (default: the XDG data directory).
     """
     history_path = history_path or default_history_path()
+    names = names or NameHold.default()
     remembered, problem = store.load()
     options = remembered.under(options, given)
+    waiting = None  # a remembered name that another window of this account is in the chat as
+    if (
+        "user" not in given
+        and options.user
+        and names.held_elsewhere(options.conversation, options.user)
+    ):
+        waiting, options = options.user, dataclasses.replace(options, user=None)
     history, history_problem = _history_for(options, history_path)
-    chat = ChatWindow(options, settings=store, history=history, notifier=DesktopNotifier())
+    chat = ChatWindow(
+        options, settings=store, history=history, notifier=DesktopNotifier(), names=names
+    )
+    if waiting is not None:
+        chat.bridge.note(
+            f"Another window of yours is in this chat as {shown_name(waiting)}, so this one "
+            "does not log in (that would take the name over). Type /login NAME to join."
+        )
     if history_problem is not None:
         chat.bridge.report(history_problem)
     if remembered.geometry is not None:

@@ -42,6 +42,7 @@ from .cli import ClientOptions
 from .history import InputHistory, complete_name
 from .history_store import HistoryStore
 from .models import MessageModel, UserModel
+from .name_hold import NameHold
 from .notify import Notifier
 from .presenter import ChatLine, LineKind, Presenter, ViewUpdate, announcement
 from .receiver import Inbox, Receiver
@@ -53,6 +54,7 @@ QML_IMPORT_MAJOR_VERSION = 1
 DRAIN_SLICE = 250  # datagrams taken from the inbox at a time
 DRAIN_BUDGET = 0.002  # seconds of reading per event-loop pass; input and timers come between
 SHOW_INTERVAL = 0.033  # seconds: under a flood the view takes new lines ~30 times a second
+NAME_HOLD_RETRY_MS = 1000  # how soon a name another window still holds is tried again
 PASTE_CONFIRM_LINES = 5  # a paste of more lines than this is sent only once the user agrees
 
 
@@ -80,6 +82,7 @@ class ChatBridge(QObject):
         settings: SettingsStore | None = None,
         history: HistoryStore | None = None,
         notifier: Notifier | None = None,
+        names: NameHold | None = None,
     ) -> None:
         super().__init__(parent)
         self.notifier = notifier if options.notify else None
@@ -91,6 +94,7 @@ class ChatBridge(QObject):
         self.options = options
         self.history = history  # every line shown is kept there (None: --no-history)
         self.settings = settings  # where a welcomed login is remembered (None: nowhere)
+        self.names = names  # where this window holds the name it is in the chat as (or None)
         config = config or ClientConfig(send_limit=client_pace(options.server_limit))
         if not config.server_sources:  # only the server's datagrams change our state
             sources = server_sources(options.server, options.server_sources)
@@ -104,6 +108,7 @@ class ChatBridge(QObject):
         self._history = InputHistory()
         self._status_note = ""
         self._paste_waiting: str | None = None
+        self._name_held: str | None = None
         self._closed = False
         self.drain_threads: set[int] = set()  # where _drain_inbox ran (must be the GUI thread)
         self._tick_timer = QTimer(self)
@@ -186,6 +191,7 @@ class ChatBridge(QObject):
                 sock.close()
         if self.history is not None:
             self.history.close()  # what was recorded is written first
+        self._hold_name()  # closed: lets the name go
         self.sock = self.group_sock = None
 
     @property
@@ -402,6 +408,8 @@ class ChatBridge(QObject):
             self._send_datagram(data, shown)
         if update.state_changed and self.core.state is ClientState.IN_CHAT:
             self._remember_login(shown)
+        if update.state_changed:
+            self._hold_name()
         if update.clear or update.search is not None:
             self._show_unshown()  # the lines before the request, in the view first
         if update.clear:
@@ -438,6 +446,28 @@ class ChatBridge(QObject):
         problem = self.settings.update(**Remembered.of_login(self.options, self.core.user))
         if problem is not None:
             lines.append(self.presenter.system(problem, LineKind.ERROR))
+
+    @Slot()
+    def _hold_name(self) -> None:
+        """In the chat: hold the name, so that another window of this account does not log
+        in as it at start (name_hold.py); out of it, let go.  A name that another window
+        still holds (the one this took it over from, before it has seen the takeover) is
+        tried again every NAME_HOLD_RETRY_MS while this window is in the chat as it."""
+        if self.names is None:
+            return
+        user = self.core.user
+        if self._closed or self.core.state is not ClientState.IN_CHAT or not user:
+            self.names.release()
+            self._name_held = None
+        elif self._name_held != user or not self.names.holding:
+            held = self.names.hold(self.options.conversation, user)
+            self._name_held = user if held else None
+            if not held:
+                QTimer.singleShot(NAME_HOLD_RETRY_MS, self, self._hold_name)
+
+    def note(self, text: str) -> None:
+        """Show a note of ours (not from the network) as a system line."""
+        self._add_lines([self.presenter.system(text)])
 
     def _send_datagram(self, data: bytes, lines: list[ChatLine]) -> None:
         if self.sock is None:

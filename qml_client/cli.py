@@ -45,6 +45,12 @@ class ClientOptions:
     alert: bool = True  # the window's urgency hint for new lines while it is inactive
     unread_line: bool = True  # an "unread" line above the first line that arrives while away
 
+    @property
+    def conversation(self) -> tuple[str, int, str, int]:
+        """Which chat this is (the server and the group): what the history and the names
+        that this account's windows hold are kept by."""
+        return (self.server, self.port, self.group, self.group_port)
+
 
 port_number = ranged_int(1, 65535, "port")
 

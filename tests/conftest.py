@@ -24,6 +24,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 _STATE = tempfile.mkdtemp(prefix="lanchat-tests-")
 os.environ["XDG_CONFIG_HOME"] = os.path.join(_STATE, "config")
 os.environ["XDG_DATA_HOME"] = os.path.join(_STATE, "data")
+os.environ["XDG_RUNTIME_DIR"] = os.path.join(_STATE, "runtime")  # names windows hold
 
 
 @pytest.fixture(scope="session")

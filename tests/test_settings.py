@@ -119,3 +119,64 @@ def test_a_remembered_name_logs_in_at_start_and_a_welcome_is_remembered(
         assert saved["port"] == fake_server.port and saved["group"] == fake_server.group
     finally:
         chat.close(say_exit=False)
+
+
+def test_a_second_window_does_not_take_over_the_remembered_name_the_first_is_in_as(
+    qtbot, fake_server, tmp_path
+):
+    """The README's "run it again for a second client": the second window starts with the
+    name the first was welcomed as.  Logging in would take the name over (our server lets
+    a client on the same host do that) and throw the first window out, so it waits."""
+    from qml_client.app import open_window
+    from qml_client.name_hold import NameHold
+
+    store = SettingsStore(tmp_path / "settings.json")
+    where = (LOOPBACK, fake_server.port, fake_server.group, fake_server.group_port, LOOPBACK)
+    store.save(Remembered(*where, "alice"))
+    history = tmp_path / "history.sqlite3"
+
+    def window(options: ClientOptions, given: set[str]):  # type: ignore[no-untyped-def]
+        chat, _ = open_window(options, given, store, history, NameHold(tmp_path / "names"))
+        opened.append(chat)
+        return chat
+
+    def next_datagram() -> bytes:  # the next thing any window sent to the server
+        got: list[bytes] = []
+
+        def arrived() -> bool:
+            try:
+                got.append(fake_server.inbox.sock.recv(65536))
+            except BlockingIOError:
+                return False
+            return True
+
+        qtbot.waitUntil(arrived, timeout=WAIT_MS)
+        return got[0]
+
+    opened: list = []
+    try:
+        first = window(ClientOptions(), set())
+        first.bridge.start()
+        assert next_datagram() == b"login,alice"
+        fake_server.to_group(b"welcome,alice")
+        qtbot.waitUntil(lambda: first.bridge.inChat, timeout=WAIT_MS)
+        assert next_datagram() == b"list,"
+
+        second = window(ClientOptions(), set())
+        assert second.bridge.options.user is None
+        second.bridge.start()
+        shown = [second.bridge.message_model.line(r).line_text
+                 for r in range(second.bridge.message_model.rowCount())]  # fmt: skip
+        assert any("Another window of yours is in this chat as alice" in s for s in shown)
+        second.bridge.send("/login carol")  # what it sends first is the user's choice
+        assert next_datagram() == b"login,carol"
+
+        # Given on the command line, the name is the user's choice: a takeover, as asked.
+        assert window(ClientOptions(user="alice"), {"user"}).bridge.options.user == "alice"
+
+        first.close()  # says exit, and lets the name go
+        assert next_datagram() == b"exit,"
+        assert window(ClientOptions(), set()).bridge.options.user == "alice"
+    finally:
+        for chat in opened:
+            chat.close(say_exit=False)
