@@ -498,7 +498,9 @@ class ChatBridge(QObject):
         if not lines:
             return
         if self.history is not None:
-            self.history.record((str(line.kind), line.sender, line.line_text) for line in lines)
+            self.history.record(
+                ((str(line.kind), line.sender, line.line_text) for line in lines), me=self._reader()
+            )
         self._unshown += lines
         wait = self._shown_at + SHOW_INTERVAL - time.monotonic() if paced else 0.0
         if wait <= 0:
@@ -520,7 +522,7 @@ class ChatBridge(QObject):
         """The conversation's last lines from the history, set apart from what follows."""
         if self.history is None:
             return
-        earlier = self.history.recent()
+        earlier = self.history.recent(me=self._reader())
         if not earlier:
             return
         shown = [
@@ -535,10 +537,17 @@ class ChatBridge(QObject):
         self._show_unshown()
         self._messages.append_lines(shown)  # shown, not recorded again
 
+    def _reader(self) -> str:
+        """Whose history this window keeps and reads (history_store.py): the name it is
+        in the chat as, before that the name it started with, else ""."""
+        if self.core.state is ClientState.IN_CHAT and self.core.user:
+            return self.core.user
+        return self.options.user or ""
+
     def _search(self, words: str) -> list[ChatLine]:
         if self.history is None:
             return [self.presenter.system("No history is kept (--no-history).", LineKind.ERROR)]
-        hits = self.history.search(words)
+        hits = self.history.search(words, me=self._reader())
         if not hits:
             return [self.presenter.system(f"Nothing in the history matches: {words}")]
         listing = "\n".join(

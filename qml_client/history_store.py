@@ -1,7 +1,12 @@
 """Every line of the chat kept in SQLite, searchable (FTS5), written off the GUI thread. No Qt.
 
 Kept in ``$XDG_DATA_HOME/lanchat/history.sqlite3`` (``~/.local/share/lanchat/``),
-one conversation per server and group.  The GUI thread hands lines over with
+one conversation per server and group, and within it one reader per name: each line is
+kept with the name the window was in the chat as (``me``; "" when it was not), and a
+window reads the lines kept under its own name.  Two windows of one account in one chat
+(alice and bob) each keep every line; read together, each line came twice and bob's own
+lines (``->``, "you") showed in alice's window as hers.  Lines kept before ``me``
+existed are read under every name.  The GUI thread hands lines over with
 ``record`` (a list append under a lock); a writer thread inserts them in one
 transaction per batch, every ``WRITE_INTERVAL`` seconds or ``WRITE_BATCH``
 lines, so a flood costs the view nothing but the hand-over.  Reading (the last
@@ -31,7 +36,8 @@ CREATE TABLE IF NOT EXISTS conversations (
     id INTEGER PRIMARY KEY, server TEXT, port INTEGER, grp TEXT, group_port INTEGER,
     UNIQUE (server, port, grp, group_port));
 CREATE TABLE IF NOT EXISTS lines (
-    id INTEGER PRIMARY KEY, conversation INTEGER, at REAL, kind TEXT, sender TEXT, text TEXT);
+    id INTEGER PRIMARY KEY, conversation INTEGER, at REAL, kind TEXT, sender TEXT, text TEXT,
+    me TEXT);
 CREATE INDEX IF NOT EXISTS lines_by_conversation ON lines (conversation, id);
 CREATE VIRTUAL TABLE IF NOT EXISTS lines_text USING fts5 (
     text, sender, content = 'lines', content_rowid = 'id');
@@ -70,6 +76,12 @@ class HistoryStore:
         self.path = path
         self._read = sqlite3.connect(path, check_same_thread=False)
         self._read.executescript(_SCHEMA)
+        columns = {row[1] for row in self._read.execute("PRAGMA table_info(lines)")}
+        if "me" not in columns:  # a file from before ``me``: its lines stay, read by all
+            self._read.execute("ALTER TABLE lines ADD COLUMN me TEXT")
+        self._read.execute(
+            "CREATE INDEX IF NOT EXISTS lines_by_reader ON lines (conversation, me, id)"
+        )
         self._read.execute(
             "INSERT OR IGNORE INTO conversations (server, port, grp, group_port) "
             "VALUES (?, ?, ?, ?)",
@@ -82,7 +94,7 @@ class HistoryStore:
             conversation,
         ).fetchone()
         self._lock = threading.Condition()
-        self._pending: list[tuple[int, float, str, str, str]] = []
+        self._pending: list[tuple[int, float, str, str, str, str]] = []
         self._closing = False
         self._busy = False  # the writer holds a batch it has not committed yet
         self.failure: str | None = None  # why the writer stopped, if it did
@@ -90,10 +102,14 @@ class HistoryStore:
         self._writer.daemon = True
         self._writer.start()
 
-    def record(self, lines: Iterable[tuple[str, str, str]], at: float | None = None) -> None:
-        """Keep ``(kind, sender, text)`` lines; returns at once (the writer stores them)."""
+    def record(
+        self, lines: Iterable[tuple[str, str, str]], at: float | None = None, *, me: str = ""
+    ) -> None:
+        """Keep ``(kind, sender, text)`` lines as seen by ``me``; returns at once (the
+        writer stores them)."""
         now = time.time() if at is None else at
-        rows = [(self.conversation, now, kind, sender, text) for kind, sender, text in lines]
+        c = self.conversation
+        rows = [(c, now, kind, sender, text, me) for kind, sender, text in lines]
         if not rows:
             return
         with self._lock:
@@ -101,17 +117,18 @@ class HistoryStore:
             if len(self._pending) >= WRITE_BATCH:
                 self._lock.notify()
 
-    def recent(self, limit: int = SHOWN_AT_START) -> list[StoredLine]:
-        """The last ``limit`` lines of this conversation, oldest first."""
+    def recent(self, limit: int = SHOWN_AT_START, *, me: str = "") -> list[StoredLine]:
+        """The last ``limit`` lines of this conversation kept by ``me``, oldest first."""
         rows = self._read.execute(
             "SELECT at, kind, sender, text FROM lines WHERE conversation = ? "
-            "ORDER BY id DESC LIMIT ?",
-            (self.conversation, limit),
+            "AND (me = ? OR me IS NULL) ORDER BY id DESC LIMIT ?",
+            (self.conversation, me, limit),
         ).fetchall()
         return [StoredLine(*row) for row in reversed(rows)]
 
-    def search(self, words: str, limit: int = 50) -> list[StoredLine]:
-        """Lines of this conversation with every word of ``words``, newest first."""
+    def search(self, words: str, limit: int = 50, *, me: str = "") -> list[StoredLine]:
+        """Lines of this conversation kept by ``me`` with every word of ``words``, newest
+        first."""
         terms = [w.replace('"', '""') for w in words.split()]
         if not terms:
             return []
@@ -120,8 +137,8 @@ class HistoryStore:
             "SELECT lines.at, lines.kind, lines.sender, lines.text FROM lines_text "
             "JOIN lines ON lines.id = lines_text.rowid "
             "WHERE lines_text MATCH ? AND lines.conversation = ? "
-            "ORDER BY lines.id DESC LIMIT ?",
-            (query, self.conversation, limit),
+            "AND (lines.me = ? OR lines.me IS NULL) ORDER BY lines.id DESC LIMIT ?",
+            (query, self.conversation, me, limit),
         ).fetchall()
         return [StoredLine(*row) for row in rows]
 
@@ -160,8 +177,8 @@ class HistoryStore:
                 try:
                     with db:  # one transaction per batch
                         db.executemany(
-                            "INSERT INTO lines (conversation, at, kind, sender, text) "
-                            "VALUES (?, ?, ?, ?, ?)",
+                            "INSERT INTO lines (conversation, at, kind, sender, text, me) "
+                            "VALUES (?, ?, ?, ?, ?, ?)",
                             batch,
                         )
                 except sqlite3.Error as exc:  # a full disk, a locked file: say so, go on

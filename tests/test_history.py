@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
+import sqlite3
+
 import pytest
 
 from qml_client.history_store import HistoryStore, data_home
@@ -88,7 +91,10 @@ def test_chat_close_and_open_again_the_lines_and_a_search_hit_are_there(
         qtbot.waitUntil(lambda: "the meeting is at five" in lines(chat)[-1][2], timeout=WAIT_MS)
     finally:
         chat.close(say_exit=False)  # closing writes the history
-    chat, _ = open_window(options, {"user"}, settings, history_path)  # no auto-login
+    # alice again (her lines are kept under her name), from the command line: the test
+    # answers no login, it reads the window's history
+    again = dataclasses.replace(options, user="alice")
+    chat, _ = open_window(again, {"user"}, settings, history_path)
     try:
         chat.window.show()
         chat.bridge.start()
@@ -127,3 +133,83 @@ def test_no_history_keeps_nothing_and_says_so_when_asked(qtbot, fake_server, tmp
     finally:
         chat.close(say_exit=False)
     assert not history_path.exists()
+
+
+def test_each_name_reads_the_lines_it_kept_and_older_files_are_read_by_all(tmp_path):
+    """Two windows of one account in one chat keep every line each: read together, each
+    line came twice and bob's own lines showed in alice's window as hers."""
+    path = tmp_path / "history.sqlite3"
+    old = sqlite3.connect(path)  # a file from before names were kept
+    old.executescript(
+        "CREATE TABLE conversations (id INTEGER PRIMARY KEY, server TEXT, port INTEGER, "
+        "grp TEXT, group_port INTEGER, UNIQUE (server, port, grp, group_port));"
+        "CREATE TABLE lines (id INTEGER PRIMARY KEY, conversation INTEGER, at REAL, "
+        "kind TEXT, sender TEXT, text TEXT);"
+        "CREATE INDEX lines_by_conversation ON lines (conversation, id);"
+        "CREATE VIRTUAL TABLE lines_text USING fts5 (text, sender, content = 'lines', "
+        "content_rowid = 'id');"
+        "CREATE TRIGGER lines_indexed AFTER INSERT ON lines BEGIN INSERT INTO lines_text "
+        "(rowid, text, sender) VALUES (new.id, new.text, new.sender); END;"
+        "INSERT INTO conversations VALUES (1, '127.0.0.1', 4321, '239.1.1.1', 2241);"
+        "INSERT INTO lines VALUES (1, 1, 999.0, 'in', 'zed', 'from before');"
+    )
+    old.commit()
+    old.close()
+    store = HistoryStore(path, HERE)
+    try:
+        store.record([("out", "bob", "hi all")], at=1000.0, me="bob")
+        store.record([("in", "bob", "hi all")], at=1000.0, me="alice")
+        store.record([("system", "", "Welcome to lanchat.")], at=1001.0)
+        assert store.flush()
+        assert [(x.kind, x.text) for x in store.recent(me="alice")] == [
+            ("in", "from before"), ("in", "hi all")
+        ]  # fmt: skip
+        assert [(x.kind, x.text) for x in store.recent(me="bob")] == [
+            ("in", "from before"), ("out", "hi all")
+        ]  # fmt: skip
+        assert [x.text for x in store.recent()] == ["from before", "Welcome to lanchat."]
+        assert [x.kind for x in store.search("hi", me="alice")] == ["in"]
+        assert [x.text for x in store.search("before", me="bob")] == ["from before"]
+    finally:
+        store.close()
+
+
+def test_two_windows_of_one_account_never_show_each_others_lines_as_yours(
+    qtbot, fake_server, tmp_path
+):
+    from qml_client.app import open_window
+    from qml_client.name_hold import NameHold
+
+    settings = SettingsStore(tmp_path / "settings.json")
+    history_path = tmp_path / "history.sqlite3"
+    names = NameHold(tmp_path / "names")
+    windows = []
+    try:
+        for name in ("alice", "bob"):
+            chat, _ = open_window(fake_server.options(name), {"user"}, settings, history_path,
+                                  names)  # fmt: skip
+            windows.append(chat)
+            chat.bridge.start()
+            fake_server.expect(f"login,{name}".encode())
+            fake_server.to_group(f"welcome,{name}".encode())
+        alice, bob = windows
+        qtbot.waitUntil(lambda: alice.bridge.inChat and bob.bridge.inChat, timeout=WAIT_MS)
+        assert bob.bridge.send("hello from bob")
+        fake_server.expect(b"msg,hello from bob")
+        fake_server.to_group(b"msg,hello from bob")  # a plain relay (the spec's), to both
+        qtbot.waitUntil(lambda: ("in", "", "hello from bob", "") in lines(alice),
+                        timeout=WAIT_MS)  # fmt: skip
+        qtbot.waitUntil(lambda: ("out", "bob", "hello from bob", "delivered") in lines(bob),
+                        timeout=WAIT_MS)  # fmt: skip
+    finally:
+        for chat in windows:
+            chat.close(say_exit=False)  # closing writes the history
+    for name, kept_as in (("alice", ("in", "")), ("bob", ("out", "bob"))):
+        chat, _ = open_window(fake_server.options(name), {"user"}, settings, history_path,
+                              NameHold(tmp_path / "names"))  # fmt: skip
+        try:
+            chat.bridge.start()
+            kept = [row[:3] for row in lines(chat) if row[2] == "hello from bob"]
+            assert kept == [(*kept_as, "hello from bob")], (name, lines(chat))
+        finally:
+            chat.close(say_exit=False)
