@@ -86,6 +86,14 @@ class NatsServer:
         self.output.wait_for(lambda line: "Server is ready" in line, "nats-server ready")
         return self
 
+    def wait_for_metadata_leader(self, timeout: float = FAILOVER_WAIT) -> None:
+        """A cluster node: until it knows the JetStream metadata leader (it logs "Self is new
+        JetStream cluster metadata leader" or "JetStream cluster new metadata leader: ...").
+        Before that, "Server is ready" notwithstanding, every JetStream request fails or
+        times out (seen: a site's stream set-up retrying past its 5 s on a busy machine)."""
+        assert self.output is not None
+        self.output.wait_for(lambda line: "metadata leader" in line, "a metadata leader", timeout)
+
     def clients(self) -> list[str]:
         """Names of the clients connected to this node (its monitoring endpoint, on loopback)."""
         url = f"http://{LOOPBACK}:{self.monitor_port}/connz"
@@ -110,11 +118,11 @@ class Site:
         self.listener: GroupListener | None = None
         self.clients: list[UdpClient] = []
 
-    def start(self, connected: bool = True) -> Site:
+    def start(self, connected: bool = True, connect_wait: float = WAIT) -> Site:
         self.server.start()
         self.listener = GroupListener(self.server.group, self.server.group_port)
         if connected:
-            self.wait_connected()
+            self.wait_connected(connect_wait)
         return self
 
     def wait_connected(self, timeout: float = WAIT) -> None:

@@ -32,10 +32,12 @@ def broker(tmp_path) -> Iterator[NatsServer]:
 def make_site() -> Iterator[SiteFactory]:
     sites: list[Site] = []
 
-    def make(name: str, *urls: str, connected: bool = True, **kwargs) -> Site:
+    def make(
+        name: str, *urls: str, connected: bool = True, connect_wait: float = WAIT, **kwargs
+    ) -> Site:
         site = Site(name, *urls, **kwargs)
         sites.append(site)
-        return site.start(connected)
+        return site.start(connected, connect_wait)
 
     yield make
     for site in sites:
@@ -287,10 +289,14 @@ def test_a_three_node_cluster_survives_losing_the_node_a_site_is_connected_to(tm
     try:
         for node in nodes:
             node.start()
+        for node in nodes:
+            node.wait_for_metadata_leader()
         urls = [node.url for node in nodes]
         extra = ("--federation-replicas", "3")
-        a = make_site("labA", *urls, extra=extra)
-        b = make_site("labB", *urls, extra=extra)
+        # The first site creates the stream and the bucket with 3 replicas each: a fresh
+        # cluster places them and elects their leaders, which a busy machine took over 5 s.
+        a = make_site("labA", *urls, extra=extra, connect_wait=FAILOVER_WAIT)
+        b = make_site("labB", *urls, extra=extra, connect_wait=FAILOVER_WAIT)
         alice = a.login("alice")
         b.expect(b"welcome,alice", FAILOVER_WAIT)
         alice.send(b"msg,before")
