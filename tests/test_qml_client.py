@@ -474,7 +474,7 @@ def test_right_click_copies_a_line(qtbot, server):
                 view, "itemAtIndex", Q_RETURN_ARG("QQuickItem*"), Q_ARG(int, row)
             )
             delegate[:] = [found] if found is not None else []
-            return bool(delegate)
+            return bool(delegate) and laid_out_around(delegate[0])
 
         qtbot.waitUntil(laid_out, timeout=WAIT_MS)
         where = centre_of(delegate[0])
@@ -767,13 +767,23 @@ def test_dragging_over_lines_selects_them_and_ctrl_c_copies_them(qtbot, server, 
         rows = [r for r in range(model.rowCount()) if model.line(r).line_text.endswith(" line")]
         view = item(chat, "messageList")
 
-        def centre_of_row(row: int) -> QPoint:
+        def delegate_of(row: int) -> QQuickItem | None:
             shown = [
-                c for c in view.property("contentItem").childItems() if c.property("index") == row
-            ]
-            assert shown, f"row {row} is not on screen"
-            return centre_of(shown[-1])
+                c for c in view.property("contentItem").childItems()
+                if c.property("index") == row and c.isVisible()
+            ]  # fmt: skip
+            return shown[-1] if shown else None
 
+        def centre_of_row(row: int) -> QPoint:
+            shown = delegate_of(row)
+            assert shown is not None, f"row {row} is not on screen"
+            return centre_of(shown)
+
+        # the model has the lines a moment before the view has laid them out
+        qtbot.waitUntil(
+            lambda: all((d := delegate_of(r)) is not None and laid_out_around(d) for r in rows),
+            timeout=WAIT_MS,
+        )
         start, end = centre_of_row(rows[0]), centre_of_row(rows[1])
         QTest.mousePress(
             chat.window, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, start
