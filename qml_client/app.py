@@ -22,7 +22,6 @@ from PySide6.QtQml import QQmlApplicationEngine
 from PySide6.QtQuickControls2 import QQuickStyle
 
 from protocol_lib import ClientConfig
-from protocol_lib.display import shown_name
 from protocol_lib.io.waker import stop_signals
 
 from . import models  # noqa: F401 - registers MessageModel and UserModel with QML
@@ -151,11 +150,7 @@ def open_window(
     chat = ChatWindow(
         options, settings=store, history=history, notifier=DesktopNotifier(), names=names
     )
-    if waiting is not None:
-        chat.bridge.note(
-            f"Another window of yours is in this chat as {shown_name(waiting)}, so this one "
-            "does not log in (that would take the name over). Type /login NAME to join."
-        )
+    chat.bridge.name_elsewhere = waiting
     if history_problem is not None:
         chat.bridge.report(history_problem)
     if remembered.geometry is not None:

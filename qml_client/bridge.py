@@ -95,6 +95,9 @@ class ChatBridge(QObject):
         self.history = history  # every line shown is kept there (None: --no-history)
         self.settings = settings  # where a welcomed login is remembered (None: nowhere)
         self.names = names  # where this window holds the name it is in the chat as (or None)
+        # The remembered name another window of this account is in the chat as (open_window
+        # did not log in as it): said after the welcome line.
+        self.name_elsewhere: str | None = None
         config = config or ClientConfig(send_limit=client_pace(options.server_limit))
         if not config.server_sources:  # only the server's datagrams change our state
             sources = server_sources(options.server, options.server_sources)
@@ -166,6 +169,12 @@ class ChatBridge(QObject):
         )
         if opts.user:
             self.send(f"/login {opts.user}")
+        elif self.name_elsewhere is not None:
+            self.note(
+                f"Another window of yours is in this chat as {shown_name(self.name_elsewhere)}, "
+                "so this one does not log in (that would take the name over). "
+                "Type /login NAME to join."
+            )
 
     @Slot()
     def shutdown(self, say_exit: bool = True) -> None:

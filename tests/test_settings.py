@@ -167,7 +167,8 @@ def test_a_second_window_does_not_take_over_the_remembered_name_the_first_is_in_
         second.bridge.start()
         shown = [second.bridge.message_model.line(r).line_text
                  for r in range(second.bridge.message_model.rowCount())]  # fmt: skip
-        assert any("Another window of yours is in this chat as alice" in s for s in shown)
+        assert "Another window of yours is in this chat as alice" in shown[-1]
+        assert shown[-2].startswith("Welcome to lanchat")  # said after the welcome
         second.bridge.send("/login carol")  # what it sends first is the user's choice
         assert next_datagram() == b"login,carol"
 
