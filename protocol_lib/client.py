@@ -11,7 +11,11 @@ What it guarantees a user:
   pace a little under the server's limit (``ClientConfig.send_limit``); lines
   typed faster wait in a queue (shown as queued) and leave from ``tick``.
 - A line not relayed says what is known: the server relays other lines (so
-  it refused or lost this one), or nothing has come from it for a while.
+  it refused or lost this one), or nothing has come from it for a while.  In
+  the second case the client also asks to log in again, once: a server that
+  was restarted has forgotten the session and drops every line of ours, and
+  its welcome puts the client back in the chat (lines not relayed stay marked
+  for the user to send again; nothing is resent by itself).
 - Nothing is credited to the wrong person.  The client learns the server's
   relay style from the echo of its own lines: plain ``msg,<text>`` (the
   spec's) or attributed ``msg,<user>: <text>``.  On a plain relay it never
@@ -303,6 +307,7 @@ class ClientCore:
         self._login_attempts = 0
         self._login_deadline: float | None = None
         self._own_welcome_until = float("-inf")  # welcomes of ours until then echo our retries
+        self._rejoin_asked_at: float | None = None  # in chat, a silent server: login re-sent
         self._next_id = 1
         self._pace = TokenBucket(self.config.send_limit) if self.config.send_limit else None
         self._queue: deque[tuple[int, str]] = deque()  # (id, text) waiting for the pace
@@ -518,6 +523,18 @@ class ClientCore:
             out.append(UserJoined(user))
         if user != self.user:
             return out
+        if self.state is ClientState.IN_CHAT and self._rejoin_asked_at is not None:
+            self._rejoin_asked_at = None
+            if now <= self._own_welcome_until:  # the answer to our login of _not_relayed
+                out.append(
+                    Notice(
+                        "The server welcomed you again: you are back in the chat. Lines "
+                        "marked not relayed were not; send them again if they matter."
+                    )
+                )
+                if self.config.list_after_login:
+                    out.append(self._send_now(ListRequest().encode(), now))
+                return out
         if self.state is ClientState.LOGGING_IN:
             self.state = ClientState.IN_CHAT
             self._login_deadline = None
@@ -641,11 +658,26 @@ class ClientCore:
                 LocalError(
                     Reason.SERVER_SILENT,
                     f"{len(unheard)} line(s) not relayed within {timeout}, and {silent}: "
-                    "the server may be down or unreachable. If it is running, /login "
-                    "logs you in again.",
+                    "the server may be down or unreachable, or have forgotten you. Asked "
+                    "it to log you in again; a line here will say when it does.",
                 ),
             ]
+            out += self._ask_to_rejoin(now)
         return out
+
+    def _ask_to_rejoin(self, now: float) -> list[ClientEvent]:
+        """In the chat, our lines unrelayed by a silent server: send our login again, at
+        most once per login window.  A server that restarted welcomes us (_welcome then
+        says so and keeps us in the chat); one that is down or keeps the session ignores
+        it or welcomes us again, which is not a takeover inside the window."""
+        if self.state is not ClientState.IN_CHAT or not self.user:
+            return []
+        window = self.config.login_timeout * self.config.login_attempts
+        if self._rejoin_asked_at is not None and now < self._rejoin_asked_at + window:
+            return []
+        self._rejoin_asked_at = now
+        self._own_welcome_until = now + window
+        return [self._send_now(LoginRequest(self.user).encode(), now)]
 
     # --- helpers ------------------------------------------------------------
 
@@ -665,6 +697,7 @@ class ClientCore:
         self.state = ClientState.LOGGED_OUT
         self.user = None
         self._login_deadline = None
+        self._rejoin_asked_at = None
         self._leave_after_queue = False
         self._list_shown_until = None
         out: list[ClientEvent] = [StateChanged(self.state, None)]

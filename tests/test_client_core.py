@@ -185,6 +185,41 @@ def test_unrelayed_messages_from_a_silent_server_say_so_without_inventing_a_rest
     assert client.next_deadline() is None
 
 
+def test_a_silent_server_is_asked_once_to_log_us_in_again_and_its_welcome_keeps_us_in():
+    """A server restarted under us has forgotten the session and drops our lines: after
+    the delivery timeout the client sends its login again, once per window; the welcome
+    that answers puts it back in the chat (no takeover), and nothing is resent."""
+    client = logged_in()
+    typed_line(client, "one", 1.0)
+    typed_line(client, "two", 2.5)
+    events = client.tick(6.0)
+    assert errors(events) == ["server-silent"] and datagrams(events) == [b"login,bob"]
+    events = client.tick(7.5)  # "two" is lost too, within the login's window
+    assert errors(events) == ["server-silent"] and datagrams(events) == []
+    back = client.receive(b"welcome,bob", 7.6)
+    assert client.state is ClientState.IN_CHAT
+    assert not any(isinstance(e, NameTakenOver) for e in back)
+    assert [type(e) for e in back] == [Notice, SendDatagram]
+    assert "back in the chat" in back[0].message and datagrams(back) == [b"list,"]
+    assert datagrams(client.tick(30.0)) == []  # nothing pending: nothing asked, nothing resent
+
+
+def test_a_welcome_for_us_long_after_the_login_we_resent_is_a_takeover():
+    client = logged_in()
+    typed_line(client, "one", 1.0)
+    assert datagrams(client.tick(6.0)) == [b"login,bob"]
+    events = client.receive(b"welcome,bob", 60.0)
+    assert any(isinstance(e, NameTakenOver) for e in events)
+    assert client.state is ClientState.LOGGED_OUT
+
+
+def test_no_login_is_resent_while_the_server_relays_other_lines():
+    client = logged_in()
+    typed_line(client, "one", 1.0)
+    client.receive(b"msg,alice: still talking", 3.0)
+    assert datagrams(client.tick(6.5)) == []
+
+
 def test_unrelayed_message_while_the_server_relays_others_says_it_was_refused():
     client = logged_in()
     mine = typed_line(client, "one", 1.0)[1].message_id

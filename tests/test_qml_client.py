@@ -254,6 +254,52 @@ def test_your_own_line_shows_at_once_after_the_lines_that_wait(qtbot, server, mo
         server.expect(b"msg,mine")
 
 
+def test_after_the_server_is_restarted_the_client_is_welcomed_back_by_itself(qtbot):
+    """The server killed (no bye) and started again: it has forgotten the session and
+    refuses our next line; the client, hearing nothing, sends its login again and is
+    back in the chat without the user doing anything (the lost line stays marked)."""
+    from qml_client.cli import ClientOptions
+    from tests.helpers_net import LOOPBACK, ServerProcess
+
+    first = ServerProcess().start()
+    second = ServerProcess(port=first.port, group=first.group, group_port=first.group_port)
+    options = ClientOptions(LOOPBACK, first.port, first.group, first.group_port, LOOPBACK)
+    try:
+        with chat_window(qtbot, options) as chat:
+            type_line(chat, "/login alice")
+            qtbot.waitUntil(lambda: chat.bridge.inChat, timeout=WAIT_MS)
+            first.kill()  # SIGKILL: no bye; the session is simply gone
+            second.start()
+
+            def logged(pattern: str) -> bool:  # the client's timers run meanwhile
+                try:
+                    second.wait_for_line(pattern, 0.02)
+                except AssertionError:
+                    return False
+                return True
+
+            type_line(chat, "lost on the new server")
+            qtbot.waitUntil(lambda: logged(r"rejected datagram .*not-logged-in"), timeout=WAIT_MS)
+            delivery_ms = int(chat.bridge.core.config.delivery_timeout * 1000)
+            qtbot.waitUntil(
+                lambda: logged(r"login request has arrived from alice@"),
+                timeout=WAIT_MS + delivery_ms,
+            )
+            qtbot.waitUntil(
+                lambda: any("back in the chat" in row[2] for row in lines(chat)), timeout=WAIT_MS
+            )
+            assert chat.bridge.inChat
+            assert [row[3] for row in lines(chat) if row[0] == "out"] == ["failed"]  # stays marked
+            type_line(chat, "after the restart")
+            qtbot.waitUntil(
+                lambda: logged(r'msg "after the restart" has arrived from user: alice@'),
+                timeout=WAIT_MS,
+            )
+    finally:
+        first.kill()
+        second.kill()
+
+
 def test_a_flood_while_the_gui_is_busy_drops_the_oldest_and_says_so(qtbot, server):
     """Memory stays bounded when the view cannot keep up; the newest lines are kept."""
     with chat_window(qtbot, server.options()) as chat:
