@@ -111,7 +111,6 @@ class ChatBridge(QObject):
         self._history = InputHistory()
         self._status_note = ""
         self._paste_waiting: str | None = None
-        self._name_held: str | None = None
         self._closed = False
         self.drain_threads: set[int] = set()  # where _drain_inbox ran (must be the GUI thread)
         self._tick_timer = QTimer(self)
@@ -467,12 +466,8 @@ class ChatBridge(QObject):
         user = self.core.user
         if self._closed or self.core.state is not ClientState.IN_CHAT or not user:
             self.names.release()
-            self._name_held = None
-        elif self._name_held != user or not self.names.holding:
-            held = self.names.hold(self.options.conversation, user)
-            self._name_held = user if held else None
-            if not held:
-                QTimer.singleShot(NAME_HOLD_RETRY_MS, self, self._hold_name)
+        elif not self.names.hold(self.options.conversation, user):
+            QTimer.singleShot(NAME_HOLD_RETRY_MS, self, self._hold_name)
 
     def note(self, text: str) -> None:
         """Show a note of ours (not from the network) as a system line."""

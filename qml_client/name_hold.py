@@ -39,7 +39,7 @@ class NameHold:
 
     def __init__(self, directory: Path) -> None:
         self.directory = directory
-        self._held: int | None = None  # the locked file's descriptor
+        self._held: tuple[Path, int] | None = None  # the locked file, its descriptor
 
     @classmethod
     def default(cls) -> NameHold:
@@ -82,15 +82,20 @@ class NameHold:
         return False
 
     def hold(self, conversation: Conversation, name: str) -> bool:
-        """Hold ``name`` instead of any name held before; False if another holds it."""
+        """Hold ``name`` instead of any name held before (already held: nothing to do);
+        False if another holds it."""
+        path = self._path(conversation, name)
+        if self._held is not None and self._held[0] == path:
+            return True
         self.release()
-        self._held = self._lock(conversation, name)
-        return self._held is not None
+        fd = self._lock(conversation, name)
+        self._held = (path, fd) if fd is not None else None
+        return fd is not None
 
     def release(self) -> None:
         if self._held is not None:
             with contextlib.suppress(OSError):
-                os.close(self._held)
+                os.close(self._held[1])
             self._held = None
 
     @property

@@ -28,6 +28,7 @@ def test_a_held_name_is_held_for_every_other_window_until_it_is_let_go(tmp_path)
 def test_holding_another_name_lets_the_first_go(tmp_path):
     mine, theirs = NameHold(tmp_path), NameHold(tmp_path)
     assert mine.hold(CHAT, "alice")
+    assert mine.hold(CHAT, "alice") and theirs.held_elsewhere(CHAT, "alice")  # still held
     assert mine.hold(CHAT, "bob")
     assert not theirs.held_elsewhere(CHAT, "alice") and theirs.held_elsewhere(CHAT, "bob")
 
