@@ -7,6 +7,13 @@ to an ``Inbox`` and wakes the GUI thread with one queued signal per batch of
 batches; the GUI thread drains what has arrived in slices it can afford.
 That is the coalescing that keeps a flood from stalling the event loop.
 
+Under a flood the worker also sleeps between reads (``pause_after``), as the
+server's loop does (server_app/wakeups.py): woken by every few datagrams, it
+took the interpreter from the GUI thread every time (its CPU went 0.8 -> 0.4 s
+over a 2 s flood at 100k/s, and the view's longest stalls with it).  The
+kernel's receive buffer holds what arrives meanwhile; the pause is sized so
+that it stays at most a quarter full.
+
 The inbox is bounded (``INBOX_BYTES``): when the view cannot keep up, the
 oldest datagrams waiting are dropped and counted, and the view says how many.
 Dropping the oldest keeps what is current; memory stays bounded whatever
@@ -19,6 +26,7 @@ from __future__ import annotations
 import selectors
 import socket
 import threading
+import time
 from collections import deque
 from collections.abc import Callable
 
@@ -28,6 +36,10 @@ from protocol_lib.io.waker import Waker
 MAX_BATCH = 4096  # datagrams read before handing over, so the GUI sees progress under a flood
 INBOX_BYTES = 8 * 1024 * 1024  # waiting datagrams (~100k chat lines, 8k of the largest)
 _OVERHEAD = 100  # bytes a waiting datagram costs beyond its data (tuple, bytes and str headers)
+BUSY_BATCH = 8  # a read that found this many datagrams waiting: a flood, pause before the next
+PAUSE_SECONDS = 0.002  # the longest pause between reads under a flood
+BUFFER_SHARE = 0.25  # the share of the kernel's receive buffer a pause may fill, on average
+KERNEL_BYTES_PER_DATAGRAM = 1024  # what a waiting datagram costs the buffer (832 for a chat line)
 
 Datagram = tuple[bytes, str]
 """What was read and the IP address it came from (only the server's is believed)."""
@@ -83,6 +95,22 @@ class Inbox:
             return datagrams, errors, dropped, bool(self._datagrams)
 
 
+def pause_after(batch: int, seconds: float, buffer_bytes: int) -> float:
+    """How long the worker sleeps after reading ``batch`` datagrams that came in
+    ``seconds`` (since the read before), when the kernel holds ``buffer_bytes``.
+
+    No pause at a chat's pace: a line is read the moment it arrives.  Under a
+    flood, at most PAUSE_SECONDS, and less when the rate seen would fill more than
+    BUFFER_SHARE of the buffer meanwhile (the kernel drops what does not fit: a
+    default Linux buffer holds ~500 chat lines, 5 ms of 100k/s).
+    """
+    if batch < BUSY_BATCH:
+        return 0.0
+    room = buffer_bytes * BUFFER_SHARE / KERNEL_BYTES_PER_DATAGRAM
+    rate = batch / seconds if seconds > 0 else float("inf")
+    return min(PAUSE_SECONDS, room / rate)
+
+
 class Receiver(threading.Thread):
     """Reads the group and unicast sockets until ``stop``; wakes the GUI via ``notify``."""
 
@@ -97,7 +125,11 @@ class Receiver(threading.Thread):
         self._notify = notify
         self._waker = Waker()
         self._stopping = threading.Event()
+        self._buffer_bytes = min(
+            sock.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF) for sock in sockets
+        )
         self.received = 0
+        self.pauses = 0  # reads followed by a pause: a flood was coming in
 
     def stop(self) -> None:
         """Ask the thread to end now (it is blocked in select: wake it)."""
@@ -109,9 +141,12 @@ class Receiver(threading.Thread):
         for sock in self._sockets:
             selector.register(sock, selectors.EVENT_READ)
         selector.register(self._waker.reader, selectors.EVENT_READ)
+        clock, sleep, buffer_bytes = time.monotonic, time.sleep, self._buffer_bytes
+        last_read, paused = clock(), False
         try:
             while not self._stopping.is_set():
                 ready = selector.select(timeout=1.0)
+                woke = clock()
                 datagrams: list[Datagram] = []
                 errors: list[str] = []
                 for key, _ in ready:
@@ -122,6 +157,15 @@ class Receiver(threading.Thread):
                     self.received += len(datagrams)
                     if self._inbox.put(datagrams, errors):
                         self._notify()
+                # After a pause the batch came in since the last read; after a wait in
+                # select, since the wake-up (a flood's first batch: a short first pause).
+                now = clock()
+                since = last_read if paused else woke
+                pause = pause_after(len(datagrams), now - since, buffer_bytes)
+                last_read, paused = now, pause > 0
+                if paused:
+                    self.pauses += 1
+                    sleep(pause)
         finally:
             selector.close()
             self._waker.close()
