@@ -41,6 +41,7 @@ from protocol_lib.io.net import READ_SIZE, group_receiver, group_sender  # noqa:
 LOOPBACK = "127.0.0.1"
 GROUP = "239.255.77.77"
 STEP_SECONDS = 1.5
+GENERATOR_NAP = 0.0001  # seconds ahead of its schedule from which the generator sleeps
 RATES = [10_000, 20_000, 30_000, 40_000, 45_000, 50_000, 55_000, 60_000, 65_000, 70_000,
          75_000, 80_000, 90_000, 100_000]  # fmt: skip
 
@@ -208,6 +209,12 @@ def generator(port: int, users: int, rate: int, seconds: float, results) -> None
         while sent < due:
             socks[sent % users].sendto(b"msg,%d %d" % (sent, time.monotonic_ns()), dest)
             sent += 1
+        ahead = sent / rate - (time.monotonic() - start)
+        if ahead > GENERATOR_NAP:
+            # Sleep rather than spin: a spinning generator held a core, and the server and
+            # the listener queued for the other (p99 at 2k/s: 1-9 ms for every server,
+            # the minimal relay too; sleeping: 0.1-0.9 ms). Above ~10k/s it never sleeps.
+            time.sleep(ahead)
         if time.monotonic() - start > seconds * 3:
             break  # the generator cannot keep up: report what it sent
     elapsed = time.monotonic() - start
@@ -271,13 +278,13 @@ def generator_alone(users: int) -> float:
     return sent / elapsed
 
 
-def max_rate(kind: str, users: int) -> dict:
+def max_rate(kind: str, users: int, log_to: Path | None = None) -> dict:
     """The highest step with < 1% loss; a failed step is tried once more (the
     three processes share two cores, so one bad second is not a verdict)."""
     best = None
     for rate in RATES:
         for _attempt in range(2):
-            result = measure(kind, users, rate)
+            result = measure(kind, users, rate, log_to=log_to)
             result["target"] = rate
             if result["loss"] < 0.01 and result["rate"] >= rate * 0.9:
                 break
@@ -288,31 +295,52 @@ def max_rate(kind: str, users: int) -> dict:
     return best or {"target": 0, "rate": 0, "loss": nan, "cpu": nan, "cpu_us": nan}
 
 
+MAIN_KINDS = ("minimal", "ours (log to a file)", "ours --quiet")
+LATENCY_REPETITIONS = 3  # one 3 s run's p99 is 60 lines: one preemption of the listener moves it
+
+
 def main() -> None:
+    """Max rate, loss at half of it and latency at 2k/s; ours logs the spec's line for
+    every request to a file, as the issue's goals say (a pipe read by this process
+    costs the server blocked writes that a file does not)."""
+    import tempfile
+    from statistics import median
+
     print(f"Python {sys.version.split()[0]}, {os.cpu_count()} cores; load: {os.getloadavg()}")
     for users in (10, 1000):
         print(f"generator alone, {users} users: {generator_alone(users):,.0f} datagrams/s")
     rows = []
-    for users in (10, 1000):
-        for kind in ("minimal", "ours", "ours --quiet"):
-            top = max_rate(kind, users)
-            half = measure(kind, users, max(1000, top["target"] // 2), seconds=2.0)
-            lat = measure(kind, users, 2000, seconds=3.0)
-            rows.append((users, kind, top, half, lat))
-            print(f"  done: {kind} with {users} users", flush=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        log = Path(tmp) / "server.log"
+        for users in (10, 1000):
+            latencies: dict[str, list[dict]] = {kind: [] for kind in MAIN_KINDS}
+            for _ in range(LATENCY_REPETITIONS):  # alternating, so a bad minute hits all
+                for kind in MAIN_KINDS:
+                    to_file = log if "file" in kind else None
+                    latencies[kind].append(measure(kind, users, 2000, 3.0, log_to=to_file))
+            for kind in MAIN_KINDS:
+                to_file = log if "file" in kind else None
+                top = max_rate(kind, users, to_file)
+                half_rate = max(1000, top["target"] // 2)
+                half = measure(kind, users, half_rate, seconds=2.0, log_to=to_file)
+                rows.append((users, kind, top, half, latencies[kind]))
+                print(f"  done: {kind} with {users} users", flush=True)
     print()
     print("| users | server | max msg/s (<1% loss) | loss there | CPU there | CPU per msg |"
-          " loss at half max | p50 at 2k/s | p99 at 2k/s | loss at 2k/s |")  # fmt: skip
+          f" loss at half max | at 2k/s, {LATENCY_REPETITIONS} runs: p50 | p99 (median, "
+          "spread) | loss |")  # fmt: skip
     print("|---|---|---|---|---|---|---|---|---|---|")
     for users, kind, top, half, lat in rows:
         at_max = (
             f"{top['target']:,} | {top['loss']:.2%} | {top['cpu']:.0%} | {top['cpu_us']:.1f} us"
         )
-        at_2k = f"{lat['p50']:.2f} ms | {lat['p99']:.2f} ms | {lat['loss']:.2%}"
+        p50, p99 = median(r["p50"] for r in lat), [r["p99"] for r in lat]
+        loss = max(r["loss"] for r in lat)
+        at_2k = f"{p50:.2f} ms | {median(p99):.2f} ms ({min(p99):.2f}-{max(p99):.2f}) | {loss:.2%}"
         print(f"| {users} | {kind} | {at_max} | {half['loss']:.2%} | {at_2k} |")
     for users in (10, 1000):
         floor = next(r[2] for r in rows if r[0] == users and r[1] == "minimal")
-        for kind in ("ours", "ours --quiet"):
+        for kind in MAIN_KINDS[1:]:
             ours = next(r[2] for r in rows if r[0] == users and r[1] == kind)
             ratio = ours["target"] / floor["target"] if floor["target"] else float("nan")
             cpu_ratio = ours["cpu_us"] / floor["cpu_us"]
