@@ -11,8 +11,8 @@ Under a flood the worker also sleeps between reads (``pause_after``), as the
 server's loop does (server_app/wakeups.py): woken by every few datagrams, it
 took the interpreter from the GUI thread every time (its CPU went 0.8 -> 0.4 s
 over a 2 s flood at 100k/s, and the view's longest stalls with it).  The
-kernel's receive buffer holds what arrives meanwhile; the pause is sized so
-that it stays at most a quarter full.
+kernel's receive buffer holds what arrives meanwhile; a pause lets at most
+~100 datagrams gather, and never more than a quarter of the buffer.
 
 The inbox is bounded (``INBOX_BYTES``): when the view cannot keep up, the
 oldest datagrams waiting are dropped and counted, and the view says how many.
@@ -38,6 +38,7 @@ INBOX_BYTES = 8 * 1024 * 1024  # waiting datagrams (~100k chat lines, 8k of the 
 _OVERHEAD = 100  # bytes a waiting datagram costs beyond its data (tuple, bytes and str headers)
 BUSY_BATCH = 8  # a read that found this many datagrams waiting: a flood, pause before the next
 PAUSE_SECONDS = 0.002  # the longest pause between reads under a flood
+PAUSE_BATCH = 100  # datagrams a pause lets gather at most: ~0.15 ms of the worker's reading
 BUFFER_SHARE = 0.25  # the share of the kernel's receive buffer a pause may fill, on average
 KERNEL_BYTES_PER_DATAGRAM = 1024  # what a waiting datagram costs the buffer (832 for a chat line)
 
@@ -100,13 +101,15 @@ def pause_after(batch: int, seconds: float, buffer_bytes: int) -> float:
     ``seconds`` (since the read before), when the kernel holds ``buffer_bytes``.
 
     No pause at a chat's pace: a line is read the moment it arrives.  Under a
-    flood, at most PAUSE_SECONDS, and less when the rate seen would fill more than
-    BUFFER_SHARE of the buffer meanwhile (the kernel drops what does not fit: a
-    default Linux buffer holds ~500 chat lines, 5 ms of 100k/s).
+    flood, at most PAUSE_SECONDS, and less when the rate seen would gather more than
+    PAUSE_BATCH datagrams (reading them holds the interpreter, which the GUI thread
+    then waits for: with 2 ms pauses at 200k/s the view fell behind and the inbox
+    dropped lines in 4 of 5 runs) or fill more than BUFFER_SHARE of the buffer (the
+    kernel drops what does not fit: a default Linux buffer holds ~500 chat lines).
     """
     if batch < BUSY_BATCH:
         return 0.0
-    room = buffer_bytes * BUFFER_SHARE / KERNEL_BYTES_PER_DATAGRAM
+    room = min(PAUSE_BATCH, buffer_bytes * BUFFER_SHARE / KERNEL_BYTES_PER_DATAGRAM)
     rate = batch / seconds if seconds > 0 else float("inf")
     return min(PAUSE_SECONDS, room / rate)
 

@@ -15,6 +15,7 @@ from qml_client.receiver import (
     BUFFER_SHARE,
     BUSY_BATCH,
     KERNEL_BYTES_PER_DATAGRAM,
+    PAUSE_BATCH,
     PAUSE_SECONDS,
     Inbox,
     Receiver,
@@ -30,13 +31,18 @@ def test_no_pause_at_a_chats_pace():
 
 
 def test_a_flood_pauses_at_most_the_longest_pause():
-    assert pause_after(200, 0.002, 8 * 1024 * 1024) == PAUSE_SECONDS
+    assert pause_after(50, 0.002, 8 * 1024 * 1024) == PAUSE_SECONDS  # 25k lines/s
+
+
+def test_a_faster_flood_pauses_less_so_that_a_read_stays_short():
+    # 200k lines/s: 100 lines gather in 0.5 ms.
+    assert pause_after(400, 0.002, 8 * 1024 * 1024) == pytest.approx(0.0005)
 
 
 def test_a_small_buffer_shortens_the_pause_to_what_it_holds():
-    # 100k lines/s into a default buffer: ~104 lines may wait, ~1 ms.
-    pause = pause_after(200, 0.002, DEFAULT_LINUX_BUFFER)
-    assert 0.0009 < pause < 0.0011
+    # 50k lines/s into a buffer that holds ~160 lines: 40 may gather, in 0.8 ms.
+    pause = pause_after(100, 0.002, 163_840)
+    assert pause == pytest.approx(0.0008)
 
 
 @given(
@@ -51,8 +57,8 @@ def test_a_pause_at_the_rate_seen_fills_at_most_a_share_of_the_buffer(
     assert 0 <= pause <= PAUSE_SECONDS
     if pause and seconds:
         arriving = batch / seconds * pause
-        room = buffer_bytes * BUFFER_SHARE / KERNEL_BYTES_PER_DATAGRAM
-        assert arriving <= room * (1 + 1e-9)
+        assert arriving <= PAUSE_BATCH * (1 + 1e-9)
+        assert arriving <= buffer_bytes * BUFFER_SHARE / KERNEL_BYTES_PER_DATAGRAM * (1 + 1e-9)
 
 
 @pytest.fixture
