@@ -34,7 +34,10 @@ from protocol_lib.io.net import READ_SIZE
 from protocol_lib.io.waker import Waker
 
 MAX_BATCH = 4096  # datagrams read before handing over, so the GUI sees progress under a flood
-INBOX_BYTES = 8 * 1024 * 1024  # waiting datagrams (~100k chat lines, 8k of the largest)
+# Waiting datagrams: ~130k chat lines, 16k of the largest.  The view takes ~170-200k lines
+# a second here, so a 2 s burst at 200k/s leaves up to ~60k waiting; at 8 MiB the inbox
+# dropped old lines in 4 of 6 such bursts, at 16 MiB in 1 of 6 (601 lines).
+INBOX_BYTES = 16 * 1024 * 1024
 _OVERHEAD = 100  # bytes a waiting datagram costs beyond its data (tuple, bytes and str headers)
 BUSY_BATCH = 8  # a read that found this many datagrams waiting: a flood, pause before the next
 PAUSE_SECONDS = 0.002  # the longest pause between reads under a flood
