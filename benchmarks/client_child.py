@@ -174,15 +174,17 @@ class StallTrace:
 
 tracer = StallTrace() if os.environ.get("CLIENT_CHILD_STALLS") else None
 inbox_drops = [0]  # what the inbox dropped (its notices may leave the scrollback before the end)
-_say_dropped = bridge.presenter.dropped
+_say_dropped = getattr(bridge.presenter, "dropped", None)  # not in old revisions (bench_hostile)
 
 
 def count_drops(count: int) -> object:
     inbox_drops[0] += count
+    assert _say_dropped is not None
     return _say_dropped(count)
 
 
-bridge.presenter.dropped = count_drops  # type: ignore[method-assign]
+if _say_dropped is not None:
+    bridge.presenter.dropped = count_drops  # type: ignore[method-assign]
 contrast = PerDatagram() if PER_DATAGRAM else None
 if contrast is None:
     bridge.start()
