@@ -48,3 +48,4 @@ def test_ctrl_c_in_the_terminal_lets_the_client_say_exit_before_the_server_stops
     assert "exit request has arrived from user: alice@" in text, text
     assert "stopping: bye sent" not in text, text  # alice was gone before the server stopped
     assert after.count(b"bye,alice") == 1, after
+    assert not (ROOT / ".venv" / f"run-chat-{port}").exists()  # nothing left behind
