@@ -9,10 +9,10 @@ That is the coalescing that keeps a flood from stalling the event loop.
 
 Under a flood the worker also sleeps between reads (``pause_after``), as the
 server's loop does (server_app/wakeups.py): woken by every few datagrams, it
-took the interpreter from the GUI thread every time (its CPU went 0.8 -> 0.4 s
-over a 2 s flood at 100k/s, and the view's longest stalls with it).  The
-kernel's receive buffer holds what arrives meanwhile; a pause lets at most
-~100 datagrams gather, and never more than a quarter of the buffer.
+took the interpreter from the GUI thread every time (its CPU over a 2 s flood
+went 0.8 -> 0.3 s at 50k/s, 0.8 -> 0.5 s at 100k/s; benchmarks/README.md,
+session 8).  The kernel's receive buffer holds what arrives meanwhile; a pause
+lets at most ~100 datagrams gather, and never more than a quarter of the buffer.
 
 The inbox is bounded (``INBOX_BYTES``): when the view cannot keep up, the
 oldest datagrams waiting are dropped and counted, and the view says how many.
