@@ -24,6 +24,9 @@ from protocol_lib.io.options import (
     user_name,
 )
 
+Conversation = tuple[str, int, str, int]
+"""Server address and port, group and group port: one chat (``ClientOptions.conversation``)."""
+
 
 @dataclass(frozen=True, slots=True)
 class ClientOptions:
@@ -46,7 +49,7 @@ class ClientOptions:
     unread_line: bool = True  # an "unread" line above the first line that arrives while away
 
     @property
-    def conversation(self) -> tuple[str, int, str, int]:
+    def conversation(self) -> Conversation:
         """Which chat this is (the server and the group): what the history and the names
         that this account's windows hold are kept by."""
         return (self.server, self.port, self.group, self.group_port)

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from .cli import Conversation
 from .xdg import data_home
 
 WRITE_INTERVAL = 0.5  # seconds a recorded line may wait before it is on disk
@@ -62,10 +63,6 @@ class StoredLine:
 
     def when(self) -> str:
         return datetime.fromtimestamp(self.at).strftime("%Y-%m-%d %H:%M")
-
-
-Conversation = tuple[str, int, str, int]
-"""server, port, group, group port: one chat."""
 
 
 class HistoryStore:

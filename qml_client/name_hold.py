@@ -20,10 +20,8 @@ from pathlib import Path
 
 from protocol_lib.names import canonical_name
 
+from .cli import Conversation
 from .xdg import config_home
-
-Conversation = tuple[str, int, str, int]
-"""Server address and port, group and group port: one chat."""
 
 
 def default_directory() -> Path:
