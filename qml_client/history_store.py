@@ -47,6 +47,10 @@ CREATE TRIGGER IF NOT EXISTS lines_indexed AFTER INSERT ON lines BEGIN
 END;
 """
 
+# The lines a window reads: those kept under its name, and those kept before ``me``
+# existed (NULL), which every name reads.  One parameter: the name.
+_READ_BY = "(lines.me = ? OR lines.me IS NULL)"
+
 
 def default_path() -> Path:
     return data_home() / "lanchat" / "history.sqlite3"
@@ -117,8 +121,8 @@ class HistoryStore:
     def recent(self, limit: int = SHOWN_AT_START, *, me: str = "") -> list[StoredLine]:
         """The last ``limit`` lines of this conversation kept by ``me``, oldest first."""
         rows = self._read.execute(
-            "SELECT at, kind, sender, text FROM lines WHERE conversation = ? "
-            "AND (me = ? OR me IS NULL) ORDER BY id DESC LIMIT ?",
+            f"SELECT at, kind, sender, text FROM lines WHERE conversation = ? AND {_READ_BY} "
+            "ORDER BY id DESC LIMIT ?",
             (self.conversation, me, limit),
         ).fetchall()
         return [StoredLine(*row) for row in reversed(rows)]
@@ -133,8 +137,8 @@ class HistoryStore:
         rows = self._read.execute(
             "SELECT lines.at, lines.kind, lines.sender, lines.text FROM lines_text "
             "JOIN lines ON lines.id = lines_text.rowid "
-            "WHERE lines_text MATCH ? AND lines.conversation = ? "
-            "AND (lines.me = ? OR lines.me IS NULL) ORDER BY lines.id DESC LIMIT ?",
+            f"WHERE lines_text MATCH ? AND lines.conversation = ? AND {_READ_BY} "
+            "ORDER BY lines.id DESC LIMIT ?",
             (query, self.conversation, me, limit),
         ).fetchall()
         return [StoredLine(*row) for row in rows]
