@@ -24,6 +24,8 @@ from protocol_lib.io.options import (
     user_name,
 )
 
+from .places import config_dir, data_dir
+
 Conversation = tuple[str, int, str, int]
 """Server address and port, group and group port: one chat (``ClientOptions.conversation``)."""
 
@@ -89,7 +91,7 @@ def _parser(argument_default: object = None) -> argparse.ArgumentParser:
         prog="lanchat-client",
         description="Multiuser LAN chat client (PySide6/QML) for the login/msg/list/exit protocol.",
         epilog="In the window, type /help for the commands. The last server, group and name "
-        "are remembered (~/.config/lanchat/settings.json); options given here win.",
+        f"are remembered ({config_dir() / 'settings.json'}); options given here win.",
         argument_default=argument_default,
     )
     add = parser.add_argument
@@ -135,7 +137,7 @@ def _parser(argument_default: object = None) -> argparse.ArgumentParser:
     add(
         "--install-desktop-entry",
         action="store_true",
-        help="put lanchat in the desktop's menu (a .desktop file and an icon under "
+        help="put lanchat in the desktop's menu (Linux: a .desktop file and an icon under "
         "~/.local/share) and exit",
     )
     add(
@@ -163,7 +165,7 @@ def _parser(argument_default: object = None) -> argparse.ArgumentParser:
         "--no-history",
         action="store_true",
         help="keep no history of the chat (by default every line is kept in "
-        "~/.local/share/lanchat/history.sqlite3, and the last 200 are shown at start)",
+        f"{data_dir() / 'history.sqlite3'}, and the last 200 are shown at start)",
     )
     add("--version", action="version", version=f"lanchat-client {__version__}")
     if argument_default is argparse.SUPPRESS:

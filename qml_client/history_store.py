@@ -1,6 +1,7 @@
 """Every line of the chat kept in SQLite, searchable (FTS5), written off the GUI thread. No Qt.
 
-Kept in ``$XDG_DATA_HOME/lanchat/history.sqlite3`` (``~/.local/share/lanchat/``),
+Kept in ``history.sqlite3`` in the data directory (``places.data_dir``: on Linux
+``$XDG_DATA_HOME/lanchat/``, ``~/.local/share/lanchat/``),
 one conversation per server and group, and within it one reader per name: each line is
 kept with the name the window was in the chat as (``me``; "" when it was not), and a
 window reads the lines kept under its own name.  Two windows of one account in one chat
@@ -25,7 +26,7 @@ from datetime import datetime
 from pathlib import Path
 
 from .cli import Conversation
-from .xdg import data_home
+from .places import data_dir
 
 WRITE_INTERVAL = 0.5  # seconds a recorded line may wait before it is on disk
 WRITE_BATCH = 2000  # or this many lines, whichever comes first
@@ -53,7 +54,7 @@ _READ_BY = "(lines.me = ? OR lines.me IS NULL)"
 
 
 def default_path() -> Path:
-    return data_home() / "lanchat" / "history.sqlite3"
+    return data_dir() / "history.sqlite3"
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,11 +1,17 @@
 """Which names this account's windows are in a chat as, so that a second window does not
 log in as the first one's remembered name. No Qt here.
 
-A window that is welcomed holds an advisory lock (``flock``) on a file named for the
-conversation and the name.  A window that starts with a remembered name (not one given
-on the command line) checks it first: if another window holds it, logging in would take
+A window that is welcomed holds an advisory lock on a file named for the conversation
+and the name: ``flock`` where the OS has it, ``msvcrt.locking`` on Windows, and no lock
+at all where neither exists (the hold may only ever stop an automatic login, so "cannot
+lock" always reads as "not held").  Not the ``filelock`` package: where it finds no OS
+lock it falls back to a lock file's mere existence, which a crashed window would leave
+behind, and the remembered name would never log in again.
+
+A window that starts with a remembered name (not one given on the command line)
+checks it first: if another window holds it, logging in would take
 the name over from that window (our server lets a client on the same host do that), so
-it waits for the user to choose.  The kernel lets go of the lock when the holder's
+it waits for the user to choose.  The OS lets go of the lock when the holder's
 process ends, crash included, so a stale file never keeps a name.  A file system that
 cannot lock answers "not held": the check may only ever stop an automatic login.
 """
@@ -13,23 +19,90 @@ cannot lock answers "not held": the check may only ever stop an automatic login.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import hashlib
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 from protocol_lib.names import canonical_name
 
 from .cli import Conversation
-from .xdg import config_home
+from .places import runtime_dir
 
 
 def default_directory() -> Path:
-    """``$XDG_RUNTIME_DIR/lanchat`` (per user, gone at logout), else the config directory."""
-    runtime = os.environ.get("XDG_RUNTIME_DIR", "")
-    if os.path.isabs(runtime):
-        return Path(runtime) / "lanchat"
-    return config_home() / "lanchat" / "names"
+    """``$XDG_RUNTIME_DIR/lanchat`` on Linux; each OS's own (``places.runtime_dir``)."""
+    return runtime_dir()
+
+
+def _os_lock() -> Callable[[int], bool] | None:
+    """A function that tries to lock an open file without waiting (True: locked), or None
+    where this OS has no lock Python reaches."""
+    try:
+        import fcntl
+    except ImportError:
+        pass
+    else:
+
+        def flock(fd: int) -> bool:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                return False
+            return True
+
+        return flock
+    try:
+        import msvcrt
+    except ImportError:
+        return None
+
+    def locking(fd: int) -> bool:  # the first byte; Windows unlocks it when fd is closed
+        try:
+            msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)  # type: ignore[attr-defined]
+        except PermissionError:  # EACCES: another handle holds it
+            return False
+        return True
+
+    return locking
+
+
+try_lock = _os_lock()
+"""How this OS locks a file (None: not at all).  A lock that fails for another reason
+than "held" raises OSError, read as "not held"."""
+
+
+def lock_file(path: Path) -> int | None:
+    """A descriptor holding ``path``'s lock (the file is made if missing), or None if
+    another holds it, or it cannot be locked here."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    except OSError:
+        return None
+    try:
+        locked = try_lock is not None and try_lock(fd)
+    except OSError:
+        locked = False
+    if not locked:
+        os.close(fd)
+        return None
+    return fd
+
+
+def locked_elsewhere(path: Path) -> bool:
+    """Whether another open lock holds ``path`` now.  No file, no lock on this OS, or a
+    lock that fails for another reason: False (never block a login on a guess)."""
+    try:
+        fd = os.open(path, os.O_RDWR)
+    except OSError:  # no file: nobody ever held it here
+        return False
+    try:
+        return try_lock is not None and not try_lock(fd)
+    except OSError:
+        return False
+    finally:
+        os.close(fd)  # also lets go of the lock just taken
 
 
 class NameHold:
@@ -48,45 +121,20 @@ class NameHold:
         key = repr((conversation, canonical_name(name))).encode("utf-8")
         return self.directory / f"{hashlib.sha256(key).hexdigest()[:32]}.lock"
 
-    def _lock(self, conversation: Conversation, name: str) -> int | None:
-        """A descriptor holding the name's lock, or None if another holds it (or no lock)."""
-        try:
-            self.directory.mkdir(parents=True, exist_ok=True)
-            fd = os.open(self._path(conversation, name), os.O_RDWR | os.O_CREAT, 0o600)
-        except OSError:
-            return None
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            os.close(fd)
-            return None
-        return fd
-
     def held_elsewhere(self, conversation: Conversation, name: str) -> bool:
         """Whether another window (another open lock) is in this chat as ``name`` now."""
-        path = self._path(conversation, name)
-        try:
-            fd = os.open(path, os.O_RDWR)
-        except OSError:  # no file: nobody ever held it here
-            return False
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            return True
-        except OSError:  # cannot lock here: say "not held", never block a login
-            return False
-        finally:
-            os.close(fd)  # also lets go of the lock just taken
-        return False
+        return locked_elsewhere(self._path(conversation, name))
 
     def hold(self, conversation: Conversation, name: str) -> bool:
         """Hold ``name`` instead of any name held before (already held: nothing to do);
-        False if another holds it."""
+        False if another holds it.  Where the OS cannot lock: True, holding nothing."""
+        if try_lock is None:
+            return True
         path = self._path(conversation, name)
         if self._held is not None and self._held[0] == path:
             return True
         self.release()
-        fd = self._lock(conversation, name)
+        fd = lock_file(path)
         self._held = (path, fd) if fd is not None else None
         return fd is not None
 

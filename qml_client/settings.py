@@ -1,7 +1,8 @@
 """What the client remembers between runs: name, server, group, window geometry. No Qt here.
 
-Kept in ``$XDG_CONFIG_HOME/lanchat/settings.json`` (``~/.config/lanchat/`` when
-the variable is unset or not absolute, as the XDG base directory spec says).
+Kept in ``settings.json`` in the config directory (``places.config_dir``: on Linux
+``$XDG_CONFIG_HOME/lanchat/``, ``~/.config/lanchat/`` when the variable is unset or not
+absolute; ``%APPDATA%\\lanchat`` on Windows; ``~/Library/Application Support/lanchat`` on macOS).
 Command-line options win over remembered values; a remembered name logs in at
 start.  A missing file is a first run; a damaged one is reported in one line
 and set aside, never a reason not to start.
@@ -17,7 +18,7 @@ from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 
 from .cli import ClientOptions
-from .xdg import config_home
+from .places import config_dir
 
 REMEMBERED_OPTIONS = ("server", "port", "group", "group_port", "interface", "user")
 """The options a run remembers (``user`` is the name that was welcomed last)."""
@@ -60,7 +61,7 @@ class SettingsStore:
 
     @classmethod
     def default(cls) -> SettingsStore:
-        return cls(config_home() / "lanchat" / "settings.json")
+        return cls(config_dir() / "settings.json")
 
     def load(self) -> tuple[Remembered, str | None]:
         """What was remembered, and a sentence if the file could not be used."""

@@ -27,6 +27,23 @@ os.environ["XDG_DATA_HOME"] = os.path.join(_STATE, "data")
 os.environ["XDG_RUNTIME_DIR"] = os.path.join(_STATE, "runtime")  # names windows hold
 
 
+# Whole modules that need neither multicast on loopback, nor Linux, nor a display: the
+# Windows and macOS workflow (.github/workflows/portable.yml) runs ``-m portable``.
+# Tests of other modules that run there are marked one by one.
+PORTABLE_MODULES = {
+    "test_wire.py", "test_session.py", "test_server_core.py", "test_server_core_stateful.py",
+    "test_client_core.py", "test_federation_core.py", "test_ratelimit.py", "test_options.py",
+    "test_logfmt.py", "test_presenter.py", "test_inbox.py", "test_wakeups.py",
+    "test_no_console.py",
+}  # fmt: skip
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if item.path.name in PORTABLE_MODULES:
+            item.add_marker(pytest.mark.portable)
+
+
 @pytest.fixture(scope="session")
 def qapp_cls():
     """The client is QML-only: a QGuiApplication, not a QApplication."""

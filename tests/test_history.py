@@ -7,7 +7,8 @@ import sqlite3
 
 import pytest
 
-from qml_client.history_store import HistoryStore, data_home
+from qml_client.history_store import HistoryStore
+from qml_client.places import data_home
 from qml_client.settings import SettingsStore
 from tests.helpers_net import LOOPBACK, WAIT_MS
 from tests.qt_helpers import item, lines, type_line

@@ -7,7 +7,8 @@ import json
 import pytest
 
 from qml_client.cli import ClientOptions
-from qml_client.settings import Remembered, SettingsStore, config_home
+from qml_client.places import config_home
+from qml_client.settings import Remembered, SettingsStore
 from tests.helpers_net import LOOPBACK, WAIT_MS
 
 
