@@ -186,6 +186,10 @@ class Receiver(threading.Thread):
                 append((data, addr[0]))
             except (BlockingIOError, InterruptedError):
                 return
+            except ConnectionResetError:
+                # Windows: an ICMP "port unreachable" for an earlier send (to a server
+                # that is not there), reported on this receive; datagrams may follow.
+                continue
             except OSError as exc:  # e.g. an ICMP error reported on the unicast socket
                 errors.append(f"receive error: {exc.strerror or exc}")
                 return

@@ -12,7 +12,6 @@ import signal
 import socket
 import time
 from collections.abc import Callable
-from socket import MSG_DONTWAIT
 from types import FrameType
 from typing import assert_never
 
@@ -33,10 +32,11 @@ from protocol_lib.federation import (
     ReleaseNames,
 )
 from protocol_lib.io.net import (
+    NOWAIT_FLAG,
     READ_SIZE,
     SocketSetupError,
-    block_with_kernel_timeout,
     group_sender,
+    receive_from,
     unicast_socket,
     why,
 )
@@ -106,18 +106,17 @@ class ChatServer:
         datagram, and under a flood a paced user then lost 2 lines in 100; a
         non-blocking socket costs a failing recvfrom and a select at every pause.)
         Under load the loop sleeps between batches instead of being woken by each
-        datagram (wakeups.py): a failing MSG_DONTWAIT recvfrom and a sleep per batch;
+        datagram (wakeups.py): a failing non-blocking recvfrom and a sleep per batch;
         the log's records are formatted before it sleeps.
         Timers (the log's flush, the core's rejection summaries) run when a receive
         times out, and at least every WAKE_INTERVAL under traffic.
         """
         core, sock, log = self.core, self.sock, self.log
-        recvfrom, perform = sock.recvfrom, self._perform
+        recvfrom, perform = receive_from(sock, WAKE_INTERVAL), self._perform
         clock = time.monotonic
         wakeups = WakeUps()
         woke = wakeups.woke
-        flags = 0  # MSG_DONTWAIT while coalescing
-        block_with_kernel_timeout(sock, WAKE_INTERVAL)
+        flags = 0  # NOWAIT_FLAG (MSG_DONTWAIT) while coalescing
         timers_due = clock() + WAKE_INTERVAL
         link = self.federation
         wake_addr = link.wake_addr if link is not None else None
@@ -126,10 +125,13 @@ class ChatServer:
         while not self._stopping:
             try:
                 data, addr = recvfrom(READ_SIZE, flags)
-            except BlockingIOError:  # coalescing: the queue is empty; else WAKE_INTERVAL idle
+            except (BlockingIOError, TimeoutError):  # coalescing: the queue is empty;
+                # else WAKE_INTERVAL idle (Windows says so with TimeoutError)
                 flags, timers_due = self._queue_empty(wakeups, flags, timers_due)
                 continue
-            except InterruptedError:
+            except (InterruptedError, ConnectionResetError):
+                # Windows reports an ICMP "port unreachable" for an earlier send (a client
+                # that closed) on the next receive: nothing to do with this datagram.
                 continue
             except OSError as exc:  # e.g. a pending ICMP error: not fatal
                 self._send_error("receive", exc)
@@ -138,7 +140,7 @@ class ChatServer:
                 self._take_federation_inputs(clock())
                 continue
             now = clock()
-            flags = MSG_DONTWAIT if woke(now) else 0
+            flags = NOWAIT_FLAG if woke(now) else 0
             try:
                 actions = core.receive(data, addr, now)
             except Exception as exc:  # a bug must cost one datagram, never the server
@@ -153,7 +155,7 @@ class ChatServer:
 
     def _queue_empty(self, wakeups: WakeUps, flags: int, timers_due: float) -> tuple[int, float]:
         """Nothing to receive.  Coalescing: the batch is done; format the log's records,
-        then sleep before the next batch (flags stay MSG_DONTWAIT) or block again (0).
+        then sleep before the next batch (flags stay NOWAIT_FLAG) or block again (0).
         Else WAKE_INTERVAL went by without a datagram.  Timers run when due."""
         if flags:
             self.log.format_pending()

@@ -202,7 +202,9 @@ class ServerProcess:
         return self.output.seen if self.output is not None else []
 
     def start(self) -> ServerProcess:
-        env = dict(os.environ, PYTHONPATH=str(ROOT))
+        # ROOT first; what was there stays (tests/no_linux_extras reaches the server too)
+        path = [str(ROOT), *filter(None, [os.environ.get("PYTHONPATH")])]
+        env = dict(os.environ, PYTHONPATH=os.pathsep.join(path))
         self.proc = subprocess.Popen(
             self.args, cwd=ROOT, env=env, text=True, encoding="utf-8", errors="replace",
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT,

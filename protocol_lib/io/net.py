@@ -16,6 +16,11 @@ import errno
 import ipaddress
 import socket
 import struct
+import sys
+from collections.abc import Callable
+from typing import Any
+
+import ifaddr
 
 ANY_INTERFACE = "0.0.0.0"
 RECEIVE_BUFFER_BYTES = 4 * 1024 * 1024
@@ -30,15 +35,22 @@ class SocketSetupError(Exception):
     """A socket could not be set up; the message says which one and why, in one line."""
 
 
+def _is(exc: OSError, name: str) -> bool:
+    """``exc`` is the error ``name`` (EADDRINUSE, ...), also as Windows numbers it (its
+    sockets report WSAEADDRINUSE, 10048, where POSIX says EADDRINUSE)."""
+    codes = {getattr(errno, name, None), getattr(errno, "WSA" + name, None)} - {None}
+    return exc.errno in codes
+
+
 def why(exc: OSError) -> str:
     """What an OSError from setting up a socket means for the person who started us."""
-    if exc.errno == errno.EADDRINUSE:
+    if _is(exc, "EADDRINUSE"):
         return "the port is already in use (is another server running?)"
-    if exc.errno == errno.EADDRNOTAVAIL:
+    if _is(exc, "EADDRNOTAVAIL"):
         return "that address is not one of this machine's"
-    if exc.errno == errno.EACCES:
+    if _is(exc, "EACCES"):
         return "permission denied (ports below 1024 need privileges)"
-    if exc.errno == errno.ENODEV:
+    if _is(exc, "ENODEV"):
         return "no such network interface"
     return exc.strerror or str(exc)
 
@@ -60,19 +72,65 @@ def unicast_socket(host: str, port: int, what: str) -> socket.socket:
     return sock
 
 
+def receive_timeout_option(seconds: float, platform: str = sys.platform) -> bytes:
+    """SO_RCVTIMEO's value for ``seconds`` as ``platform``'s kernel reads it.
+
+    Windows takes a DWORD of milliseconds (a timeval packed there read as 0: no
+    timeout, and an idle server never woke); macOS a timeval whose microseconds
+    are a 32-bit int (padded to 16 bytes); Linux and the BSDs two longs.
+    """
+    whole = int(seconds)
+    micro = round((seconds - whole) * 1_000_000)
+    if platform == "win32":
+        return struct.pack("<I", max(1, round(seconds * 1000)))
+    if platform == "darwin":
+        return struct.pack("=qi4x", whole, micro)
+    return struct.pack("@ll", whole, micro)
+
+
 def block_with_kernel_timeout(sock: socket.socket, seconds: float) -> None:
     """Make ``sock`` block in the kernel for at most ``seconds`` per receive (SO_RCVTIMEO).
 
     A receive then costs one syscall, busy or idle: Python's own socket timeout
     polls before every recvfrom, and a non-blocking socket fails a recvfrom (an
     exception) and selects at every pause.  When the time is up, recvfrom raises
-    BlockingIOError.  A signal's handler runs and the call is retried (PEP 475),
-    so a stop flag is seen within ``seconds``.
+    BlockingIOError (TimeoutError on Windows: catch both).  A signal's handler
+    runs and the call is retried (PEP 475), so a stop flag is seen within ``seconds``.
     """
     sock.settimeout(None)
-    whole = int(seconds)
-    micro = int((seconds - whole) * 1_000_000)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, struct.pack("ll", whole, micro))
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, receive_timeout_option(seconds))
+
+
+NOWAIT_FLAG = getattr(socket, "MSG_DONTWAIT", 0) or 0x40000000
+"""The ``flags`` that make one ``receive_from`` call return at once (BlockingIOError when
+nothing waits): MSG_DONTWAIT where the OS has it, else a flag ``_SwitchingReceive`` reads."""
+
+
+class _SwitchingReceive:
+    """``recvfrom`` for an OS without MSG_DONTWAIT (Windows): a call with NOWAIT_FLAG
+    switches the socket to non-blocking, one without switches it back (one syscall per
+    change of mode, none per datagram)."""
+
+    def __init__(self, sock: socket.socket) -> None:
+        self._sock = sock
+        self._recvfrom = sock.recvfrom
+        self._nowait = False
+
+    def __call__(self, size: int, flags: int = 0) -> tuple[bytes, Any]:
+        nowait = bool(flags & NOWAIT_FLAG)
+        if nowait != self._nowait:
+            self._sock.setblocking(not nowait)  # True: SO_RCVTIMEO applies again
+            self._nowait = nowait
+        return self._recvfrom(size, flags & ~NOWAIT_FLAG)
+
+
+def receive_from(sock: socket.socket, seconds: float) -> Callable[[int, int], tuple[bytes, Any]]:
+    """``sock``'s recvfrom, blocking up to ``seconds`` per call, or not at all when
+    called with ``NOWAIT_FLAG``: on every OS, at no extra cost where MSG_DONTWAIT exists."""
+    block_with_kernel_timeout(sock, seconds)
+    if hasattr(socket, "MSG_DONTWAIT"):
+        return sock.recvfrom
+    return _SwitchingReceive(sock)
 
 
 def is_multicast(address: str) -> bool:
@@ -149,27 +207,22 @@ def group_receiver(
 
 
 def local_addresses() -> frozenset[str]:
-    """This host's IPv4 addresses (one per interface, plus 127.0.0.1).
+    """This host's IPv4 addresses (every address of every interface, plus 127.0.0.1).
 
     A server on this host may multicast from any of them (the kernel picks the
     outgoing interface's address), so a client that talks to it on 127.0.0.1
-    must accept them all as the server's.
+    must accept them all as the server's.  ``ifaddr`` asks the OS's own call
+    (getifaddrs, GetAdaptersAddresses): a Linux ioctl found nothing on macOS, and
+    the host name's addresses miss interfaces on every OS.
     """
     found = {"127.0.0.1"}
     try:
-        import fcntl
-        import struct
-
-        siocgifaddr = 0x8915  # Linux: the interface's IPv4 address
-        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
-            for _, name in socket.if_nameindex():
-                try:
-                    packed = struct.pack("256s", name.encode()[:15])
-                    reply = fcntl.ioctl(probe.fileno(), siocgifaddr, packed)
-                except OSError:
-                    continue  # an interface without an IPv4 address
-                found.add(socket.inet_ntoa(reply[20:24]))
-    except (ImportError, OSError):  # not Linux: what the host name resolves to
+        adapters = ifaddr.get_adapters()
+    except OSError:
+        adapters = []
+    for adapter in adapters:
+        found.update(ip.ip for ip in adapter.ips if isinstance(ip.ip, str))
+    if len(found) == 1:  # nothing listed (an unusual OS): what the host name resolves to
         try:
             found.update(socket.gethostbyname_ex(socket.gethostname())[2])
         except OSError:

@@ -43,5 +43,8 @@ class Waker:
 
 
 def stop_signals() -> list[signal.Signals]:
-    """The signals that ask a program to stop: Ctrl+C, and SIGTERM where it exists."""
-    return [s for s in (signal.SIGINT, getattr(signal, "SIGTERM", None)) if s is not None]
+    """The signals that ask a program to stop: Ctrl+C, SIGTERM, and on Windows Ctrl+Break
+    (SIGBREAK: what a launcher can send a program it started in a process group of its own;
+    SIGTERM there only ever comes from the program itself)."""
+    names = ("SIGINT", "SIGTERM", "SIGBREAK")
+    return [s for s in (getattr(signal, name, None) for name in names) if s is not None]
