@@ -20,6 +20,7 @@ from PySide6.QtCore import QTimer
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtQml import QQmlApplicationEngine
 from PySide6.QtQuickControls2 import QQuickStyle
+from PySide6.QtWidgets import QApplication
 
 from protocol_lib import ClientConfig
 from protocol_lib.io.waker import stop_signals
@@ -33,6 +34,7 @@ from .name_hold import NameHold
 from .notify import DesktopNotifier, Notifier
 from .settings import Remembered, SettingsStore
 from .theme import Theme  # registers the Theme singleton with QML
+from .tray import TrayNotifier
 
 QML_DIR = Path(__file__).resolve().parent
 STYLE = "Fusion"  # crisp and native-looking on every desktop; no extra assets
@@ -99,7 +101,8 @@ def _quit_on_signals(app: QGuiApplication) -> QTimer:
     def stop(*_: object) -> None:
         QTimer.singleShot(0, app, lambda: app.exit(0))
 
-    for sig in stop_signals():
+    hangup = getattr(signal, "SIGHUP", None)  # the terminal closed: leave as on Ctrl+C
+    for sig in [*stop_signals(), *([hangup] if hangup is not None else [])]:
         signal.signal(sig, stop)
     timer = QTimer()
     timer.start(200)
@@ -147,9 +150,10 @@ def open_window(
     ):
         waiting, options = options.user, dataclasses.replace(options, user=None)
     history, history_problem = _history_for(options, history_path)
-    chat = ChatWindow(
-        options, settings=store, history=history, notifier=DesktopNotifier(), names=names
-    )
+    notifier = default_notifier()
+    chat = ChatWindow(options, settings=store, history=history, notifier=notifier, names=names)
+    if isinstance(notifier, TrayNotifier):  # a click on the message brings the window
+        notifier.activate = chat.window.requestActivate
     chat.bridge.name_elsewhere = waiting
     if history_problem is not None:
         chat.bridge.report(history_problem)
@@ -159,6 +163,27 @@ def open_window(
     if problem is not None:
         chat.bridge.report(problem)
     return chat, remembered
+
+
+def default_notifier() -> Notifier:
+    """notify-send where it is installed (freedesktop desktops), else the system tray
+    (Windows, macOS, a desktop without a notification service): see tray.py."""
+    desktop = DesktopNotifier()
+    return desktop if desktop.command is not None else TrayNotifier()
+
+
+def make_application() -> QGuiApplication:
+    """The application object: QtWidgets' one where the tray will notify (it needs it),
+    else the lighter QGuiApplication (the window is QML either way).
+
+    argv[0] "lanchat": the X11 window class (python -m gave "__main__.py"); the desktop
+    file name is the Wayland app id. No display name: Qt would add "lanchat" to every
+    title, which already says where the chat is."""
+    kind = QApplication if DesktopNotifier().command is None else QGuiApplication
+    app = kind(["lanchat"])
+    app.setApplicationName("lanchat")
+    app.setDesktopFileName("lanchat")
+    return app
 
 
 def freeze_startup_objects() -> None:
@@ -191,12 +216,7 @@ def switch_threads_sooner() -> None:
 
 def run(options: ClientOptions, given: set[str] | None = None) -> int:
     """Open the window and run until it is closed or a stop signal arrives."""
-    # argv[0] "lanchat": the X11 window class (python -m gave "__main__.py"); the desktop
-    # file name is the Wayland app id. No display name: Qt would add "lanchat" to every
-    # title, which already says where the chat is.
-    app = QGuiApplication(["lanchat"])
-    app.setApplicationName("lanchat")
-    app.setDesktopFileName("lanchat")
+    app = make_application()
     apply_theme(options.theme)
     store = SettingsStore.default()
     try:
@@ -218,5 +238,7 @@ def run(options: ClientOptions, given: set[str] | None = None) -> int:
     # object still exists: left to the interpreter, locals die in no set order, and a
     # QQuickWindow destroyed after its QGuiApplication crashed on exit (SIGSEGV, seen
     # once as a SIGTERM'd client in the cross-host test).
+    if isinstance(chat.bridge.notifier, TrayNotifier):
+        chat.bridge.notifier.close()
     shiboken6.delete(chat.engine)
     return code

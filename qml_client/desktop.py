@@ -3,7 +3,9 @@
 ``lanchat-client --install-desktop-entry`` copies ``lanchat.desktop`` into
 ``$XDG_DATA_HOME/applications`` and the icon into the hicolor theme, so the
 chat appears in the desktop's menu and its windows are grouped under the
-``lanchat`` window class (``StartupWMClass``).
+``lanchat`` window class (``StartupWMClass``).  Windows and macOS read no such
+files: there it says so, names the program to pin or put in the Dock, and installs
+nothing (it said "installed" before, for files nothing would read).
 """
 
 from __future__ import annotations
@@ -12,12 +14,30 @@ import shutil
 import sys
 from pathlib import Path
 
-from .xdg import data_home
+from .places import data_home
 
 HERE = Path(__file__).resolve().parent / "desktop"
 
 
-def install_desktop_entry(home: Path | None = None) -> list[Path]:
+def install_desktop_entry(platform: str = sys.platform) -> int:
+    """``--install-desktop-entry``: what it did, printed; the exit status."""
+    if platform in ("win32", "cygwin", "darwin"):
+        where = (
+            "pin it to the Start menu or the taskbar"
+            if platform != "darwin"
+            else "keep it in the Dock while it runs"
+        )
+        print(
+            "lanchat-client: --install-desktop-entry is for Linux desktops (freedesktop menus); "
+            f"nothing was installed. The client is {client_command()}: {where}."
+        )
+        return 1
+    for path in install_files():
+        print(f"lanchat-client: installed {path}")
+    return 0
+
+
+def install_files(home: Path | None = None) -> list[Path]:
     """Copy the entry and the icon under ``home`` (the XDG data directory); the paths written."""
     base = home or data_home()
     targets = [
@@ -38,7 +58,8 @@ def install_desktop_entry(home: Path | None = None) -> list[Path]:
 
 def client_command() -> str:
     """The client as the menu must start it: a virtual environment is not on its PATH."""
-    beside = Path(sys.executable).parent / "lanchat-client"
-    if beside.is_file():
-        return str(beside)
+    for name in ("lanchat-client", "lanchat-client.exe"):  # a venv's bin/ or Scripts\\
+        beside = Path(sys.executable).parent / name
+        if beside.is_file():
+            return str(beside)
     return shutil.which("lanchat-client") or "lanchat-client"

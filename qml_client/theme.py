@@ -9,7 +9,7 @@ a theme (offscreen, bare X11) ignore.
 from __future__ import annotations
 
 from PySide6.QtCore import Property, QObject, Qt, Signal
-from PySide6.QtGui import QGuiApplication
+from PySide6.QtGui import QFontDatabase, QGuiApplication
 from PySide6.QtQml import QmlElement, QmlSingleton
 
 QML_IMPORT_NAME = "LanChatBackend"
@@ -21,7 +21,8 @@ THEMES = ("auto", "light", "dark")
 @QmlElement
 @QmlSingleton
 class Theme(QObject):
-    """``Theme.dark`` in QML; set ``Theme.choice`` before the first window is loaded."""
+    """``Theme.dark`` and ``Theme.fixedFamily`` in QML; set ``Theme.choice`` before the
+    first window is loaded."""
 
     choice = "auto"  # what --theme asked for
     darkChanged = Signal()
@@ -37,3 +38,9 @@ class Theme(QObject):
         return QGuiApplication.styleHints().colorScheme() == Qt.ColorScheme.Dark
 
     dark = Property(bool, _get_dark, notify=darkChanged)
+
+    def _get_fixed_family(self) -> str:
+        """The system's fixed-width family (Consolas, Menlo, DejaVu Sans Mono, ...)."""
+        return QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont).family()
+
+    fixedFamily = Property(str, _get_fixed_family, constant=True)

@@ -30,7 +30,7 @@ Item {
     signal linkActivated(string url)
 
     readonly property string mark: outgoing ? "->" : "<-"
-    // A system text of several lines (/help) is a table: left-aligned, monospace.
+    // A system text of several lines (/help) is a table: left-aligned, fixed-width.
     readonly property bool block: lineText.indexOf("\n") >= 0
 
     width: ListView.view ? ListView.view.width : 400
@@ -95,7 +95,7 @@ Item {
             textFormat: Text.PlainText
             wrapMode: Text.Wrap
             font.pixelSize: ChatSizes.px(14)
-            font.family: root.raw ? "monospace" : Qt.application.font.family
+            font.family: root.raw ? ChatSizes.fixedFamily : Qt.application.font.family
             color: ChatColors.text
             text: root.inBubble ? root.mark + " \u2068" + root.lineText + "\u2069" : ""
         }
@@ -138,7 +138,7 @@ Item {
         width: root.width
         y: 2
         horizontalAlignment: root.block ? Text.AlignLeft : Text.AlignHCenter
-        font.family: root.block ? "monospace" : Qt.application.font.family
+        font.family: root.block ? ChatSizes.fixedFamily : Qt.application.font.family
         textFormat: Text.PlainText
         wrapMode: Text.Wrap
         font.pixelSize: ChatSizes.px(12)
