@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
+from pathlib import Path
 
 from tests.helpers_net import ROOT, GroupListener, free_udp_port, unique_group
 
@@ -48,4 +49,5 @@ def test_ctrl_c_in_the_terminal_lets_the_client_say_exit_before_the_server_stops
     assert "exit request has arrived from user: alice@" in text, text
     assert "stopping: bye sent" not in text, text  # alice was gone before the server stopped
     assert after.count(b"bye,alice") == 1, after
-    assert not (ROOT / ".venv" / f"run-chat-{port}").exists()  # nothing left behind
+    windows = Path(os.environ["XDG_RUNTIME_DIR"]) / "lanchat" / f"windows-{port}"
+    assert not windows.exists()  # nothing left behind

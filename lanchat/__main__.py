@@ -1,0 +1,7 @@
+"""``python -m lanchat``: see launcher.py."""
+
+import sys
+
+from .launcher import main
+
+sys.exit(main())

@@ -1,0 +1,247 @@
+"""Start the chat on this machine: a local server on loopback (unless one is there) and a
+window, in Python, so it runs where bash does not (Windows) as well as where it does.
+
+``scripts/run-chat`` is this launcher behind the Debian set-up.  What it does:
+
+- A server is "there" when the port cannot be bound on 127.0.0.1.  Otherwise one is
+  started (``python -m server_app``), in a process group of its own, so that Ctrl+C in
+  the terminal reaches the window first, and the window's ``exit,`` reaches the server
+  before the launcher stops it (the window quits on Ctrl+C; then the server is stopped).
+- Every window a launcher opens registers in ``places.runtime_dir()/windows-PORT`` by
+  holding a lock on a file named for its process (the lock goes with the process, even
+  a killed one).  The launcher that started the server stops it when its own window
+  has closed and no registered window is left; the last one removes the directory.
+- Multicast stays on the loopback interface, except on Windows, which cannot send
+  multicast through 127.0.0.1 (WinError 10051): there the group uses the default
+  network card, with TTL 1 (this network only), as any chat on that machine would.
+
+The server is stopped with SIGTERM (POSIX) or Ctrl+Break (Windows, a process group of
+its own): both make it say ``bye`` for anyone still in the chat before it ends.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from protocol_lib import DEFAULT_GROUP, DEFAULT_GROUP_PORT, DEFAULT_SERVER_PORT
+from protocol_lib.io.waker import stop_signals
+
+LOOPBACK = "127.0.0.1"
+READY_WAIT = 10.0  # seconds for a new server to say it is ready
+STOP_WAIT = 10.0  # seconds for a server to say its byes and end before it is killed
+POLL = 0.5  # seconds between looks at the other windows while the server waits for them
+
+
+def multicast_interface(platform: str = sys.platform) -> str:
+    """Where the group's datagrams go: loopback, or the OS's choice on Windows."""
+    return "0.0.0.0" if platform == "win32" else LOOPBACK
+
+
+def server_is_listening(port: int) -> bool:
+    """Something holds ``127.0.0.1:port`` (UDP): a server is there."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        try:
+            probe.bind((LOOPBACK, port))
+        except OSError:
+            return True
+    return False
+
+
+def no_display_reason(platform: str = sys.platform, env: dict[str, str] | None = None) -> str:
+    """Why no window can open here ("" when one can): Linux needs a display server."""
+    env = dict(os.environ) if env is None else env
+    if not platform.startswith("linux") or env.get("QT_QPA_PLATFORM"):
+        return ""
+    if env.get("DISPLAY") or env.get("WAYLAND_DISPLAY"):
+        return ""
+    return (
+        "no display found (DISPLAY and WAYLAND_DISPLAY are unset). On a desktop, run it "
+        "there; headless: apt-get install xvfb, then: xvfb-run -a lanchat"
+    )
+
+
+class Windows:
+    """The windows launchers opened for one port: a directory of held lock files."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self._mine: int | None = None  # the descriptor of this process's held file
+
+    def register(self) -> None:
+        """Hold this process's file (where the OS cannot lock, others never see it, and
+        the server stops with the window that started it)."""
+        from qml_client.name_hold import lock_file
+
+        self._mine = lock_file(self.directory / f"{os.getpid()}.lock")
+
+    def unregister(self) -> None:
+        if self._mine is not None:
+            os.close(self._mine)
+            self._mine = None
+            with contextlib.suppress(OSError):
+                (self.directory / f"{os.getpid()}.lock").unlink()
+
+    def others(self) -> int:
+        """Windows still open (files still locked); stale files are removed."""
+        from qml_client.name_hold import locked_elsewhere
+
+        count = 0
+        for path in self.directory.glob("*.lock"):
+            if path.name == f"{os.getpid()}.lock" and self._mine is not None:
+                continue
+            if locked_elsewhere(path):
+                count += 1
+            else:
+                with contextlib.suppress(OSError):
+                    path.unlink()
+        return count
+
+    def remove_if_empty(self) -> None:
+        with contextlib.suppress(OSError):
+            self.directory.rmdir()
+
+
+class LocalServer:
+    """A server this launcher started, with its log."""
+
+    def __init__(self, port: int, group: str, group_port: int, log: Path) -> None:
+        self.log = log
+        log.parent.mkdir(parents=True, exist_ok=True)
+        command = [
+            sys.executable, "-m", "server_app", "--host", LOOPBACK, "--port", str(port),
+            "--group", group, "--group-port", str(group_port),
+            "--interface", multicast_interface(), "--ttl", "1",
+        ]  # fmt: skip
+        own_group: dict[str, object] = (
+            {"creationflags": subprocess.CREATE_NEW_PROCESS_GROUP}  # type: ignore[attr-defined]
+            if sys.platform == "win32"
+            else {"start_new_session": True}
+        )
+        with open(log, "wb") as out:
+            self.process = subprocess.Popen(
+                command, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
+                **own_group,  # type: ignore[call-overload]
+            )  # fmt: skip
+
+    def wait_ready(self) -> str | None:
+        """None once the server says it is ready; else why it is not (its log)."""
+        deadline = time.monotonic() + READY_WAIT
+        while time.monotonic() < deadline:
+            text = self.log.read_text(encoding="utf-8", errors="replace")
+            if "is ready on" in text:
+                return None
+            if self.process.poll() is not None:
+                return text.strip() or f"the server exited with status {self.process.returncode}"
+            time.sleep(0.05)
+        return f"the server did not say it was ready within {READY_WAIT:g} s (log: {self.log})"
+
+    def stop(self) -> None:
+        """Ask it to stop (it says bye for anyone left), then make sure it has."""
+        if self.process.poll() is None:
+            with contextlib.suppress(OSError):
+                if sys.platform == "win32":
+                    self.process.send_signal(signal.CTRL_BREAK_EVENT)  # type: ignore[attr-defined]
+                else:
+                    self.process.terminate()
+            try:
+                self.process.wait(STOP_WAIT)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+def _options(argv: list[str] | None) -> tuple[argparse.Namespace, list[str]]:
+    env = os.environ
+    parser = argparse.ArgumentParser(
+        prog="lanchat",
+        description="Start the chat on this machine: a local server on 127.0.0.1 (unless one "
+        "is there) and a chat window. Run it again for another window. Other options go to "
+        "the window (see lanchat-client --help), e.g.: lanchat --user alice",
+    )
+    add = parser.add_argument
+    add("--port", type=int, default=int(env.get("LANCHAT_PORT", DEFAULT_SERVER_PORT)),
+        help="the server's UDP port (default: $LANCHAT_PORT, else 4321)")  # fmt: skip
+    add("--group", default=env.get("LANCHAT_GROUP", DEFAULT_GROUP),
+        help="the multicast group (default: $LANCHAT_GROUP, else 224.1.1.1)")  # fmt: skip
+    add("--group-port", type=int,
+        default=int(env.get("LANCHAT_GROUP_PORT", DEFAULT_GROUP_PORT)),
+        help="the group's port (default: $LANCHAT_GROUP_PORT, else 2241)")  # fmt: skip
+    add("--server-log", type=Path, default=None,
+        help="a server started here logs to this file (default: server-PORT.log "
+        "in the data folder)")  # fmt: skip
+    return parser.parse_known_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args, client_args = _options(argv)
+    reason = no_display_reason()
+    if reason:
+        print(f"lanchat: {reason}", file=sys.stderr)
+        return 1
+    from qml_client.places import data_dir, runtime_dir
+
+    port = args.port
+    windows = Windows(runtime_dir() / f"windows-{port}")
+    server: LocalServer | None = None
+    try:
+        if server_is_listening(port):
+            print(f"lanchat: a server is already listening on {LOOPBACK}:{port}; "
+                  "opening a window only.")  # fmt: skip
+        else:
+            log = args.server_log or data_dir() / f"server-{port}.log"
+            server = LocalServer(port, args.group, args.group_port, log)
+            problem = server.wait_ready()
+            if problem is not None:
+                print(f"lanchat: the server did not start:\n{problem}", file=sys.stderr)
+                return 1
+            print(f"lanchat: server on {LOOPBACK}:{port} (log: {log}); it runs while any "
+                  "window lanchat opened for it is open.")  # fmt: skip
+        windows.register()
+        code = _window(args, client_args)
+        windows.unregister()
+        if server is not None:
+            _wait_for_others(windows, port)
+        return code
+    finally:
+        windows.unregister()
+        if server is not None:
+            server.stop()
+        windows.remove_if_empty()
+
+
+def _window(args: argparse.Namespace, client_args: list[str]) -> int:
+    """The chat window, in this process, until it is closed."""
+    from qml_client.__main__ import main as client_main
+
+    return client_main([
+        LOOPBACK, "--port", str(args.port), "--group", args.group,
+        "--group-port", str(args.group_port), "--interface", multicast_interface(),
+        *client_args,
+    ])  # fmt: skip
+
+
+def _interrupt(*_: object) -> None:
+    raise KeyboardInterrupt
+
+
+def _wait_for_others(windows: Windows, port: int) -> None:
+    """Keep the server while other windows opened for it are open (a stop signal: not
+    longer; the window's handlers are gone with its event loop)."""
+    if not windows.others():
+        return
+    print(f"lanchat: the server keeps running for the {windows.others()} other window(s) on "
+          f"port {port}; Ctrl+C stops it.")  # fmt: skip
+    for sig in stop_signals():
+        signal.signal(sig, _interrupt)
+    with contextlib.suppress(KeyboardInterrupt):
+        while windows.others():
+            time.sleep(POLL)
+        print("lanchat: the last window closed; stopping the server.")

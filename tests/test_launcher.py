@@ -1,0 +1,91 @@
+"""``python -m lanchat`` (lanchat/launcher.py): the one command that starts the chat on
+every OS. Real launchers, real server, real windows (offscreen), on loopback."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from lanchat.launcher import multicast_interface, no_display_reason
+from tests.helpers_net import ROOT, GroupListener, OutputLines, free_udp_port, unique_group
+
+WAIT = 30.0
+
+
+@pytest.mark.portable
+def test_windows_multicasts_out_of_its_card_everyone_else_on_loopback():
+    assert multicast_interface("win32") == "0.0.0.0"  # WinError 10051 through 127.0.0.1
+    assert multicast_interface("linux") == multicast_interface("darwin") == "127.0.0.1"
+
+
+@pytest.mark.portable
+def test_only_linux_without_a_display_server_is_refused_and_told_what_to_do():
+    assert "xvfb-run -a lanchat" in no_display_reason("linux", {})
+    assert no_display_reason("linux", {"DISPLAY": ":0"}) == ""
+    assert no_display_reason("linux", {"WAYLAND_DISPLAY": "wayland-0"}) == ""
+    assert no_display_reason("linux", {"QT_QPA_PLATFORM": "offscreen"}) == ""
+    assert no_display_reason("win32", {}) == no_display_reason("darwin", {}) == ""
+
+
+def launcher(port: int, group: str, group_port: int, user: str, log: Path) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-m", "lanchat", "--port", str(port), "--group", group,
+         "--group-port", str(group_port), "--server-log", str(log), "--user", user],
+        cwd=ROOT, env=dict(os.environ, QT_QPA_PLATFORM="offscreen"), text=True,
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+
+
+def test_the_server_stays_for_the_other_window_and_goes_with_the_last(tmp_path):
+    port, group, group_port = free_udp_port(), unique_group(), free_udp_port()
+    log = tmp_path / "server.log"
+    listener = GroupListener(group, group_port)
+    first = launcher(port, group, group_port, "alice", log)
+    second = None
+    try:
+        listener.expect(b"welcome,alice", timeout=WAIT)
+        second = launcher(port, group, group_port, "bob", tmp_path / "unused.log")
+        listener.expect(b"welcome,bob", timeout=WAIT)
+        first_out = OutputLines(first.stdout)
+        first.send_signal(signal.SIGTERM)  # alice closes her window: bob's still needs the server
+        first_out.wait_for(lambda line: "keeps running for the 1 other window" in line,
+                           "the server kept for bob", WAIT)  # fmt: skip
+        listener.expect(b"bye,alice", timeout=WAIT)
+        assert first.poll() is None  # the launcher waits, with its server
+        second.send_signal(signal.SIGTERM)  # the last window: the server goes too
+        assert second.wait(WAIT) == 0
+        first_out.wait_for(lambda line: "the last window closed" in line, "the end", WAIT)
+        assert first.wait(WAIT) == 0
+    finally:
+        for process in (first, second):
+            if process is not None and process.poll() is None:
+                process.kill()
+                process.wait()
+        listener.close()
+    text = log.read_text()
+    assert "exit request has arrived from user: alice@" in text
+    assert "exit request has arrived from user: bob@" in text
+    assert "Multiuser server stopped" in text
+    assert not (tmp_path / "unused.log").exists()  # the second found the server there
+    windows = Path(os.environ["XDG_RUNTIME_DIR"]) / "lanchat" / f"windows-{port}"
+    assert not windows.exists()
+
+
+def test_a_server_that_cannot_start_is_said_and_nothing_is_left(tmp_path):
+    """A group address that is not multicast: the server refuses, the launcher says why."""
+    port = free_udp_port()
+    result = subprocess.run(
+        [sys.executable, "-m", "lanchat", "--port", str(port), "--group", "10.1.2.3",
+         "--server-log", str(tmp_path / "server.log")],
+        cwd=ROOT, env=dict(os.environ, QT_QPA_PLATFORM="offscreen"), capture_output=True,
+        text=True, timeout=WAIT,
+    )  # fmt: skip
+    assert result.returncode == 1
+    assert "lanchat: the server did not start" in result.stderr and "10.1.2.3" in result.stderr
+    windows = Path(os.environ["XDG_RUNTIME_DIR"]) / "lanchat" / f"windows-{port}"
+    assert not windows.exists()
