@@ -15,8 +15,9 @@ window, in Python, so it runs where bash does not (Windows) as well as where it 
   multicast through 127.0.0.1 (WinError 10051): there the group uses the default
   network card, with TTL 1 (this network only), as any chat on that machine would.
 
-The server is stopped with SIGTERM (POSIX) or Ctrl+Break (Windows, a process group of
-its own): both make it say ``bye`` for anyone still in the chat before it ends.
+The server runs with ``--stop-with-stdin`` and a pipe for its standard input: closing it
+stops the server (it says ``bye`` for anyone still in the chat), on every OS, and so does
+the OS when the launcher dies, even killed: no server is left behind.
 """
 
 from __future__ import annotations
@@ -118,7 +119,7 @@ class LocalServer:
         command = [
             sys.executable, "-m", "server_app", "--host", LOOPBACK, "--port", str(port),
             "--group", group, "--group-port", str(group_port),
-            "--interface", multicast_interface(), "--ttl", "1",
+            "--interface", multicast_interface(), "--ttl", "1", "--stop-with-stdin",
         ]  # fmt: skip
         own_group: dict[str, object] = (
             {"creationflags": subprocess.CREATE_NEW_PROCESS_GROUP}  # type: ignore[attr-defined]
@@ -127,7 +128,7 @@ class LocalServer:
         )
         with open(log, "wb") as out:
             self.process = subprocess.Popen(
-                command, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
+                command, stdin=subprocess.PIPE, stdout=out, stderr=subprocess.STDOUT,
                 **own_group,  # type: ignore[call-overload]
             )  # fmt: skip
 
@@ -144,18 +145,16 @@ class LocalServer:
         return f"the server did not say it was ready within {READY_WAIT:g} s (log: {self.log})"
 
     def stop(self) -> None:
-        """Ask it to stop (it says bye for anyone left), then make sure it has."""
-        if self.process.poll() is None:
+        """Close its standard input: it says bye for anyone left and ends (as it does when
+        this launcher dies, killed or not: the OS closes the pipe then); make sure it has."""
+        if self.process.stdin is not None:
             with contextlib.suppress(OSError):
-                if sys.platform == "win32":
-                    self.process.send_signal(signal.CTRL_BREAK_EVENT)  # type: ignore[attr-defined]
-                else:
-                    self.process.terminate()
-            try:
-                self.process.wait(STOP_WAIT)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+                self.process.stdin.close()
+        try:
+            self.process.wait(STOP_WAIT)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
 
 
 def _options(argv: list[str] | None) -> tuple[argparse.Namespace, list[str]]:

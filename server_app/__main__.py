@@ -2,13 +2,29 @@
 
 from __future__ import annotations
 
+import os
 import sys
+import threading
 
 from protocol_lib.io.net import SocketSetupError
 
 from .cli import parse_options
 from .logfmt import LogSink
 from .server import ChatServer
+
+
+def _stop_at_end_of_input(server: ChatServer) -> None:
+    """``--stop-with-stdin``: read standard input until it ends (the program that started
+    us closed its end, or died: the OS closes it then), then stop as on SIGTERM.  Works
+    the same on every OS, where a signal to a child does not (Windows)."""
+    try:
+        fd = sys.stdin.fileno()
+        while os.read(fd, 4096):
+            pass
+    except (AttributeError, OSError, ValueError):  # no standard input at all: ended
+        pass
+    server.log.line("stopping: standard input ended")
+    server.stop()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -25,6 +41,8 @@ def main(argv: list[str] | None = None) -> int:
         log.close()
         return 1
     restore = server.install_signal_handlers()
+    if options.stop_with_stdin:
+        threading.Thread(target=_stop_at_end_of_input, args=(server,), daemon=True).start()
     host, port = server.address
     log.plain(f"Multiuser server is ready on {host}:{port}!")
     if options.verbosity:

@@ -54,6 +54,7 @@ class ServerOptions:
     log_file: str | None
     verbosity: Verbosity
     federation: FederationOptions | None = None  # None: this LAN alone, nats-py not imported
+    stop_with_stdin: bool = False  # stop (byes said) when standard input ends: a launcher's child
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -142,6 +143,12 @@ def build_parser() -> argparse.ArgumentParser:
         f"{defaults.list_budget.per_second:,.0f})",
     )
     add("--log-file", metavar="PATH", help="also append the log lines to this file")
+    add(
+        "--stop-with-stdin",
+        action="store_true",
+        help="stop (saying bye for everyone) when standard input ends: a program that starts "
+        "the server keeps a pipe open, and the server goes when it does, killed or not",
+    )
     verbosity = parser.add_mutually_exclusive_group()
     verbosity.add_argument(
         "--quiet", "-q", action="store_true", help="print only start, stop and errors"
@@ -280,6 +287,7 @@ def parse_options(argv: list[str] | None = None) -> ServerOptions:
             list_budget=RateLimit(ServerConfig().list_budget.burst, args.list_budget),
         ),
         log_file=args.log_file,
+        stop_with_stdin=args.stop_with_stdin,
         federation=_federation_options(parser, args),
         verbosity=(
             Verbosity.QUIET

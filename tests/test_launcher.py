@@ -7,11 +7,12 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 
-from lanchat.launcher import multicast_interface, no_display_reason
+from lanchat.launcher import multicast_interface, no_display_reason, server_is_listening
 from tests.helpers_net import ROOT, GroupListener, OutputLines, free_udp_port, unique_group
 
 WAIT = 30.0
@@ -89,3 +90,28 @@ def test_a_server_that_cannot_start_is_said_and_nothing_is_left(tmp_path):
     assert "lanchat: the server did not start" in result.stderr and "10.1.2.3" in result.stderr
     windows = Path(os.environ["XDG_RUNTIME_DIR"]) / "lanchat" / f"windows-{port}"
     assert not windows.exists()
+
+
+def test_a_killed_launcher_leaves_no_server_behind(tmp_path):
+    """SIGKILL gives the launcher no chance to stop its server; the OS closes the pipe the
+    server reads, and the server says bye for alice and ends (before: it ran on, alone)."""
+    port, group, group_port = free_udp_port(), unique_group(), free_udp_port()
+    log = tmp_path / "server.log"
+    listener = GroupListener(group, group_port)
+    chat = launcher(port, group, group_port, "alice", log)
+    try:
+        listener.expect(b"welcome,alice", timeout=WAIT)
+        chat.kill()
+        chat.wait(WAIT)
+        listener.expect(b"bye,alice", timeout=WAIT)  # the server's farewell
+    finally:
+        if chat.poll() is None:
+            chat.kill()
+            chat.wait()
+        listener.close()
+    deadline = time.monotonic() + WAIT
+    while "Multiuser server stopped" not in log.read_text():
+        assert time.monotonic() < deadline, log.read_text()
+        time.sleep(0.05)
+    assert "stopping: standard input ended" in log.read_text()
+    assert not server_is_listening(port)
