@@ -46,13 +46,17 @@ def multicast_interface(platform: str = sys.platform) -> str:
     return "0.0.0.0" if platform == "win32" else LOOPBACK
 
 
-def server_is_listening(port: int) -> bool:
-    """Something holds ``127.0.0.1:port`` (UDP): a server is there."""
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
-        try:
-            probe.bind((LOOPBACK, port))
-        except OSError:
-            return True
+def server_is_listening(port: int, platform: str = sys.platform) -> bool:
+    """Something holds ``127.0.0.1:port`` (UDP): a server is there.  On Windows also
+    ``0.0.0.0:port``: a server bound there (lanchat-server's default) does not keep the
+    same user from binding 127.0.0.1 (elsewhere that bind fails: EADDRINUSE)."""
+    hosts = (LOOPBACK, "0.0.0.0") if platform == "win32" else (LOOPBACK,)
+    for host in hosts:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+            try:
+                probe.bind((host, port))
+            except OSError:
+                return True
     return False
 
 
@@ -85,7 +89,9 @@ class Windows:
 
     def unregister(self) -> None:
         if self._mine is not None:
-            os.close(self._mine)
+            from qml_client.name_hold import let_go
+
+            let_go(self._mine)
             self._mine = None
             with contextlib.suppress(OSError):
                 (self.directory / f"{os.getpid()}.lock").unlink()

@@ -44,6 +44,10 @@ def show_message(text: str, error: bool = True) -> None:
             print(text, file=sys.stderr)
         return
     app = QApplication.instance() or QApplication(["lanchat"])
+    if not isinstance(app, QApplication):  # a QGuiApplication runs: no widgets possible
+        if sys.stderr is not None:
+            print(text, file=sys.stderr)
+        return
     box = QMessageBox(QMessageBox.Icon.Critical if error else QMessageBox.Icon.Information,
                       "lanchat", text)  # fmt: skip
     box.setObjectName("lanchat-message")

@@ -35,9 +35,9 @@ def default_directory() -> Path:
     return runtime_dir()
 
 
-def _os_lock() -> Callable[[int], bool] | None:
-    """A function that tries to lock an open file without waiting (True: locked), or None
-    where this OS has no lock Python reaches."""
+def _os_lock() -> tuple[Callable[[int], bool] | None, Callable[[int], None]]:
+    """How this OS locks an open file without waiting (True: locked; None where no lock
+    Python reaches exists), and how a descriptor is let go of (its lock first)."""
     try:
         import fcntl
     except ImportError:
@@ -51,30 +51,38 @@ def _os_lock() -> Callable[[int], bool] | None:
                 return False
             return True
 
-        return flock
+        return flock, os.close  # the lock goes with the descriptor
     try:
         import msvcrt
     except ImportError:
-        return None
+        return None, os.close
 
-    def locking(fd: int) -> bool:  # the first byte; Windows unlocks it when fd is closed
+    def locking(fd: int) -> bool:  # the first byte of the file
         try:
             msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)  # type: ignore[attr-defined]
         except PermissionError:  # EACCES: another handle holds it
             return False
         return True
 
-    return locking
+    def unlock_and_close(fd: int) -> None:
+        """Windows unlocks on close "when resources allow": unlock first, at once."""
+        with contextlib.suppress(OSError):
+            os.lseek(fd, 0, os.SEEK_SET)
+            msvcrt.locking(fd, msvcrt.LK_UNLCK, 1)  # type: ignore[attr-defined]
+        os.close(fd)
+
+    return locking, unlock_and_close
 
 
-try_lock = _os_lock()
-"""How this OS locks a file (None: not at all).  A lock that fails for another reason
-than "held" raises OSError, read as "not held"."""
+try_lock, let_go = _os_lock()
+"""How this OS locks a file (None: not at all), and how a descriptor is let go of
+(``let_go``, with its lock).  A lock that fails for another reason than "held" raises
+OSError, read as "not held"."""
 
 
 def lock_file(path: Path) -> int | None:
     """A descriptor holding ``path``'s lock (the file is made if missing), or None if
-    another holds it, or it cannot be locked here."""
+    another holds it, or it cannot be locked here.  Give it back with ``let_go``."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
@@ -97,12 +105,17 @@ def locked_elsewhere(path: Path) -> bool:
         fd = os.open(path, os.O_RDWR)
     except OSError:  # no file: nobody ever held it here
         return False
+    held = False
     try:
-        return try_lock is not None and not try_lock(fd)
+        held = try_lock is not None and not try_lock(fd)
     except OSError:
-        return False
+        pass
     finally:
-        os.close(fd)  # also lets go of the lock just taken
+        if held:
+            os.close(fd)
+        else:
+            let_go(fd)  # also lets go of the lock just taken
+    return held
 
 
 class NameHold:
@@ -141,7 +154,7 @@ class NameHold:
     def release(self) -> None:
         if self._held is not None:
             with contextlib.suppress(OSError):
-                os.close(self._held[1])
+                let_go(self._held[1])
             self._held = None
 
     @property

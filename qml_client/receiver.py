@@ -30,7 +30,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 
-from protocol_lib.io.net import READ_SIZE
+from protocol_lib.io.net import READ_SIZE, reports_an_earlier_send
 from protocol_lib.io.waker import Waker
 
 MAX_BATCH = 4096  # datagrams read before handing over, so the GUI sees progress under a flood
@@ -186,10 +186,8 @@ class Receiver(threading.Thread):
                 append((data, addr[0]))
             except (BlockingIOError, InterruptedError):
                 return
-            except ConnectionResetError:
-                # Windows: an ICMP "port unreachable" for an earlier send (to a server
-                # that is not there), reported on this receive; datagrams may follow.
-                continue
             except OSError as exc:  # e.g. an ICMP error reported on the unicast socket
+                if reports_an_earlier_send(exc):  # Windows: a send to a server not there
+                    continue  # datagrams may follow
                 errors.append(f"receive error: {exc.strerror or exc}")
                 return

@@ -37,6 +37,7 @@ from protocol_lib.io.net import (
     SocketSetupError,
     group_sender,
     receive_from,
+    reports_an_earlier_send,
     unicast_socket,
     why,
 )
@@ -129,12 +130,10 @@ class ChatServer:
                 # else WAKE_INTERVAL idle (Windows says so with TimeoutError)
                 flags, timers_due = self._queue_empty(wakeups, flags, timers_due)
                 continue
-            except (InterruptedError, ConnectionResetError):
-                # Windows reports an ICMP "port unreachable" for an earlier send (a client
-                # that closed) on the next receive: nothing to do with this datagram.
+            except InterruptedError:
                 continue
             except OSError as exc:  # e.g. a pending ICMP error: not fatal
-                self._send_error("receive", exc)
+                self._receive_error(exc)
                 continue
             if not data and addr == wake_addr:  # the broker's thread has news
                 self._take_federation_inputs(clock())
@@ -241,6 +240,12 @@ class ChatServer:
             return
         if self._log_sends:
             self.log.line(f"sent {data!r} to {addr!r}")
+
+    def _receive_error(self, exc: OSError) -> None:
+        """Logged (rarely), except Windows' reports of what became of an earlier send (a
+        reply to a client that has gone): those say nothing about this socket."""
+        if not reports_an_earlier_send(exc):
+            self._send_error("receive", exc)
 
     def _send_error(self, what: str, exc: OSError) -> None:
         key = f"{what}: {exc.strerror or exc}"

@@ -33,6 +33,19 @@ def test_only_linux_without_a_display_server_is_refused_and_told_what_to_do():
     assert no_display_reason("win32", {}) == no_display_reason("darwin", {}) == ""
 
 
+@pytest.mark.portable
+@pytest.mark.parametrize("platform", ["linux", "win32"])
+@pytest.mark.parametrize("host", ["127.0.0.1", "0.0.0.0"])
+def test_a_server_on_loopback_or_on_every_address_is_found(platform, host):
+    import socket
+
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as server:
+        server.bind((host, 0))
+        port = server.getsockname()[1]
+        assert server_is_listening(port, platform)
+    assert not server_is_listening(port, platform)
+
+
 def launcher(port: int, group: str, group_port: int, user: str, log: Path) -> subprocess.Popen:
     return subprocess.Popen(
         [sys.executable, "-m", "lanchat", "--port", str(port), "--group", group,

@@ -19,6 +19,7 @@ import tomllib
 
 import pytest
 from packaging.requirements import Requirement
+from packaging.version import Version
 
 from protocol_lib.io import net
 from protocol_lib.io.net import NOWAIT_FLAG, receive_timeout_option
@@ -48,6 +49,7 @@ def test_so_rcvtimeo_is_packed_as_each_kernel_reads_it():
     mac = receive_timeout_option(1.25, "darwin")  # long tv_sec, int tv_usec, padded
     assert len(mac) == 16 and struct.unpack("=qi4x", mac) == (1, 250000)
     assert struct.unpack("@ll", receive_timeout_option(0.1, "linux")) == (0, 100000)
+    assert struct.unpack("@ll", receive_timeout_option(0.9999996, "linux")) == (1, 0)
 
 
 @pytest.mark.portable
@@ -109,6 +111,17 @@ class _ResettingSocket:
             self.resets -= 1
             raise ConnectionResetError(10054, "An existing connection was forcibly closed")
         return self._sock.recvfrom(size, flags)
+
+
+class _TimeExceeded(OSError):
+    winerror = 10052  # WSAENETRESET, as Windows reports an ICMP "time exceeded"
+
+
+@pytest.mark.portable
+def test_reports_of_earlier_sends_are_told_apart_from_real_receive_errors():
+    assert net.reports_an_earlier_send(ConnectionResetError(10054, "reset"))
+    assert net.reports_an_earlier_send(_TimeExceeded(10052, "network dropped connection"))
+    assert not net.reports_an_earlier_send(OSError(12, "Cannot allocate memory"))
 
 
 @pytest.mark.portable
@@ -181,16 +194,21 @@ def test_without_any_os_lock_a_name_never_stops_a_login(tmp_path, monkeypatch):
 
 
 MSVCRT_LIKE = """
-import fcntl as real, sys, types
+import fcntl as real, os, sys, types
 import qml_client.cli  # before msvcrt exists: subprocess takes its presence for Windows
 sys.modules["fcntl"] = None
+unlocked = []
 def locking(fd, mode, nbytes):  # Windows' msvcrt.locking as seen from Python: EACCES if held
-    assert mode == 2 and nbytes == 1
+    assert nbytes == 1 and os.lseek(fd, 0, os.SEEK_CUR) == 0
+    if mode == 0:  # LK_UNLCK
+        unlocked.append(fd)
+        return real.flock(fd, real.LOCK_UN)
+    assert mode == 2  # LK_NBLCK
     try:
         real.flock(fd, real.LOCK_EX | real.LOCK_NB)
     except BlockingIOError:
         raise PermissionError(13, "Permission denied") from None
-sys.modules["msvcrt"] = types.SimpleNamespace(LK_NBLCK=2, locking=locking)
+sys.modules["msvcrt"] = types.SimpleNamespace(LK_UNLCK=0, LK_NBLCK=2, locking=locking)
 from qml_client import name_hold
 assert name_hold.try_lock.__name__ == "locking"
 chat = ("127.0.0.1", 4321, "224.1.1.1", 2241)
@@ -200,6 +218,7 @@ mine, theirs = name_hold.NameHold(here), name_hold.NameHold(here)
 assert mine.hold(chat, "ada") and mine.holding
 assert theirs.held_elsewhere(chat, "ADA") and not theirs.hold(chat, "ada")
 mine.release()
+assert unlocked  # unlocked before closed, as Windows asks
 assert not theirs.held_elsewhere(chat, "ada") and theirs.hold(chat, "ada")
 print("ok")
 """
@@ -228,20 +247,24 @@ def test_the_interface_addresses_come_from_the_os_on_every_os():
 
 @pytest.mark.portable
 def test_the_pyside6_pin_gives_each_platform_a_wheel_it_has():
-    """6.11.3 (no macOS 12 wheel) everywhere but macOS 12 and older (Darwin < 22): 6.9.3."""
+    """6.11.3 everywhere it has wheels; on macOS 12 (no 6.11.3 wheel) the newest that has
+    one, 6.9.3 (checked with pip download --platform macosx_12_0_x86_64). No marker reads
+    platform_release: older pips raise on Linux kernel names in a version comparison."""
     project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
     gui = [Requirement(r) for r in project["project"]["optional-dependencies"]["gui"]]
     pyside = [r for r in gui if r.name == "PySide6-Essentials"]
+    assert all("platform_release" not in str(r.marker) for r in pyside)
 
-    def pinned(platform: str, release: str) -> list[str]:
-        env = {"sys_platform": platform, "platform_release": release}
-        return [str(r.specifier) for r in pyside if r.marker is None or r.marker.evaluate(env)]
+    def chosen(platform: str, wheels: list[str]) -> str:
+        """What pip installs on ``platform`` where these versions have wheels: the newest."""
+        (wanted,) = [r for r in pyside if r.marker is None or r.marker.evaluate(
+            {"sys_platform": platform})]  # fmt: skip
+        return str(max(wanted.specifier.filter(wheels), key=Version))
 
-    assert pinned("linux", "6.1.0-18-amd64") == ["==6.11.3"]
-    assert pinned("win32", "10") == ["==6.11.3"]
-    assert pinned("darwin", "22.6.0") == ["==6.11.3"]  # macOS 13
-    assert pinned("darwin", "24.1.0") == ["==6.11.3"]
-    assert pinned("darwin", "21.6.0") == ["==6.9.3"]  # macOS 12
+    everything = ["6.8.3", "6.9.3", "6.10.3", "6.11.3", "6.12.0"]
+    assert chosen("linux", everything) == chosen("win32", everything) == "6.11.3"
+    assert chosen("darwin", everything) == "6.11.3"  # macOS 13 and later
+    assert chosen("darwin", ["6.8.3", "6.9.0", "6.9.3"]) == "6.9.3"  # what macOS 12 has
 
 
 def _without_linux_extras() -> dict[str, str]:

@@ -49,6 +49,8 @@ def why(exc: OSError) -> str:
     if _is(exc, "EADDRNOTAVAIL"):
         return "that address is not one of this machine's"
     if _is(exc, "EACCES"):
+        if sys.platform == "win32":  # no privileged ports there: reserved, or held exclusively
+            return "permission denied (Windows reserves this port, or a program holds it alone)"
         return "permission denied (ports below 1024 need privileges)"
     if _is(exc, "ENODEV"):
         return "no such network interface"
@@ -79,8 +81,7 @@ def receive_timeout_option(seconds: float, platform: str = sys.platform) -> byte
     timeout, and an idle server never woke); macOS a timeval whose microseconds
     are a 32-bit int (padded to 16 bytes); Linux and the BSDs two longs.
     """
-    whole = int(seconds)
-    micro = round((seconds - whole) * 1_000_000)
+    whole, micro = divmod(round(seconds * 1_000_000), 1_000_000)  # never 1,000,000 us
     if platform == "win32":
         return struct.pack("<I", max(1, round(seconds * 1000)))
     if platform == "darwin":
@@ -131,6 +132,16 @@ def receive_from(sock: socket.socket, seconds: float) -> Callable[[int, int], tu
     if hasattr(socket, "MSG_DONTWAIT"):
         return sock.recvfrom
     return _SwitchingReceive(sock)
+
+
+WSAENETRESET = 10052  # Windows: an ICMP "time exceeded" for an earlier send
+
+
+def reports_an_earlier_send(exc: OSError) -> bool:
+    """Whether a receive failed only to report what became of an earlier send (ICMP):
+    Windows does that on unconnected UDP sockets (WSAECONNRESET for "port unreachable",
+    WSAENETRESET for "time exceeded"); the next receive reads on.  Nothing to show."""
+    return isinstance(exc, ConnectionResetError) or getattr(exc, "winerror", None) == WSAENETRESET
 
 
 def is_multicast(address: str) -> bool:
