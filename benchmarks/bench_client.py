@@ -1,6 +1,8 @@
 """The real Qt client at 50k, 100k and 200k lines a second: what reaches the view, and stalls.
 
 Run: .venv/bin/python benchmarks/bench_client.py   (about 1 minute, loopback only)
+     .venv/bin/python benchmarks/bench_client.py --compare REV   (now against git revision
+     REV, alternating runs at 100k and 200k lines/s; REPS=3 by default; ~2 min)
      .venv/bin/python benchmarks/bench_client.py --trace [RATE]   (one run: what ran in
      the longest stalls: drain pass, presenting, the model, polish, frame, collections)
 
@@ -154,6 +156,35 @@ def main() -> None:
           f"{uncached[3] * 1000:.0f} ms compiling every module")  # fmt: skip
 
 
+def compare(revision: str, repetitions: int = int(os.environ.get("REPS", "3"))) -> None:
+    """The client now against itself at ``revision`` (the same child script drives both),
+    alternating runs at each rate: what reached the model, stalls, CPU, memory."""
+    from bench_server import revision_worktree  # benchmarks/ is on sys.path when run
+
+    print(f"Python {sys.version.split()[0]}, {os.cpu_count()} CPUs; now vs {revision}, "
+          f"{repetitions} alternating runs of {SECONDS:g} s at each rate")  # fmt: skip
+    print("| offered | client | in the model | dropped | longest stall | p99 stall |"
+          " GUI CPU | worker CPU | peak memory |")  # fmt: skip
+    print("|---|---|---|---|---|---|---|---|---|")
+    with revision_worktree(revision) as before:
+        for rate in (100_000, 200_000):
+            runs: dict[str, list[dict]] = {"now": [], revision: []}
+            for _ in range(repetitions):
+                runs[revision].append(run_client(before, rate))
+                runs["now"].append(run_client(ROOT, rate))
+            for name, reports in runs.items():
+
+                def spread(key: str, form: str = ".0f", reports: list[dict] = reports) -> str:
+                    values = sorted(r.get(key, float("nan")) for r in reports)
+                    return f"{values[0]:{form}}-{values[-1]:{form}}"
+
+                print(f"| {rate:,}/s | {name} | {spread('done', form=',.0f')} | "
+                      f"{spread('dropped', form=',.0f')} | {spread('stall_ms')} ms | "
+                      f"{spread('p99_stall_ms')} ms | {spread('gui_cpu_s', form='.2f')} s | "
+                      f"{spread('worker_cpu_s', form='.2f')} s | {spread('peak_mb')} MB |",
+                      flush=True)  # fmt: skip
+
+
 def trace(rate: int) -> None:
     """One product run at ``rate`` with the child's stall trace: what ran in the longest."""
     os.environ["CLIENT_CHILD_STALLS"] = "1"
@@ -163,7 +194,10 @@ def trace(rate: int) -> None:
 
 
 if __name__ == "__main__":
-    if sys.argv[1:2] == ["--trace"]:
+    if sys.argv[1:2] == ["--compare"]:
+        sys.path.insert(0, str(Path(__file__).resolve().parent))
+        compare(sys.argv[2])
+    elif sys.argv[1:2] == ["--trace"]:
         trace(int(sys.argv[2]) if len(sys.argv) > 2 else 100_000)
     elif sys.argv[1:2] == ["--send"]:
         group, port, rate, seconds = sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), sys.argv[5]

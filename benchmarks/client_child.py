@@ -56,6 +56,22 @@ frames = [0]  # frames swapped while the flood runs (each costs the GUI thread a
 chat.window.frameSwapped.connect(lambda: frames.__setitem__(0, frames[0] + 1))
 bridge = chat.bridge
 model = bridge.message_model
+# Since the bridge split the driver reads, shows and times; before it, the bridge did.
+driver = getattr(bridge, "driver", bridge)
+
+
+def apply_events(events: list) -> None:
+    """A batch of the core's events, carried out as a drain pass would."""
+    if driver is bridge:  # revisions before the split
+        bridge._apply(events)
+    else:
+        from qml_client.driver import Batch
+
+        driver.carry_out(Batch(events))
+
+
+def worker_thread() -> object:
+    return getattr(driver, "receiver", None) or getattr(bridge, "_receiver", None)
 
 
 class PerDatagram(QObject):
@@ -78,7 +94,7 @@ class PerDatagram(QObject):
 
     @Slot(bytes, str)
     def on_datagram(self, data: bytes, source: str) -> None:
-        bridge._apply(bridge.core.receive(data, time.monotonic(), source))
+        apply_events(bridge.core.receive(data, time.monotonic(), source))
 
     def run(self) -> None:
         while not self.stop.is_set():
@@ -102,16 +118,18 @@ class StallTrace:
 
         self.spans: list[tuple[float, float, str]] = []  # (start, seconds, what), over 4 ms
         self.marks: dict[str, float] = {}
-        for obj, name, label in ((bridge, "_drain_inbox", "drain pass"),
-                                 (bridge, "_apply", "present + show"),
+        split = driver is not bridge  # the driver drains and delivers to the bridge
+        drain_name = "drain" if split else "_drain_inbox"
+        for obj, name, label in ((driver, drain_name, "drain pass"),
+                                 (driver, "deliver" if split else "_apply", "present + show"),
                                  (bridge.presenter, "present", "present"),
                                  (model, "append_lines", "model")):  # fmt: skip
             self._wrap(obj, name, label)
         # Passes run from the drain timer (revisions before it have none): time them too.
-        drain_timer = getattr(bridge, "_drain_timer", None)
+        drain_timer = getattr(driver, "drain_timer", None) or getattr(bridge, "_drain_timer", None)
         if drain_timer is not None:
             drain_timer.timeout.disconnect()
-            drain_timer.timeout.connect(bridge._drain_inbox)
+            drain_timer.timeout.connect(getattr(driver, drain_name))
         win, direct = chat.window, Qt.ConnectionType.DirectConnection
         update_request = QEvent.Type.UpdateRequest
         tracer = self
@@ -201,7 +219,8 @@ state: dict[str, float | int | None] = {"first": None, "last_change": None, "las
 def received() -> int:
     if contrast is not None:
         return contrast.received
-    return bridge._receiver.received if bridge._receiver else 0
+    worker = worker_thread()
+    return worker.received if worker is not None else 0  # type: ignore[attr-defined]
 
 
 def progress() -> int:
@@ -221,7 +240,7 @@ def thread_cpu(native_id: int | None) -> float:
 
 def report(now: float) -> None:
     first = state["first"]
-    worker = contrast.thread if contrast is not None else bridge._receiver
+    worker = contrast.thread if contrast is not None else worker_thread()
     stalls = [b - a for a, b in itertools.pairwise(beats) if first and a >= first]
     if tracer is not None:
         tracer.print([(a, b - a) for a, b in itertools.pairwise(beats) if first and a >= first])

@@ -154,7 +154,7 @@ def open_window(
     chat = ChatWindow(options, settings=store, history=history, notifier=notifier, names=names)
     if isinstance(notifier, TrayNotifier):  # a click on the message brings the window
         notifier.activate = chat.window.requestActivate
-    chat.bridge.name_elsewhere = waiting
+    chat.bridge.account.elsewhere = waiting
     if history_problem is not None:
         chat.bridge.report(history_problem)
     if remembered.geometry is not None:

@@ -1,8 +1,9 @@
 """What the chat view shows for each ClientCore event: no Qt here, tested alone.
 
 The bridge hands a batch of events to ``Presenter.present`` and applies the
-``ViewUpdate`` it gets back (send the datagrams, append the lines, set the
-marks, replace the roster, emit its signals).  Every piece of foreign text
+``ViewUpdate`` it gets back (append the lines, set the marks, replace the
+roster, emit its signals).  What the core sends never comes here: the driver
+sends it (driver.py).  Every piece of foreign text
 (names, lines, raw datagrams, addresses) goes through ``protocol_lib.display``
 here, once, so nothing that reaches the view can hide, reorder or restyle
 itself; the QML side shows it as plain text.
@@ -46,6 +47,9 @@ from protocol_lib.client import (
     UserListShown,
 )
 from protocol_lib.display import shown_name, shown_text
+from protocol_lib.io.net import ANY_INTERFACE
+
+from .cli import ClientOptions
 
 RAW_DISPLAY_CHARS = 2000  # a foreign server may send 64 KiB in one datagram: show the start
 
@@ -85,7 +89,6 @@ class ChatLine:
 class ViewUpdate:
     """Everything one batch of events changes in the view."""
 
-    datagrams: list[bytes] = field(default_factory=list)
     lines: list[ChatLine] = field(default_factory=list)
     statuses: list[tuple[int, MessageStatus]] = field(default_factory=list)  # lines shown
     roster_changed: bool = False  # the view reads ClientCore.roster once per batch
@@ -218,8 +221,8 @@ class _Batch:
         match event:
             case IncomingMessage():
                 self.incoming(event)
-            case SendDatagram(data):
-                self.update.datagrams.append(data)
+            case SendDatagram():
+                pass  # sent by the driver (driver.py), never shown: it does not reach here
             case OutgoingMessage(message_id, text, status):
                 me = shown_name(self.me or "")
                 line = ChatLine(LineKind.OUT, shown_text(text), me, self.stamp, status, message_id)
@@ -323,6 +326,27 @@ def mentions(text: str, name: str) -> bool:
             return True
         start = folded.find(wanted, start + 1)
     return False
+
+
+def window_title(options: ClientOptions, state: ClientState, user: str | None) -> str:
+    """The window's title: who you are in the chat as, and where the chat is."""
+    where = f"lanchat @ {options.server}:{options.port}"
+    if state is ClientState.IN_CHAT:
+        return f"{shown_name(user or '')} \u2014 {where}"
+    return f"{where} ({state.value})"
+
+
+def status_line(options: ClientOptions, state: ClientState, user: str | None, note: str) -> str:
+    """The line under the input: server, group (and interface), state, and a note."""
+    iface = "" if options.interface == ANY_INTERFACE else f" on {options.interface}"
+    said = state.value
+    if state is not ClientState.LOGGED_OUT and user:
+        said += f" as {shown_name(user)}"
+    parts = [f"Server {options.server}:{options.port}",
+             f"group {options.group}:{options.group_port}{iface}", said]  # fmt: skip
+    if note:
+        parts.append(note)
+    return "  \u00b7  ".join(parts)
 
 
 def state_sentence(state: ClientState, user: str | None) -> str:

@@ -43,7 +43,7 @@ def test_our_client_with_their_server(qtbot, peer_server, roster_after_login, ra
         if raw_list is None:
             qtbot.waitUntil(lambda: server.users != {}, timeout=WAIT_MS)
         else:  # a list reply that is no name list: shown raw, the roster left alone
-            port = chat.bridge.sock.getsockname()[1]
+            port = chat.bridge.driver.sock.getsockname()[1]
             expected = raw_list.replace("PORT", str(port))
             qtbot.waitUntil(lambda: _has_line(chat, "raw", expected), timeout=WAIT_MS)
         assert chat.bridge.user_model.users == roster_after_login

@@ -18,7 +18,8 @@ sys.meta_path.insert(0, NoQt())
 
 def test_protocol_lib_server_and_presenter_import_and_run_without_qt():
     code = BLOCK_QT + (
-        "import protocol_lib, server_app.__main__, qml_client.presenter, qml_client.history\n"
+        "import protocol_lib, server_app.__main__, qml_client.presenter, qml_client.recall\n"
+        "import qml_client.attention, qml_client.search_hits, qml_client.places\n"
         "from protocol_lib import ServerCore\n"
         "out = ServerCore().receive(b'login,bob', ('127.0.0.1', 1), 0.0)\n"
         "assert out[-1].data == b'welcome,bob'\n"

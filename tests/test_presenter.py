@@ -44,7 +44,7 @@ def test_own_line_marks_in_one_batch_and_across_batches():
             MessageDelivered(1),
         ]
     )
-    assert update.datagrams == [b"msg,a"]
+    assert not hasattr(update, "datagrams")  # sends are the driver's, not the view's
     assert [(line.line_text, line.status) for line in update.lines] == [
         ("a", "delivered"),
         ("b", "queued"),
@@ -126,9 +126,9 @@ def test_chat_line_defaults():
 
 
 def test_input_history_recalls_lines_like_a_shell():
-    from qml_client.history import InputHistory
+    from qml_client.recall import InputRecall
 
-    history = InputHistory(limit=3)
+    history = InputRecall(limit=3)
     assert history.previous() == "" and history.next() == ""
     for line in ["one", "two", "two", "  ", "three", "four"]:
         history.add(line)
@@ -137,7 +137,7 @@ def test_input_history_recalls_lines_like_a_shell():
 
 
 def test_tab_completes_the_last_word_to_a_name_in_the_chat():
-    from qml_client.history import complete_name
+    from qml_client.recall import complete_name
 
     names = ["alice", "Albert", "bob", "me"]
     assert complete_name("bo", names) == "bob: "  # the first word: addressing bob

@@ -96,7 +96,7 @@ def test_group_datagrams_appear_in_order_with_marks_in_the_gui_thread(qtbot, ser
         assert new[3][2] == "carol joined the chat"
         own = [row for row in lines(chat) if row[0] == "out"]
         assert own == [("out", "bob", "my own line", "delivered")]
-        assert chat.bridge.drain_threads == {threading.get_ident()}
+        assert chat.bridge.driver.drain_threads == {threading.get_ident()}
 
 
 def test_a_huge_foreign_datagram_is_shown_shortened(qtbot, server):
@@ -149,7 +149,11 @@ def test_burst_of_10000_datagrams_is_all_counted_and_the_loop_keeps_beating(qtbo
                     qtbot.waitUntil(lambda t=target: model.total_appended >= t, timeout=WAIT_MS * 2)
                 except QtBotTimeout:
                     got = model.total_appended - start_total
-                    worker = chat.bridge._receiver.received if chat.bridge._receiver else None
+                    worker = (
+                        chat.bridge.driver.receiver.received
+                        if chat.bridge.driver.receiver
+                        else None
+                    )
                     raise AssertionError(
                         f"chunk {chunk}: {got} of {(chunk + 1) * 1000} in the model, "
                         f"worker read {worker}"
@@ -168,23 +172,23 @@ def test_timers_run_between_the_passes_of_a_long_drain(qtbot, server, monkeypatc
     """A flood is shown in passes, and the event loop's timers (frames, the view's own
     clocks) run between every two of them: Qt's glib loop runs posted events before
     timers, so passes that followed each other as posted calls ran two at a time."""
-    import qml_client.bridge as bridge_module
+    import qml_client.driver as driver_module
 
-    monkeypatch.setattr(bridge_module, "DRAIN_BUDGET", 0.002)  # many short passes
+    monkeypatch.setattr(driver_module, "DRAIN_BUDGET", 0.002)  # many short passes
     with chat_window(qtbot, server.options()) as chat:
         model = chat.bridge.message_model
         qtbot.waitUntil(lambda: model.rowCount() > 0, timeout=WAIT_MS)  # the welcome line
         start_total = model.total_appended
         order: list[str] = []
-        chat.bridge._drain_timer.timeout.connect(lambda: order.append("pass"))  # after it
+        chat.bridge.driver.drain_timer.timeout.connect(lambda: order.append("pass"))  # after it
         heartbeat = QTimer()
         heartbeat.setTimerType(Qt.TimerType.PreciseTimer)
         heartbeat.timeout.connect(lambda: order.append("timer"))
         heartbeat.start(1)
         try:
             flood = [(b"msg,line %d" % i, "127.0.0.1") for i in range(20_000)]
-            if chat.bridge._inbox.put(flood, []):
-                chat.bridge._wake.emit()
+            if chat.bridge.driver.inbox.put(flood, []):
+                chat.bridge.driver._wake.emit()
             qtbot.waitUntil(lambda: model.total_appended >= start_total + 20_000, timeout=WAIT_MS)
         finally:
             heartbeat.stop()
@@ -197,7 +201,7 @@ def test_timers_run_between_the_passes_of_a_long_drain(qtbot, server, monkeypatc
 def test_under_a_flood_the_view_takes_lines_at_most_every_show_interval(qtbot, server):
     """Each insert costs the view a layout and a frame: a flood goes in in few inserts,
     at least SHOW_INTERVAL apart, read in many short passes, and nothing is lost."""
-    from qml_client.bridge import SHOW_INTERVAL
+    from qml_client.feed import SHOW_INTERVAL
 
     with chat_window(qtbot, server.options()) as chat:
         model = chat.bridge.message_model
@@ -206,10 +210,10 @@ def test_under_a_flood_the_view_takes_lines_at_most_every_show_interval(qtbot, s
         inserts: list[float] = []
         passes: list[float] = []
         model.rowsInserted.connect(lambda *_: inserts.append(time.monotonic()))
-        chat.bridge._drain_timer.timeout.connect(lambda: passes.append(time.monotonic()))
+        chat.bridge.driver.drain_timer.timeout.connect(lambda: passes.append(time.monotonic()))
         flood = [(b"msg,line %d" % i, "127.0.0.1") for i in range(20_000)]
-        if chat.bridge._inbox.put(flood, []):
-            chat.bridge._wake.emit()
+        if chat.bridge.driver.inbox.put(flood, []):
+            chat.bridge.driver._wake.emit()
         qtbot.waitUntil(lambda: model.total_appended >= start_total + 20_000, timeout=WAIT_MS)
         assert lines(chat)[-1][2] == "line 19999"
         gaps = [b - a for a, b in itertools.pairwise(inserts)]
@@ -218,7 +222,7 @@ def test_under_a_flood_the_view_takes_lines_at_most_every_show_interval(qtbot, s
 
 
 def test_a_line_after_a_quiet_spell_is_in_the_view_when_its_pass_ends(qtbot, server):
-    from qml_client.bridge import SHOW_INTERVAL
+    from qml_client.feed import SHOW_INTERVAL
 
     with chat_window(qtbot, server.options()) as chat:
         bridge, model = chat.bridge, chat.bridge.message_model
@@ -226,9 +230,11 @@ def test_a_line_after_a_quiet_spell_is_in_the_view_when_its_pass_ends(qtbot, ser
         quiet_from = time.monotonic() + SHOW_INTERVAL
         qtbot.waitUntil(lambda: time.monotonic() > quiet_from, timeout=WAIT_MS)
         seen: list[str] = []
-        bridge._drain_timer.timeout.connect(lambda: seen.append(lines(chat)[-1][2]))  # after it
-        if bridge._inbox.put([(b"msg,one line", "127.0.0.1")], []):
-            bridge._wake.emit()
+        bridge.driver.drain_timer.timeout.connect(
+            lambda: seen.append(lines(chat)[-1][2])
+        )  # after it
+        if bridge.driver.inbox.put([(b"msg,one line", "127.0.0.1")], []):
+            bridge.driver._wake.emit()
         qtbot.waitUntil(lambda: bool(seen), timeout=WAIT_MS)
         assert seen[0] == "one line"
 
@@ -236,17 +242,17 @@ def test_a_line_after_a_quiet_spell_is_in_the_view_when_its_pass_ends(qtbot, ser
 def test_your_own_line_shows_at_once_after_the_lines_that_wait(qtbot, server, monkeypatch):
     """Lines read from the group may wait for the view; what you type does not, and it
     never goes in before a line that arrived earlier."""
-    import qml_client.bridge as bridge_module
+    import qml_client.feed as feed_module
 
     with chat_window(qtbot, server.options()) as chat:
         log_in(qtbot, chat, server)
         bridge = chat.bridge
-        monkeypatch.setattr(bridge_module, "SHOW_INTERVAL", 60.0)  # a read line waits
-        bridge._shown_at = time.monotonic()
+        monkeypatch.setattr(feed_module, "SHOW_INTERVAL", 60.0)  # a read line waits
+        bridge.feed.shown_at = time.monotonic()
         passes: list[int] = []
-        bridge._drain_timer.timeout.connect(lambda: passes.append(1))
-        if bridge._inbox.put([(b"msg,alice: before yours", "127.0.0.1")], []):
-            bridge._wake.emit()
+        bridge.driver.drain_timer.timeout.connect(lambda: passes.append(1))
+        if bridge.driver.inbox.put([(b"msg,alice: before yours", "127.0.0.1")], []):
+            bridge.driver._wake.emit()
         qtbot.waitUntil(lambda: bool(passes), timeout=WAIT_MS)
         assert all(row[2] != "before yours" for row in lines(chat))  # read, not yet shown
         assert bridge.send("mine")
@@ -307,8 +313,8 @@ def test_a_flood_while_the_gui_is_busy_drops_the_oldest_and_says_so(qtbot, serve
         server.to_group(b"welcome,alice")
         qtbot.waitUntil(lambda: "alice" in chat.bridge.user_model.users, timeout=WAIT_MS)
         echo_first_line(qtbot, chat, server)
-        chat.bridge._inbox.max_bytes = 300 * 130  # about 300 of these lines
-        receiver = chat.bridge._receiver
+        chat.bridge.driver.inbox.max_bytes = 300 * 130  # about 300 of these lines
+        receiver = chat.bridge.driver.receiver
         assert receiver is not None
         before = receiver.received
         deadline = time.monotonic() + WAIT
@@ -345,7 +351,7 @@ def test_closing_the_window_sends_exit_and_joins_the_worker(qtbot, server):
         chat.window.close()  # as the window manager's close button does
         server.expect(b"exit,")
         assert not chat.bridge.worker_alive
-        assert chat.bridge.sock is None
+        assert chat.bridge.driver.sock is None
 
 
 def test_quit_command_closes_the_window(qtbot, server):

@@ -1,11 +1,12 @@
-"""What the input field does besides sending: Up/Down history, Tab completion. No Qt here."""
+"""What the input field does besides sending: Up/Down recall of typed lines, Tab completion.
+No Qt here. (Not the chat's history: that is history_store.py.)"""
 
 from __future__ import annotations
 
 HISTORY_LIMIT = 200
 
 
-class InputHistory:
+class InputRecall:
     """Typed lines, oldest first, with a cursor that Up and Down move.
 
     A line typed twice in a row is kept once; past the newest line the cursor

@@ -1,0 +1,108 @@
+"""The pieces under the bridge, each alone: attention, search hits, the line feed, the
+driver (real sockets, a real Qt event loop; no window)."""
+
+from __future__ import annotations
+
+import socket
+import time
+
+from protocol_lib import Notice, SendDatagram
+from qml_client.attention import UNREAD, Attention
+from qml_client.cli import ClientOptions
+from qml_client.presenter import ChatLine, LineKind, Presenter, ViewUpdate
+
+STAMP = "12:00:00"
+
+
+def line(text: str, kind: LineKind = LineKind.IN, sender: str = "alice") -> ChatLine:
+    return ChatLine(kind, text, sender, STAMP)
+
+
+class Notes:
+    def __init__(self) -> None:
+        self.said: list[tuple[str, str]] = []
+
+    def notify(self, summary: str, body: str) -> bool:
+        self.said.append((summary, body))
+        return True
+
+
+def test_attention_marks_the_first_line_of_each_absence_and_notifies_mentions_when_away():
+    notes = Notes()
+    attention = Attention(Presenter(now=lambda: STAMP), notes, unread_line=True)
+    mention = line("bob, look")
+    update = ViewUpdate(lines=[line("hi"), mention], mentions=[mention])
+    assert attention.marker(update) == []  # in front: nothing
+    attention.notify(update)
+    assert notes.said == []
+    attention.set_active(False)
+    (marker,) = attention.marker(update)
+    assert marker.line_text == UNREAD and attention.marker(update) == []  # once an absence
+    attention.notify(update)
+    assert notes.said == [("alice mentioned you", "bob, look")]
+    attention.set_active(True)
+    attention.set_active(False)  # away again: a new marker
+    assert len(attention.marker(update)) == 1
+    quiet = Attention(Presenter(now=lambda: STAMP), None, unread_line=False)
+    quiet.set_active(False)
+    assert quiet.marker(update) == []
+    quiet.notify(update)  # no notifier: nothing, no error
+
+
+def test_search_hits_cycle_newest_first_and_skip_lines_that_left_the_view(qapp):
+    from qml_client.models import MessageModel
+    from qml_client.search_hits import SearchHits
+
+    model = MessageModel(scrollback=5)
+    model.append_lines([line("apple pie"), line("pear"), line("apple juice")])
+    hits = SearchHits(model)
+    assert hits.find("apple")
+    first, second = hits.next_row(), hits.next_row()
+    assert {first, second} == {0, 2} and hits.next_row() == first  # cycles
+    model.append_lines([line(f"filler {n}") for n in range(4)])  # "apple pie" scrolls away
+    rows = {hits.next_row() for _ in range(3)}
+    assert len(rows) == 1 and model.line(rows.pop()).line_text == "apple juice"
+    assert not hits.find("cherry") and hits.next_row() == -1
+
+
+def test_the_feed_shows_a_line_at_once_and_paces_a_flood(qtbot):
+    from qml_client.feed import SHOW_INTERVAL, LineFeed
+    from qml_client.models import MessageModel
+
+    model = MessageModel()
+    feed = LineFeed(model, Presenter(now=lambda: STAMP), None, lambda: "bob")
+    feed.add([line("first")], paced=True)  # after a quiet spell: at once
+    assert model.rowCount() == 1
+    feed.add([line("second")], paced=True)  # within SHOW_INTERVAL: waits
+    assert model.rowCount() == 1 and feed.unshown
+    qtbot.waitUntil(lambda: model.rowCount() == 2, timeout=int(SHOW_INTERVAL * 1000) + 2000)
+    feed.add([line("typed")])  # not paced (what the user did): at once
+    assert model.rowCount() == 3
+    (listing,) = feed.search("anything")
+    assert listing.kind is LineKind.ERROR and "No history is kept" in listing.line_text
+
+
+def test_the_driver_sends_what_the_core_asks_and_delivers_the_rest(qtbot):
+    from qml_client.driver import Batch, ClientDriver
+
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as server:
+        server.bind(("127.0.0.1", 0))
+        server.settimeout(5)
+        options = ClientOptions("127.0.0.1", server.getsockname()[1], "239.255.77.1",
+                                server.getsockname()[1], "127.0.0.1")  # fmt: skip
+        delivered: list[Batch] = []
+        driver = ClientDriver(options, lambda batch: delivered.append(batch) or True)
+        closed = driver.carry_out(Batch([SendDatagram(b"list,"), Notice("hi")]))
+        assert closed  # what deliver answered
+        (batch,) = delivered
+        assert batch.events == [Notice("hi")]  # the send never reaches the view
+        assert batch.send_failures == ["not connected: the chat sockets are closed"]
+        assert driver.start() is None
+        try:
+            driver.act(driver.core.login("bob", time.monotonic()))
+            assert server.recvfrom(100)[0] == b"login,bob"
+            assert not any(type(e) is SendDatagram for e in delivered[-1].events)
+            assert delivered[-1].send_failures == []
+        finally:
+            driver.shutdown(say_exit=False)
+        assert not driver.worker_alive and driver.sock is None
