@@ -13,7 +13,6 @@ loads the server, the federation and their tables (16 ms of a window's start).
 from typing import TYPE_CHECKING
 
 from .client import (
-    ClearRequested,
     ClientConfig,
     ClientCore,
     ClientEvent,
@@ -24,7 +23,6 @@ from .client import (
     MessageDelivered,
     Notice,
     OutgoingMessage,
-    QuitRequested,
     RosterChanged,
     SendDatagram,
     StateChanged,
@@ -111,8 +109,6 @@ __all__ = [
     "MessageDelivered",
     "Notice",
     "OutgoingMessage",
-    "ClearRequested",
-    "QuitRequested",
     "RosterChanged",
     "SendDatagram",
     "StateChanged",

@@ -240,23 +240,6 @@ class NotFromServer:
     text: str
 
 
-@dataclass(frozen=True, slots=True)
-class QuitRequested:
-    """The user asked to leave the application (``/quit``)."""
-
-
-@dataclass(frozen=True, slots=True)
-class ClearRequested:
-    """The user asked to clear the view (``/clear``); the chat goes on."""
-
-
-@dataclass(frozen=True, slots=True)
-class SearchRequested:
-    """The user asked to search the kept history (``/search WORDS``, Ctrl+F)."""
-
-    words: str
-
-
 ClientEvent = Union[
     SendDatagram,
     StateChanged,
@@ -275,9 +258,6 @@ ClientEvent = Union[
     RelayStyleLearned,
     UnrecognisedLine,
     NotFromServer,
-    QuitRequested,
-    ClearRequested,
-    SearchRequested,
 ]
 
 

@@ -18,12 +18,12 @@ from PySide6.QtGui import QDesktopServices, QGuiApplication
 from PySide6.QtQml import QmlElement
 
 from protocol_lib import ClientConfig, ClientCore, ClientState
-from protocol_lib.commands import pasted_lines, typed_line
 from protocol_lib.display import shown_name
 
 from .account import Account
 from .attention import Attention
 from .cli import ClientOptions
+from .commands import pasted_lines, typed_line
 from .driver import Batch, ClientDriver
 from .feed import LineFeed
 from .history_store import HistoryStore

@@ -21,7 +21,7 @@ import dataclasses
 import socket
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
@@ -38,6 +38,7 @@ from protocol_lib.io.net import (
 from protocol_lib.ratelimit import client_pace
 
 from .cli import ClientOptions
+from .commands import TypedEvent
 from .receiver import Inbox, Receiver
 
 DRAIN_SLICE = 250  # datagrams taken from the inbox at a time
@@ -48,7 +49,7 @@ DRAIN_BUDGET = 0.002  # seconds of reading per event-loop pass; input and timers
 class Batch:
     """What one drain pass, tick or user action gives the view, in the order it shows it."""
 
-    events: list[ClientEvent]  # the core's events, its sends already carried out
+    events: Sequence[TypedEvent]  # the core's events (sends already carried out), the window's
     problems: list[str] = field(default_factory=list)  # receive errors: shown first
     dropped: int = 0  # datagrams the inbox dropped meanwhile (said after the problems)
     send_failures: list[str] = field(default_factory=list)  # shown after the batch's lines
@@ -130,7 +131,7 @@ class ClientDriver(QObject):
             self._schedule_tick()
         return shown
 
-    def act(self, events: list[ClientEvent]) -> bool:
+    def act(self, events: Sequence[TypedEvent]) -> bool:
         """Carry out what a user action made the core decide (shown at once)."""
         return self.carry_out(Batch(events))
 
@@ -141,11 +142,12 @@ class ClientDriver(QObject):
             return
         self.drain_threads.add(threading.get_ident())
         start = time.monotonic()
-        batch = Batch([], paced=True)
+        events: list[ClientEvent] = []
+        batch = Batch(events, paced=True)
         more = True
         while more and time.monotonic() - start < DRAIN_BUDGET:
             datagrams, errors, dropped, more = self.inbox.take(DRAIN_SLICE)
-            batch.events += self.core.receive_all(datagrams, time.monotonic())
+            events += self.core.receive_all(datagrams, time.monotonic())
             batch.problems += errors
             batch.dropped += dropped
         if more:  # let the event loop paint and take input before the next pass

@@ -12,14 +12,13 @@ itself; the QML side shows it as plain text.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from typing import assert_never
 
 from protocol_lib import (
-    ClientEvent,
     ClientState,
     DeliveryFailed,
     IncomingMessage,
@@ -27,7 +26,6 @@ from protocol_lib import (
     MessageDelivered,
     Notice,
     OutgoingMessage,
-    QuitRequested,
     RosterChanged,
     SendDatagram,
     StateChanged,
@@ -36,20 +34,19 @@ from protocol_lib import (
     UserLeft,
 )
 from protocol_lib.client import (
-    ClearRequested,
     MessageSent,
     MessageStatus,
     NameTakenOver,
     NotFromServer,
     RelayStyle,
     RelayStyleLearned,
-    SearchRequested,
     UserListShown,
 )
 from protocol_lib.display import shown_name, shown_text
 from protocol_lib.io.net import ANY_INTERFACE
 
 from .cli import ClientOptions
+from .commands import ClearRequested, QuitRequested, SearchRequested, TypedEvent
 
 RAW_DISPLAY_CHARS = 2000  # a foreign server may send 64 KiB in one datagram: show the start
 
@@ -136,7 +133,7 @@ class Presenter:
             LineKind.ERROR,
         )
 
-    def present(self, events: list[ClientEvent], me: str | None) -> ViewUpdate:
+    def present(self, events: Sequence[TypedEvent], me: str | None) -> ViewUpdate:
         batch = _Batch(self._now(), me)  # one clock read: a flood arrives within a second
         for event in events:
             if type(event) is IncomingMessage:  # what a flood is made of: one check

@@ -17,7 +17,6 @@ from protocol_lib import (
     Notice,
     OutgoingMessage,
     ProtocolError,
-    QuitRequested,
     RosterChanged,
     SendDatagram,
     StateChanged,
@@ -36,8 +35,8 @@ from protocol_lib.client import (
     RelayStyleLearned,
     UserListShown,
 )
-from protocol_lib.commands import typed_line
 from protocol_lib.ratelimit import RateLimit, RateLimiter, client_pace
+from qml_client.commands import QuitRequested, typed_line
 from tests.strategies import mutated_datagrams, server_messages
 
 
@@ -720,6 +719,6 @@ def test_nick_leaves_and_joins_again_under_the_new_name():
 
 
 def test_clear_only_asks_the_view():
-    from protocol_lib import ClearRequested
+    from qml_client.commands import ClearRequested
 
     assert typed_line(logged_in(), "/clear", 1.0) == [ClearRequested()]

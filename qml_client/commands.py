@@ -1,4 +1,8 @@
-"""What a person types, turned into ``ClientCore`` calls: the typed-line grammar.
+"""What a person types in the window, turned into ``ClientCore`` calls: the typed-line grammar.
+
+The window's own: its commands (``/clear``, ``/search``, ``/quit``), its help text and
+its keys are not the protocol's, so they live in the client, not in ``protocol_lib``
+(which keeps the assignment's grammar and the API tools call).
 
 Kept apart from ``ClientCore``, whose API for tools (``login``, ``say``,
 ``request_list``, ``leave``) takes text literally: a bot that says
@@ -11,21 +15,46 @@ several lines (one message per line).
 
 from __future__ import annotations
 
-from .client import (
-    ClearRequested,
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Union
+
+from protocol_lib.client import (
     ClientCore,
     ClientEvent,
     ClientState,
     LocalError,
     Notice,
-    QuitRequested,
-    SearchRequested,
     error_event,
 )
-from .errors import LocalProtocolError, RemoteProtocolError
-from .names import clean_name
-from .reasons import Reason
-from .wire import ChatMessage, ListRequest, LoginRequest, parse_client
+from protocol_lib.errors import LocalProtocolError, RemoteProtocolError
+from protocol_lib.names import clean_name
+from protocol_lib.reasons import Reason
+from protocol_lib.wire import ChatMessage, ListRequest, LoginRequest, parse_client
+
+
+@dataclass(frozen=True, slots=True)
+class QuitRequested:
+    """The user asked to leave the application (``/quit``)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ClearRequested:
+    """The user asked to clear the view (``/clear``); the chat goes on."""
+
+
+@dataclass(frozen=True, slots=True)
+class SearchRequested:
+    """The user asked to search the kept history (``/search WORDS``, Ctrl+F)."""
+
+    words: str
+
+
+ViewRequest = Union[QuitRequested, ClearRequested, SearchRequested]
+"""What a typed line asks of the window, not of the chat."""
+
+TypedEvent = Union[ClientEvent, ViewRequest]
+"""What a typed line becomes: the core's events and the window's requests."""
 
 PROTOCOL_TYPES = frozenset({"login", "msg", "list", "exit"})
 """Words that, followed by a comma, make a typed line a raw protocol line."""
@@ -51,7 +80,7 @@ def pasted_lines(text: str) -> list[str]:
     return [line.strip() for line in text.splitlines() if line.strip()]
 
 
-def typed_line(client: ClientCore, line: str, now: float) -> list[ClientEvent]:
+def typed_line(client: ClientCore, line: str, now: float) -> Sequence[TypedEvent]:
     """Carry out one line typed (or several pasted) by the user."""
     line = line.strip()
     if not line:
@@ -71,7 +100,7 @@ def typed_line(client: ClientCore, line: str, now: float) -> list[ClientEvent]:
     return client.say(line, now)
 
 
-def _slash_command(client: ClientCore, line: str, now: float) -> list[ClientEvent]:
+def _slash_command(client: ClientCore, line: str, now: float) -> Sequence[TypedEvent]:
     word, _, rest = line[1:].partition(" ")
     word = word.lower()
     if word == "login":
@@ -96,7 +125,7 @@ def _slash_command(client: ClientCore, line: str, now: float) -> list[ClientEven
     return [LocalError(Reason.UNKNOWN_COMMAND, f"unknown command /{word}; try /help")]
 
 
-def _change_name(client: ClientCore, name: str, now: float) -> list[ClientEvent]:
+def _change_name(client: ClientCore, name: str, now: float) -> Sequence[TypedEvent]:
     """``/nick NAME``: the protocol has no rename, so leave and join again as NAME."""
     if not name:
         return [LocalError(Reason.USAGE, "type /nick followed by the new name")]
@@ -111,7 +140,7 @@ def _change_name(client: ClientCore, name: str, now: float) -> list[ClientEvent]
     return [*client.close(now), *client.login(name, now)]
 
 
-def _protocol_line(client: ClientCore, line: str, now: float) -> list[ClientEvent]:
+def _protocol_line(client: ClientCore, line: str, now: float) -> Sequence[TypedEvent]:
     try:
         message = parse_client(line.encode())
     except RemoteProtocolError as exc:
