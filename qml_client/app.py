@@ -191,8 +191,7 @@ def freeze_startup_objects() -> None:
 
     The modules, QML types and the window's wrappers (~27,000 objects) live as long
     as the process, yet every full collection walked them: under a flood of lines
-    those passes stalled the event loop 10-15 ms each (measured at 100,000 lines/s:
-    longest stall 28-57 ms before, 25-29 ms after, none of them a collection).
+    those passes stalled the event loop (figures: benchmarks/README.md, "gc.freeze").
     """
     gc.freeze()
 
@@ -207,9 +206,8 @@ def switch_threads_sooner() -> None:
     Both run Python under a flood, and a thread that wants the interpreter while the
     other holds it waits out the switch interval: the GUI thread waited up to 5 ms at
     each drain pass and each call the view makes into the model, and the worker as
-    long while the kernel's buffer filled.  Measured at 100,000 lines/s (3 alternating
-    runs each): longest stall 59-68 ms -> 46-51 ms, stalls over 50 ms 5-12 -> 0-2, and
-    the worker read 181-200k of 200k datagrams before, all of them after in 2 of 3 runs.
+    long while the kernel's buffer filled (figures: benchmarks/README.md, "switch
+    interval").
     """
     sys.setswitchinterval(GIL_SWITCH_SECONDS)
 

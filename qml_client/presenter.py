@@ -159,7 +159,7 @@ class Presenter:
                     | ClearRequested()
                     | SearchRequested()
                 ):
-                    batch.session(event)
+                    batch.state_or_request(event)
                 case LocalError() | Notice() | UnrecognisedLine() | NotFromServer():
                     batch.notice(event)
                 case _:
@@ -176,7 +176,7 @@ _MessageEvent = (
     | DeliveryFailed
 )
 _PeopleEvent = UserJoined | UserLeft | RosterChanged | UserListShown
-_SessionEvent = (
+_StateOrRequest = (  # not session.SessionEvent (the server's machine)
     StateChanged | NameTakenOver | RelayStyleLearned
     | QuitRequested | ClearRequested | SearchRequested
 )  # fmt: skip
@@ -246,7 +246,7 @@ class _Batch:
             case UserListShown(users):
                 self.line(LineKind.SYSTEM, roster_sentence(users))
 
-    def session(self, event: _SessionEvent) -> None:
+    def state_or_request(self, event: _StateOrRequest) -> None:
         match event:
             case StateChanged(state, user):
                 self.update.state_changed = True

@@ -9,8 +9,7 @@ That is the coalescing that keeps a flood from stalling the event loop.
 
 Under a flood the worker also sleeps between reads (``pause_after``), as the
 server's loop does (server_app/wakeups.py): woken by every few datagrams, it
-took the interpreter from the GUI thread every time (its CPU over a 2 s flood
-went 0.8 -> 0.3 s at 50k/s, 0.8 -> 0.5 s at 100k/s; benchmarks/README.md,
+took the interpreter from the GUI thread every time (figures: benchmarks/README.md,
 session 8).  The kernel's receive buffer holds what arrives meanwhile; a pause
 lets at most ~100 datagrams gather, and never more than a quarter of the buffer.
 
@@ -34,9 +33,8 @@ from protocol_lib.io.net import READ_SIZE, reports_an_earlier_send
 from protocol_lib.io.waker import Waker
 
 MAX_BATCH = 4096  # datagrams read before handing over, so the GUI sees progress under a flood
-# Waiting datagrams: ~130k chat lines, 16k of the largest.  The view takes ~170-200k lines
-# a second here, so a 2 s burst at 200k/s leaves up to ~60k waiting; at 8 MiB the inbox
-# dropped old lines in 4 of 6 such bursts, at 16 MiB in 1 of 6 (601 lines).
+# Waiting datagrams: ~130k chat lines, 16k of the largest: a 2 s burst at 200k/s leaves up
+# to ~60k waiting while the view takes ~170-200k lines a second (benchmarks/README.md).
 INBOX_BYTES = 16 * 1024 * 1024
 _OVERHEAD = 100  # bytes a waiting datagram costs beyond its data (tuple, bytes and str headers)
 BUSY_BATCH = 8  # a read that found this many datagrams waiting: a flood, pause before the next
