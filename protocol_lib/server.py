@@ -9,31 +9,17 @@ so everything here is tested without a network and without sleeping.
 
 from __future__ import annotations
 
-import itertools
 from collections import Counter
-from collections.abc import Callable, Container, Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import NamedTuple, Union, assert_never
 
 from .errors import LocalProtocolError, RemoteProtocolError
 from .federation import (
-    ClaimAnswered,
     ClaimName,
-    ClaimOutcome,
-    EventKind,
-    FederationConfig,
-    FederationInput,
     FederationNotice,
-    LinkChanged,
-    NameClaim,
     Publish,
     ReleaseNames,
-    RemoteEvent,
-    RemoteSites,
-    SiteEvent,
-    SiteHeard,
-    name_key,
 )
 from .limits import MAX_DATAGRAM_BYTES
 from .names import canonical_name
@@ -240,12 +226,15 @@ class ServerCore:
     login order, which is the order of list replies.
     """
 
-    def __init__(
-        self, config: ServerConfig | None = None, federation: FederationConfig | None = None
-    ) -> None:
+    def __init__(self, config: ServerConfig | None = None) -> None:
         self.config = config or ServerConfig()
-        self.federation = federation
-        self._sites = _Federated(federation) if federation is not None else None
+        # The login hot path (_join_plain) may take the login rules' (NEW, NOBODY) row as
+        # it is; a server that must ask others before a name joins (federated) turns it off.
+        self._plain_joins = _NEW_NAME_JOINS
+        # Whether welcomes and relayed lines go anywhere else (``_joined``, ``_said``):
+        # asked per line and per login, so that a server alone pays an instance attribute
+        # read for it, not a call (bench_instructions: calling them always cost 1-2%).
+        self._tells_others = False
         self._by_addr: dict[Address, Session] = {}
         self._by_name: dict[str, Session] = {}  # canonical_name(user) -> session
         self._per_host: Counter[str] = Counter()  # sessions per source IP
@@ -263,9 +252,8 @@ class ServerCore:
 
     @property
     def users(self) -> tuple[str, ...]:
-        """Names in the chat: this site's in login order, then other sites' users."""
-        local = tuple(session.user for session in self._by_name.values())
-        return local if self._sites is None else local + tuple(self._sites.remote.users())
+        """Names in the chat: this LAN's in login order (then any the server hears of)."""
+        return tuple(session.user for session in self._by_name.values()) + self._others()
 
     def user_at(self, addr: Address) -> str | None:
         """The name logged in from ``addr``, if any."""
@@ -318,12 +306,9 @@ class ServerCore:
         Without it, clients stay "in chat" with a server that is gone until they
         send something.  The sessions are forgotten.
         """
-        out: list[ServerAction] = [
-            SendToGroup(Bye(session.user).encode()) for session in self._by_name.values()
-        ]
-        if self._sites is not None:
-            out.append(self._sites.release_held(s.user for s in self._by_name.values()))
-            out += [self._sites.publish(EventKind.BYE, s.user) for s in self._by_name.values()]
+        users = [session.user for session in self._by_name.values()]
+        out: list[ServerAction] = [SendToGroup(Bye(user).encode()) for user in users]
+        self._closing(users, out)
         self._by_addr.clear()
         self._by_name.clear()
         self._per_host.clear()
@@ -332,83 +317,37 @@ class ServerCore:
         return out
 
     def handle_timer(self, now: float) -> list[ServerAction]:
-        """Emit what is due at ``now``: a closed window's rejection summary, sites given up."""
+        """Emit what is due at ``now``: a closed window's rejection summary."""
         out: list[ServerAction] = []
         self._rejection_log.roll(now, out)
-        if self._sites is not None and self._sites.expire(now, out):
-            self._list_replies = None
         return out
 
     def next_deadline(self) -> float | None:
         """When ``handle_timer`` next has something to do; None if never."""
-        due = self._rejection_log.deadline()
-        if self._sites is not None:
-            expiry = self._sites.next_expiry()
-            if expiry is not None and (due is None or expiry < due):
-                due = expiry
-        return due
+        return self._rejection_log.deadline()
 
-    def federated(self, item: FederationInput, now: float) -> list[ServerAction]:
-        """Handle what the broker's side reports: another site's event, a heartbeat,
-        the answer to a name claim, the link going up or down."""
-        out: list[ServerAction] = []
-        sites = self._sites
-        if sites is None:
-            raise LocalProtocolError(Reason.FEDERATION_EVENT, "this server is not federated")
-        if isinstance(item, RemoteEvent):
-            if not sites.apply(item.event, self._by_name, now, out):
-                return out
-            if item.event.kind is EventKind.MSG:
-                return out
-        elif isinstance(item, SiteHeard):
-            sites.heard(item, now, out)
-        elif isinstance(item, ClaimAnswered):
-            self._claim_answered(item, now, out)
-        elif isinstance(item, LinkChanged):
-            sites.link_changed(item, self._by_name, now, out)
-        else:
-            assert_never(item)
-        self._list_replies = None
-        return out
+    # --- what a server that is not alone adds (federated_server.py) -----------
 
-    def _claim_answered(self, answer: ClaimAnswered, now: float, out: list[ServerAction]) -> None:
-        sites = self._sites
-        assert sites is not None
-        user, addr = answer.user, answer.addr
-        canonical = canonical_name(user)
-        session = self._by_name.get(canonical)
-        if answer.reassert:
-            if answer.outcome is ClaimOutcome.HELD and session is not None:
-                site = answer.holder.site if answer.holder else "another site"
-                self._end_session(session)
-                out.append(SendToGroup(Bye(session.user).encode()))
-                out.append(sites.publish(EventKind.BYE, session.user))
-                out.append(
-                    FederationNotice(
-                        f"{user!r} at {session.addr!r} ended: the name was taken at site {site} "
-                        "while this site was cut off"
-                    )
-                )
-            return
-        if not sites.claim_settled(user, addr):
-            return  # not the claim that is out for this name (a stale answer)
-        # Held, or shown from another site meanwhile (a site that decided alone while
-        # cut off): never two users under one name on this LAN.
-        remote = sites.remote.holder(canonical)
-        if answer.outcome is ClaimOutcome.HELD or remote is not None:
-            site = remote or (answer.holder.site if answer.holder else "another site")
-            detail = f"{user!r} is in the chat at site {site}"
-            self._reject(out, now, Reason.NAME_TAKEN, addr, detail)
-            if answer.outcome is ClaimOutcome.GRANTED:
-                out.append(sites.release(user))
-            return
-        if session is not None or addr in self._by_addr or not self._room_for(addr, now, out):
-            if session is not None or addr in self._by_addr:
-                self._reject(out, now, Reason.ALREADY_LOGGED_IN, addr, f"{user!r} claimed twice")
-            if answer.outcome is ClaimOutcome.GRANTED:
-                out.append(sites.release(user))
-            return
-        self._join(user, addr, canonical, out)
+    def _may_join(self, name: str, canonical: str, addr: Address, now: float,
+                  out: list[ServerAction]) -> bool:  # fmt: skip
+        """Whether a login the rules let join may join now (alone: always)."""
+        return True
+
+    def _joined(self, name: str, out: list[ServerAction]) -> None:
+        """A new session was welcomed (called where ``_tells_others``)."""
+
+    def _said(self, user: str, text: str, out: list[ServerAction]) -> None:
+        """A chat line was relayed (called where ``_tells_others``)."""
+
+    def _left(self, user: str, out: list[ServerAction]) -> None:
+        """A session ended on its user's request."""
+
+    def _closing(self, users: list[str], out: list[ServerAction]) -> None:
+        """The server is stopping; these users get their byes."""
+
+    def _others(self) -> tuple[str, ...]:
+        """Users in the chat who are not on this LAN (alone: none)."""
+        return ()
 
     # --- the four requests --------------------------------------------------
 
@@ -425,10 +364,8 @@ class ServerCore:
             case LoginOutcome.JOIN:
                 if not self._room_for(addr, now, out):
                     return
-                if self._sites is not None and not self._sites.may_join(
-                    name, canonical, addr, now, out, self._reject
-                ):
-                    return  # refused, or the answer to its claim decides
+                if not self._may_join(name, canonical, addr, now, out):
+                    return  # refused, or something later decides (federated: a claim)
                 self._join(name, addr, canonical, out)
                 return
             case LoginOutcome.TAKE_OVER:
@@ -446,7 +383,7 @@ class ServerCore:
         out.append(SendToGroup(Welcome(name).encode()))
 
     def _join(self, name: str, addr: Address, canonical: str, out: list[ServerAction]) -> None:
-        """A new session, welcomed (and announced to the other sites)."""
+        """A new session, welcomed."""
         session = Session(name, addr, ChatRelay.attributed_prefix(name))
         _advance(session, SessionEvent.LOGIN)
         self._by_name[canonical] = session
@@ -455,8 +392,8 @@ class ServerCore:
         self._per_host[addr[0]] += 1
         out.append(RequestArrived("login", name, addr))
         out.append(SendToGroup(Welcome(name).encode()))
-        if self._sites is not None:
-            out.append(self._sites.publish(EventKind.WELCOME, name))
+        if self._tells_others:
+            self._joined(name, out)
 
     @staticmethod
     def _login_refusal(reason: Reason, name: str, current: Session, holder: Session | None) -> str:
@@ -482,18 +419,18 @@ class ServerCore:
         self.relayed += 1
         out.append(RequestArrived("msg", session.user, session.addr, text))
         out.append(SendToGroup(session.relay_prefix + data[4:]))
-        if self._sites is not None:
-            out.append(self._sites.publish(EventKind.MSG, session.user, text))
+        if self._tells_others:
+            self._said(session.user, text, out)
         return True
 
     def _join_plain(self, data: bytes, addr: Address, now: float, out: list[ServerAction]) -> bool:
         """The login hot path: a plain ``login,<name>`` (``plain_login_name``) from an
         address not in the chat, for a name nobody holds, on a server that decides
-        alone (no federation): the login rules' (NEW, NOBODY) row, without parsing the
+        alone (``_plain_joins``): the login rules' (NEW, NOBODY) row, without parsing the
         datagram or looking the rules up.  Exactly what ``parse_client`` + ``_login``
         would do (a test holds them equal).  False: not that case; the full path decides.
         """
-        if not _NEW_NAME_JOINS or self._sites is not None:
+        if not self._plain_joins:
             return False
         name = plain_login_name(data)
         if name is None:
@@ -519,8 +456,8 @@ class ServerCore:
         self.relayed += 1
         out.append(RequestArrived("msg", session.user, addr, text))
         out.append(SendToGroup(data))
-        if self._sites is not None:
-            out.append(self._sites.publish(EventKind.MSG, session.user, text))
+        if self._tells_others:
+            self._said(session.user, text, out)
 
     def _list(self, addr: Address, now: float, out: list[ServerAction]) -> None:
         session = self._active(addr, SessionEvent.LIST, now, out)
@@ -553,9 +490,7 @@ class ServerCore:
         self._end_session(session)
         out.append(RequestArrived("exit", session.user, addr))
         out.append(SendToGroup(Bye(session.user).encode()))
-        if self._sites is not None:  # the name is free before the others hear the bye
-            out.append(self._sites.release(session.user))
-            out.append(self._sites.publish(EventKind.BYE, session.user))
+        self._left(session.user, out)
 
     # --- helpers ------------------------------------------------------------
 
@@ -599,156 +534,3 @@ class ServerCore:
         self.rejections[reason] += 1
         if self._rejection_log.admit(reason, addr, now, out):
             out.append(RequestRejected(reason, addr, detail, self.user_at(addr)))
-
-
-_Reject = Callable[[list[ServerAction], float, Reason, Address, str], None]
-
-
-class _Federated:
-    """The server's side of the federation: its own events, its claims, the other sites.
-
-    Kept apart from ServerCore so that a server without ``--federation`` pays
-    one ``is None`` per chat line and nothing else.
-    """
-
-    def __init__(self, config: FederationConfig) -> None:
-        self.config = config
-        self.remote = RemoteSites(config)
-        self.link_up = False
-        self.link_up_at = 0.0
-        self._seq = 0
-        self._claims: dict[str, tuple[str, Address]] = {}  # canonical -> (name, addr) asked
-
-    def publish(
-        self, kind: EventKind, user: str = "", text: str = "", users: tuple[str, ...] = ()
-    ) -> Publish:
-        self._seq += 1
-        config = self.config
-        return Publish(SiteEvent(config.site, config.epoch, self._seq, kind, user, text, users))
-
-    def claim(self, user: str, addr: Address, reassert: bool = False) -> ClaimName:
-        """Ask for ``user``'s name; a first claim may clear entries of sites given up."""
-        config = self.config
-        claim = NameClaim(user, config.site, config.epoch)
-        stale = frozenset() if reassert else self.remote.lost()
-        return ClaimName(user, addr, name_key(user), claim, reassert, stale)
-
-    def release(self, user: str) -> ReleaseNames:
-        return ReleaseNames(self.config.site, self.config.epoch, (name_key(user),))
-
-    def release_held(self, users: Iterable[str]) -> ReleaseNames:
-        """The names of ``users`` and of the claims still out, by key: a stopping site
-        frees them without listing the bucket (a busy broker may not list it before
-        the stop's deadline, and then every name stayed held after its bye)."""
-        asked = (name for name, _ in self._claims.values())
-        keys = sorted({name_key(user) for user in itertools.chain(users, asked)})
-        return ReleaseNames(self.config.site, self.config.epoch, tuple(keys))
-
-    def may_join(
-        self,
-        name: str,
-        canonical: str,
-        addr: Address,
-        now: float,
-        out: list[ServerAction],
-        reject: _Reject,
-    ) -> bool:
-        """Whether a local login may join now; else it was refused or its claim is out.
-
-        Connected, a login waits for its claim (an atomic create at the broker);
-        cut off, the site decides alone and asserts the name when the link is back.
-        """
-        holder = self.remote.holder(canonical)
-        if holder is not None:
-            reject(out, now, Reason.NAME_TAKEN, addr, f"{name!r} is in the chat at site {holder}")
-            return False
-        asked = self._claims.get(canonical)
-        if asked is not None:
-            if asked[1] != addr:
-                detail = f"{name!r} is being claimed from {asked[1]!r}"
-                reject(out, now, Reason.NAME_TAKEN, addr, detail)
-            return False  # a retry while its claim is out: the answer welcomes it
-        if not self.link_up:
-            return True
-        self._claims[canonical] = (name, addr)
-        out.append(self.claim(name, addr))
-        return False
-
-    def claim_settled(self, user: str, addr: Address) -> bool:
-        """Take the answered claim off the list; False if it was not the one out."""
-        canonical = canonical_name(user)
-        if self._claims.get(canonical) != (user, addr):
-            return False
-        del self._claims[canonical]
-        return True
-
-    def apply(
-        self, event: SiteEvent, local: Container[str], now: float, out: list[ServerAction]
-    ) -> bool:
-        sends: list[bytes] = []
-        applied = self.remote.apply(event, local, now, sends)
-        self._carry_out(sends, out)
-        return applied
-
-    def _carry_out(self, sends: list[bytes], out: list[ServerAction]) -> None:
-        """What RemoteSites decided: lines for the group, notes for the log."""
-        out += [SendToGroup(data) for data in sends]
-        out += [FederationNotice(note) for note in self.remote.take_notes()]
-
-    def heard(self, heartbeat: SiteHeard, now: float, out: list[ServerAction]) -> None:
-        sends: list[bytes] = []
-        self.remote.heard(heartbeat.site, heartbeat.epoch, now, sends)
-        self._carry_out(sends, out)
-
-    def link_changed(
-        self, change: LinkChanged, local: dict[str, Session], now: float, out: list[ServerAction]
-    ) -> None:
-        """Cut off: serve this LAN alone.  Back: reconcile, re-assert names, tell the roster."""
-        if not change.up:
-            if self.link_up:
-                out.append(FederationNotice("cut off from the federation: serving this LAN alone"))
-            self.link_up = False
-            # Claims that are out will be answered UNAVAILABLE by the broker's side.
-            return
-        self.link_up, self.link_up_at = True, now
-        sends: list[bytes] = []
-        self.remote.reconcile_claims(change.claims, local, now, sends)
-        self._carry_out(sends, out)
-        config = self.config
-        stale: dict[int, list[str]] = {}
-        for claim in change.claims:
-            if claim.site != config.site:
-                continue
-            session = local.get(canonical_name(claim.user))
-            if claim.epoch != config.epoch or session is None or session.user != claim.user:
-                stale.setdefault(claim.epoch, []).append(name_key(claim.user))
-        out += [ReleaseNames(config.site, epoch, tuple(keys)) for epoch, keys in stale.items()]
-        out += [self.claim(session.user, session.addr, reassert=True) for session in local.values()]
-        users = tuple(session.user for session in local.values())
-        out.append(self.publish(EventKind.ROSTER, users=users))
-        remote = self.remote.sites()
-        summary = ", ".join(f"{site} ({n})" for site, n in remote.items()) or "no other site yet"
-        out.append(
-            FederationNotice(f"connected to the federation as site {config.site}: {summary}")
-        )
-
-    def expire(self, now: float, out: list[ServerAction]) -> bool:
-        if not self.link_up:
-            return False
-        sends: list[bytes] = []
-        lost = self.remote.expire(now, self.link_up_at, sends)
-        self._carry_out(sends, out)
-        for site, epoch, users in lost:
-            silent = f"site {site} silent for {self.config.site_timeout:g} s"
-            left = f": its {users} user(s) left" if users else ": gone (it had no users)"
-            out.append(FederationNotice(silent + left))
-            out.append(ReleaseNames(site, epoch))
-        return bool(lost)
-
-    def next_expiry(self) -> float | None:
-        if not self.link_up:
-            return None
-        expiry = self.remote.next_expiry()
-        if expiry is None:
-            return None
-        return max(expiry, self.link_up_at + self.config.site_timeout)

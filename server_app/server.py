@@ -24,6 +24,7 @@ from protocol_lib import (
     ServerAction,
     ServerCore,
 )
+from protocol_lib.federated_server import FederatedServerCore
 from protocol_lib.federation import (
     ClaimName,
     FederationConfig,
@@ -60,11 +61,14 @@ class ChatServer:
         self.log = log
         self.federation: FederationLink | None = None
         federation = None
+        self.core: ServerCore
         if options.federation is not None:
             federation = FederationConfig(
                 options.federation.site, time.time_ns(), options.federation.site_timeout
             )
-        self.core = ServerCore(options.config, federation)
+            self.core = FederatedServerCore(options.config, federation)
+        else:
+            self.core = ServerCore(options.config)
         self.group_addr = (options.group, options.group_port)
         self._stopping = False
         self._log_sends = options.verbosity >= Verbosity.VERBOSE  # read per datagram sent
@@ -188,6 +192,7 @@ class ChatServer:
         for note in link.notes():
             self.log.line(note)
         core, perform = self.core, self._perform
+        assert isinstance(core, FederatedServerCore)
         for item in link.inputs():
             try:
                 perform(core.federated(item, now))

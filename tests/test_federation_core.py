@@ -1,4 +1,4 @@
-"""Federation's decisions without a broker: ServerCore with a FederationConfig, fed by hand.
+"""Federation's decisions without a broker: FederatedServerCore, fed by hand.
 
 Each test plays the broker's side (claim answers, other sites' events,
 heartbeats, the link going down and up) with injected time, and checks what
@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from protocol_lib import RequestRejected, SendToGroup, ServerConfig, ServerCore
 from protocol_lib.errors import RemoteProtocolError
+from protocol_lib.federated_server import FederatedServerCore
 from protocol_lib.federation import (
     ClaimAnswered,
     ClaimName,
@@ -41,8 +42,8 @@ EPOCH = 1_000
 TIMEOUT = 10.0
 
 
-def site(name: str = "labA", up: bool = True, claims=()) -> ServerCore:
-    core = ServerCore(
+def site(name: str = "labA", up: bool = True, claims=()) -> FederatedServerCore:
+    core = FederatedServerCore(
         ServerConfig(rate_limit=None), FederationConfig(name, EPOCH, site_timeout=TIMEOUT)
     )
     if up:

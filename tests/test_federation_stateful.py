@@ -1,4 +1,4 @@
-"""A federated ServerCore under any interleaving of local requests and broker inputs.
+"""A FederatedServerCore under any interleaving of local requests and broker inputs.
 
 Hypothesis drives logins, lines and exits from a few addresses, the answers to
 their name claims (in any order, granted, held or unanswerable), other sites'
@@ -19,10 +19,10 @@ from protocol_lib import (
     SendToAddress,
     SendToGroup,
     ServerConfig,
-    ServerCore,
     canonical_name,
     parse_server,
 )
+from protocol_lib.federated_server import FederatedServerCore
 from protocol_lib.federation import (
     ClaimAnswered,
     ClaimName,
@@ -45,7 +45,7 @@ SITES = ["labB", "labC"]
 class FederatedSite(RuleBasedStateMachine):
     def __init__(self) -> None:
         super().__init__()
-        self.core = ServerCore(
+        self.core = FederatedServerCore(
             ServerConfig(rate_limit=None), FederationConfig("labA", 100, site_timeout=5.0)
         )
         self.now = 0.0
