@@ -87,10 +87,10 @@ def run_typist(server: ServerProcess, lines: int, seconds: float, paced: bool) -
                     break
                 if data.startswith(prefix):
                     relayed += 1
-                handle(core.receive(data, time.monotonic(), LOOPBACK))
+                handle(core.receive(data, LOOPBACK, time.monotonic()))
         due = core.next_deadline()
         if due is not None and time.monotonic() >= due:
-            handle(core.tick(time.monotonic()))
+            handle(core.handle_timer(time.monotonic()))
     handle(core.close(time.monotonic()))
     selector.close()
     sock.close()

@@ -60,6 +60,9 @@ model = bridge.message_model
 driver = getattr(bridge, "driver", bridge)
 
 
+NEW_SHAPE = "source" in list(__import__("inspect").signature(bridge.core.receive).parameters)[1:2]
+
+
 def apply_events(events: list) -> None:
     """A batch of the core's events, carried out as a drain pass would."""
     if driver is bridge:  # revisions before the split
@@ -94,7 +97,10 @@ class PerDatagram(QObject):
 
     @Slot(bytes, str)
     def on_datagram(self, data: bytes, source: str) -> None:
-        apply_events(bridge.core.receive(data, time.monotonic(), source))
+        if NEW_SHAPE:  # receive(data, source, now) since the cores share one shape
+            apply_events(bridge.core.receive(data, source, time.monotonic()))
+        else:
+            apply_events(bridge.core.receive(data, time.monotonic(), source))
 
     def run(self) -> None:
         while not self.stop.is_set():

@@ -105,7 +105,7 @@ class Bot:
                     self.waker.drain()
                     continue
                 self._read(sock)
-            self.carry_out(self.client.tick(time.monotonic()))
+            self.carry_out(self.client.handle_timer(time.monotonic()))
         self.carry_out(self.client.close(time.monotonic()))
 
     def _read(self, sock: socket.socket) -> None:
@@ -114,7 +114,7 @@ class Bot:
                 data, addr = sock.recvfrom(READ_SIZE)
             except OSError:  # would block (all read), or an ICMP error: next time
                 return
-            self.carry_out(self.client.receive(data, time.monotonic(), addr[0]))
+            self.carry_out(self.client.receive(data, addr[0], time.monotonic()))
 
     def stop(self, *_: object) -> None:
         self.stopping = True

@@ -4,12 +4,12 @@
 ``request_list``, ``leave``) asks for into datagrams for the server, and what
 the group delivers (``receive``) into display events.  Time is passed in, so
 every timeout is testable without sleeping; the caller asks
-``next_deadline()`` and calls ``tick(now)`` then.
+``next_deadline()`` and calls ``handle_timer(now)`` then.
 
 What it guarantees a user:
 - Nothing typed is lost to the server's rate limit: chat lines go out at a
   pace a little under the server's limit (``ClientConfig.send_limit``); lines
-  typed faster wait in a queue (shown as queued) and leave from ``tick``.
+  typed faster wait in a queue (shown as queued) and leave from ``handle_timer``.
 - A line not relayed says what is known: the server relays other lines (so
   it refused or lost this one), or nothing has come from it for a while.  In
   the second case the client also asks to log in again, once: a server that
@@ -414,11 +414,12 @@ class ClientCore:
 
     # --- what the group (or the server by unicast) sends --------------------
 
-    def receive(self, data: bytes, now: float, source: str | None = None) -> list[ClientEvent]:
-        """Interpret one datagram from the group or from the server.
+    def receive(self, data: bytes, source: str | None, now: float) -> list[ClientEvent]:
+        """Interpret one datagram from the group or from the server, received at ``now``.
 
-        ``source`` is the sender's IP address where the caller knows it; a
-        datagram from an address outside ``server_sources`` is only shown.
+        The server core's shape (``receive(data, addr, now)``); ``source`` is the
+        sender's IP address (None where the caller cannot know it): a datagram from an
+        address outside ``server_sources`` is only shown.
         """
         return self.receive_all([(data, source)], now)
 
@@ -563,7 +564,7 @@ class ClientCore:
     # --- time -----------------------------------------------------------------
 
     def next_deadline(self) -> float | None:
-        """When ``tick`` next has something to do; None if nothing is waiting."""
+        """When ``handle_timer`` next has something to do; None if nothing is waiting."""
         deadlines = []
         if self._login_deadline is not None:
             deadlines.append(self._login_deadline)
@@ -573,7 +574,7 @@ class ClientCore:
             deadlines.append(self._pace.ready_at())
         return min(deadlines) if deadlines else None
 
-    def tick(self, now: float) -> list[ClientEvent]:
+    def handle_timer(self, now: float) -> list[ClientEvent]:
         """Retry or give up a login, send queued lines, report lines never relayed."""
         out: list[ClientEvent] = []
         if self._login_deadline is not None and now >= self._login_deadline:

@@ -157,7 +157,7 @@ class ClientDriver(QObject):
     @Slot()
     def tick(self) -> None:
         if not self.closed:
-            self.carry_out(Batch(self.core.tick(time.monotonic())))
+            self.carry_out(Batch(self.core.handle_timer(time.monotonic())))
 
     def shutdown(self, say_exit: bool = True) -> None:
         """Say exit if in the chat, stop and join the worker, close the sockets.

@@ -51,7 +51,7 @@ def errors(events) -> list[str]:
 def logged_in(name: str = "bob") -> ClientCore:
     client = ClientCore()
     typed_line(client, f"/login {name}", 0.0)
-    client.receive(f"welcome,{name}".encode(), 0.1)
+    client.receive(f"welcome,{name}".encode(), None, 0.1)
     assert client.state is ClientState.IN_CHAT
     return client
 
@@ -129,7 +129,7 @@ def test_other_name_while_in_chat_needs_exit_first():
 def test_own_welcome_enters_the_chat_and_asks_for_the_list():
     client = ClientCore()
     typed_line(client, "/login bob", 0.0)
-    events = client.receive(b"welcome, bob", 0.1)
+    events = client.receive(b"welcome, bob", None, 0.1)
     assert StateChanged(ClientState.IN_CHAT, "bob") in events
     assert datagrams(events) == [b"list,"]
     assert client.roster == ["bob"]
@@ -138,7 +138,7 @@ def test_own_welcome_enters_the_chat_and_asks_for_the_list():
 def test_someone_elses_welcome_does_not_log_us_in():
     client = ClientCore()
     typed_line(client, "/login bob", 0.0)
-    events = client.receive(b"welcome,alice", 0.1)
+    events = client.receive(b"welcome,alice", None, 0.1)
     assert client.state is ClientState.LOGGING_IN
     assert UserJoined("alice") in events
 
@@ -147,10 +147,10 @@ def test_login_is_retried_then_given_up():
     client = ClientCore(ClientConfig(login_timeout=1.0, login_attempts=3))
     typed_line(client, "/login bob", 0.0)
     assert client.next_deadline() == 1.0
-    assert client.tick(0.5) == []
-    assert datagrams(client.tick(1.0)) == [b"login,bob"]
-    assert datagrams(client.tick(2.0)) == [b"login,bob"]
-    events = client.tick(3.0)
+    assert client.handle_timer(0.5) == []
+    assert datagrams(client.handle_timer(1.0)) == [b"login,bob"]
+    assert datagrams(client.handle_timer(2.0)) == [b"login,bob"]
+    events = client.handle_timer(3.0)
     assert errors(events) == ["no-welcome"]
     assert client.state is ClientState.LOGGED_OUT and client.next_deadline() is None
     assert datagrams(typed_line(client, "/login", 4.0)) == [b"login,bob"]  # the last name
@@ -164,7 +164,7 @@ def test_own_message_is_delivered_when_its_relay_returns_and_teaches_the_style(r
     client = logged_in()
     events = typed_line(client, "hi, all", 1.0)
     (out,) = [e for e in events if isinstance(e, OutgoingMessage)]
-    assert client.receive(relay, 1.1) == [
+    assert client.receive(relay, None, 1.1) == [
         RelayStyleLearned(style),
         MessageDelivered(out.message_id),
     ]
@@ -176,7 +176,7 @@ def test_unrelayed_messages_from_a_silent_server_say_so_without_inventing_a_rest
     first = typed_line(client, "one", 1.0)[1].message_id
     second = typed_line(client, "two", 2.0)[1].message_id
     assert client.next_deadline() == 6.0
-    events = client.tick(7.5)
+    events = client.handle_timer(7.5)
     assert DeliveryFailed((first, second)) in events
     assert errors(events) == ["server-silent"]
     (error,) = [e for e in events if isinstance(e, LocalError)]
@@ -191,23 +191,25 @@ def test_a_silent_server_is_asked_once_to_log_us_in_again_and_its_welcome_keeps_
     client = logged_in()
     typed_line(client, "one", 1.0)
     typed_line(client, "two", 2.5)
-    events = client.tick(6.0)
+    events = client.handle_timer(6.0)
     assert errors(events) == ["server-silent"] and datagrams(events) == [b"login,bob"]
-    events = client.tick(7.5)  # "two" is lost too, within the login's window
+    events = client.handle_timer(7.5)  # "two" is lost too, within the login's window
     assert errors(events) == ["server-silent"] and datagrams(events) == []
-    back = client.receive(b"welcome,bob", 7.6)
+    back = client.receive(b"welcome,bob", None, 7.6)
     assert client.state is ClientState.IN_CHAT
     assert not any(isinstance(e, NameTakenOver) for e in back)
     assert [type(e) for e in back] == [Notice, SendDatagram]
     assert "back in the chat" in back[0].message and datagrams(back) == [b"list,"]
-    assert datagrams(client.tick(30.0)) == []  # nothing pending: nothing asked, nothing resent
+    assert (
+        datagrams(client.handle_timer(30.0)) == []
+    )  # nothing pending: nothing asked, nothing resent
 
 
 def test_a_welcome_for_us_long_after_the_login_we_resent_is_a_takeover():
     client = logged_in()
     typed_line(client, "one", 1.0)
-    assert datagrams(client.tick(6.0)) == [b"login,bob"]
-    events = client.receive(b"welcome,bob", 60.0)
+    assert datagrams(client.handle_timer(6.0)) == [b"login,bob"]
+    events = client.receive(b"welcome,bob", None, 60.0)
     assert any(isinstance(e, NameTakenOver) for e in events)
     assert client.state is ClientState.LOGGED_OUT
 
@@ -215,15 +217,15 @@ def test_a_welcome_for_us_long_after_the_login_we_resent_is_a_takeover():
 def test_no_login_is_resent_while_the_server_relays_other_lines():
     client = logged_in()
     typed_line(client, "one", 1.0)
-    client.receive(b"msg,alice: still talking", 3.0)
-    assert datagrams(client.tick(6.5)) == []
+    client.receive(b"msg,alice: still talking", None, 3.0)
+    assert datagrams(client.handle_timer(6.5)) == []
 
 
 def test_unrelayed_message_while_the_server_relays_others_says_it_was_refused():
     client = logged_in()
     mine = typed_line(client, "one", 1.0)[1].message_id
-    client.receive(b"msg,alice: still talking", 3.0)  # the server is up
-    events = client.tick(6.5)
+    client.receive(b"msg,alice: still talking", None, 3.0)  # the server is up
+    events = client.handle_timer(6.5)
     assert DeliveryFailed((mine,)) in events
     assert errors(events) == ["not-relayed"]
     (error,) = [e for e in events if isinstance(e, LocalError)]
@@ -232,23 +234,25 @@ def test_unrelayed_message_while_the_server_relays_others_says_it_was_refused():
 
 def test_relays_from_others_are_incoming_with_sender_when_in_the_roster():
     client = logged_in()
-    client.receive(b"list,alice,bob", 0.5)
+    client.receive(b"list,alice,bob", None, 0.5)
     client.say("hi", 0.6)
-    client.receive(b"msg,bob: hi", 0.7)  # our echo: the server attributes
-    assert client.receive(b"msg,alice: hi bob", 1.0) == [IncomingMessage("alice", "hi bob")]
+    client.receive(b"msg,bob: hi", None, 0.7)  # our echo: the server attributes
+    assert client.receive(b"msg,alice: hi bob", None, 1.0) == [IncomingMessage("alice", "hi bob")]
     # not in the roster: the text stays whole, nobody is credited
-    assert client.receive(b"msg,Reminder: at 5", 1.0) == [IncomingMessage(None, "Reminder: at 5")]
+    assert client.receive(b"msg,Reminder: at 5", None, 1.0) == [
+        IncomingMessage(None, "Reminder: at 5")
+    ]
 
 
 def test_roster_follows_welcome_bye_and_list():
     client = logged_in()
-    client.receive(b"list,alice, bob", 1.0)
+    client.receive(b"list,alice, bob", None, 1.0)
     assert client.roster == ["alice", "bob"]
-    assert client.receive(b"welcome,carol", 1.1) == [UserJoined("carol")]
+    assert client.receive(b"welcome,carol", None, 1.1) == [UserJoined("carol")]
     assert client.roster == ["alice", "bob", "carol"]
-    assert client.receive(b"bye,alice", 1.2) == [UserLeft("alice")]
+    assert client.receive(b"bye,alice", None, 1.2) == [UserLeft("alice")]
     assert client.roster == ["bob", "carol"]
-    assert client.receive(b"list,dave", 5.0) == [RosterChanged(("dave",))]
+    assert client.receive(b"list,dave", None, 5.0) == [RosterChanged(("dave",))]
     assert client.roster == ["dave"]
 
 
@@ -258,7 +262,7 @@ def test_each_of_a_hundred_thousand_welcomes_reports_one_user():
     The cost itself is measured in benchmarks/bench_hostile.py.
     """
     client = logged_in()
-    events = [client.receive(b"welcome,user%d" % i, 2.0) for i in range(100_000)]
+    events = [client.receive(b"welcome,user%d" % i, None, 2.0) for i in range(100_000)]
     assert all(len(e) == 1 and isinstance(e[0], UserJoined) for e in events)
     assert len(client.roster) == 100_001
 
@@ -271,15 +275,15 @@ def test_a_full_list_reply_is_continued_by_the_next():
     chunks = [c.encode() for c in UserList.chunks(names)]
     assert len(chunks) > 1
     for data in chunks:
-        client.receive(data, 2.0)
+        client.receive(data, None, 2.0)
     assert client.roster == names
-    client.receive(b"list,zed", 10.0)  # long after: a fresh reply replaces the roster
+    client.receive(b"list,zed", None, 10.0)  # long after: a fresh reply replaces the roster
     assert client.roster == ["zed"]
 
 
 def test_own_bye_logs_us_out():
     client = logged_in()
-    events = client.receive(b"bye,bob", 1.0)
+    events = client.receive(b"bye,bob", None, 1.0)
     assert StateChanged(ClientState.LOGGED_OUT, None) in events
 
 
@@ -294,8 +298,8 @@ def test_own_bye_logs_us_out():
 )
 def test_unparsable_datagrams_are_shown_raw(data, reason):
     client = logged_in()
-    client.receive(b"list,alice,bob", 1.0)
-    (event,) = client.receive(data, 1.1)
+    client.receive(b"list,alice,bob", None, 1.0)
+    (event,) = client.receive(data, None, 1.1)
     assert isinstance(event, UnrecognisedLine) and event.reason == reason
     assert event.text == data.decode("utf-8", "replace")
     assert client.roster == ["alice", "bob"]  # left alone
@@ -317,7 +321,7 @@ def test_quit_command_leaves_and_asks_to_quit():
 @given(st.one_of(st.binary(max_size=300), mutated_datagrams()))
 def test_any_datagram_becomes_events_never_an_exception(data):
     client = logged_in()
-    events = client.receive(data, 1.0)
+    events = client.receive(data, None, 1.0)
     try:
         repeated_welcome = parse_server(data) == Welcome("bob")  # bob is already present
     except ProtocolError:
@@ -347,10 +351,10 @@ def test_a_batch_reads_as_its_datagrams_one_by_one(batch, own_line_waits):
     one_by_one, batched = ClientCore(config), ClientCore(config)
     for client in (one_by_one, batched):
         typed_line(client, "/login bob", 0.0)
-        client.receive(b"welcome,bob", 0.1, "10.0.0.1")
+        client.receive(b"welcome,bob", "10.0.0.1", 0.1)
         if own_line_waits:
             typed_line(client, "hi, all", 0.2)
-    expected = [event for data, source in batch for event in one_by_one.receive(data, 1.0, source)]
+    expected = [event for data, source in batch for event in one_by_one.receive(data, source, 1.0)]
     assert batched.receive_all(batch, 1.0) == expected
     assert batched.roster == one_by_one.roster
     assert batched.relay_style is one_by_one.relay_style
@@ -378,7 +382,7 @@ def run_until_sent(client: ClientCore, start: float, limit: float = 600.0) -> li
         deadline = client.next_deadline()
         assert deadline is not None, "lines wait in the queue but no deadline is set"
         now = max(now, deadline)
-        sent += [(now, d) for d in datagrams(client.tick(now))]
+        sent += [(now, d) for d in datagrams(client.handle_timer(now))]
     assert not client.queued
     return sent
 
@@ -403,7 +407,7 @@ def test_paced_sending_never_exceeds_the_servers_limit(limit):
     server = RateLimiter(limit)
     addr = ("127.0.0.1", 5000)
     sent = [(0.0, d) for d in datagrams(typed_line(client, "/login bob", 0.0))]
-    sent += [(0.01, d) for d in datagrams(client.receive(b"welcome,bob", 0.01))]
+    sent += [(0.01, d) for d in datagrams(client.receive(b"welcome,bob", None, 0.01))]
     for i in range(60):
         now = 0.5 + i * 6.5 / 60
         sent += [(max(now, t), d) for t, d in run_until_sent_partial(client, now)]
@@ -420,7 +424,7 @@ def run_until_sent_partial(client: ClientCore, now: float) -> list[tuple]:
     sent = []
     deadline = client.next_deadline()
     while deadline is not None and deadline <= now and client.queued:
-        sent += [(deadline, d) for d in datagrams(client.tick(deadline))]
+        sent += [(deadline, d) for d in datagrams(client.handle_timer(deadline))]
         if client.next_deadline() == deadline:
             break
         deadline = client.next_deadline()
@@ -430,21 +434,23 @@ def run_until_sent_partial(client: ClientCore, now: float) -> list[tuple]:
 def test_queued_line_becomes_pending_when_sent_and_can_still_be_delivered():
     client = ClientCore(ClientConfig(send_limit=RateLimit(burst=1, per_second=1)))
     typed_line(client, "/login bob", 0.0)
-    client.receive(b"welcome,bob", 0.0)  # login + list: the bucket is in debt
+    client.receive(b"welcome,bob", None, 0.0)  # login + list: the bucket is in debt
     (out,) = outgoing(typed_line(client, "hello", 0.1))
     assert out.status is MessageStatus.QUEUED
-    assert client.tick(0.2) == []
+    assert client.handle_timer(0.2) == []
     deadline = client.next_deadline()
     assert deadline is not None and deadline > 0.2
-    events = client.tick(deadline)
+    events = client.handle_timer(deadline)
     assert events == [SendDatagram(b"msg,hello"), MessageSent(out.message_id)]
-    assert MessageDelivered(out.message_id) in client.receive(b"msg,bob: hello", deadline + 0.01)
+    assert MessageDelivered(out.message_id) in client.receive(
+        b"msg,bob: hello", None, deadline + 0.01
+    )
 
 
 def test_leaving_with_lines_queued_waits_for_them_and_window_close_reports_them():
     client = ClientCore(ClientConfig(send_limit=RateLimit(burst=1, per_second=1)))
     typed_line(client, "/login bob", 0.0)
-    client.receive(b"welcome,bob", 0.0)
+    client.receive(b"welcome,bob", None, 0.0)
     typed_line(client, "one", 0.1)
     events = typed_line(client, "exit,", 0.2)  # typed: leave after the queue
     assert datagrams(events) == [] and client.state is ClientState.IN_CHAT
@@ -452,12 +458,12 @@ def test_leaving_with_lines_queued_waits_for_them_and_window_close_reports_them(
     now = 0.2
     while client.state is ClientState.IN_CHAT:
         now = client.next_deadline()
-        sent += datagrams(client.tick(now))
+        sent += datagrams(client.handle_timer(now))
     assert sent == [b"msg,one", b"exit,"]
 
     client = ClientCore(ClientConfig(send_limit=RateLimit(burst=1, per_second=1)))
     typed_line(client, "/login bob", 0.0)
-    client.receive(b"welcome,bob", 0.0)
+    client.receive(b"welcome,bob", None, 0.0)
     (queued,) = outgoing(typed_line(client, "two", 0.1))
     events = client.close(0.2)  # the window closes: the queue cannot wait
     assert DeliveryFailed((queued.message_id,)) in events and "not-sent" in errors(events)
@@ -466,7 +472,7 @@ def test_leaving_with_lines_queued_waits_for_them_and_window_close_reports_them(
 def test_queue_is_bounded_with_a_clear_error_not_a_silent_drop():
     client = ClientCore(ClientConfig(send_limit=RateLimit(burst=1, per_second=1), max_queued=3))
     typed_line(client, "/login bob", 0.0)
-    client.receive(b"welcome,bob", 0.0)
+    client.receive(b"welcome,bob", None, 0.0)
     for i in range(3):
         assert outgoing(typed_line(client, f"q{i}", 0.1))[0].status is MessageStatus.QUEUED
     assert errors(typed_line(client, "one too many", 0.1)) == ["queue-full"]
@@ -477,11 +483,11 @@ def test_queue_is_bounded_with_a_clear_error_not_a_silent_drop():
 
 def test_plain_relay_server_never_invents_a_sender_from_text():
     client = logged_in("alice")
-    client.receive(b"list,alice,bob", 0.2)
+    client.receive(b"list,alice,bob", None, 0.2)
     typed_line(client, "first", 1.0)
-    client.receive(b"msg,first", 1.01)  # our echo, plain: the spec's relay
+    client.receive(b"msg,first", None, 1.01)  # our echo, plain: the spec's relay
     assert client.relay_style is RelayStyle.PLAIN
-    assert client.receive(b"msg,bob: did you see this?", 2.0) == [
+    assert client.receive(b"msg,bob: did you see this?", None, 2.0) == [
         IncomingMessage(None, "bob: did you see this?")
     ]
 
@@ -489,32 +495,32 @@ def test_plain_relay_server_never_invents_a_sender_from_text():
 def test_someone_elses_lookalike_does_not_confirm_our_line_on_a_plain_server():
     client = logged_in("alice")
     typed_line(client, "first", 1.0)
-    client.receive(b"msg,first", 1.01)  # PLAIN learned
+    client.receive(b"msg,first", None, 1.01)  # PLAIN learned
     (mine,) = outgoing(typed_line(client, "yes", 2.0))
     # bob typed "alice: yes" on a plain server
-    assert client.receive(b"msg,alice: yes", 2.1) == [IncomingMessage(None, "alice: yes")]
-    assert client.receive(b"msg,yes", 2.2) == [MessageDelivered(mine.message_id)]
+    assert client.receive(b"msg,alice: yes", None, 2.1) == [IncomingMessage(None, "alice: yes")]
+    assert client.receive(b"msg,yes", None, 2.2) == [MessageDelivered(mine.message_id)]
 
 
 def test_on_an_attributed_server_a_plain_lookalike_does_not_confirm_our_line():
     client = logged_in("alice")
-    client.receive(b"list,alice,bob", 0.2)
+    client.receive(b"list,alice,bob", None, 0.2)
     typed_line(client, "first", 1.0)
-    client.receive(b"msg,alice: first", 1.01)  # ATTRIBUTED learned
+    client.receive(b"msg,alice: first", None, 1.01)  # ATTRIBUTED learned
     (mine,) = outgoing(typed_line(client, "ok", 2.0))
-    events = client.receive(b"msg,ok", 2.1)
+    events = client.receive(b"msg,ok", None, 2.1)
     assert IncomingMessage(None, "ok") in events
     assert MessageDelivered(mine.message_id) not in events
 
 
 def test_attributed_relay_credits_only_names_in_the_roster():
     client = logged_in("alice")
-    client.receive(b"list,alice,bob", 0.2)
+    client.receive(b"list,alice,bob", None, 0.2)
     typed_line(client, "first", 1.0)
-    client.receive(b"msg,alice: first", 1.01)
+    client.receive(b"msg,alice: first", None, 1.01)
     assert client.relay_style is RelayStyle.ATTRIBUTED
-    assert client.receive(b"msg,bob: hi", 2.0) == [IncomingMessage("bob", "hi")]
-    assert client.receive(b"msg,Reminder: meeting at 5", 2.0) == [
+    assert client.receive(b"msg,bob: hi", None, 2.0) == [IncomingMessage("bob", "hi")]
+    assert client.receive(b"msg,Reminder: meeting at 5", None, 2.0) == [
         IncomingMessage(None, "Reminder: meeting at 5")
     ]
 
@@ -522,13 +528,13 @@ def test_attributed_relay_credits_only_names_in_the_roster():
 @pytest.mark.parametrize("data", [b"msg,alice: are you there?", b"msg,bob: did you see this?"])
 def test_before_the_style_is_known_nobody_is_credited(data):
     client = logged_in("alice")
-    client.receive(b"list,alice,bob", 0.2)
-    assert client.receive(data, 1.0) == [IncomingMessage(None, data.decode()[4:])]
+    client.receive(b"list,alice,bob", None, 0.2)
+    assert client.receive(data, None, 1.0) == [IncomingMessage(None, data.decode()[4:])]
 
 
 def test_an_unnamed_relay_teaches_plain_style():
     client = logged_in("alice")
-    assert client.receive(b"msg,hello everyone", 1.0) == [
+    assert client.receive(b"msg,hello everyone", None, 1.0) == [
         RelayStyleLearned(RelayStyle.PLAIN),
         IncomingMessage(None, "hello everyone"),
     ]
@@ -540,7 +546,7 @@ def test_an_unnamed_relay_teaches_plain_style():
 def trusting(source: str = "10.0.0.1", name: str = "bob") -> ClientCore:
     client = ClientCore(ClientConfig(server_sources=frozenset({source})))
     typed_line(client, f"/login {name}", 0.0)
-    client.receive(f"welcome,{name}".encode(), 0.1, source)
+    client.receive(f"welcome,{name}".encode(), source, 0.1)
     return client
 
 
@@ -548,7 +554,7 @@ def trusting(source: str = "10.0.0.1", name: str = "bob") -> ClientCore:
 def test_datagrams_from_another_host_change_nothing_and_are_shown_as_such(data):
     client = trusting()
     roster = client.roster
-    events = client.receive(data, 5.0, "10.0.0.66")
+    events = client.receive(data, "10.0.0.66", 5.0)
     assert events == [NotFromServer("10.0.0.66", data.decode())]
     assert client.state is ClientState.IN_CHAT and client.roster == roster
 
@@ -556,17 +562,17 @@ def test_datagrams_from_another_host_change_nothing_and_are_shown_as_such(data):
 def test_forged_welcome_does_not_complete_a_login():
     client = ClientCore(ClientConfig(server_sources=frozenset({"10.0.0.1"})))
     typed_line(client, "/login bob", 0.0)
-    client.receive(b"welcome,bob", 0.1, "10.0.0.66")
+    client.receive(b"welcome,bob", "10.0.0.66", 0.1)
     assert client.state is ClientState.LOGGING_IN
-    client.receive(b"welcome,bob", 0.2, "10.0.0.1")
+    client.receive(b"welcome,bob", "10.0.0.1", 0.2)
     assert client.state is ClientState.IN_CHAT
 
 
 def test_forged_datagrams_do_not_count_as_the_server_being_alive():
     client = trusting()
     typed_line(client, "hello", 1.0)
-    client.receive(b"msg,mallory: noise", 3.0, "10.0.0.66")
-    assert "server-silent" in errors(client.tick(6.5))
+    client.receive(b"msg,mallory: noise", "10.0.0.66", 3.0)
+    assert "server-silent" in errors(client.handle_timer(6.5))
 
 
 # --- takeover -----------------------------------------------------------------
@@ -574,7 +580,7 @@ def test_forged_datagrams_do_not_count_as_the_server_being_alive():
 
 def test_unasked_welcome_for_our_name_is_a_takeover():
     client = logged_in("alice")
-    events = client.receive(b"welcome,alice", 30.0)
+    events = client.receive(b"welcome,alice", None, 30.0)
     assert NameTakenOver("alice") in events
     assert StateChanged(ClientState.LOGGED_OUT, None) in events
     assert client.state is ClientState.LOGGED_OUT
@@ -584,9 +590,9 @@ def test_unasked_welcome_for_our_name_is_a_takeover():
 def test_welcomes_echoing_our_own_login_retries_are_not_a_takeover():
     client = ClientCore(ClientConfig(login_timeout=1.0))
     typed_line(client, "/login alice", 0.0)
-    client.tick(1.0)  # retry: two logins in flight
-    client.receive(b"welcome,alice", 1.1)
-    events = client.receive(b"welcome,alice", 1.2)
+    client.handle_timer(1.0)  # retry: two logins in flight
+    client.receive(b"welcome,alice", None, 1.1)
+    events = client.receive(b"welcome,alice", None, 1.2)
     assert not any(isinstance(e, NameTakenOver) for e in events)
     assert client.state is ClientState.IN_CHAT
 
@@ -594,7 +600,7 @@ def test_welcomes_echoing_our_own_login_retries_are_not_a_takeover():
 def test_relogin_under_the_same_name_is_not_a_takeover():
     client = logged_in("alice")
     typed_line(client, "/login alice", 10.0)
-    events = client.receive(b"welcome,alice", 10.1)
+    events = client.receive(b"welcome,alice", None, 10.1)
     assert not any(isinstance(e, NameTakenOver) for e in events)
     assert client.state is ClientState.IN_CHAT
 
@@ -608,7 +614,7 @@ def test_relogin_under_the_same_name_is_not_a_takeover():
 def test_raw_protocol_lines_go_out_without_a_welcome_with_a_warning(line, sent):
     client = ClientCore()
     typed_line(client, "/login bob", 0.0)
-    client.receive(b"Welcome to my server, bob!", 0.1)  # a welcome we cannot read
+    client.receive(b"Welcome to my server, bob!", None, 0.1)  # a welcome we cannot read
     events = typed_line(client, line, 0.2)
     assert datagrams(events) == [sent]
     assert any(isinstance(e, Notice) and "no welcome" in e.message for e in events)
@@ -618,11 +624,13 @@ def test_raw_protocol_lines_go_out_without_a_welcome_with_a_warning(line, sent):
 
 def test_typed_list_is_written_to_the_chat_once_its_reply_arrives():
     client = logged_in()
-    client.receive(b"list,alice,bob", 0.2)  # the automatic one after login: not shown
+    client.receive(b"list,alice,bob", None, 0.2)  # the automatic one after login: not shown
     events = typed_line(client, "/list", 1.0)
     assert datagrams(events) == [b"list,"]
-    assert UserListShown(("alice", "bob", "carol")) in client.receive(b"list,alice,bob,carol", 1.1)
-    later = client.receive(b"list,alice", 2.0)
+    assert UserListShown(("alice", "bob", "carol")) in client.receive(
+        b"list,alice,bob,carol", None, 1.1
+    )
+    later = client.receive(b"list,alice", None, 2.0)
     assert not any(isinstance(e, UserListShown) for e in later)
 
 
@@ -633,7 +641,7 @@ def test_typed_list_waits_for_the_last_chunk_of_a_long_reply():
     names = [f"user{i:03d}-with-a-longer-name" for i in range(60)]
     typed_line(client, "/list", 1.0)
     chunks = [c.encode() for c in UserList.chunks(names)]
-    shown = [e for data in chunks for e in client.receive(data, 1.1)]
+    shown = [e for data in chunks for e in client.receive(data, None, 1.1)]
     assert [e for e in shown if isinstance(e, UserListShown)] == [UserListShown(tuple(names))]
 
 
@@ -654,7 +662,7 @@ def test_a_paste_of_several_lines_is_one_message_per_line():
 def test_tool_api_speaks_without_the_typed_grammar():
     client = ClientCore()
     assert datagrams(client.login("bot", 0.0)) == [b"login,bot"]
-    client.receive(b"welcome,bot", 0.1)
+    client.receive(b"welcome,bot", None, 0.1)
     assert datagrams(client.say("exit, stage left", 1.0)) == [b"msg,exit, stage left"]
     assert datagrams(client.say("list, of things", 1.1)) == [b"msg,list, of things"]
     assert client.state is ClientState.IN_CHAT
@@ -669,7 +677,7 @@ def test_tool_api_speaks_without_the_typed_grammar():
 )
 def test_every_typed_line_ends_delivered_failed_or_queued_never_forgotten(steps):
     client = logged_in()
-    client.receive(b"list,bob", 0.2)
+    client.receive(b"list,bob", None, 0.2)
     now = 1.0
     ours: dict[int, str] = {}
     ended: set[int] = set()
@@ -678,9 +686,9 @@ def test_every_typed_line_ends_delivered_failed_or_queued_never_forgotten(steps)
         if action == "type":
             events = client.say(text or "x", now)
         elif action == "relay":
-            events = client.receive(f"msg,bob: {text or 'x'}".encode(), now)
+            events = client.receive(f"msg,bob: {text or 'x'}".encode(), None, now)
         else:
-            events = client.tick(now + 3.0)
+            events = client.handle_timer(now + 3.0)
             now += 3.0
         for e in events:
             if isinstance(e, OutgoingMessage):
@@ -691,7 +699,7 @@ def test_every_typed_line_ends_delivered_failed_or_queued_never_forgotten(steps)
                 ended.update(e.message_ids)
     now += 1000.0
     while client.next_deadline() is not None and now < 1e6:
-        for e in client.tick(max(now, client.next_deadline())):
+        for e in client.handle_timer(max(now, client.next_deadline())):
             if isinstance(e, DeliveryFailed):
                 ended.update(e.message_ids)
             if isinstance(e, MessageDelivered):
@@ -712,7 +720,7 @@ def test_nick_leaves_and_joins_again_under_the_new_name():
     assert datagrams(events) == [b"exit,", b"login,robert"]
     assert client.state is ClientState.LOGGING_IN and client.user == "robert"
     assert errors(typed_line(client, "/nick", 1.1)) == ["usage"]
-    client.receive(b"welcome,robert", 1.2)
+    client.receive(b"welcome,robert", None, 1.2)
     (notice,) = typed_line(client, "/nick robert", 2.0)
     assert "already" in notice.message
     assert errors(typed_line(client, "/nick a,b", 2.0)) == ["name-comma"]
