@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from protocol_lib import ClientConfig, ClientCore, SendDatagram  # noqa: E402
-from protocol_lib.client import DeliveryFailed, MessageDelivered  # noqa: E402
+from protocol_lib.client_events import DeliveryFailed, MessageDelivered  # noqa: E402
 from protocol_lib.io.net import READ_SIZE, group_receiver  # noqa: E402
 from qml_client.commands import typed_line  # noqa: E402
 from tests.helpers_net import LOOPBACK, ServerProcess  # noqa: E402

@@ -12,9 +12,8 @@ loads the server, the federation and their tables (16 ms of a window's start).
 
 from typing import TYPE_CHECKING
 
-from .client import (
-    ClientConfig,
-    ClientCore,
+from .client import ClientConfig, ClientCore
+from .client_events import (
     ClientEvent,
     ClientState,
     DeliveryFailed,
@@ -53,16 +52,14 @@ from .wire import (
 )
 
 if TYPE_CHECKING:
-    from .server import (
-        ListReplyMode,
+    from .server import ListReplyMode, ServerConfig, ServerCore
+    from .server_events import (
         RejectionsSummarised,
         RequestArrived,
         RequestRejected,
         SendToAddress,
         SendToGroup,
         ServerAction,
-        ServerConfig,
-        ServerCore,
     )
 
 _SERVER_NAMES = frozenset(

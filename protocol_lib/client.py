@@ -43,13 +43,36 @@ from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Union
 
-from .errors import LocalProtocolError, ProtocolError, RemoteProtocolError
+from .client_events import (
+    ClientEvent,
+    ClientState,
+    DeliveryFailed,
+    IncomingMessage,
+    LocalError,
+    MessageDelivered,
+    MessageSent,
+    MessageStatus,
+    NameTakenOver,
+    NotFromServer,
+    Notice,
+    OutgoingMessage,
+    RelayStyle,
+    RelayStyleLearned,
+    RosterChanged,
+    SendDatagram,
+    StateChanged,
+    UnrecognisedLine,
+    UserJoined,
+    UserLeft,
+    UserListShown,
+    error_event,
+)
+from .errors import LocalProtocolError, RemoteProtocolError
 from .limits import MAX_DATAGRAM_BYTES
 from .names import clean_name, wire_name_problem
 from .ratelimit import RateLimit, TokenBucket, client_pace
-from .reasons import REASONS, Reason
+from .reasons import Reason
 from .wire import (
     LIST_CHUNK_FULL_BYTES,
     Bye,
@@ -63,32 +86,6 @@ from .wire import (
     parse_server,
     plain_chat_text,
 )
-
-
-class ClientState(StrEnum):
-    """The client's own view of where it is; values are shown to the user."""
-
-    LOGGED_OUT = "logged out"
-    LOGGING_IN = "logging in"
-    IN_CHAT = "in chat"
-
-
-class MessageStatus(StrEnum):
-    """Where one of our own chat lines is; the view shows a mark for each."""
-
-    QUEUED = "queued"  # typed faster than the server's pace allows: waiting to be sent
-    PENDING = "pending"  # sent; waiting for the group to relay it back
-    DELIVERED = "delivered"  # the group relayed it: everyone got it
-    FAILED = "failed"  # not relayed in time, or never sent (we left the chat)
-    SENT = "sent"  # sent raw before any welcome: no echo can be matched to it
-
-
-class RelayStyle(StrEnum):
-    """How the server relays a chat line, learned from the echo of our own."""
-
-    UNKNOWN = "unknown"
-    PLAIN = "plain"  # msg,<text>: the spec's literal relay; no sender in it
-    ATTRIBUTED = "attributed"  # msg,<user>: <text>
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,160 +107,25 @@ class ClientConfig:
     list_shown_within: float = 5.0  # seconds in which a /list reply is written to the view
 
 
-# --- events out -------------------------------------------------------------
+class Move(StrEnum):
+    """What moves the client from one state to another (``MOVES``)."""
+
+    LOGIN = "login"  # login(): a name asked for
+    WELCOMED = "welcomed"  # our own welcome came
+    LEFT = "left"  # we left, gave up waiting, were put out, or the server ended it
 
 
-@dataclass(frozen=True, slots=True)
-class SendDatagram:
-    """Send ``data`` to the server by unicast."""
-
-    data: bytes
-
-
-@dataclass(frozen=True, slots=True)
-class StateChanged:
-    """The client's state changed; ``user`` is our name (or the one being tried)."""
-
-    state: ClientState
-    user: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class LocalError:
-    """Something the user asked for cannot be done; ``message`` is for them."""
-
-    reason: Reason
-    message: str
-
-
-@dataclass(frozen=True, slots=True)
-class Notice:
-    """Information for the user that is neither an error nor chat (help text)."""
-
-    message: str
-
-
-@dataclass(frozen=True, slots=True)
-class OutgoingMessage:
-    """Our own chat line, as typed; ``status`` is QUEUED, PENDING or SENT."""
-
-    message_id: int
-    text: str
-    status: MessageStatus = MessageStatus.PENDING
-
-
-@dataclass(frozen=True, slots=True)
-class MessageSent:
-    """A queued line of ours left the queue: now PENDING until its relay returns."""
-
-    message_id: int
-
-
-@dataclass(frozen=True, slots=True)
-class MessageDelivered:
-    """The group relayed our message ``message_id``: everyone got it."""
-
-    message_id: int
-
-
-@dataclass(frozen=True, slots=True)
-class DeliveryFailed:
-    """These lines of ours were not relayed in time, or never sent (a LocalError says why)."""
-
-    message_ids: tuple[int, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class IncomingMessage:
-    """A chat line from the group; ``sender`` is None when it cannot be known."""
-
-    sender: str | None
-    text: str
-
-
-@dataclass(frozen=True, slots=True)
-class UserJoined:
-    user: str
-
-
-@dataclass(frozen=True, slots=True)
-class UserLeft:
-    user: str
-
-
-@dataclass(frozen=True, slots=True)
-class RosterChanged:
-    """A list reply replaced the user list: here it is whole, in the server's order.
-
-    Single arrivals and departures are ``UserJoined``/``UserLeft`` only (the
-    current list is ``ClientCore.roster``): a copy of the whole list per
-    welcome made 100k welcomes quadratic (168 us each at 40k users).
-    """
-
-    users: tuple[str, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class UserListShown:
-    """The answer to a /list the user typed: the roster, to write into the chat."""
-
-    users: tuple[str, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class NameTakenOver:
-    """Another client logged in with our name; we are no longer in the chat."""
-
-    user: str
-
-
-@dataclass(frozen=True, slots=True)
-class RelayStyleLearned:
-    """The server's relay style is now known (from our own echo or others' lines)."""
-
-    style: RelayStyle
-
-
-@dataclass(frozen=True, slots=True)
-class UnrecognisedLine:
-    """A datagram that is not this protocol as we know it: show it raw."""
-
-    text: str
-    reason: Reason
-
-
-@dataclass(frozen=True, slots=True)
-class NotFromServer:
-    """A datagram from ``source``, which is not the server: shown, never believed."""
-
-    source: str
-    text: str
-
-
-ClientEvent = Union[
-    SendDatagram,
-    StateChanged,
-    LocalError,
-    Notice,
-    OutgoingMessage,
-    MessageSent,
-    MessageDelivered,
-    DeliveryFailed,
-    IncomingMessage,
-    UserJoined,
-    UserLeft,
-    RosterChanged,
-    UserListShown,
-    NameTakenOver,
-    RelayStyleLearned,
-    UnrecognisedLine,
-    NotFromServer,
-]
-
-
-def error_event(exc: ProtocolError) -> LocalError:
-    """The user-facing sentence for a refused line: the reason's, else the detail."""
-    return LocalError(exc.reason, REASONS.get(exc.reason, exc.detail or exc.reason))
+MOVES: dict[tuple[ClientState, Move], ClientState] = {
+    # state now               what happened   state next
+    (ClientState.LOGGED_OUT, Move.LOGIN): ClientState.LOGGING_IN,
+    (ClientState.LOGGING_IN, Move.LOGIN): ClientState.LOGGING_IN,  # another name, or again
+    (ClientState.IN_CHAT, Move.LOGIN): ClientState.LOGGING_IN,  # our own name again
+    (ClientState.LOGGING_IN, Move.WELCOMED): ClientState.IN_CHAT,
+    (ClientState.LOGGING_IN, Move.LEFT): ClientState.LOGGED_OUT,  # exit, or no welcome came
+    (ClientState.IN_CHAT, Move.LEFT): ClientState.LOGGED_OUT,  # exit, taken over, ended
+}
+"""The client's states and what moves them, all of it: ``ClientCore._move`` changes the
+state through this table alone (a move missing here is a bug, and raises KeyError)."""
 
 
 @dataclass(slots=True)
@@ -323,7 +185,7 @@ class ClientCore:
                 )
             ]
         self.user = self.last_user = name
-        self.state = ClientState.LOGGING_IN
+        self._move(Move.LOGIN)
         self._login_attempts = 1
         self._login_deadline = now + self.config.login_timeout
         return [StateChanged(self.state, name), self._send_now(LoginRequest(name).encode(), now)]
@@ -517,7 +379,7 @@ class ClientCore:
                     out.append(self._send_now(ListRequest().encode(), now))
                 return out
         if self.state is ClientState.LOGGING_IN:
-            self.state = ClientState.IN_CHAT
+            self._move(Move.WELCOMED)
             self._login_deadline = None
             # Our retries may each be welcomed: those echoes are not a takeover.
             retries = self._login_attempts > 1
@@ -673,9 +535,12 @@ class ClientCore:
             self._pace.force(now)
         return SendDatagram(data)
 
+    def _move(self, move: Move) -> None:
+        self.state = MOVES[self.state, move]
+
     def _logged_out(self, why: str) -> list[ClientEvent]:
         """Leave the chat state; lines still queued cannot be sent any more."""
-        self.state = ClientState.LOGGED_OUT
+        self._move(Move.LEFT)
         self.user = None
         self._login_deadline = None
         self._rejoin_asked_at = None

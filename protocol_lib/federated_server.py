@@ -37,7 +37,8 @@ from .federation import (
 )
 from .names import canonical_name
 from .reasons import Reason
-from .server import Address, SendToGroup, ServerAction, ServerConfig, ServerCore
+from .server import ServerConfig, ServerCore
+from .server_events import Address, SendToGroup, ServerAction
 from .session import Session
 from .wire import Bye
 

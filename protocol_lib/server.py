@@ -12,19 +12,22 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import NamedTuple, Union, assert_never
+from typing import assert_never
 
 from .errors import LocalProtocolError, RemoteProtocolError
-from .federation import (
-    ClaimName,
-    FederationNotice,
-    Publish,
-    ReleaseNames,
-)
 from .limits import MAX_DATAGRAM_BYTES
 from .names import canonical_name
 from .ratelimit import RateLimit, RateLimiter, TokenBucket
 from .reasons import Reason
+from .server_events import (
+    Address,
+    RejectionsSummarised,
+    RequestArrived,
+    RequestRejected,
+    SendToAddress,
+    SendToGroup,
+    ServerAction,
+)
 from .session import (
     LOGIN_RULES,
     LoginOutcome,
@@ -48,8 +51,6 @@ from .wire import (
     plain_chat_text,
     plain_login_name,
 )
-
-Address = tuple[str, int]
 
 
 class ListReplyMode(StrEnum):
@@ -90,68 +91,6 @@ class ServerConfig:
 # Named tuples rather than frozen dataclasses: equally immutable and typed, but
 # built three times faster, and two of them are made for every chat line.
 
-
-class SendToGroup(NamedTuple):
-    """Multicast ``data`` to the chat group."""
-
-    data: bytes
-
-
-class SendToAddress(NamedTuple):
-    """Send ``data`` by unicast to one client."""
-
-    data: bytes
-    addr: Address
-
-
-class RequestArrived(NamedTuple):
-    """An accepted request, for the spec's log line.
-
-    ``text`` is the chat text for ``msg``; ``takeover_from`` is the old address
-    when a login from the same host took a name over from a stale session.
-    """
-
-    kind: str  # "login" | "msg" | "list" | "exit"
-    user: str
-    addr: Address
-    text: str | None = None
-    takeover_from: Address | None = None
-
-
-class RequestRejected(NamedTuple):
-    """A datagram that was not acted on, with a stable reason code."""
-
-    reason: Reason
-    addr: Address
-    detail: str = ""
-    user: str | None = None  # the logged-in user at that address, if any
-
-
-class RejectionsSummarised(NamedTuple):
-    """Rejections not logged one by one in the window [since, until)."""
-
-    counts: tuple[tuple[Reason, int], ...]  # (reason, count), most frequent first
-    sources: int  # distinct source addresses among them
-    since: float
-    until: float
-
-    @property
-    def total(self) -> int:
-        return sum(n for _, n in self.counts)
-
-
-ServerAction = Union[
-    SendToGroup,
-    SendToAddress,
-    RequestArrived,
-    RequestRejected,
-    RejectionsSummarised,
-    # federation (only with a FederationConfig)
-    Publish,
-    ClaimName,
-    ReleaseNames,
-    FederationNotice,
-]
 
 _STRANGER = Session("", ("", 0))  # stands for every address not logged in; never changes state
 # What the login rules say to a new address asking for a name nobody holds; the login

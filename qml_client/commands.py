@@ -19,8 +19,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Union
 
-from protocol_lib.client import (
-    ClientCore,
+from protocol_lib.client import ClientCore
+from protocol_lib.client_events import (
     ClientEvent,
     ClientState,
     LocalError,

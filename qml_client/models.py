@@ -22,7 +22,7 @@ from PySide6.QtCore import (
 )
 from PySide6.QtQml import QmlElement
 
-from protocol_lib.client import MessageStatus
+from protocol_lib.client_events import MessageStatus
 from protocol_lib.display import shown_name
 
 from .presenter import ChatLine, LineKind

@@ -33,7 +33,7 @@ from protocol_lib import (
     UserJoined,
     UserLeft,
 )
-from protocol_lib.client import (
+from protocol_lib.client_events import (
     MessageSent,
     MessageStatus,
     NameTakenOver,

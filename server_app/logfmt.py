@@ -31,7 +31,7 @@ from datetime import datetime
 from functools import lru_cache
 from typing import BinaryIO
 
-from protocol_lib.server import (
+from protocol_lib.server_events import (
     Address,
     RejectionsSummarised,
     RequestArrived,

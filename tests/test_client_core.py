@@ -26,7 +26,7 @@ from protocol_lib import (
     Welcome,
     parse_server,
 )
-from protocol_lib.client import (
+from protocol_lib.client_events import (
     MessageSent,
     MessageStatus,
     NameTakenOver,
@@ -730,3 +730,26 @@ def test_clear_only_asks_the_view():
     from qml_client.commands import ClearRequested
 
     assert typed_line(logged_in(), "/clear", 1.0) == [ClearRequested()]
+
+
+def test_the_client_changes_state_through_its_table_alone():
+    """``MOVES`` is the client's whole state machine: no other assignment moves it."""
+    import ast
+    import inspect
+
+    import protocol_lib.client as module
+    from protocol_lib.client import MOVES, Move
+
+    tree = ast.parse(inspect.getsource(module))
+    assigning = {
+        function.name
+        for function in ast.walk(tree)
+        if isinstance(function, ast.FunctionDef)
+        for node in ast.walk(function)
+        if isinstance(node, ast.Assign)
+        for target in node.targets
+        if isinstance(target, ast.Attribute) and target.attr == "state"
+    }
+    assert assigning == {"__init__", "_move"}
+    assert {move for _, move in MOVES} == set(Move)
+    assert {state for state, _ in MOVES} == set(ClientState)

@@ -18,7 +18,7 @@ from protocol_lib import (
     UnrecognisedLine,
     UserJoined,
 )
-from protocol_lib.client import (
+from protocol_lib.client_events import (
     MessageSent,
     MessageStatus,
     NameTakenOver,

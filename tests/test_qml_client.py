@@ -546,7 +546,7 @@ def test_the_view_reads_booleans_and_marks_not_codes(qapp):
     """What the QML delegate gets for each kind of line (MessageRoles)."""
     from PySide6.QtCore import QModelIndex
 
-    from protocol_lib.client import MessageStatus
+    from protocol_lib.client_events import MessageStatus
     from qml_client.models import MARK_TEXTS, MessageModel, MessageRoles
     from qml_client.presenter import ChatLine, LineKind
 

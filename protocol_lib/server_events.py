@@ -1,0 +1,78 @@
+"""What ``ServerCore`` asks its caller to do: its actions, in their own module.
+
+As h11 keeps its events apart from the connection that makes them: the socket loop,
+the log's formatter and tests read these without the core's machinery.
+``protocol_lib.server`` imports them back.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple, Union
+
+from .federation import ClaimName, FederationNotice, Publish, ReleaseNames
+from .reasons import Reason
+
+Address = tuple[str, int]
+
+
+class SendToGroup(NamedTuple):
+    """Multicast ``data`` to the chat group."""
+
+    data: bytes
+
+
+class SendToAddress(NamedTuple):
+    """Send ``data`` by unicast to one client."""
+
+    data: bytes
+    addr: Address
+
+
+class RequestArrived(NamedTuple):
+    """An accepted request, for the spec's log line.
+
+    ``text`` is the chat text for ``msg``; ``takeover_from`` is the old address
+    when a login from the same host took a name over from a stale session.
+    """
+
+    kind: str  # "login" | "msg" | "list" | "exit"
+    user: str
+    addr: Address
+    text: str | None = None
+    takeover_from: Address | None = None
+
+
+class RequestRejected(NamedTuple):
+    """A datagram that was not acted on, with a stable reason code."""
+
+    reason: Reason
+    addr: Address
+    detail: str = ""
+    user: str | None = None  # the logged-in user at that address, if any
+
+
+class RejectionsSummarised(NamedTuple):
+    """Rejections not logged one by one in the window [since, until)."""
+
+    counts: tuple[tuple[Reason, int], ...]  # (reason, count), most frequent first
+    sources: int  # distinct source addresses among them
+    since: float
+    until: float
+
+    @property
+    def total(self) -> int:
+        return sum(n for _, n in self.counts)
+
+
+ServerAction = Union[
+    SendToGroup,
+    SendToAddress,
+    RequestArrived,
+    RequestRejected,
+    RejectionsSummarised,
+    # federation (only with a FederationConfig)
+    Publish,
+    ClaimName,
+    ReleaseNames,
+    FederationNotice,
+]
