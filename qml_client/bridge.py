@@ -23,7 +23,7 @@ from protocol_lib.display import shown_name
 from .account import Account
 from .attention import Attention
 from .cli import ClientOptions
-from .commands import pasted_lines, typed_line
+from .commands import typed_line
 from .driver import Batch, ClientDriver
 from .feed import LineFeed
 from .history_store import HistoryStore
@@ -39,14 +39,12 @@ from .presenter import (
     status_line,
     window_title,
 )
-from .recall import InputRecall, complete_name
+from .recall import InputRecall, PasteGate, complete_name
 from .search_hits import SearchHits
 from .settings import SettingsStore
 
 QML_IMPORT_NAME = "LanChatBackend"
 QML_IMPORT_MAJOR_VERSION = 1
-
-PASTE_CONFIRM_LINES = 5  # a paste of more lines than this is sent only once the user agrees
 
 
 @QmlElement
@@ -88,7 +86,7 @@ class ChatBridge(QObject):
         self.account = Account(options, settings, names, self._in_chat_as, self)
         self._recall = InputRecall()
         self._status_note = ""
-        self._paste_waiting: str | None = None
+        self._paste = PasteGate()
 
     @property
     def core(self) -> ClientCore:
@@ -141,12 +139,11 @@ class ChatBridge(QObject):
     def send(self, line: str) -> bool:
         """Handle a typed line; True if the input field may be cleared.
 
-        A paste of more than PASTE_CONFIRM_LINES lines waits: the view asks
-        the user (``pasteConfirmationNeeded``) and calls ``confirmPaste``.
+        A paste of many lines waits (recall.PasteGate): the view asks the user
+        (``pasteConfirmationNeeded``) and calls ``confirmPaste`` or ``cancelPaste``.
         """
-        count = len(pasted_lines(line))
-        if count > PASTE_CONFIRM_LINES:
-            self._paste_waiting = line
+        count = self._paste.holds(line)
+        if count:
             self.pasteConfirmationNeeded.emit(count)
             return False
         return self._send(line)
@@ -154,12 +151,12 @@ class ChatBridge(QObject):
     @Slot(result=bool)
     def confirmPaste(self) -> bool:
         """The user agreed to send the waiting paste, one message per line."""
-        line, self._paste_waiting = self._paste_waiting, None
+        line = self._paste.release()
         return self._send(line) if line is not None else False
 
     @Slot()
     def cancelPaste(self) -> None:
-        self._paste_waiting = None
+        self._paste.release()
 
     def _send(self, line: str) -> bool:
         self._recall.add(line)

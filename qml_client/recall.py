@@ -3,6 +3,8 @@ No Qt here. (Not the chat's history: that is history_store.py.)"""
 
 from __future__ import annotations
 
+from .commands import pasted_lines
+
 HISTORY_LIMIT = 200
 
 
@@ -36,6 +38,31 @@ class InputRecall:
         if self._pos < len(self._lines):
             self._pos += 1
         return self._lines[self._pos] if self._pos < len(self._lines) else ""
+
+
+PASTE_CONFIRM_LINES = 5  # a paste of more lines than this is sent only once the user agrees
+
+
+class PasteGate:
+    """A paste of many lines waits for the user's yes before it is sent, one message a
+    line: a stray Ctrl+V of a whole document must not flood the chat."""
+
+    def __init__(self, limit: int = PASTE_CONFIRM_LINES) -> None:
+        self.limit = limit
+        self.waiting: str | None = None
+
+    def holds(self, text: str) -> int:
+        """How many lines ``text`` is if it must wait (it is kept), else 0."""
+        count = len(pasted_lines(text))
+        if count <= self.limit:
+            return 0
+        self.waiting = text
+        return count
+
+    def release(self) -> str | None:
+        """The waiting paste, now to be sent (None: nothing waits); the gate is empty after."""
+        text, self.waiting = self.waiting, None
+        return text
 
 
 def complete_name(text: str, names: list[str], me: str | None = None) -> str:

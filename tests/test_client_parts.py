@@ -106,3 +106,12 @@ def test_the_driver_sends_what_the_core_asks_and_delivers_the_rest(qtbot):
         finally:
             driver.shutdown(say_exit=False)
         assert not driver.worker_alive and driver.sock is None
+
+
+def test_a_long_paste_waits_for_a_yes_and_a_short_one_does_not():
+    from qml_client.recall import PasteGate
+
+    gate = PasteGate(limit=2)
+    assert gate.holds("one\ntwo\n\n") == 0 and gate.waiting is None
+    assert gate.holds("a\nb\nc") == 3 and gate.waiting == "a\nb\nc"
+    assert gate.release() == "a\nb\nc" and gate.release() is None
