@@ -13,6 +13,7 @@ import signal
 import sqlite3
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import shiboken6
 from PySide6 import QtQuick  # rootObjects() are QQuickWindows only once it is imported
@@ -20,7 +21,6 @@ from PySide6.QtCore import QTimer
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtQml import QQmlApplicationEngine
 from PySide6.QtQuickControls2 import QQuickStyle
-from PySide6.QtWidgets import QApplication
 
 from protocol_lib import ClientConfig
 from protocol_lib.io.waker import stop_signals
@@ -34,7 +34,9 @@ from .name_hold import NameHold
 from .notify import DesktopNotifier, Notifier
 from .settings import Remembered, SettingsStore
 from .theme import Theme  # registers the Theme singleton with QML
-from .tray import TrayNotifier
+
+if TYPE_CHECKING:
+    from .tray import TrayNotifier
 
 QML_DIR = Path(__file__).resolve().parent
 STYLE = "Fusion"  # crisp and native-looking on every desktop; no extra assets
@@ -150,10 +152,10 @@ def open_window(
     ):
         waiting, options = options.user, dataclasses.replace(options, user=None)
     history, history_problem = _history_for(options, history_path)
-    notifier = default_notifier()
+    notifier, tray = default_notifier()
     chat = ChatWindow(options, settings=store, history=history, notifier=notifier, names=names)
-    if isinstance(notifier, TrayNotifier):  # a click on the message brings the window
-        notifier.activate = chat.window.requestActivate
+    if tray is not None:  # a click on the tray's message brings the window
+        tray.activate = chat.window.requestActivate
     chat.bridge.account.elsewhere = waiting
     if history_problem is not None:
         chat.bridge.report(history_problem)
@@ -165,22 +167,33 @@ def open_window(
     return chat, remembered
 
 
-def default_notifier() -> Notifier:
+def default_notifier() -> tuple[Notifier, TrayNotifier | None]:
     """notify-send where it is installed (freedesktop desktops), else the system tray
-    (Windows, macOS, a desktop without a notification service): see tray.py."""
+    (Windows, macOS, a desktop without a notification service): see tray.py.  The tray
+    notifier also comes second.  QtWidgets is loaded only for the tray (~6 MB)."""
     desktop = DesktopNotifier()
-    return desktop if desktop.command is not None else TrayNotifier()
+    if desktop.command is not None:
+        return desktop, None
+    from .tray import TrayNotifier
+
+    tray = TrayNotifier()
+    return tray, tray
 
 
 def make_application() -> QGuiApplication:
-    """The application object: QtWidgets' one where the tray will notify (it needs it),
-    else the lighter QGuiApplication (the window is QML either way).
+    """The application object: QtWidgets' one where the tray will notify, or where there
+    is no console (a start-up problem is shown in a message box), else the lighter
+    QGuiApplication (the window is QML either way).
 
     argv[0] "lanchat": the X11 window class (python -m gave "__main__.py"); the desktop
     file name is the Wayland app id. No display name: Qt would add "lanchat" to every
     title, which already says where the chat is."""
-    kind = QApplication if DesktopNotifier().command is None else QGuiApplication
-    app = kind(["lanchat"])
+    if DesktopNotifier().command is None or sys.stderr is None:  # the tray, message boxes
+        from PySide6.QtWidgets import QApplication  # loaded only then (~6 MB)
+
+        app: QGuiApplication = QApplication(["lanchat"])
+    else:
+        app = QGuiApplication(["lanchat"])
     app.setApplicationName("lanchat")
     app.setDesktopFileName("lanchat")
     return app
@@ -236,7 +249,8 @@ def run(options: ClientOptions, given: set[str] | None = None) -> int:
     # object still exists: left to the interpreter, locals die in no set order, and a
     # QQuickWindow destroyed after its QGuiApplication crashed on exit (SIGSEGV, seen
     # once as a SIGTERM'd client in the cross-host test).
-    if isinstance(chat.bridge.notifier, TrayNotifier):
-        chat.bridge.notifier.close()
+    close_tray = getattr(chat.bridge.notifier, "close", None)  # the tray's icon goes
+    if close_tray is not None:
+        close_tray()
     shiboken6.delete(chat.engine)
     return code
