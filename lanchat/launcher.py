@@ -13,7 +13,8 @@ window, in Python, so it runs where bash does not (Windows) as well as where it 
   has closed and no registered window is left; the last one removes the directory.
 - Multicast stays on the loopback interface, except on Windows, which cannot send
   multicast through 127.0.0.1 (WinError 10051): there the group uses the default
-  network card, with TTL 1 (this network only), as any chat on that machine would.
+  network card, with TTL 1 (this network only), so its default group is a private one
+  (``WINDOWS_LOCAL_GROUP``), not the spec's 224.1.1.1 that classmates' clients join.
 
 The server runs with ``--stop-with-stdin`` and a pipe for its standard input: closing it
 stops the server (it says ``bye`` for anyone still in the chat), on every OS, and so does
@@ -39,6 +40,16 @@ LOOPBACK = "127.0.0.1"
 READY_WAIT = 10.0  # seconds for a new server to say it is ready
 STOP_WAIT = 10.0  # seconds for a server to say its byes and end before it is killed
 POLL = 0.5  # seconds between looks at the other windows while the server waits for them
+
+
+WINDOWS_LOCAL_GROUP = "239.255.76.67"
+"""The Windows launcher's default group: its datagrams go out of the network card, and on
+the spec's group every other client of the room would show this machine's local chat."""
+
+
+def default_group(platform: str = sys.platform) -> str:
+    """The group a launcher uses unless told otherwise (--group, $LANCHAT_GROUP)."""
+    return WINDOWS_LOCAL_GROUP if platform == "win32" else DEFAULT_GROUP
 
 
 def multicast_interface(platform: str = sys.platform) -> str:
@@ -67,9 +78,12 @@ def no_display_reason(platform: str = sys.platform, env: dict[str, str] | None =
         return ""
     if env.get("DISPLAY") or env.get("WAYLAND_DISPLAY"):
         return ""
+    command = env.get("LANCHAT_COMMAND") or "lanchat"  # what the user typed (run-chat says)
     return (
         "no display found (DISPLAY and WAYLAND_DISPLAY are unset). On a desktop, run it "
-        "there; headless: apt-get install xvfb, then: xvfb-run -a lanchat"
+        f"there. To try it on a headless machine: apt-get install xvfb, then: xvfb-run -a "
+        f"{command} (the window is invisible there; a headless host serves others with "
+        "lanchat-server)"
     )
 
 
@@ -174,14 +188,14 @@ def _options(argv: list[str] | None) -> tuple[argparse.Namespace, list[str]]:
     add = parser.add_argument
     add("--port", type=int, default=int(env.get("LANCHAT_PORT", DEFAULT_SERVER_PORT)),
         help="the server's UDP port (default: $LANCHAT_PORT, else 4321)")  # fmt: skip
-    add("--group", default=env.get("LANCHAT_GROUP", DEFAULT_GROUP),
-        help="the multicast group (default: $LANCHAT_GROUP, else 224.1.1.1)")  # fmt: skip
+    add("--group", default=env.get("LANCHAT_GROUP", default_group()),
+        help=f"the multicast group (default: $LANCHAT_GROUP, else {default_group()})")  # fmt: skip
     add("--group-port", type=int,
         default=int(env.get("LANCHAT_GROUP_PORT", DEFAULT_GROUP_PORT)),
         help="the group's port (default: $LANCHAT_GROUP_PORT, else 2241)")  # fmt: skip
-    add("--server-log", type=Path, default=None,
-        help="a server started here logs to this file (default: server-PORT.log "
-        "in the data folder)")  # fmt: skip
+    add("--server-log-dir", type=Path, default=None,
+        help="a server started here logs to server-PORT.log in this folder (default: "
+        "the data folder)")  # fmt: skip
     return parser.parse_known_args(argv)
 
 
@@ -191,7 +205,10 @@ def main(argv: list[str] | None = None) -> int:
     if reason:
         print(f"lanchat: {reason}", file=sys.stderr)
         return 1
+    from qml_client.cli import parse_options
     from qml_client.places import data_dir, runtime_dir
+
+    parse_options(_window_args(args, client_args))  # a bad option: said (exit 2), no server
 
     port = args.port
     windows = Windows(runtime_dir() / f"windows-{port}")
@@ -201,7 +218,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"lanchat: a server is already listening on {LOOPBACK}:{port}; "
                   "opening a window only.")  # fmt: skip
         else:
-            log = args.server_log or data_dir() / f"server-{port}.log"
+            log = (args.server_log_dir or data_dir()) / f"server-{port}.log"
             server = LocalServer(port, args.group, args.group_port, log)
             problem = server.wait_ready()
             if problem is not None:
@@ -226,11 +243,16 @@ def _window(args: argparse.Namespace, client_args: list[str]) -> int:
     """The chat window, in this process, until it is closed."""
     from qml_client.__main__ import main as client_main
 
-    return client_main([
+    return client_main(_window_args(args, client_args))
+
+
+def _window_args(args: argparse.Namespace, client_args: list[str]) -> list[str]:
+    """The window's command line: this launcher's server and group, then the user's."""
+    return [
         LOOPBACK, "--port", str(args.port), "--group", args.group,
         "--group-port", str(args.group_port), "--interface", multicast_interface(),
         *client_args,
-    ])  # fmt: skip
+    ]  # fmt: skip
 
 
 def _interrupt(*_: object) -> None:

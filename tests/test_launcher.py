@@ -12,7 +12,13 @@ from pathlib import Path
 
 import pytest
 
-from lanchat.launcher import multicast_interface, no_display_reason, server_is_listening
+from lanchat.launcher import (
+    default_group,
+    multicast_interface,
+    no_display_reason,
+    server_is_listening,
+)
+from protocol_lib.io.net import is_multicast
 from tests.helpers_net import ROOT, GroupListener, OutputLines, free_udp_port, unique_group
 
 WAIT = 30.0
@@ -22,11 +28,16 @@ WAIT = 30.0
 def test_windows_multicasts_out_of_its_card_everyone_else_on_loopback():
     assert multicast_interface("win32") == "0.0.0.0"  # WinError 10051 through 127.0.0.1
     assert multicast_interface("linux") == multicast_interface("darwin") == "127.0.0.1"
+    # out of the card, not on the group the room's clients join
+    assert default_group("win32") != "224.1.1.1" and is_multicast(default_group("win32"))
+    assert default_group("linux") == default_group("darwin") == "224.1.1.1"
 
 
 @pytest.mark.portable
 def test_only_linux_without_a_display_server_is_refused_and_told_what_to_do():
-    assert "xvfb-run -a lanchat" in no_display_reason("linux", {})
+    assert "xvfb-run -a lanchat " in no_display_reason("linux", {})
+    said = no_display_reason("linux", {"LANCHAT_COMMAND": "scripts/run-chat"})
+    assert "xvfb-run -a scripts/run-chat " in said  # what the user ran
     assert no_display_reason("linux", {"DISPLAY": ":0"}) == ""
     assert no_display_reason("linux", {"WAYLAND_DISPLAY": "wayland-0"}) == ""
     assert no_display_reason("linux", {"QT_QPA_PLATFORM": "offscreen"}) == ""
@@ -46,10 +57,10 @@ def test_a_server_on_loopback_or_on_every_address_is_found(platform, host):
     assert not server_is_listening(port, platform)
 
 
-def launcher(port: int, group: str, group_port: int, user: str, log: Path) -> subprocess.Popen:
+def launcher(port: int, group: str, group_port: int, user: str, logs: Path) -> subprocess.Popen:
     return subprocess.Popen(
         [sys.executable, "-m", "lanchat", "--port", str(port), "--group", group,
-         "--group-port", str(group_port), "--server-log", str(log), "--user", user],
+         "--group-port", str(group_port), "--server-log-dir", str(logs), "--user", user],
         cwd=ROOT, env=dict(os.environ, QT_QPA_PLATFORM="offscreen"), text=True,
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
     )  # fmt: skip
@@ -57,13 +68,13 @@ def launcher(port: int, group: str, group_port: int, user: str, log: Path) -> su
 
 def test_the_server_stays_for_the_other_window_and_goes_with_the_last(tmp_path):
     port, group, group_port = free_udp_port(), unique_group(), free_udp_port()
-    log = tmp_path / "server.log"
+    log = tmp_path / f"server-{port}.log"
     listener = GroupListener(group, group_port)
-    first = launcher(port, group, group_port, "alice", log)
+    first = launcher(port, group, group_port, "alice", tmp_path)
     second = None
     try:
         listener.expect(b"welcome,alice", timeout=WAIT)
-        second = launcher(port, group, group_port, "bob", tmp_path / "unused.log")
+        second = launcher(port, group, group_port, "bob", tmp_path / "unused")
         listener.expect(b"welcome,bob", timeout=WAIT)
         first_out = OutputLines(first.stdout)
         first.send_signal(signal.SIGTERM)  # alice closes her window: bob's still needs the server
@@ -85,22 +96,25 @@ def test_the_server_stays_for_the_other_window_and_goes_with_the_last(tmp_path):
     assert "exit request has arrived from user: alice@" in text
     assert "exit request has arrived from user: bob@" in text
     assert "Multiuser server stopped" in text
-    assert not (tmp_path / "unused.log").exists()  # the second found the server there
+    assert not (tmp_path / "unused").exists()  # the second found the server there
     windows = Path(os.environ["XDG_RUNTIME_DIR"]) / "lanchat" / f"windows-{port}"
     assert not windows.exists()
 
 
-def test_a_server_that_cannot_start_is_said_and_nothing_is_left(tmp_path):
-    """A group address that is not multicast: the server refuses, the launcher says why."""
+@pytest.mark.parametrize("bad", [["--group", "10.1.2.3"], ["--bogus"]])
+def test_a_bad_option_is_said_before_any_server_starts(tmp_path, bad):
+    """The window's options are checked first: a mistake costs no server (before, a server
+    started, said it would run while windows were open, and the window then refused)."""
     port = free_udp_port()
     result = subprocess.run(
-        [sys.executable, "-m", "lanchat", "--port", str(port), "--group", "10.1.2.3",
-         "--server-log", str(tmp_path / "server.log")],
+        [sys.executable, "-m", "lanchat", "--port", str(port), *bad,
+         "--server-log-dir", str(tmp_path)],
         cwd=ROOT, env=dict(os.environ, QT_QPA_PLATFORM="offscreen"), capture_output=True,
         text=True, timeout=WAIT,
     )  # fmt: skip
-    assert result.returncode == 1
-    assert "lanchat: the server did not start" in result.stderr and "10.1.2.3" in result.stderr
+    assert result.returncode == 2
+    assert result.stderr.startswith("lanchat-client: ") and bad[-1] in result.stderr
+    assert "server" not in result.stdout and not list(tmp_path.iterdir())  # none started
     windows = Path(os.environ["XDG_RUNTIME_DIR"]) / "lanchat" / f"windows-{port}"
     assert not windows.exists()
 
@@ -109,9 +123,9 @@ def test_a_killed_launcher_leaves_no_server_behind(tmp_path):
     """SIGKILL gives the launcher no chance to stop its server; the OS closes the pipe the
     server reads, and the server says bye for alice and ends (before: it ran on, alone)."""
     port, group, group_port = free_udp_port(), unique_group(), free_udp_port()
-    log = tmp_path / "server.log"
+    log = tmp_path / f"server-{port}.log"
     listener = GroupListener(group, group_port)
-    chat = launcher(port, group, group_port, "alice", log)
+    chat = launcher(port, group, group_port, "alice", tmp_path)
     try:
         listener.expect(b"welcome,alice", timeout=WAIT)
         chat.kill()
