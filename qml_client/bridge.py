@@ -60,7 +60,8 @@ class ChatBridge(QObject):
     incoming = Signal(int)  # chat lines from others in one batch (the window counts unread)
     announce = Signal(str)  # what a screen reader should say about a batch from others
     showRow = Signal(int)  # the view should bring this row into sight and select it (a hit)
-    pasteConfirmationNeeded = Signal(int)  # lines in a paste that waits for the user's yes
+    # A paste that waits for the user's yes: how many lines, and the first of them.
+    pasteConfirmationNeeded = Signal(int, str)
 
     def __init__(
         self,
@@ -144,7 +145,7 @@ class ChatBridge(QObject):
         """
         count = self._paste.holds(line)
         if count:
-            self.pasteConfirmationNeeded.emit(count)
+            self.pasteConfirmationNeeded.emit(count, self._paste.preview())
             return False
         return self._send(line)
 

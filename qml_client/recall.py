@@ -59,6 +59,13 @@ class PasteGate:
         self.waiting = text
         return count
 
+    def preview(self, shown: int = 8) -> str:
+        """The waiting paste as the messages it becomes: the first ``shown``, then how
+        many more (for the dialog that asks)."""
+        lines = pasted_lines(self.waiting or "")
+        more = len(lines) - shown
+        return "\n".join(lines[:shown] + ([f"\u2026 and {more} more"] if more > 0 else []))
+
     def release(self) -> str | None:
         """The waiting paste, now to be sent (None: nothing waits); the gate is empty after."""
         text, self.waiting = self.waiting, None

@@ -6,8 +6,9 @@ import http.server
 import threading
 
 import pytest
-from PySide6.QtCore import QMetaObject, QObject
+from PySide6.QtCore import QMetaObject, QObject, Qt
 from PySide6.QtQuick import QQuickItem
+from PySide6.QtTest import QTest
 
 from protocol_lib import ClientConfig
 from protocol_lib.ratelimit import RateLimit
@@ -153,7 +154,7 @@ def test_a_long_paste_asks_first_then_sends_one_message_per_line(qtbot, server):
     with chat_window(qtbot, server.options()) as chat:
         log_in(qtbot, chat, server)
         asked = []
-        chat.bridge.pasteConfirmationNeeded.connect(asked.append)
+        chat.bridge.pasteConfirmationNeeded.connect(lambda n, preview: asked.append(n))
         paste = "\n".join(f"line {i}" for i in range(8))
         assert chat.bridge.send(paste) is False  # waits for the user's yes
         assert asked == [8]
@@ -164,3 +165,39 @@ def test_a_long_paste_asks_first_then_sends_one_message_per_line(qtbot, server):
         for i in range(8):
             server.expect(f"msg,line {i}".encode())  # one message per line, in order
         qtbot.waitUntil(lambda: text_of(item(chat, "input")) == "", timeout=WAIT_MS)
+
+
+def _paste_and_wait_for_the_question(qtbot, chat, count: int) -> QObject:
+    type_line(chat, "", enter=False)  # the window active, the input focused, as a user's
+    assert chat.bridge.send("\n".join(f"pasted {i}" for i in range(count))) is False
+    dialog = chat.window.findChild(QObject, "pasteDialog")
+    qtbot.waitUntil(lambda: dialog.property("opened"), timeout=WAIT_MS)
+    answer = chat.window.findChild(QObject, "pasteAnswer")
+    qtbot.waitUntil(lambda: answer.property("activeFocus"), timeout=WAIT_MS)
+    return dialog
+
+
+def test_the_paste_question_shows_the_lines_and_enter_sends_them(qtbot, server):
+    with chat_window(qtbot, server.options()) as chat:
+        log_in(qtbot, chat, server)
+        _paste_and_wait_for_the_question(qtbot, chat, 12)
+        preview = text_of(chat.window.findChild(QObject, "pastePreview"))
+        assert preview.splitlines()[:2] == ["pasted 0", "pasted 1"]
+        assert preview.splitlines()[-1] == "\u2026 and 4 more"
+        QTest.keyClick(chat.window, "y")  # a stray key: not into the input field behind
+        assert text_of(item(chat, "input")) == ""
+        QTest.keyClick(chat.window, Qt.Key.Key_Return)  # Enter: send
+        for i in range(12):
+            server.expect(f"msg,pasted {i}".encode())
+
+
+def test_escape_keeps_the_paste_back(qtbot, server):
+    with chat_window(qtbot, server.options()) as chat:
+        log_in(qtbot, chat, server)
+        dialog = _paste_and_wait_for_the_question(qtbot, chat, 7)
+        QTest.keyClick(chat.window, Qt.Key.Key_Escape)
+        qtbot.waitUntil(lambda: not dialog.property("opened"), timeout=WAIT_MS)
+        qtbot.waitUntil(lambda: item(chat, "input").property("activeFocus"), timeout=WAIT_MS)
+        assert chat.bridge.confirmPaste() is False  # nothing waits any more
+        type_line(chat, "after")
+        server.expect(b"msg,after")  # the first thing sent: none of the paste went

@@ -96,28 +96,59 @@ ApplicationWindow {
             if (window.bridge.alertWanted)
                 window.alert(0);  // the urgency hint: the taskbar asks for attention
         }
-        function onPasteConfirmationNeeded(count) {
+        function onPasteConfirmationNeeded(count, preview) {
             pasteDialog.lineCount = count;
+            pasteDialog.preview = preview;
             pasteDialog.open();
         }
     }
 
-    // A paste of many lines goes out as one message per line, paced: ask first.
+    // A paste of many lines goes out as one message per line, paced: ask first, showing
+    // what would go, and answerable from the keyboard (Enter sends, Escape keeps it back):
+    // the keys go to the dialog, never to the input field behind it.
     Dialog {
         id: pasteDialog
         objectName: "pasteDialog"
 
         property int lineCount: 0
+        property string preview: ""
 
         anchors.centerIn: parent
+        width: Math.min(window.width - 40, 560)
         modal: true
         title: qsTr("Send %1 lines?").arg(lineCount)
         standardButtons: Dialog.Yes | Dialog.No
+        onOpened: answer.forceActiveFocus()
 
-        Label {
-            textFormat: Text.PlainText
-            text: qsTr("The pasted text has %1 lines. Each line is sent as a message of its own,\n"
-                       + "at the pace the server allows.").arg(pasteDialog.lineCount)
+        ColumnLayout {
+            anchors.fill: parent
+            spacing: 8
+
+            Label {
+                Layout.fillWidth: true
+                wrapMode: Text.Wrap
+                textFormat: Text.PlainText
+                text: qsTr("The pasted text has %1 lines. Each line is sent as a message of its "
+                           + "own, at the pace the server allows. Enter sends, Escape does not.")
+                      .arg(pasteDialog.lineCount)
+            }
+            Label {  // the user's own text, as the messages it becomes: plain, one a line
+                objectName: "pastePreview"
+                Layout.fillWidth: true
+                textFormat: Text.PlainText
+                elide: Text.ElideRight
+                font.family: ChatSizes.fixedFamily
+                color: ChatColors.muted
+                text: pasteDialog.preview
+            }
+            Item {
+                id: answer
+                objectName: "pasteAnswer"
+                focus: true
+                Keys.onReturnPressed: pasteDialog.accept()
+                Keys.onEnterPressed: pasteDialog.accept()
+                Keys.onEscapePressed: pasteDialog.reject()
+            }
         }
 
         onAccepted: {
