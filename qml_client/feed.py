@@ -23,7 +23,8 @@ SHOW_INTERVAL = 0.033  # seconds: under a flood the view takes new lines ~30 tim
 
 
 class LineFeed(QObject):
-    """Lines to the model (now, or within SHOW_INTERVAL) and to the history."""
+    """Lines to the model (now, or within SHOW_INTERVAL), and the conversation's (``kept``)
+    to the history."""
 
     def __init__(
         self,
@@ -50,10 +51,10 @@ class LineFeed(QObject):
         network) within SHOW_INTERVAL of the last lines it took."""
         if not lines:
             return
-        if self.history is not None:
-            self.history.record(
-                ((str(line.kind), line.sender, line.line_text) for line in lines), me=self.reader()
-            )
+        if self.history is not None:  # the conversation, not the window's own chatter
+            kept = [(str(line.kind), line.sender, line.line_text) for line in lines if line.kept]
+            if kept:
+                self.history.record(kept, me=self.reader())
         self.unshown += lines
         wait = self.shown_at + SHOW_INTERVAL - time.monotonic() if paced else 0.0
         if wait <= 0:

@@ -73,6 +73,9 @@ class ChatLine:
     status: MessageStatus | None = None  # OUT only
     message_id: int = 0
     mention: bool = False  # IN: the line names the user (highlighted, notified)
+    # Kept in the history: the conversation (lines, joins and leaves, what other servers
+    # and hosts sent), not what the window says about itself (states, notes, errors).
+    kept: bool = True
 
     @property
     def links(self) -> list[str]:
@@ -121,8 +124,8 @@ class Presenter:
         self._now = now
 
     def system(self, text: str, kind: LineKind = LineKind.SYSTEM) -> ChatLine:
-        """A line of our own (not foreign text) for the view."""
-        return ChatLine(kind, text, "", self._now())
+        """A line of our own (not foreign text) for the view; not kept in the history."""
+        return ChatLine(kind, text, "", self._now(), kept=False)
 
     def dropped(self, count: int) -> ChatLine:
         """Datagrams the view could not keep up with: say so, and what may be stale."""
@@ -192,8 +195,9 @@ class _Batch:
         self.me = me
         self.staged: dict[int, ChatLine] = {}  # own lines of this batch, by message id
 
-    def line(self, kind: LineKind, text: str, sender: str = "") -> None:
-        self.update.lines.append(ChatLine(kind, text, sender, self.stamp))
+    def line(self, kind: LineKind, text: str, sender: str = "", kept: bool = False) -> None:
+        """A line for the view; ``kept``: part of the conversation (the history keeps it)."""
+        self.update.lines.append(ChatLine(kind, text, sender, self.stamp, kept=kept))
         if kind is LineKind.ERROR:
             self.update.failed = True
 
@@ -237,10 +241,10 @@ class _Batch:
         match event:
             case UserJoined(user):
                 self.update.roster_changed = True
-                self.line(LineKind.SYSTEM, f"{shown_name(user)} joined the chat")
+                self.line(LineKind.SYSTEM, f"{shown_name(user)} joined the chat", kept=True)
             case UserLeft(user):
                 self.update.roster_changed = True
-                self.line(LineKind.SYSTEM, f"{shown_name(user)} left the chat")
+                self.line(LineKind.SYSTEM, f"{shown_name(user)} left the chat", kept=True)
             case RosterChanged():
                 self.update.roster_changed = True
             case UserListShown(users):
@@ -277,9 +281,11 @@ class _Batch:
             case Notice(message):
                 self.line(LineKind.SYSTEM, message)
             case UnrecognisedLine(text, _):
-                self.line(LineKind.RAW, shorten(shown_text(text)))
+                self.line(LineKind.RAW, shorten(shown_text(text)), kept=True)
             case NotFromServer(source, text):
-                self.line(LineKind.FOREIGN, shorten(shown_text(text)), shown_text(source))
+                self.line(
+                    LineKind.FOREIGN, shorten(shown_text(text)), shown_text(source), kept=True
+                )
 
 
 _LINK = re.compile(r"https?://[^\s<>\"'\u2068\u2069]+", re.IGNORECASE)

@@ -214,3 +214,41 @@ def test_two_windows_of_one_account_never_show_each_others_lines_as_yours(
             assert kept == [(*kept_as, "hello from bob")], (name, lines(chat))
         finally:
             chat.close(say_exit=False)
+
+
+def test_the_history_keeps_the_conversation_not_the_windows_chatter(qtbot, fake_server, tmp_path):
+    """Lines, joins and leaves are kept; the window's states, notes, errors and /list
+    replies are not (replayed, they read as a debug log of old sessions)."""
+    from qml_client.app import open_window
+
+    history_path = tmp_path / "history.sqlite3"
+    options = dataclasses.replace(fake_server.options(), user="alice")
+    chat, _ = open_window(options, {"user"}, SettingsStore(tmp_path / "s.json"), history_path)
+    try:
+        chat.window.show()
+        chat.bridge.start()  # "Welcome to lanchat...", "Logging in as alice..."
+        fake_server.expect(b"login,alice")
+        fake_server.to_group(b"welcome,alice")  # "alice joined", "You are in the chat..."
+        qtbot.waitUntil(lambda: chat.bridge.inChat, timeout=WAIT_MS)
+        fake_server.to_group(b"welcome,bob")
+        assert chat.bridge.send("/nosuchcommand") is False  # an error line
+        type_line(chat, "hello bob")
+        fake_server.expect(b"msg,hello bob")
+        fake_server.to_group(b"msg,alice: hello bob")
+        fake_server.to_group(b"msg,bob: hi alice")
+        fake_server.to_group(b"bye,bob")
+        qtbot.waitUntil(lambda: "bob left the chat" in lines(chat)[-1][2], timeout=WAIT_MS)
+    finally:
+        chat.close(say_exit=False)
+    store = HistoryStore(history_path, options.conversation)
+    try:
+        kept = [(line.kind, line.sender, line.text) for line in store.recent(me="alice")]
+    finally:
+        store.close()
+    assert kept == [
+        ("system", "", "alice joined the chat"),
+        ("system", "", "bob joined the chat"),
+        ("out", "alice", "hello bob"),
+        ("in", "bob", "hi alice"),
+        ("system", "", "bob left the chat"),
+    ]
