@@ -1,8 +1,11 @@
 """What asks for the user's attention while the window is in the background: the one
-"unread" line above the first line that arrives, and a notification for a line that
-names the user.  No Qt here."""
+"unread" line above the first line that arrives (one in the whole view: it moves, as
+Element's and Slack's do), and a notification for a line that names the user.  No Qt
+here."""
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 from .notify import Notifier
 from .presenter import ChatLine, Presenter, ViewUpdate
@@ -13,12 +16,20 @@ UNREAD = "\u2500\u2500 unread \u2500\u2500"
 class Attention:
     """Whether the window has the focus, and what that changes."""
 
-    def __init__(self, presenter: Presenter, notifier: Notifier | None, unread_line: bool) -> None:
+    def __init__(
+        self,
+        presenter: Presenter,
+        notifier: Notifier | None,
+        unread_line: bool,
+        retire: Callable[[ChatLine], object] = lambda line: None,
+    ) -> None:
         self.presenter = presenter
         self.notifier = notifier  # None: --no-notify
         self.unread_line = unread_line  # False: --no-unread-line
+        self.retire = retire  # takes the previous marker out of the view
         self.window_active = True
         self._marked = False  # the "unread" line is in the view for this absence
+        self._line: ChatLine | None = None  # the marker in the view
 
     def set_active(self, active: bool) -> None:
         if active != self.window_active:
@@ -32,7 +43,10 @@ class Attention:
         if not away or self._marked or not update.lines:
             return []
         self._marked = True
-        return [self.presenter.system(UNREAD)]
+        if self._line is not None:
+            self.retire(self._line)  # the marker moves: one in the view
+        self._line = self.presenter.system(UNREAD)
+        return [self._line]
 
     def notify(self, update: ViewUpdate) -> None:
         """Lines that name the user, while away: one notification for the batch."""

@@ -83,7 +83,7 @@ class ChatBridge(QObject):
         self.feed = LineFeed(self._messages, self.presenter, history, self._reader, self)
         self.hits = SearchHits(self._messages)
         self.attention = Attention(self.presenter, notifier if options.notify else None,
-                                   options.unread_line)  # fmt: skip
+                                   options.unread_line, self.feed.remove)  # fmt: skip
         self.account = Account(options, settings, names, self._in_chat_as, self)
         self._recall = InputRecall()
         self._status_note = ""

@@ -72,6 +72,14 @@ class LineFeed(QObject):
         self.model.append_lines(lines)
         self.shown_at = time.monotonic()
 
+    def remove(self, line: ChatLine) -> None:
+        """Take a line back (waiting, or in the view): the unread marker moves."""
+        for at, waiting in enumerate(self.unshown):
+            if waiting is line:
+                del self.unshown[at]
+                return
+        self.model.remove_line(line)
+
     def show_earlier(self) -> None:
         """The conversation's last lines from the history, set apart from what follows."""
         if self.history is None:

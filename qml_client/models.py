@@ -7,6 +7,7 @@ scrollback is capped, so memory stays bounded however long the chat runs.
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Callable
 from enum import IntEnum
 
@@ -85,6 +86,10 @@ _MESSAGE_ROLES: dict[int, tuple[bytes, Callable[[ChatLine], object]]] = {
 _MARK_ROLES = [int(MessageRoles.MARK_TEXT), int(MessageRoles.FAILED)]
 
 
+def _seq(line: ChatLine) -> int:
+    return line.seq
+
+
 @QmlElement
 class MessageModel(QAbstractListModel):
     """The chat's lines, oldest first, at most ``scrollback`` of them."""
@@ -94,8 +99,8 @@ class MessageModel(QAbstractListModel):
     def __init__(self, parent: QObject | None = None, scrollback: int = DEFAULT_SCROLLBACK):
         super().__init__(parent)
         self.scrollback = scrollback
-        self._rows: list[ChatLine] = []
-        self._first_seq = 0  # sequence number of self._rows[0]
+        self._rows: list[ChatLine] = []  # their ``seq`` increases down the rows
+        self._next_seq = 0  # the number the next line appended gets
         self._seq_of_message: dict[int, int] = {}  # own message id -> sequence number
         self.total_appended = 0
 
@@ -119,13 +124,24 @@ class MessageModel(QAbstractListModel):
 
     def sequence(self, row: int) -> int:
         """The line's number since the window opened: unlike its row, it stays the same
-        while the scrollback drops older lines (a search keeps its hits by it)."""
-        return self._first_seq + row
+        while older lines leave (a search keeps its hits by it, a mark its line)."""
+        return self._rows[row].seq
 
     def row_of(self, sequence: int) -> int | None:
-        """The row of line number ``sequence``; None once it has left the scrollback."""
-        row = sequence - self._first_seq
-        return row if 0 <= row < len(self._rows) else None
+        """The row of line number ``sequence``; None once it has left the view."""
+        row = bisect_left(self._rows, sequence, key=_seq)
+        return row if row < len(self._rows) and self._rows[row].seq == sequence else None
+
+    def remove_line(self, line: ChatLine) -> bool:
+        """Take ``line`` out of the view (the unread marker moving); False if not there."""
+        row = self.row_of(line.seq)
+        if row is None or self._rows[row] is not line:
+            return False
+        self.beginRemoveRows(QModelIndex(), row, row)
+        del self._rows[row]
+        self._forget([line])
+        self.endRemoveRows()
+        return True
 
     def rows_with(self, words: str) -> list[int]:
         """Rows whose text or sender has every word (case ignored), newest first."""
@@ -157,10 +173,12 @@ class MessageModel(QAbstractListModel):
             self._forget(lines[:dropped])
             lines = lines[dropped:]
         start = len(self._rows)
-        seq = self._first_seq + start
+        seq = self._next_seq
         for offset, line in enumerate(lines):
+            line.seq = seq + offset
             if line.message_id:
                 self._seq_of_message[line.message_id] = seq + offset
+        self._next_seq = seq + len(lines)
         self.beginInsertRows(QModelIndex(), start, start + len(lines) - 1)
         self._rows.extend(lines)
         self.endInsertRows()
@@ -171,7 +189,6 @@ class MessageModel(QAbstractListModel):
             self.beginRemoveRows(QModelIndex(), 0, excess - 1)
             self._forget(self._rows[:excess])
             del self._rows[:excess]
-            self._first_seq += excess
             self.endRemoveRows()
 
     def _get_appended(self) -> int:
@@ -183,7 +200,6 @@ class MessageModel(QAbstractListModel):
     def clear(self) -> None:
         """Empty the view (``/clear``); marks of lines no longer shown are dropped."""
         self.beginResetModel()
-        self._first_seq += len(self._rows)
         self._rows = []
         self._seq_of_message.clear()
         self.endResetModel()
@@ -191,9 +207,9 @@ class MessageModel(QAbstractListModel):
     def set_status(self, message_id: int, status: MessageStatus) -> bool:
         """Mark own message ``message_id``; False if it has left the scrollback."""
         seq = self._seq_of_message.get(message_id)
-        if seq is None:
+        row = self.row_of(seq) if seq is not None else None
+        if row is None:
             return False
-        row = seq - self._first_seq
         self._rows[row].status = status
         index = self.index(row, 0)
         self.dataChanged.emit(index, index, _MARK_ROLES)

@@ -76,6 +76,7 @@ class ChatLine:
     # Kept in the history: the conversation (lines, joins and leaves, what other servers
     # and hosts sent), not what the window says about itself (states, notes, errors).
     kept: bool = True
+    seq: int = field(default=0, compare=False)  # its number in the view (MessageModel sets it)
 
     @property
     def links(self) -> list[str]:

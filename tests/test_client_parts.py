@@ -115,3 +115,35 @@ def test_a_long_paste_waits_for_a_yes_and_a_short_one_does_not():
     assert gate.holds("one\ntwo\n\n") == 0 and gate.waiting is None
     assert gate.holds("a\nb\nc") == 3 and gate.waiting == "a\nb\nc"
     assert gate.release() == "a\nb\nc" and gate.release() is None
+
+
+def test_the_unread_marker_moves_and_the_old_one_is_taken_back():
+    retired: list[ChatLine] = []
+    attention = Attention(Presenter(now=lambda: STAMP), None, True, retired.append)
+    update = ViewUpdate(lines=[line("hi")])
+    attention.set_active(False)
+    (first,) = attention.marker(update)
+    attention.set_active(True)
+    attention.set_active(False)
+    (second,) = attention.marker(update)
+    assert retired == [first] and second is not first
+    assert not first.kept and not second.kept  # never in the history
+
+
+def test_a_line_taken_out_of_the_view_leaves_numbers_marks_and_hits_right(qapp):
+    from protocol_lib.client_events import MessageStatus
+    from qml_client.models import MessageModel
+
+    model = MessageModel(scrollback=6)
+    own = ChatLine(LineKind.OUT, "mine", "bob", STAMP, MessageStatus.PENDING, message_id=7)
+    marker = line(UNREAD, LineKind.SYSTEM, "")
+    model.append_lines([line("a"), marker, own, line("b")])
+    seqs = [model.sequence(row) for row in range(4)]
+    assert model.remove_line(marker) and not model.remove_line(marker)
+    assert [model.line(row).line_text for row in range(3)] == ["a", "mine", "b"]
+    assert [model.sequence(row) for row in range(3)] == [seqs[0], seqs[2], seqs[3]]
+    assert model.row_of(seqs[1]) is None and model.row_of(seqs[3]) == 2
+    assert model.set_status(7, MessageStatus.DELIVERED) and model.line(1).status == "delivered"
+    model.append_lines([line(f"more {n}") for n in range(5)])  # "a", "mine" leave the view
+    assert model.row_of(seqs[0]) is None and not model.set_status(7, MessageStatus.FAILED)
+    assert model.line(model.row_of(seqs[3])).line_text == "b"

@@ -727,6 +727,12 @@ def test_while_away_an_unread_line_marks_the_place_and_a_mention_notifies(qtbot,
         server.to_group(b"msg,alice: bob?")  # seen: no notification
         qtbot.waitUntil(lambda: lines(chat)[-1][2] == "bob?", timeout=WAIT_MS)
         assert len(notes.sent) == 1
+        chat.bridge.setWindowActive(False)  # away again: the marker moves, one in the view
+        server.to_group(b"msg,alice: still there?")
+        qtbot.waitUntil(lambda: lines(chat)[-1][2] == "still there?", timeout=WAIT_MS)
+        texts = [text for _, _, text, _ in lines(chat)]
+        assert texts.count("\u2500\u2500 unread \u2500\u2500") == 1
+        assert texts[-2:] == ["\u2500\u2500 unread \u2500\u2500", "still there?"]
     finally:
         chat.close(say_exit=False)
     quiet = ChatWindow(replace(server.options(), notify=False, unread_line=False), notifier=notes)
