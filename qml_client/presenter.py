@@ -242,7 +242,8 @@ class _Batch:
         match event:
             case UserJoined(user):
                 self.update.roster_changed = True
-                self.line(LineKind.SYSTEM, f"{shown_name(user)} joined the chat", kept=True)
+                if user != self.me:  # our own login says "You are in the chat as ..."
+                    self.line(LineKind.SYSTEM, f"{shown_name(user)} joined the chat", kept=True)
             case UserLeft(user):
                 self.update.roster_changed = True
                 self.line(LineKind.SYSTEM, f"{shown_name(user)} left the chat", kept=True)
@@ -255,7 +256,8 @@ class _Batch:
         match event:
             case StateChanged(state, user):
                 self.update.state_changed = True
-                self.line(LineKind.SYSTEM, state_sentence(state, user))
+                if state is not ClientState.LOGGING_IN:  # the status line says that one
+                    self.line(LineKind.SYSTEM, state_sentence(state, user))
             case NameTakenOver(user):
                 self.line(
                     LineKind.ERROR,

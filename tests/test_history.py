@@ -226,11 +226,12 @@ def test_the_history_keeps_the_conversation_not_the_windows_chatter(qtbot, fake_
     chat, _ = open_window(options, {"user"}, SettingsStore(tmp_path / "s.json"), history_path)
     try:
         chat.window.show()
-        chat.bridge.start()  # "Welcome to lanchat...", "Logging in as alice..."
+        chat.bridge.start()  # "Welcome to lanchat..."
         fake_server.expect(b"login,alice")
-        fake_server.to_group(b"welcome,alice")  # "alice joined", "You are in the chat..."
+        fake_server.to_group(b"welcome,alice")  # "You are in the chat as alice."
         qtbot.waitUntil(lambda: chat.bridge.inChat, timeout=WAIT_MS)
         fake_server.to_group(b"welcome,bob")
+        qtbot.waitUntil(lambda: "bob joined the chat" in lines(chat)[-1][2], timeout=WAIT_MS)
         assert chat.bridge.send("/nosuchcommand") is False  # an error line
         type_line(chat, "hello bob")
         fake_server.expect(b"msg,hello bob")
@@ -246,7 +247,6 @@ def test_the_history_keeps_the_conversation_not_the_windows_chatter(qtbot, fake_
     finally:
         store.close()
     assert kept == [
-        ("system", "", "alice joined the chat"),
         ("system", "", "bob joined the chat"),
         ("out", "alice", "hello bob"),
         ("in", "bob", "hi alice"),

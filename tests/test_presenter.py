@@ -172,3 +172,14 @@ def test_links_are_http_addresses_without_trailing_punctuation():
     assert links_in("javascript:alert(1) file:///etc/passwd ftp://x") == []
     assert links_in("(https://example.org/wiki/Foo_(bar))") == ["https://example.org/wiki/Foo_(bar"]
     assert len(links_in(" ".join(f"https://h{i}.test" for i in range(10)))) == 3
+
+
+def test_your_own_login_is_one_quiet_line():
+    """Not four: the status line says "logging in", and your own join is the state line."""
+
+    assert present([StateChanged(ClientState.LOGGING_IN, "bob")]).lines == []
+    welcomed = present([UserJoined("bob"), StateChanged(ClientState.IN_CHAT, "bob")])
+    assert [line.line_text for line in welcomed.lines] == ["You are in the chat as bob."]
+    assert welcomed.roster_changed and welcomed.state_changed
+    others = present([UserJoined("alice")])
+    assert [line.line_text for line in others.lines] == ["alice joined the chat"]
