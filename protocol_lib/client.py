@@ -190,6 +190,11 @@ class ClientCore:
         self._login_deadline = now + self.config.login_timeout
         return [StateChanged(self.state, name), self._send_now(LoginRequest(name).encode(), now)]
 
+    def text_room(self) -> int:
+        """How many bytes of text one chat line may hold now: the relay (``msg,<our
+        name>: <text>``) must fit one datagram too, so the name counts."""
+        return MAX_DATAGRAM_BYTES - len(f"msg,{self.user or ''}: ".encode())
+
     def say(self, text: str, now: float) -> list[ClientEvent]:
         """Send one chat line (its text is taken literally, commas and all)."""
         if self.state is not ClientState.IN_CHAT:
@@ -206,7 +211,7 @@ class ClientCore:
             ChatRelay.attributed(user, text).encode()  # must fit relayed too
         except LocalProtocolError as exc:
             if exc.reason == Reason.TOO_LONG:
-                room = MAX_DATAGRAM_BYTES - len(f"msg,{user}: ".encode())
+                room = self.text_room()
                 return [
                     LocalError(
                         Reason.TOO_LONG,

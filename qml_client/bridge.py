@@ -23,7 +23,7 @@ from protocol_lib.display import shown_name
 from .account import Account
 from .attention import Attention
 from .cli import ClientOptions
-from .commands import typed_line
+from .commands import pasted_lines, typed_line
 from .driver import Batch, ClientDriver
 from .feed import LineFeed
 from .history_store import HistoryStore
@@ -184,6 +184,18 @@ class ChatBridge(QObject):
     def completeName(self, text: str) -> str:
         """Tab: the last word completed to a name in the chat."""
         return complete_name(text, self.core.roster, self.core.user)
+
+    @Slot(str, result=int)
+    def bytesLeft(self, text: str) -> int:
+        """Bytes the longest line of ``text`` may still grow by (negative: over the limit),
+        for the counter the input shows near the limit; commands are not counted."""
+        sizes = [
+            len(line.encode()) - line.startswith("//")  # "//text" goes as "/text"
+            for line in pasted_lines(text)
+            if not line.startswith("/") or line.startswith("//")
+        ]
+        longest = max(sizes, default=0)
+        return self.core.text_room() - longest
 
     @Slot(result=str)
     def previousLine(self) -> str:

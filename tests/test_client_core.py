@@ -36,6 +36,7 @@ from protocol_lib.client_events import (
     UserListShown,
 )
 from protocol_lib.ratelimit import RateLimit, RateLimiter, client_pace
+from protocol_lib.reasons import Reason
 from qml_client.commands import QuitRequested, typed_line
 from tests.strategies import mutated_datagrams, server_messages
 
@@ -753,3 +754,12 @@ def test_the_client_changes_state_through_its_table_alone():
     assert assigning == {"__init__", "_move"}
     assert {move for _, move in MOVES} == set(Move)
     assert {state for state, _ in MOVES} == set(ClientState)
+
+
+def test_the_room_for_text_is_what_say_lets_through():
+    client = logged_in()  # as bob
+    room = client.text_room()
+    assert room == 1024 - len(b"msg,bob: ")
+    assert datagrams(client.say("x" * room, 1.0)) == [b"msg," + b"x" * room]
+    (too_long,) = client.say("x" * (room + 1), 1.0)
+    assert too_long.reason is Reason.TOO_LONG and f"at most {room} fit" in too_long.message

@@ -201,3 +201,22 @@ def test_escape_keeps_the_paste_back(qtbot, server):
         assert chat.bridge.confirmPaste() is False  # nothing waits any more
         type_line(chat, "after")
         server.expect(b"msg,after")  # the first thing sent: none of the paste went
+
+
+def test_near_the_limit_the_input_counts_the_bytes_left_and_over(qtbot, server):
+    """The protocol allows 1,024 bytes a datagram and the relay adds the name: the input
+    says how many are left before Enter would refuse the line, and how many too many."""
+    with chat_window(qtbot, server.options()) as chat:
+        log_in(qtbot, chat, server)  # as bob: "msg,bob: " leaves 1,015 bytes of text
+        counter = chat.window.findChild(QObject, "byteCounter")
+        assert not counter.property("visible")
+        field = item(chat, "input")
+        field.setProperty("text", "x" * 960)
+        qtbot.waitUntil(lambda: counter.property("visible"), timeout=WAIT_MS)
+        assert text_of(counter) == "55 bytes left"
+        field.setProperty("text", "é" * 510)  # 1,020 bytes in 510 characters
+        qtbot.waitUntil(lambda: text_of(counter) == "5 bytes too long", timeout=WAIT_MS)
+        field.setProperty("text", "/search " + "x" * 2000)  # a command: not a chat line
+        qtbot.waitUntil(lambda: not counter.property("visible"), timeout=WAIT_MS)
+        field.setProperty("text", "hi")
+        assert not counter.property("visible")

@@ -243,6 +243,20 @@ ApplicationWindow {
                 }
             }
 
+            // Near the protocol's limit (1,024 bytes a datagram, the relay's name included):
+            // how much is left, or how much too much, before Enter says "too long".
+            Label {
+                id: byteCounter
+                objectName: "byteCounter"
+                readonly property int room: window.bridge.bytesLeft(input.text)
+                visible: room < 100
+                textFormat: Text.PlainText
+                font.pixelSize: ChatSizes.px(12)
+                color: room < 0 ? ChatColors.error : ChatColors.muted
+                text: room < 0 ? qsTr("%1 bytes too long").arg(-room) : qsTr("%1 bytes left").arg(room)
+                Accessible.name: text
+            }
+
             Button {
                 objectName: "sendButton"
                 text: qsTr("Send")
