@@ -39,6 +39,7 @@ if TYPE_CHECKING:
     from .tray import TrayNotifier
 
 QML_DIR = Path(__file__).resolve().parent
+SECOND_WINDOW_OFFSET = 40  # pixels right and down: a second window of yours, not on top
 STYLE = "Fusion"  # crisp and native-looking on every desktop; no extra assets
 
 
@@ -161,6 +162,8 @@ def open_window(
         chat.bridge.report(history_problem)
     if remembered.geometry is not None:
         x, y, width, height = remembered.geometry
+        if waiting is not None:  # the window that holds the name is where this one would be
+            x, y = x + SECOND_WINDOW_OFFSET, y + SECOND_WINDOW_OFFSET
         chat.window.setGeometry(x, y, max(width, 320), max(height, 240))
     if problem is not None:
         chat.bridge.report(problem)

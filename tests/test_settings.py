@@ -133,7 +133,7 @@ def test_a_second_window_does_not_take_over_the_remembered_name_the_first_is_in_
 
     store = SettingsStore(tmp_path / "settings.json")
     where = (LOOPBACK, fake_server.port, fake_server.group, fake_server.group_port, LOOPBACK)
-    store.save(Remembered(*where, "alice"))
+    store.save(Remembered(*where, "alice", geometry=(100, 80, 640, 480)))
     history = tmp_path / "history.sqlite3"
 
     def window(options: ClientOptions, given: set[str]):  # type: ignore[no-untyped-def]
@@ -165,6 +165,8 @@ def test_a_second_window_does_not_take_over_the_remembered_name_the_first_is_in_
 
         second = window(ClientOptions(), set())
         assert second.bridge.options.user is None
+        at = first.window.geometry()  # not on top of the first: offset
+        assert (second.window.x(), second.window.y()) == (at.x() + 40, at.y() + 40)
         second.bridge.start()
         shown = [second.bridge.message_model.line(r).line_text
                  for r in range(second.bridge.message_model.rowCount())]  # fmt: skip
