@@ -30,6 +30,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -131,7 +132,10 @@ class Windows:
 
 
 class LocalServer:
-    """A server this launcher started, with its log."""
+    """A server this launcher started: its log goes to the launcher's terminal as it comes
+    (a user sees logins and errors where they typed the command) and, by the server itself,
+    to ``log`` (appended: the last run's log is still there; and if this launcher dies,
+    the server goes on writing it until it has stopped)."""
 
     def __init__(self, port: int, group: str, group_port: int, log: Path) -> None:
         self.log = log
@@ -140,29 +144,44 @@ class LocalServer:
             sys.executable, "-m", "server_app", "--host", LOOPBACK, "--port", str(port),
             "--group", group, "--group-port", str(group_port),
             "--interface", multicast_interface(), "--ttl", "1", "--stop-with-stdin",
+            "--log-file", str(log),
         ]  # fmt: skip
         own_group: dict[str, object] = (
             {"creationflags": subprocess.CREATE_NEW_PROCESS_GROUP}  # type: ignore[attr-defined]
             if sys.platform == "win32"
             else {"start_new_session": True}
         )
-        with open(log, "wb") as out:
-            self.process = subprocess.Popen(
-                command, stdin=subprocess.PIPE, stdout=out, stderr=subprocess.STDOUT,
-                **own_group,  # type: ignore[call-overload]
-            )  # fmt: skip
+        self.process = subprocess.Popen(
+            command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+            **own_group,  # type: ignore[call-overload]
+        )  # fmt: skip
+        self.output: list[str] = []  # what it printed (says why, if it could not start)
+        self.ready = threading.Event()
+        self._echo = threading.Thread(target=self._show_output, daemon=True)
+        self._echo.start()
+
+    def _show_output(self) -> None:
+        """Each line the server prints, to this terminal (where there is one)."""
+        assert self.process.stdout is not None
+        for raw in self.process.stdout:
+            text = raw.decode("utf-8", errors="replace").rstrip("\r\n")
+            self.output.append(text)
+            if "is ready on" in text:
+                self.ready.set()
+            with contextlib.suppress(OSError, ValueError):
+                print(text, flush=True)
 
     def wait_ready(self) -> str | None:
-        """None once the server says it is ready; else why it is not (its log)."""
+        """None once the server says it is ready; else why it is not (what it said)."""
         deadline = time.monotonic() + READY_WAIT
-        while time.monotonic() < deadline:
-            text = self.log.read_text(encoding="utf-8", errors="replace")
-            if "is ready on" in text:
-                return None
+        while not self.ready.wait(0.05):
             if self.process.poll() is not None:
-                return text.strip() or f"the server exited with status {self.process.returncode}"
-            time.sleep(0.05)
-        return f"the server did not say it was ready within {READY_WAIT:g} s (log: {self.log})"
+                self._echo.join(2.0)  # the last of what it said
+                said = "\n".join(self.output).strip()
+                return said or f"the server exited with status {self.process.returncode}"
+            if time.monotonic() > deadline:
+                return f"the server did not say it was ready within {READY_WAIT:g} s"
+        return None
 
     def stop(self) -> None:
         """Close its standard input: it says bye for anyone left and ends (as it does when
@@ -224,8 +243,8 @@ def main(argv: list[str] | None = None) -> int:
             if problem is not None:
                 print(f"lanchat: the server did not start:\n{problem}", file=sys.stderr)
                 return 1
-            print(f"lanchat: server on {LOOPBACK}:{port} (log: {log}); it runs while any "
-                  "window lanchat opened for it is open.")  # fmt: skip
+            print(f"lanchat: server on {LOOPBACK}:{port}, its log below and in {log}; it runs "
+                  "while any window lanchat opened for it is open.", flush=True)  # fmt: skip
         windows.register()
         code = _window(args, client_args)
         windows.unregister()

@@ -77,6 +77,9 @@ def test_the_server_stays_for_the_other_window_and_goes_with_the_last(tmp_path):
         second = launcher(port, group, group_port, "bob", tmp_path / "unused")
         listener.expect(b"welcome,bob", timeout=WAIT)
         first_out = OutputLines(first.stdout)
+        # the server's log, where the user started it (and in the file)
+        first_out.wait_for(lambda line: "login request has arrived from bob@" in line,
+                           "the server's log in the launcher's terminal", WAIT)  # fmt: skip
         first.send_signal(signal.SIGTERM)  # alice closes her window: bob's still needs the server
         first_out.wait_for(lambda line: "keeps running for the 1 other window" in line,
                            "the server kept for bob", WAIT)  # fmt: skip
@@ -124,6 +127,7 @@ def test_a_killed_launcher_leaves_no_server_behind(tmp_path):
     server reads, and the server says bye for alice and ends (before: it ran on, alone)."""
     port, group, group_port = free_udp_port(), unique_group(), free_udp_port()
     log = tmp_path / f"server-{port}.log"
+    log.write_text("an earlier run's lines\n")  # kept: the server appends
     listener = GroupListener(group, group_port)
     chat = launcher(port, group, group_port, "alice", tmp_path)
     try:
@@ -141,4 +145,5 @@ def test_a_killed_launcher_leaves_no_server_behind(tmp_path):
         assert time.monotonic() < deadline, log.read_text()
         time.sleep(0.05)
     assert "stopping: standard input ended" in log.read_text()
+    assert log.read_text().startswith("an earlier run's lines\n")
     assert not server_is_listening(port)

@@ -27,7 +27,7 @@ def test_ctrl_c_in_the_terminal_lets_the_client_say_exit_before_the_server_stops
         LANCHAT_GROUP_PORT=str(group_port),
     )
     listener = GroupListener(group, group_port)
-    log = ROOT / ".venv" / f"server-{port}.log"
+    log = Path(os.environ["XDG_DATA_HOME"]) / "lanchat" / f"server-{port}.log"
     # its own session and process group, as a shell gives a foreground job
     chat = subprocess.Popen(
         [str(ROOT / "scripts" / "run-chat"), "--user", "alice"],
