@@ -166,10 +166,11 @@ class LocalServer:
         for raw in self.process.stdout:
             text = raw.decode("utf-8", errors="replace").rstrip("\r\n")
             self.output.append(text)
-            if "is ready on" in text:
+            with contextlib.suppress(AttributeError, OSError, ValueError):  # pythonw: None
+                sys.stdout.write(text + "\n")  # one write: lines of two threads never mix
+                sys.stdout.flush()
+            if "is ready on" in text:  # after it is shown: the launcher's line comes next
                 self.ready.set()
-            with contextlib.suppress(OSError, ValueError):
-                print(text, flush=True)
 
     def wait_ready(self) -> str | None:
         """None once the server says it is ready; else why it is not (what it said)."""
