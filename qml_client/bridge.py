@@ -23,7 +23,7 @@ from protocol_lib.display import shown_name
 from .account import Account
 from .attention import Attention
 from .cli import ClientOptions
-from .commands import pasted_lines, typed_line
+from .commands import said_texts, typed_line
 from .driver import Batch, ClientDriver
 from .feed import LineFeed
 from .history_store import HistoryStore
@@ -187,14 +187,9 @@ class ChatBridge(QObject):
 
     @Slot(str, result=int)
     def bytesLeft(self, text: str) -> int:
-        """Bytes the longest line of ``text`` may still grow by (negative: over the limit),
-        for the counter the input shows near the limit; commands are not counted."""
-        sizes = [
-            len(line.encode()) - line.startswith("//")  # "//text" goes as "/text"
-            for line in pasted_lines(text)
-            if not line.startswith("/") or line.startswith("//")
-        ]
-        longest = max(sizes, default=0)
+        """Bytes the longest chat line ``text`` says may still grow by (negative: over the
+        limit), for the counter the input shows near the limit; commands are not counted."""
+        longest = max((len(said.encode()) for said in said_texts(text) or []), default=0)
         return self.core.text_room() - longest
 
     @Slot(result=str)

@@ -80,24 +80,35 @@ def pasted_lines(text: str) -> list[str]:
     return [line.strip() for line in text.splitlines() if line.strip()]
 
 
+def said_texts(line: str) -> list[str] | None:
+    """What a typed ``line`` says as chat: each line of a paste (taken literally), ``//x``
+    as ``/x``, plain text as it is; None for a slash command or a raw protocol line, which
+    do something else.  typed_line's reading, and the input's byte counter's."""
+    lines = pasted_lines(line)
+    if len(lines) != 1:
+        return lines
+    one = lines[0]
+    if one.startswith("//"):
+        return [one[1:]]
+    if one.startswith("/"):
+        return None
+    kind, sep, _ = one.partition(",")
+    if sep and kind.strip().lower() in PROTOCOL_TYPES:
+        return None
+    return [one]
+
+
 def typed_line(client: ClientCore, line: str, now: float) -> Sequence[TypedEvent]:
     """Carry out one line typed (or several pasted) by the user."""
-    line = line.strip()
-    if not line:
-        return []
-    lines = pasted_lines(line)
-    if len(lines) > 1:  # a paste: each line is chat text, taken literally
-        if client.state is not ClientState.IN_CHAT:
-            return client.say(lines[0], now)  # the same "log in first" error
-        return [event for text in lines for event in client.say(text, now)]
-    if line.startswith("//"):
-        return client.say(line[1:], now)
-    if line.startswith("/"):
-        return _slash_command(client, line, now)
-    kind, sep, _ = line.partition(",")
-    if sep and kind.strip().lower() in PROTOCOL_TYPES:
+    texts = said_texts(line)
+    if texts is None:
+        line = line.strip()
+        if line.startswith("/"):
+            return _slash_command(client, line, now)
         return _protocol_line(client, line, now)
-    return client.say(line, now)
+    if len(texts) > 1 and client.state is not ClientState.IN_CHAT:
+        return client.say(texts[0], now)  # a paste: the same "log in first" error, once
+    return [event for text in texts for event in client.say(text, now)]
 
 
 def _slash_command(client: ClientCore, line: str, now: float) -> Sequence[TypedEvent]:

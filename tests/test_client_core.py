@@ -763,3 +763,13 @@ def test_the_room_for_text_is_what_say_lets_through():
     assert datagrams(client.say("x" * room, 1.0)) == [b"msg," + b"x" * room]
     (too_long,) = client.say("x" * (room + 1), 1.0)
     assert too_long.reason is Reason.TOO_LONG and f"at most {room} fit" in too_long.message
+
+
+def test_what_a_typed_line_says_is_read_once_for_sending_and_for_counting():
+    from qml_client.commands import said_texts
+
+    assert said_texts("  hello  ") == ["hello"]
+    assert said_texts("//etc/passwd") == ["/etc/passwd"]
+    assert said_texts("/search x") is None and said_texts("msg,hi") is None
+    assert said_texts("one\n/two\n\n") == ["one", "/two"]  # a paste: every line literally
+    assert said_texts("   ") == []
