@@ -138,7 +138,6 @@ class LocalServer:
     the server goes on writing it until it has stopped)."""
 
     def __init__(self, port: int, group: str, group_port: int, log: Path) -> None:
-        self.log = log
         log.parent.mkdir(parents=True, exist_ok=True)
         command = [
             sys.executable, "-m", "server_app", "--host", LOOPBACK, "--port", str(port),
@@ -282,9 +281,10 @@ def _interrupt(*_: object) -> None:
 def _wait_for_others(windows: Windows, port: int) -> None:
     """Keep the server while other windows opened for it are open (a stop signal: not
     longer; the window's handlers are gone with its event loop)."""
-    if not windows.others():
+    others = windows.others()
+    if not others:
         return
-    print(f"lanchat: the server keeps running for the {windows.others()} other window(s) on "
+    print(f"lanchat: the server keeps running for the {others} other window(s) on "
           f"port {port}; Ctrl+C stops it.")  # fmt: skip
     for sig in stop_signals():
         signal.signal(sig, _interrupt)

@@ -30,29 +30,32 @@ def has_console() -> bool:
 
 
 def show_message(text: str, error: bool = True) -> None:
-    """Tell a user without a console: a Qt message box where PySide6 is installed, the
-    Windows one where it is not, else (nothing else can show it) the standard error."""
+    """Tell a user without a console: a Qt message box where PySide6 is installed (and no
+    QGuiApplication already runs, which has no widgets), else ``_without_widgets``."""
     try:
         from PySide6.QtWidgets import QApplication, QMessageBox
     except ImportError:
-        if sys.platform == "win32":
-            import ctypes
-
-            flags = 0x10 if error else 0x40  # MB_ICONERROR / MB_ICONINFORMATION
-            ctypes.windll.user32.MessageBoxW(None, text, "lanchat", flags)  # type: ignore[attr-defined]
-        elif sys.stderr is not None:
-            print(text, file=sys.stderr)
+        _without_widgets(text, error)
         return
     app = QApplication.instance() or QApplication(["lanchat"])
-    if not isinstance(app, QApplication):  # a QGuiApplication runs: no widgets possible
-        if sys.stderr is not None:
-            print(text, file=sys.stderr)
+    if not isinstance(app, QApplication):
+        _without_widgets(text, error)
         return
     box = QMessageBox(QMessageBox.Icon.Critical if error else QMessageBox.Icon.Information,
                       "lanchat", text)  # fmt: skip
     box.setObjectName("lanchat-message")
     box.exec()
-    del app
+
+
+def _without_widgets(text: str, error: bool) -> None:
+    """Windows' own message box, else (nothing else can show it) the standard error."""
+    if sys.platform == "win32":
+        import ctypes
+
+        flags = 0x10 if error else 0x40  # MB_ICONERROR / MB_ICONINFORMATION
+        ctypes.windll.user32.MessageBoxW(None, text, "lanchat", flags)  # type: ignore[attr-defined]
+    elif sys.stderr is not None:
+        print(text, file=sys.stderr)
 
 
 def _visible(step: Callable[[], int]) -> int:
