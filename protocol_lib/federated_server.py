@@ -47,10 +47,7 @@ class FederatedServerCore(ServerCore):
     """``ServerCore`` for one site of a federation (``FederationConfig``)."""
 
     def __init__(self, config: ServerConfig | None, federation: FederationConfig) -> None:
-        super().__init__(config)
-        self._plain_joins = False  # a login may wait for its claim: the full path decides
-        self._tells_others = True  # every welcome and line here is published to the others
-        self.federation = federation
+        super().__init__(config)  # its _may_join and _said: no plain joins, lines published
         self._sites = _Sites(federation)
 
     # --- the core's hooks -----------------------------------------------------

@@ -167,13 +167,17 @@ class ServerCore:
 
     def __init__(self, config: ServerConfig | None = None) -> None:
         self.config = config or ServerConfig()
-        # The login hot path (_join_plain) may take the login rules' (NEW, NOBODY) row as
-        # it is; a server that must ask others before a name joins (federated) turns it off.
-        self._plain_joins = _NEW_NAME_JOINS
-        # Whether welcomes and relayed lines go anywhere else (``_joined``, ``_said``):
-        # asked per line and per login, so that a server alone pays an instance attribute
-        # read for it, not a call (bench_instructions: calling them always cost 1-2%).
-        self._tells_others = False
+        # Derived from which hooks a subclass fills in (federated_server.py), so the two
+        # cannot disagree.  The login hot path (_join_plain) takes the login rules'
+        # (NEW, NOBODY) row as it is only where nothing else decides whether a name may
+        # join.  Welcomes and relayed lines go elsewhere (``_joined``, ``_said``) only
+        # where those are filled in: asked per line and per login, an instance attribute
+        # read, not a call (bench_instructions: calling them always cost 1-2%).
+        kind = type(self)
+        self._plain_joins = _NEW_NAME_JOINS and kind._may_join is ServerCore._may_join
+        self._tells_others = (
+            kind._said is not ServerCore._said or kind._joined is not ServerCore._joined
+        )
         self._by_addr: dict[Address, Session] = {}
         self._by_name: dict[str, Session] = {}  # canonical_name(user) -> session
         self._per_host: Counter[str] = Counter()  # sessions per source IP

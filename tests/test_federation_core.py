@@ -442,3 +442,11 @@ def test_the_site_s_log_says_who_came_and_went_at_which_site():
         "'carol' left at site labB",
         "site labB silent for 10 s: its 1 user(s) left",
     ]
+
+
+def test_the_core_reads_from_its_hooks_whether_it_decides_alone():
+    """No flag to keep in step by hand: a core whose hooks are filled in publishes its
+    lines and leaves the login hot path; the one-LAN core does neither."""
+    alone, federated = ServerCore(ServerConfig(rate_limit=None)), site(up=False)
+    assert alone._plain_joins and not alone._tells_others
+    assert not federated._plain_joins and federated._tells_others
