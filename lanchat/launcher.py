@@ -11,6 +11,10 @@ window, in Python, so it runs where bash does not (Windows) as well as where it 
   holding a lock on a file named for its process (the lock goes with the process, even
   a killed one).  The launcher that started the server stops it when its own window
   has closed and no registered window is left; the last one removes the directory.
+  While its server runs it also holds ``server.held`` there: a window opened for a
+  server that is ours is told that it names senders (``--relay attributed``), so it
+  credits them from the first line; a server that was already there, someone else's
+  perhaps, is left to show its style.
 - Multicast stays on the loopback interface, except on Windows, which cannot send
   multicast through 127.0.0.1 (WinError 10051): there the group uses the default
   network card, with TTL 1 (this network only), so its default group is a private one
@@ -41,6 +45,7 @@ LOOPBACK = "127.0.0.1"
 READY_WAIT = 10.0  # seconds for a new server to say it is ready
 STOP_WAIT = 10.0  # seconds for a server to say its byes and end before it is killed
 POLL = 0.5  # seconds between looks at the other windows while the server waits for them
+SERVER_FILE = "server.held"  # locked while a launcher's own server runs on the port
 
 
 WINDOWS_LOCAL_GROUP = "239.255.76.67"
@@ -94,6 +99,7 @@ class Windows:
     def __init__(self, directory: Path) -> None:
         self.directory = directory
         self._mine: int | None = None  # the descriptor of this process's held file
+        self._server: int | None = None  # held while this launcher's own server runs
 
     def register(self) -> None:
         """Hold this process's file (where the OS cannot lock, others never see it, and
@@ -110,6 +116,26 @@ class Windows:
             self._mine = None
             with contextlib.suppress(OSError):
                 (self.directory / f"{os.getpid()}.lock").unlink()
+
+    def hold_server(self) -> None:
+        """This launcher's server runs on the port: later launchers can tell that it is
+        ours (it names senders: their windows credit them from the first line)."""
+        from qml_client.name_hold import lock_file
+
+        self._server = lock_file(self.directory / SERVER_FILE)
+
+    def let_server_go(self) -> None:
+        if self._server is not None:
+            from qml_client.name_hold import let_go
+
+            let_go(self._server)
+            self._server = None
+
+    def server_is_ours(self) -> bool:
+        """Whether another launcher's own server holds the port (not someone else's)."""
+        from qml_client.name_hold import locked_elsewhere
+
+        return self._server is not None or locked_elsewhere(self.directory / SERVER_FILE)
 
     def others(self) -> int:
         """Windows still open (files still locked); stale files are removed."""
@@ -128,6 +154,8 @@ class Windows:
 
     def remove_if_empty(self) -> None:
         with contextlib.suppress(OSError):
+            if not any(self.directory.glob("*.lock")):
+                (self.directory / SERVER_FILE).unlink(missing_ok=True)
             self.directory.rmdir()
 
 
@@ -243,10 +271,11 @@ def main(argv: list[str] | None = None) -> int:
             if problem is not None:
                 print(f"lanchat: the server did not start:\n{problem}", file=sys.stderr)
                 return 1
+            windows.hold_server()
             print(f"lanchat: server on {LOOPBACK}:{port}, its log below and in {log}; it runs "
                   "while any window lanchat opened for it is open.", flush=True)  # fmt: skip
         windows.register()
-        code = _window(args, client_args)
+        code = _window(args, client_args, ours=windows.server_is_ours())
         windows.unregister()
         if server is not None:
             _wait_for_others(windows, port)
@@ -255,22 +284,25 @@ def main(argv: list[str] | None = None) -> int:
         windows.unregister()
         if server is not None:
             server.stop()
+            windows.let_server_go()
         windows.remove_if_empty()
 
 
-def _window(args: argparse.Namespace, client_args: list[str]) -> int:
+def _window(args: argparse.Namespace, client_args: list[str], ours: bool) -> int:
     """The chat window, in this process, until it is closed."""
     from qml_client.__main__ import main as client_main
 
-    return client_main(_window_args(args, client_args))
+    return client_main(_window_args(args, client_args, ours))
 
 
-def _window_args(args: argparse.Namespace, client_args: list[str]) -> list[str]:
-    """The window's command line: this launcher's server and group, then the user's."""
+def _window_args(args: argparse.Namespace, client_args: list[str], ours: bool = False) -> list[str]:
+    """The window's command line: this launcher's server and group, then the user's; for
+    a server of ours, that it names senders (the user's own --relay still wins)."""
+    told = ["--relay", "attributed"] if ours else []
     return [
         LOOPBACK, "--port", str(args.port), "--group", args.group,
         "--group-port", str(args.group_port), "--interface", multicast_interface(),
-        *client_args,
+        *told, *client_args,
     ]  # fmt: skip
 
 

@@ -22,7 +22,11 @@ What it guarantees a user:
   reads a sender out of the text; until the style is known it credits nobody
   (the line is shown whole, as the spec's clients show it); on an attributed
   relay it credits a sender only when that name is in the user list.  Its own
-  line is confirmed only by the echo that server would send for it.
+  line is confirmed only by the echo that server would send for it.  A style
+  known beforehand (``ClientConfig.relay_style``: a discovery record, the
+  launcher that started our server, an earlier visit) credits senders from the
+  first line; it is presumed, never trusted against evidence: our own echo in
+  either form confirms or corrects it, and so does an unnamed line.
 - Only the server changes the client's state: with ``server_sources`` set,
   a datagram from any other address (a forged ``bye,<our name>``) is shown
   as such and changes nothing.
@@ -105,6 +109,11 @@ class ClientConfig:
     # nothing.  Empty: every source is believed (a tool that has no addresses).
     server_sources: frozenset[str] = frozenset()
     list_shown_within: float = 5.0  # seconds in which a /list reply is written to the view
+    # How the server relays, if known before it is heard: from a discovery record, from the
+    # launcher that started our own server, or remembered from an earlier visit.  Presumed
+    # (others' lines are credited by it from the first one) until the echo of our own
+    # first line confirms it; anything that contradicts it wins.
+    relay_style: RelayStyle = RelayStyle.UNKNOWN
 
 
 class Move(StrEnum):
@@ -144,7 +153,8 @@ class ClientCore:
         self.state = ClientState.LOGGED_OUT
         self.user: str | None = None  # our name: in chat, or being tried
         self.last_user: str | None = None  # for a bare /login
-        self.relay_style = RelayStyle.UNKNOWN
+        self.relay_style = self.config.relay_style
+        self._style_confirmed = False  # by our own echo, or by a line only a plain relay sends
         self._roster: dict[str, None] = {}  # ordered set: the server's order
         self._login_attempts = 0
         self._login_deadline: float | None = None
@@ -333,10 +343,14 @@ class ClientCore:
     def _relay(self, text: str, out: list[ClientEvent]) -> None:
         style = self.relay_style
         if self._pending:  # lines of ours that wait for their echo (none, mostly)
+            # A presumed style is not trusted to read our own echo: either form confirms.
+            sure = self._style_confirmed
             for i, mine in enumerate(self._pending):
-                if style is not RelayStyle.ATTRIBUTED and text == mine.text:
+                if (style is not RelayStyle.ATTRIBUTED or not sure) and text == mine.text:
                     learned = RelayStyle.PLAIN
-                elif style is not RelayStyle.PLAIN and text == f"{mine.user}: {mine.text}":
+                elif (style is not RelayStyle.PLAIN or not sure) and (
+                    text == f"{mine.user}: {mine.text}"
+                ):
                     learned = RelayStyle.ATTRIBUTED
                 else:
                     continue
@@ -359,10 +373,12 @@ class ClientCore:
             out.append(IncomingMessage(None, text))
 
     def _learn(self, style: RelayStyle) -> list[ClientEvent]:
+        presumed = self.relay_style if not self._style_confirmed else RelayStyle.UNKNOWN
+        self._style_confirmed = True
         if self.relay_style is style:
             return []
         self.relay_style = style
-        return [RelayStyleLearned(style)]
+        return [RelayStyleLearned(style, presumed)]
 
     def _welcome(self, user: str, now: float) -> list[ClientEvent]:
         out: list[ClientEvent] = []

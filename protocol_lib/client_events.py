@@ -150,9 +150,13 @@ class NameTakenOver:
 
 @dataclass(frozen=True, slots=True)
 class RelayStyleLearned:
-    """The server's relay style is now known (from our own echo or others' lines)."""
+    """The server's relay style is now known (from our own echo or others' lines).
+
+    ``presumed`` is the style it was taken to have before (``ClientConfig.relay_style``)
+    when this contradicts it: lines credited before may name the wrong sender."""
 
     style: RelayStyle
+    presumed: RelayStyle = RelayStyle.UNKNOWN
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,6 +8,8 @@ from collections.abc import Callable
 
 from PySide6.QtCore import QObject, QTimer, Slot
 
+from protocol_lib.client_events import RelayStyle
+
 from .cli import ClientOptions
 from .name_hold import NameHold
 from .settings import Remembered, SettingsStore
@@ -41,6 +43,15 @@ class Account(QObject):
             return None
         values = Remembered.of_login(self.options, self.in_chat_as())
         return self.settings.update(**values)
+
+    def remember_relay(self, style: RelayStyle) -> str | None:
+        """The server's relay style, seen: the next visit names senders from the first line."""
+        if self.settings is None:
+            return None
+        remembered, _ = self.settings.load()
+        return self.settings.update(
+            relay_styles=remembered.with_relay(self.options.conversation, style)
+        )
 
     @Slot()
     def hold_name(self) -> None:

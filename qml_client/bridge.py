@@ -288,6 +288,10 @@ class ChatBridge(QObject):
                 if problem is not None:
                     lines.append(self.presenter.system(problem, LineKind.ERROR))
             self.account.hold_name()
+        if update.relay_learned is not None:
+            problem = self.account.remember_relay(update.relay_learned)
+            if problem is not None:
+                lines.append(self.presenter.system(problem, LineKind.ERROR))
         if update.clear or update.search is not None:
             self.feed.flush()  # the lines before the request, in the view first
         if update.clear:

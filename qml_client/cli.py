@@ -12,6 +12,7 @@ from protocol_lib import (
     RateLimit,
     __version__,
 )
+from protocol_lib.client_events import RelayStyle
 from protocol_lib.io.net import ANY_INTERFACE
 from protocol_lib.io.options import (
     OneLineParser,
@@ -49,6 +50,9 @@ class ClientOptions:
     notify: bool = True  # a desktop notification for a line that names you (window inactive)
     alert: bool = True  # the window's urgency hint for new lines while it is inactive
     unread_line: bool = True  # an "unread" line above the first line that arrives while away
+    # How the server relays chat lines, if known before it is heard (--relay, or
+    # remembered for this conversation): senders are named from the first line.
+    relay: RelayStyle = RelayStyle.UNKNOWN
 
     @property
     def conversation(self) -> Conversation:
@@ -83,6 +87,7 @@ def parse_options(argv: list[str] | None = None) -> ClientOptions:
         notify=not args.no_notify,
         alert=not args.no_alert,
         unread_line=not args.no_unread_line,
+        relay=RelayStyle(args.relay),
     )
 
 
@@ -133,6 +138,15 @@ def _parser(argument_default: object = None) -> argparse.ArgumentParser:
         default=RateLimit().burst,
         metavar="N",
         help=f"lines the server accepts at once (default {RateLimit().burst:g})",
+    )
+    add(
+        "--relay",
+        choices=[RelayStyle.ATTRIBUTED.value, RelayStyle.PLAIN.value],
+        default=RelayStyle.UNKNOWN.value,
+        help="how the server relays lines, if you know: attributed (msg,<user>: <text>, as "
+        "lanchat-server does) names senders from the first line; plain (msg,<text>, the "
+        "spec's) never does. Otherwise learned from the echo of your first line, and "
+        "remembered for this server; what the server does always wins",
     )
     add(
         "--install-desktop-entry",

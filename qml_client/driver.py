@@ -71,7 +71,9 @@ class ClientDriver(QObject):
         super().__init__(parent)
         self.options = options
         self.deliver = deliver
-        config = config or ClientConfig(send_limit=client_pace(options.server_limit))
+        config = config or ClientConfig(
+            send_limit=client_pace(options.server_limit), relay_style=options.relay
+        )
         if not config.server_sources:  # only the server's datagrams change our state
             sources = server_sources(options.server, options.server_sources)
             config = dataclasses.replace(config, server_sources=sources)

@@ -100,6 +100,7 @@ class ViewUpdate:
     clear: bool = False  # empty the view before this batch's lines
     search: str | None = None  # words to find in the kept history
     failed: bool = False  # a line of this batch says that something went wrong
+    relay_learned: RelayStyle | None = None  # seen what the server does: remember it
 
 
 def shorten(text: str) -> str:
@@ -253,6 +254,8 @@ class _Batch:
                 self.line(LineKind.SYSTEM, roster_sentence(users))
 
     def state_or_request(self, event: _StateOrRequest) -> None:
+        if isinstance(event, RelayStyleLearned):
+            self.update.relay_learned = event.style
         match event:
             case StateChanged(state, user):
                 self.update.state_changed = True
@@ -263,6 +266,13 @@ class _Batch:
                     LineKind.ERROR,
                     f"Another client logged in as {shown_name(user)} and took the name over: "
                     "this window is no longer in the chat. Type /login to take it back.",
+                )
+            case RelayStyleLearned(RelayStyle.PLAIN, RelayStyle.ATTRIBUTED):
+                self.line(
+                    LineKind.SYSTEM,
+                    "This server relays lines without their sender's name, unlike what was "
+                    "known of it: lines from others are shown as they arrive from now on, and "
+                    "names shown on earlier lines were read from their text.",
                 )
             case RelayStyleLearned(RelayStyle.PLAIN):
                 self.line(

@@ -17,7 +17,9 @@ import tempfile
 from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 
-from .cli import ClientOptions
+from protocol_lib.client_events import RelayStyle
+
+from .cli import ClientOptions, Conversation
 from .places import config_dir
 
 REMEMBERED_OPTIONS = ("server", "port", "group", "group_port", "interface", "user")
@@ -35,6 +37,9 @@ class Remembered:
     interface: str | None = None
     user: str | None = None
     geometry: tuple[int, int, int, int] | None = None  # x, y, width, height
+    # What each chat's server was seen to do with a line (conversation_key -> style):
+    # the next visit names senders from the first line (ClientConfig.relay_style).
+    relay_styles: dict[str, str] | None = None
 
     def under(self, options: ClientOptions, given: set[str]) -> ClientOptions:
         """``options`` with remembered values where the command line gave none."""
@@ -43,7 +48,16 @@ class Remembered:
             for name in REMEMBERED_OPTIONS
             if name not in given and (value := getattr(self, name)) is not None
         }
-        return replace(options, **changes)
+        options = replace(options, **changes)
+        if "relay" not in given and self.relay_styles:
+            known = self.relay_styles.get(conversation_key(options.conversation))
+            if known is not None:
+                options = replace(options, relay=RelayStyle(known))
+        return options
+
+    def with_relay(self, conversation: Conversation, style: RelayStyle) -> dict[str, str]:
+        """``relay_styles`` with ``style`` learned for ``conversation``."""
+        return {**(self.relay_styles or {}), conversation_key(conversation): style.value}
 
     @staticmethod
     def of_login(options: ClientOptions, user: str | None) -> dict[str, object]:
@@ -51,6 +65,15 @@ class Remembered:
         values: dict[str, object] = {name: getattr(options, name) for name in REMEMBERED_OPTIONS}
         values["user"] = user
         return values
+
+
+def conversation_key(conversation: Conversation) -> str:
+    """A conversation as a settings key: ``server:port group:group_port``."""
+    server, port, group, group_port = conversation
+    return f"{server}:{port} {group}:{group_port}"
+
+
+_KNOWN_STYLES = (RelayStyle.ATTRIBUTED.value, RelayStyle.PLAIN.value)
 
 
 class SettingsStore:
@@ -146,4 +169,15 @@ def _checked(remembered: Remembered) -> Remembered:
         interface=text(remembered.interface, ipv4),
         user=text(remembered.user, user_name),
         geometry=geometry,
+        relay_styles=_styles(remembered.relay_styles),
     )
+
+
+def _styles(styles: object) -> dict[str, str] | None:
+    """Remembered relay styles: conversation keys to a style seen."""
+    if styles is not None and not (
+        isinstance(styles, dict)
+        and all(isinstance(k, str) and v in _KNOWN_STYLES for k, v in styles.items())
+    ):
+        raise ValueError(f"not relay styles: {styles!r}")
+    return styles

@@ -541,6 +541,44 @@ def test_an_unnamed_relay_teaches_plain_style():
     ]
 
 
+def told(style: RelayStyle, name: str = "bob") -> ClientCore:
+    """In the chat with ``style`` known beforehand (discovery, launcher, remembered)."""
+    client = ClientCore(ClientConfig(relay_style=style))
+    typed_line(client, f"/login {name}", 0.0)
+    client.receive(f"welcome,{name}".encode(), None, 0.1)
+    client.receive(f"list,alice,{name}".encode(), None, 0.2)
+    return client
+
+
+def test_a_relay_style_known_beforehand_credits_senders_from_the_first_line():
+    client = told(RelayStyle.ATTRIBUTED)
+    assert client.receive(b"msg,alice: hi bob", None, 1.0) == [IncomingMessage("alice", "hi bob")]
+    (mine,) = outgoing(typed_line(client, "hi", 2.0))
+    # Our own echo confirms it, quietly: nothing was learned that was not presumed.
+    assert client.receive(b"msg,bob: hi", None, 2.1) == [MessageDelivered(mine.message_id)]
+
+
+@pytest.mark.parametrize("echo", [b"msg,hi", b"msg,bob: hi"])
+def test_a_presumed_style_never_keeps_our_own_echo_from_confirming_our_line(echo):
+    client = told(RelayStyle.PLAIN if echo == b"msg,bob: hi" else RelayStyle.ATTRIBUTED)
+    presumed = client.relay_style
+    (mine,) = outgoing(typed_line(client, "hi", 2.0))
+    learned = RelayStyle.PLAIN if echo == b"msg,hi" else RelayStyle.ATTRIBUTED
+    assert client.receive(echo, None, 2.1) == [
+        RelayStyleLearned(learned, presumed),
+        MessageDelivered(mine.message_id),
+    ]
+
+
+def test_a_presumed_attributed_relay_contradicted_by_an_unnamed_line_is_plain_from_then():
+    client = told(RelayStyle.ATTRIBUTED)
+    assert client.receive(b"msg,hello everyone", None, 1.0) == [
+        RelayStyleLearned(RelayStyle.PLAIN, RelayStyle.ATTRIBUTED),
+        IncomingMessage(None, "hello everyone"),
+    ]
+    assert client.receive(b"msg,alice: hi", None, 1.1) == [IncomingMessage(None, "alice: hi")]
+
+
 # --- source check ---------------------------------------------------------------
 
 

@@ -147,3 +147,32 @@ def test_a_killed_launcher_leaves_no_server_behind(tmp_path):
     assert "stopping: standard input ended" in log.read_text()
     assert log.read_text().startswith("an earlier run's lines\n")
     assert not server_is_listening(port)
+
+
+def test_a_window_is_told_that_the_server_is_ours_only_while_a_launcher_runs_it(tmp_path):
+    """Issue 25, point 1: the second window (bob's) names alice from her first line, because
+    a launcher's own server holds ``server.held``; a server found on the port (someone
+    else's, perhaps) is left to show its style."""
+    from lanchat.launcher import Windows
+
+    first, second = Windows(tmp_path / "w"), Windows(tmp_path / "w")
+    first.register()
+    assert not second.server_is_ours()  # a launcher that found a server there
+    first.hold_server()
+    assert first.server_is_ours() and second.server_is_ours()
+    first.let_server_go()
+    assert not second.server_is_ours()
+    first.unregister()
+    first.remove_if_empty()
+    assert not (tmp_path / "w").exists()
+
+
+def test_the_window_of_a_server_of_ours_is_told_it_names_senders():
+    from lanchat.launcher import _options, _window_args
+    from qml_client.cli import parse_options
+
+    args, rest = _options(["--user", "bob"])
+    assert parse_options(_window_args(args, rest, ours=True)).relay.value == "attributed"
+    assert parse_options(_window_args(args, rest, ours=False)).relay.value == "unknown"
+    args, rest = _options(["--relay", "plain"])  # the user's word wins
+    assert parse_options(_window_args(args, rest, ours=True)).relay.value == "plain"

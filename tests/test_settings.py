@@ -184,3 +184,54 @@ def test_a_second_window_does_not_take_over_the_remembered_name_the_first_is_in_
     finally:
         for chat in opened:
             chat.close(say_exit=False)
+
+
+def test_a_relay_style_seen_is_remembered_and_names_senders_from_the_first_line_next_time(
+    qtbot, fake_server, tmp_path
+):
+    """Issue 25, point 1: a newcomer's window named nobody until its user had spoken.  What
+    a server was seen to do is remembered for that chat; the next window credits senders
+    from the first line (and still corrects itself if the server says otherwise)."""
+    from qml_client.app import open_window
+    from tests.qt_helpers import echo_first_line, lines, log_in
+
+    store = SettingsStore(tmp_path / "settings.json")
+    options = fake_server.options()
+    given = {"server", "port", "group", "group_port", "interface"}
+    for visit in (1, 2):
+        chat, _ = open_window(options, given, store)
+        try:
+            chat.window.show()
+            chat.bridge.start()
+            log_in(qtbot, chat, fake_server, "bob")
+            fake_server.to_group(b"list,alice,bob")
+            fake_server.to_group(b"msg,alice: hi bob")
+            named = ("in", "alice", "hi bob", "")
+            wanted = named if visit == 2 else ("in", "", "alice: hi bob", "")
+            qtbot.waitUntil(lambda w=wanted, c=chat: w in lines(c), timeout=WAIT_MS)
+            if visit == 1:  # our echo, attributed: learned, and remembered for this chat
+                echo_first_line(qtbot, chat, fake_server, "bob")
+                qtbot.waitUntil(lambda: store.load()[0].relay_styles is not None, timeout=WAIT_MS)
+            chat.bridge.shutdown(say_exit=False)
+        finally:
+            chat.close(say_exit=False)
+    key = f"{LOOPBACK}:{fake_server.port} {fake_server.group}:{fake_server.group_port}"
+    assert store.load()[0].relay_styles == {key: "attributed"}
+    # Another chat (another port) is not taken for this one.
+    other = Remembered(relay_styles={key: "attributed"}).under(
+        ClientOptions(port=fake_server.port + 1), set()
+    )
+    assert other.relay.value == "unknown"
+    assert (
+        Remembered(relay_styles={key: "attributed"})
+        .under(fake_server.options(), {"relay"})
+        .relay.value
+        == "unknown"
+    )  # --relay given (its default here) wins
+
+
+def test_damaged_relay_styles_are_reported_and_ignored(tmp_path):
+    path = tmp_path / "settings.json"
+    path.write_text(json.dumps({"relay_styles": {"x": "sometimes"}}))
+    remembered, problem = SettingsStore(path).load()
+    assert remembered == Remembered() and problem is not None
