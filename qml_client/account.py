@@ -9,6 +9,7 @@ from collections.abc import Callable
 from PySide6.QtCore import QObject, QTimer, Slot
 
 from protocol_lib.client_events import RelayStyle
+from protocol_lib.display import shown_name
 
 from .cli import ClientOptions
 from .name_hold import NameHold
@@ -43,6 +44,26 @@ class Account(QObject):
             return None
         values = Remembered.of_login(self.options, self.in_chat_as())
         return self.settings.update(**values)
+
+    def name_question(self, name: str, me: str | None, roster: list[str]) -> str | None:
+        """What to ask before logging in as ``name`` when someone holds it (None: nobody
+        does, or this window itself, which the core answers): another window of this
+        account, or someone else in the chat."""
+        if name == me:
+            return None
+        shown = shown_name(name)
+        if self.names is not None and self.names.held_elsewhere(self.options.conversation, name):
+            return (
+                f"Another window of yours is in the chat as {shown}. Take the name? That "
+                "window will be told and leave the chat."
+            )
+        if name in roster:
+            return (
+                f"{shown} is in the chat already, and not in a window of yours. Ask for the "
+                "name anyway? A server refuses a name in use, or (ours, from this same "
+                "computer) hands it over and puts the other one out."
+            )
+        return None
 
     def remember_relay(self, style: RelayStyle) -> str | None:
         """The server's relay style, seen: the next visit names senders from the first line."""

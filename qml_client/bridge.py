@@ -23,7 +23,7 @@ from protocol_lib.display import shown_name
 from .account import Account
 from .attention import Attention
 from .cli import ClientOptions
-from .commands import said_texts, typed_line
+from .commands import asked_name, said_texts, typed_line
 from .driver import Batch, ClientDriver
 from .feed import LineFeed
 from .history_store import HistoryStore
@@ -62,6 +62,8 @@ class ChatBridge(QObject):
     showRow = Signal(int)  # the view should bring this row into sight and select it (a hit)
     # A paste that waits for the user's yes: how many lines, and the first of them.
     pasteConfirmationNeeded = Signal(int, str)
+    # /login or /nick to a name someone holds waits for the user's yes: the question.
+    nameQuestion = Signal(str)
 
     def __init__(
         self,
@@ -88,6 +90,7 @@ class ChatBridge(QObject):
         self._recall = InputRecall()
         self._status_note = ""
         self._paste = PasteGate()
+        self._name_waiting: str | None = None  # a typed login that waits for the yes
 
     @property
     def core(self) -> ClientCore:
@@ -108,7 +111,8 @@ class ChatBridge(QObject):
             self._status_note = "network error"
             self.statusChanged.emit()
             return
-        self.note("Welcome to lanchat. Type /login NAME to join, /help for commands.")
+        if not self.options.user:  # a login at start says itself, in one line
+            self.note("Welcome to lanchat. Type /login NAME to join, /help for commands.")
         if self.options.user:
             self.send(f"/login {self.options.user}")
         elif self.account.elsewhere is not None:
@@ -147,7 +151,23 @@ class ChatBridge(QObject):
         if count:
             self.pasteConfirmationNeeded.emit(count, self._paste.preview())
             return False
+        name = asked_name(self.core, line)
+        question = name and self.account.name_question(name, self.core.user, self.core.roster)
+        if question:
+            self._name_waiting = line
+            self.nameQuestion.emit(question)
+            return False
         return self._send(line)
+
+    @Slot(result=bool)
+    def confirmName(self) -> bool:
+        """The user agreed to ask for a name someone holds (``nameQuestion``)."""
+        line, self._name_waiting = self._name_waiting, None
+        return self._send(line) if line is not None else False
+
+    @Slot()
+    def cancelName(self) -> None:
+        self._name_waiting = None
 
     @Slot(result=bool)
     def confirmPaste(self) -> bool:
@@ -287,6 +307,7 @@ class ChatBridge(QObject):
                 problem = self.account.remember_login()
                 if problem is not None:
                     lines.append(self.presenter.system(problem, LineKind.ERROR))
+                self.feed.show_earlier()  # a name this window had not shown: its conversation
             self.account.hold_name()
         if update.relay_learned is not None:
             problem = self.account.remember_relay(update.relay_learned)

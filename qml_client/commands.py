@@ -50,7 +50,16 @@ class SearchRequested:
     words: str
 
 
-ViewRequest = Union[QuitRequested, ClearRequested, SearchRequested]
+@dataclass(frozen=True, slots=True)
+class NameChange:
+    """``/nick NAME`` in the chat: the leave and the login that follow are one rename, which
+    the view says in one line ("You are now NAME")."""
+
+    old: str
+    new: str
+
+
+ViewRequest = Union[QuitRequested, ClearRequested, SearchRequested, NameChange]
 """What a typed line asks of the window, not of the chat."""
 
 TypedEvent = Union[ClientEvent, ViewRequest]
@@ -96,6 +105,28 @@ def said_texts(line: str) -> list[str] | None:
     if sep and kind.strip().lower() in PROTOCOL_TYPES:
         return None
     return [one]
+
+
+def asked_name(client: ClientCore, line: str) -> str | None:
+    """The name a typed ``/login NAME``, ``/nick NAME`` or ``login,NAME`` asks for (a bare
+    /login: the last name), cleaned as it would be sent; None for anything else, or a name
+    that would be refused anyway (typed_line says why)."""
+    if said_texts(line) is not None:
+        return None
+    line = line.strip()
+    if line.startswith("/"):
+        word, _, rest = line[1:].partition(" ")
+        if word.lower() not in ("login", "nick"):
+            return None
+        name = rest.strip() or (client.last_user if word.lower() == "login" else None)
+    else:
+        kind, _, name = line.partition(",")
+        if kind.strip().lower() != "login":
+            return None
+    try:
+        return clean_name(name) if name else None
+    except LocalProtocolError:
+        return None
 
 
 def typed_line(client: ClientCore, line: str, now: float) -> Sequence[TypedEvent]:
@@ -148,7 +179,8 @@ def _change_name(client: ClientCore, name: str, now: float) -> Sequence[TypedEve
         return [error_event(exc)]
     if name == client.user:
         return [Notice(f"You are already in the chat as {name}.")]
-    return [*client.close(now), *client.login(name, now)]
+    old = client.user or ""
+    return [NameChange(old, name), *client.close(now), *client.login(name, now)]
 
 
 def _protocol_line(client: ClientCore, line: str, now: float) -> Sequence[TypedEvent]:

@@ -17,7 +17,7 @@ from PySide6.QtCore import QObject, Qt, QTimer, Slot
 
 from .history_store import HistoryStore
 from .models import MessageModel
-from .presenter import ChatLine, LineKind, Presenter
+from .presenter import ChatLine, LineKind, Presenter, time_of_day
 
 SHOW_INTERVAL = 0.033  # seconds: under a flood the view takes new lines ~30 times a second
 
@@ -41,6 +41,7 @@ class LineFeed(QObject):
         self.reader = reader  # whose lines this window keeps and reads (history_store.py)
         self.unshown: list[ChatLine] = []  # read, not yet in the view
         self.shown_at = -SHOW_INTERVAL  # when the view last took lines
+        self.shown_for: str | None = None  # whose earlier lines the view has shown
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.setTimerType(Qt.TimerType.PreciseTimer)
@@ -81,18 +82,25 @@ class LineFeed(QObject):
         self.model.remove_line(line)
 
     def show_earlier(self) -> None:
-        """The conversation's last lines from the history, set apart from what follows."""
+        """The conversation's last lines from the history, set apart from what follows;
+        again after a login as another name than the one they were shown for (/login
+        alice in a window that started without a name: alice's conversation)."""
         if self.history is None:
             return
-        earlier = self.history.recent(me=self.reader())
+        reader = self.reader()
+        if reader == self.shown_for:
+            return
+        self.shown_for = reader
+        earlier = self.history.recent(me=reader)
         if not earlier:
             return
         shown = [
-            ChatLine(LineKind(line.kind), line.text, line.sender, line.when()) for line in earlier
+            ChatLine(LineKind(line.kind), line.text, line.sender, time_of_day(line.at), at=line.at)
+            for line in earlier
         ]
         shown.append(
             self.presenter.system(
-                f"{len(earlier)} earlier line(s) above, kept since {earlier[0].when()} "
+                f"Above: the last {len(earlier)} line(s) kept in the history "
                 "(Ctrl+F or /search finds older ones)"
             )
         )

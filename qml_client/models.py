@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from collections.abc import Callable
+from datetime import date
 from enum import IntEnum
 
 from PySide6.QtCore import (
@@ -26,7 +27,7 @@ from PySide6.QtQml import QmlElement
 from protocol_lib.client_events import MessageStatus
 from protocol_lib.display import shown_name
 
-from .presenter import ChatLine, LineKind
+from .presenter import ChatLine, LineKind, day_of
 
 QML_IMPORT_NAME = "LanChatBackend"
 QML_IMPORT_MAJOR_VERSION = 1
@@ -44,7 +45,18 @@ MARK_TEXTS: dict[MessageStatus | None, str] = {
     MessageStatus.FAILED: "\u2717 not relayed",
     MessageStatus.SENT: "sent (no delivery mark)",
 }
-"""The mark shown beside an own line, for each status."""
+"""The mark of an own line in words, for each status (what a screen reader says)."""
+
+SMALL_MARKS: dict[MessageStatus | None, str] = {
+    **MARK_TEXTS,
+    MessageStatus.QUEUED: "\u25f7",
+    MessageStatus.PENDING: "\u2026",
+    MessageStatus.DELIVERED: "\u2713",
+    MessageStatus.SENT: "",
+}
+"""The mark shown beside an own line's time: a sign, small; a failure keeps its words."""
+
+GROUP_GAP = 300.0  # seconds: a sender's next line after longer starts a group of its own
 
 _IN_BUBBLE = frozenset({LineKind.OUT, LineKind.IN, LineKind.RAW, LineKind.FOREIGN})
 
@@ -65,13 +77,17 @@ class MessageRoles(IntEnum):
     FAILED = Qt.ItemDataRole.UserRole + 11
     MENTION = Qt.ItemDataRole.UserRole + 12  # the line names the user
     LINKS = Qt.ItemDataRole.UserRole + 13  # http(s) addresses in the line, as a list
+    MARK_WORDS = Qt.ItemDataRole.UserRole + 14  # the mark in words (MARK_TEXT is a sign)
+    CONTINUED = Qt.ItemDataRole.UserRole + 15  # same sender as the line above: no header
+    DAY_TEXT = Qt.ItemDataRole.UserRole + 16  # the first line of a day: the day, else ""
 
 
 _MESSAGE_ROLES: dict[int, tuple[bytes, Callable[[ChatLine], object]]] = {
     MessageRoles.LINE_TEXT: (b"lineText", lambda line: line.line_text),
     MessageRoles.SENDER: (b"sender", lambda line: line.sender),
     MessageRoles.TIMESTAMP: (b"timestamp", lambda line: line.timestamp),
-    MessageRoles.MARK_TEXT: (b"markText", lambda line: MARK_TEXTS[line.status]),
+    MessageRoles.MARK_TEXT: (b"markText", lambda line: SMALL_MARKS[line.status]),
+    MessageRoles.MARK_WORDS: (b"markWords", lambda line: MARK_TEXTS[line.status]),
     MessageRoles.OUTGOING: (b"outgoing", lambda line: line.kind is LineKind.OUT),
     MessageRoles.IN_BUBBLE: (b"inBubble", lambda line: line.kind in _IN_BUBBLE),
     MessageRoles.RAW: (b"raw", lambda line: line.kind is LineKind.RAW),
@@ -83,7 +99,24 @@ _MESSAGE_ROLES: dict[int, tuple[bytes, Callable[[ChatLine], object]]] = {
     MessageRoles.LINKS: (b"links", lambda line: line.links),
     Qt.ItemDataRole.DisplayRole: (b"display", lambda line: line.line_text),
 }
-_MARK_ROLES = [int(MessageRoles.MARK_TEXT), int(MessageRoles.FAILED)]
+_MARK_ROLES = [int(MessageRoles.MARK_TEXT), int(MessageRoles.MARK_WORDS), int(MessageRoles.FAILED)]
+_NEIGHBOUR_ROLES = [int(MessageRoles.CONTINUED), int(MessageRoles.DAY_TEXT)]
+
+
+def _day(line: ChatLine) -> int:
+    return date.fromtimestamp(line.at).toordinal()
+
+
+def continues(line: ChatLine, above: ChatLine) -> bool:
+    """Whether ``line`` goes under ``above``'s header: one sender's chat lines in a row, the
+    same day, each within GROUP_GAP of the one before (a system line between ends a group)."""
+    return (
+        line.kind is above.kind
+        and line.kind in _IN_BUBBLE
+        and line.sender == above.sender
+        and 0 <= line.at - above.at <= GROUP_GAP
+        and _day(line) == _day(above)
+    )
 
 
 def _seq(line: ChatLine) -> int:
@@ -108,7 +141,10 @@ class MessageModel(QAbstractListModel):
         return 0 if parent.isValid() else len(self._rows)
 
     def roleNames(self) -> dict[int, QByteArray]:
-        return {int(role): QByteArray(name) for role, (name, _) in _MESSAGE_ROLES.items()}
+        names = {int(role): QByteArray(name) for role, (name, _) in _MESSAGE_ROLES.items()}
+        names[MessageRoles.CONTINUED] = QByteArray(b"continued")
+        names[MessageRoles.DAY_TEXT] = QByteArray(b"dayText")
+        return names
 
     def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> object:
         # Called per role per visible line each frame of a flood: one call into Qt, not
@@ -117,7 +153,14 @@ class MessageModel(QAbstractListModel):
         if not 0 <= row < len(self._rows):
             return None
         entry = _MESSAGE_ROLES.get(role)
-        return entry[1](self._rows[row]) if entry else None
+        if entry is not None:
+            return entry[1](self._rows[row])
+        if role == MessageRoles.CONTINUED:
+            return row > 0 and continues(self._rows[row], self._rows[row - 1])
+        if role == MessageRoles.DAY_TEXT:  # the first line, and each line of a new day
+            line = self._rows[row]
+            return day_of(line.at) if row == 0 or _day(line) != _day(self._rows[row - 1]) else ""
+        return None
 
     def line(self, row: int) -> ChatLine:
         return self._rows[row]
@@ -141,7 +184,14 @@ class MessageModel(QAbstractListModel):
         del self._rows[row]
         self._forget([line])
         self.endRemoveRows()
+        self._neighbour_changed(row)  # the line below may now join the group above
         return True
+
+    def _neighbour_changed(self, row: int) -> None:
+        """The line above ``row`` changed (removed): its group and day may differ now."""
+        if row < len(self._rows):
+            index = self.index(row, 0)
+            self.dataChanged.emit(index, index, _NEIGHBOUR_ROLES)
 
     def rows_with(self, words: str) -> list[int]:
         """Rows whose text or sender has every word (case ignored), newest first."""
@@ -190,6 +240,7 @@ class MessageModel(QAbstractListModel):
             self._forget(self._rows[:excess])
             del self._rows[:excess]
             self.endRemoveRows()
+            self._neighbour_changed(0)  # the new first line heads its group and day
 
     def _get_appended(self) -> int:
         return self.total_appended
@@ -230,6 +281,8 @@ class UserRoles(IntEnum):
 class UserModel(QAbstractListModel):
     """Who is in the chat, in the server's order; our own name is marked."""
 
+    countChanged = Signal()
+
     def __init__(self, parent: QObject | None = None):
         super().__init__(parent)
         self._users: tuple[str, ...] = ()
@@ -261,6 +314,12 @@ class UserModel(QAbstractListModel):
     def set_users(self, users: tuple[str, ...], me: str | None) -> None:
         if users == self._users and me == self._me:
             return
+        counted = len(users) != len(self._users)
         self.beginResetModel()
         self._users, self._me = users, me
         self.endResetModel()
+        if counted:
+            self.countChanged.emit()
+
+    # How many are in the chat (a narrow window's "People (3)" button).
+    count = Property(int, lambda self: len(self._users), notify=countChanged)

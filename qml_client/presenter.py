@@ -12,6 +12,7 @@ itself; the QML side shows it as plain text.
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -46,7 +47,7 @@ from protocol_lib.display import shown_name, shown_text
 from protocol_lib.io.net import ANY_INTERFACE
 
 from .cli import ClientOptions
-from .commands import ClearRequested, QuitRequested, SearchRequested, TypedEvent
+from .commands import ClearRequested, NameChange, QuitRequested, SearchRequested, TypedEvent
 
 RAW_DISPLAY_CHARS = 2000  # a foreign server may send 64 KiB in one datagram: show the start
 
@@ -76,6 +77,7 @@ class ChatLine:
     # Kept in the history: the conversation (lines, joins and leaves, what other servers
     # and hosts sent), not what the window says about itself (states, notes, errors).
     kept: bool = True
+    at: float = 0.0  # when (unix time): the view's day separators and groups go by it
     seq: int = field(default=0, compare=False)  # its number in the view (MessageModel sets it)
 
     @property
@@ -110,8 +112,15 @@ def shorten(text: str) -> str:
     return f"{text[:RAW_DISPLAY_CHARS]}\u2026 ({len(text) - RAW_DISPLAY_CHARS:,} more characters)"
 
 
-def clock() -> str:
-    return datetime.now().strftime("%H:%M:%S")
+def time_of_day(at: float) -> str:
+    """The one time format of the view: hours and minutes (the day has its separator)."""
+    return f"{datetime.fromtimestamp(at):%H:%M}"
+
+
+def day_of(at: float) -> str:
+    """A day separator's text, e.g. "Thursday 3 December 2026" (no %-d: glibc only)."""
+    when = datetime.fromtimestamp(at)
+    return f"{when:%A} {when.day} {when:%B %Y}"
 
 
 def roster_sentence(users: Iterable[str]) -> str:
@@ -122,12 +131,17 @@ def roster_sentence(users: Iterable[str]) -> str:
 class Presenter:
     """Turns ClientCore events into a ViewUpdate; one clock read per batch."""
 
-    def __init__(self, now: Callable[[], str] = clock) -> None:
+    def __init__(self, now: Callable[[], float] = time.time) -> None:
         self._now = now
+        # A /nick under way (old name, new name): its leave and login are said as one line
+        # once the new name is welcomed; a failed login ends it, said as it is.
+        self.renaming: tuple[str, str] | None = None
+        self.renaming_left = False  # the old name has been left (the first half is done)
 
     def system(self, text: str, kind: LineKind = LineKind.SYSTEM) -> ChatLine:
         """A line of our own (not foreign text) for the view; not kept in the history."""
-        return ChatLine(kind, text, "", self._now(), kept=False)
+        at = self._now()
+        return ChatLine(kind, text, "", time_of_day(at), kept=False, at=at)
 
     def dropped(self, count: int) -> ChatLine:
         """Datagrams the view could not keep up with: say so, and what may be stale."""
@@ -139,7 +153,7 @@ class Presenter:
         )
 
     def present(self, events: Sequence[TypedEvent], me: str | None) -> ViewUpdate:
-        batch = _Batch(self._now(), me)  # one clock read: a flood arrives within a second
+        batch = _Batch(self._now(), me, self)  # one clock read: a flood arrives in a second
         for event in events:
             if type(event) is IncomingMessage:  # what a flood is made of: one check
                 batch.incoming(event)
@@ -161,6 +175,7 @@ class Presenter:
                     | NameTakenOver()
                     | RelayStyleLearned()
                     | QuitRequested()
+                    | NameChange()
                     | ClearRequested()
                     | SearchRequested()
                 ):
@@ -183,7 +198,7 @@ _MessageEvent = (
 _PeopleEvent = UserJoined | UserLeft | RosterChanged | UserListShown
 _StateOrRequest = (  # not session.SessionEvent (the server's machine)
     StateChanged | NameTakenOver | RelayStyleLearned
-    | QuitRequested | ClearRequested | SearchRequested
+    | QuitRequested | ClearRequested | SearchRequested | NameChange
 )  # fmt: skip
 _NoticeEvent = LocalError | Notice | UnrecognisedLine | NotFromServer
 
@@ -191,15 +206,17 @@ _NoticeEvent = LocalError | Notice | UnrecognisedLine | NotFromServer
 class _Batch:
     """One batch of events becoming one ViewUpdate; each kind of event in its own method."""
 
-    def __init__(self, stamp: str, me: str | None) -> None:
+    def __init__(self, at: float, me: str | None, presenter: Presenter) -> None:
+        self.presenter = presenter
         self.update = ViewUpdate()
-        self.stamp = stamp
+        self.at = at
+        self.stamp = time_of_day(at)
         self.me = me
         self.staged: dict[int, ChatLine] = {}  # own lines of this batch, by message id
 
     def line(self, kind: LineKind, text: str, sender: str = "", kept: bool = False) -> None:
         """A line for the view; ``kept``: part of the conversation (the history keeps it)."""
-        self.update.lines.append(ChatLine(kind, text, sender, self.stamp, kept=kept))
+        self.update.lines.append(ChatLine(kind, text, sender, self.stamp, kept=kept, at=self.at))
         if kind is LineKind.ERROR:
             self.update.failed = True
 
@@ -213,7 +230,7 @@ class _Batch:
         """A line from someone else: what a flood is made of, so reached without a match."""
         sender, text = event.sender, event.text
         who = shown_name(sender) if sender else ""
-        line = ChatLine(LineKind.IN, shown_text(text), who, self.stamp)
+        line = ChatLine(LineKind.IN, shown_text(text), who, self.stamp, at=self.at)
         if self.me and mentions(text, self.me):
             line.mention = True
             self.update.mentions.append(line)
@@ -228,7 +245,9 @@ class _Batch:
                 pass  # sent by the driver (driver.py), never shown: it does not reach here
             case OutgoingMessage(message_id, text, status):
                 me = shown_name(self.me or "")
-                line = ChatLine(LineKind.OUT, shown_text(text), me, self.stamp, status, message_id)
+                line = ChatLine(
+                    LineKind.OUT, shown_text(text), me, self.stamp, status, message_id, at=self.at
+                )
                 self.staged[message_id] = line
                 self.update.lines.append(line)
             case MessageSent(message_id):
@@ -244,23 +263,38 @@ class _Batch:
             case UserJoined(user):
                 self.update.roster_changed = True
                 if user != self.me:  # our own login says "You are in the chat as ..."
-                    self.line(LineKind.SYSTEM, f"{shown_name(user)} joined the chat", kept=True)
+                    self.line(LineKind.SYSTEM, f"{shown_name(user)} joined", kept=True)
             case UserLeft(user):
                 self.update.roster_changed = True
-                self.line(LineKind.SYSTEM, f"{shown_name(user)} left the chat", kept=True)
+                renaming = self.presenter.renaming
+                if renaming is None or user != renaming[0]:  # our old name: said as a rename
+                    self.line(LineKind.SYSTEM, f"{shown_name(user)} left", kept=True)
             case RosterChanged():
                 self.update.roster_changed = True
             case UserListShown(users):
                 self.line(LineKind.SYSTEM, roster_sentence(users))
+
+    def state(self, state: ClientState, user: str | None) -> None:
+        """A state of ours, said in one line; a rename (/nick) as one line for its two."""
+        self.update.state_changed = True
+        renaming = self.presenter.renaming
+        if renaming is not None and state is not ClientState.LOGGED_OUT:
+            if state is ClientState.IN_CHAT:  # the new name is welcomed
+                self.presenter.renaming = None
+                old, new = (shown_name(name) for name in renaming)
+                self.line(LineKind.SYSTEM, f"{old} is now {new} (you)", kept=True)
+        elif renaming is not None and not self.presenter.renaming_left:
+            self.presenter.renaming_left = True  # leaving the old name: part of the rename
+        elif state is not ClientState.LOGGING_IN:  # the status line says that one
+            self.presenter.renaming = None  # the new name was not welcomed
+            self.line(LineKind.SYSTEM, state_sentence(state, user))
 
     def state_or_request(self, event: _StateOrRequest) -> None:
         if isinstance(event, RelayStyleLearned):
             self.update.relay_learned = event.style
         match event:
             case StateChanged(state, user):
-                self.update.state_changed = True
-                if state is not ClientState.LOGGING_IN:  # the status line says that one
-                    self.line(LineKind.SYSTEM, state_sentence(state, user))
+                self.state(state, user)
             case NameTakenOver(user):
                 self.line(
                     LineKind.ERROR,
@@ -280,6 +314,9 @@ class _Batch:
                     "This server relays lines without their sender's name: "
                     "lines from others are shown as they arrive, without a name.",
                 )
+            case NameChange(old, new):
+                self.presenter.renaming = (old, new)
+                self.presenter.renaming_left = False
             case QuitRequested():
                 self.update.quit = True
             case ClearRequested():

@@ -11,11 +11,11 @@ from qml_client.attention import UNREAD, Attention
 from qml_client.cli import ClientOptions
 from qml_client.presenter import ChatLine, LineKind, Presenter, ViewUpdate
 
-STAMP = "12:00:00"
+STAMP = 1_796_220_000.0  # a fixed clock (unix time)
 
 
 def line(text: str, kind: LineKind = LineKind.IN, sender: str = "alice") -> ChatLine:
-    return ChatLine(kind, text, sender, STAMP)
+    return ChatLine(kind, text, sender, "12:00", at=STAMP)
 
 
 class Notes:
@@ -135,7 +135,7 @@ def test_a_line_taken_out_of_the_view_leaves_numbers_marks_and_hits_right(qapp):
     from qml_client.models import MessageModel
 
     model = MessageModel(scrollback=6)
-    own = ChatLine(LineKind.OUT, "mine", "bob", STAMP, MessageStatus.PENDING, message_id=7)
+    own = ChatLine(LineKind.OUT, "mine", "bob", "12:00", MessageStatus.PENDING, message_id=7)
     marker = line(UNREAD, LineKind.SYSTEM, "")
     model.append_lines([line("a"), marker, own, line("b")])
     seqs = [model.sequence(row) for row in range(4)]

@@ -25,10 +25,10 @@ def store(tmp_path):
 
 def test_lines_are_kept_in_order_and_found_by_their_words(store):
     store.record([("in", "alice", "hello there"), ("out", "bob", "hi alice")], at=1000.0)
-    store.record([("system", "", "carol joined the chat")], at=1001.0)
+    store.record([("system", "", "carol joined")], at=1001.0)
     assert store.flush()
     assert [line.text for line in store.recent()] == [
-        "hello there", "hi alice", "carol joined the chat"
+        "hello there", "hi alice", "carol joined"
     ]  # fmt: skip
     assert [line.text for line in store.search("alice")] == ["hi alice", "hello there"]
     assert [line.text for line in store.search("hel")] == ["hello there"]  # a word's start
@@ -101,7 +101,7 @@ def test_chat_close_and_open_again_the_lines_and_a_search_hit_are_there(
         chat.bridge.start()
         shown = [text for _, _, text, _ in lines(chat)]
         assert any("the meeting is at five" in text for text in shown)
-        assert any("earlier line(s) above" in text for text in shown)
+        assert any("line(s) kept in the history" in text for text in shown)
         type_line(chat, "/search meeting")
         qtbot.waitUntil(lambda: "1 line(s) match 'meeting'" in lines(chat)[-1][2], timeout=WAIT_MS)
         assert "the meeting is at five" in lines(chat)[-1][2]
@@ -231,14 +231,14 @@ def test_the_history_keeps_the_conversation_not_the_windows_chatter(qtbot, fake_
         fake_server.to_group(b"welcome,alice")  # "You are in the chat as alice."
         qtbot.waitUntil(lambda: chat.bridge.inChat, timeout=WAIT_MS)
         fake_server.to_group(b"welcome,bob")
-        qtbot.waitUntil(lambda: "bob joined the chat" in lines(chat)[-1][2], timeout=WAIT_MS)
+        qtbot.waitUntil(lambda: "bob joined" in lines(chat)[-1][2], timeout=WAIT_MS)
         assert chat.bridge.send("/nosuchcommand") is False  # an error line
         type_line(chat, "hello bob")
         fake_server.expect(b"msg,hello bob")
         fake_server.to_group(b"msg,alice: hello bob")
         fake_server.to_group(b"msg,bob: hi alice")
         fake_server.to_group(b"bye,bob")
-        qtbot.waitUntil(lambda: "bob left the chat" in lines(chat)[-1][2], timeout=WAIT_MS)
+        qtbot.waitUntil(lambda: "bob left" in lines(chat)[-1][2], timeout=WAIT_MS)
     finally:
         chat.close(say_exit=False)
     store = HistoryStore(history_path, options.conversation)
@@ -247,8 +247,43 @@ def test_the_history_keeps_the_conversation_not_the_windows_chatter(qtbot, fake_
     finally:
         store.close()
     assert kept == [
-        ("system", "", "bob joined the chat"),
+        ("system", "", "bob joined"),
         ("out", "alice", "hello bob"),
         ("in", "bob", "hi alice"),
-        ("system", "", "bob left the chat"),
+        ("system", "", "bob left"),
     ]
+
+
+def test_a_login_by_name_later_shows_that_names_conversation(qtbot, fake_server, tmp_path):
+    """Issue 25, point 6: /login alice in a window that started without a name showed
+    none of alice's earlier conversation (only /search found it)."""
+    from qml_client.app import open_window
+
+    history_path = tmp_path / "history.sqlite3"
+    options = fake_server.options()
+    store = HistoryStore(history_path, options.conversation)
+    store.record([("in", "bob", "see you at five")], at=1000.0, me="alice")
+    store.close()
+    chat, _ = open_window(options, set(), SettingsStore(tmp_path / "s.json"), history_path)
+    try:
+        chat.window.show()
+        chat.bridge.start()
+        assert not any("see you at five" in text for _, _, text, _ in lines(chat))
+        type_line(chat, "/login alice")
+        fake_server.expect(b"login,alice")
+        fake_server.to_group(b"welcome,alice")
+        qtbot.waitUntil(
+            lambda: ("in", "bob", "see you at five", "") in lines(chat), timeout=WAIT_MS
+        )
+        texts = [text for _, _, text, _ in lines(chat)]
+        assert texts.index("see you at five") < texts.index("You are in the chat as alice.")
+        fake_server.to_group(b"bye,alice")  # out, and in again: not shown twice
+        qtbot.waitUntil(lambda: not chat.bridge.inChat, timeout=WAIT_MS)
+        type_line(chat, "/login alice")
+        fake_server.expect(b"login,alice")
+        fake_server.to_group(b"welcome,alice")
+        qtbot.waitUntil(lambda: lines(chat)[-1][2] == "You are in the chat as alice.",
+                        timeout=WAIT_MS)  # fmt: skip
+        assert [text for _, _, text, _ in lines(chat)].count("see you at five") == 1
+    finally:
+        chat.close(say_exit=False)

@@ -68,3 +68,23 @@ def test_the_names_live_in_the_runtime_directory_or_else_the_config_one(monkeypa
     monkeypatch.delenv("XDG_RUNTIME_DIR")
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
     assert default_directory() == tmp_path / "config" / "lanchat" / "names"
+
+
+def test_a_name_in_use_is_asked_about_saying_who_holds_it(tmp_path, qapp):
+    """Issue 25, point 6: /nick or /login to a name in use asks first: another window of
+    yours (it will leave), someone else (the server decides); this window's own name and a
+    free one are not asked about."""
+    from qml_client.account import Account
+    from qml_client.cli import ClientOptions
+
+    options = ClientOptions()
+    other_window = NameHold(tmp_path)
+    assert other_window.hold(options.conversation, "alice")
+    account = Account(options, None, NameHold(tmp_path), lambda: "bob")
+    roster = ["alice", "bob", "carol"]
+    mine = account.name_question("alice", "bob", roster)
+    assert mine is not None and mine.startswith("Another window of yours is in the chat as alice")
+    theirs = account.name_question("carol", "bob", roster)
+    assert theirs is not None and theirs.startswith("carol is in the chat already, and not in")
+    assert account.name_question("bob", "bob", roster) is None  # this window: the core answers
+    assert account.name_question("dave", "bob", roster) is None

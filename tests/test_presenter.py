@@ -32,7 +32,7 @@ from qml_client.presenter import ChatLine, LineKind, Presenter
 
 
 def present(events, me="bob"):
-    return Presenter(now=lambda: "12:00:00").present(events, me)
+    return Presenter(now=lambda: 1_796_220_000.0).present(events, me)
 
 
 def test_own_line_marks_in_one_batch_and_across_batches():
@@ -66,7 +66,7 @@ def test_foreign_text_is_neutralised_everywhere():
     rows = [(line.kind, line.sender, line.line_text) for line in update.lines]
     assert rows == [
         ("in", "al<U+200B>ice", "evil <U+202E>txt.exe"),
-        ("system", "", "<U+202E>evil joined the chat"),
+        ("system", "", "<U+202E>evil joined"),
         ("raw", "", "a\u2407b\u240ac"),
         ("foreign", "10.0.0.66", "bye,<U+202E>bob"),
         ("system", "", "In the chat (2): a<U+2066>b, c"),
@@ -156,7 +156,7 @@ def test_a_mention_is_the_name_as_a_word_of_its_own():
     assert mentions("ask Ana Maria", "ana maria")
     assert not mentions("bobby tables", "bob") and not mentions("kebob", "bob")
     assert not mentions("bob_2 is here", "bob") and not mentions("", "bob")
-    update = Presenter(lambda: "12:00:00").present(
+    update = Presenter(lambda: 1_796_220_000.0).present(
         [IncomingMessage("alice", "bob: look"), IncomingMessage("alice", "nobody")], "bob"
     )
     assert [line.mention for line in update.lines] == [True, False]
@@ -182,4 +182,34 @@ def test_your_own_login_is_one_quiet_line():
     assert [line.line_text for line in welcomed.lines] == ["You are in the chat as bob."]
     assert welcomed.roster_changed and welcomed.state_changed
     others = present([UserJoined("alice")])
-    assert [line.line_text for line in others.lines] == ["alice joined the chat"]
+    assert [line.line_text for line in others.lines] == ["alice joined"]
+
+
+def test_a_rename_is_one_line_once_the_new_name_is_welcomed():
+    """Issue 25, point 2: /nick showed as a leave and a join, five lines in the window."""
+    from protocol_lib import ClientCore, UserLeft
+    from qml_client.commands import typed_line
+
+    core, presenter = ClientCore(), Presenter(now=lambda: 1_796_220_000.0)
+    typed_line(core, "/login alice", 0.0)
+    core.receive(b"welcome,alice", None, 0.1)
+    shown: list[str] = []
+    for events in (
+        typed_line(core, "/nick alicia", 1.0),
+        core.receive(b"bye,alice", None, 1.1),
+        core.receive(b"welcome,alicia", None, 1.2),
+    ):
+        shown += [line.line_text for line in presenter.present(events, core.user).lines]
+    assert shown == ["alice is now alicia (you)"]
+    assert presenter.renaming is None
+    # Someone else leaving meanwhile is still said; a rename refused is said as it is.
+    presenter.present(typed_line(core, "/nick al", 2.0), core.user)
+    assert presenter.renaming == ("alicia", "al")
+    events = [UserLeft("carol")]
+    for now in (3.0, 4.0, 5.0, 6.0):  # no welcome comes: the login is given up
+        events += core.handle_timer(now)
+    assert core.state is ClientState.LOGGED_OUT
+    update = presenter.present(events, core.user)
+    assert "carol left" in [line.line_text for line in update.lines]
+    texts = [line.line_text for line in update.lines]
+    assert presenter.renaming is None and "You are not in the chat." in texts

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import itertools
 import os
-import shutil
 import sys
 import threading
 import time
@@ -93,7 +92,7 @@ def test_group_datagrams_appear_in_order_with_marks_in_the_gui_thread(qtbot, ser
         assert new[0] == ("in", "alice", "hi bob", "")
         assert new[1] == ("in", "", "Reminder: at 5", "")  # not in the chat: nobody credited
         assert new[2][0] == "raw" and new[2][2] == "User list: a,b"
-        assert new[3][2] == "carol joined the chat"
+        assert new[3][2] == "carol joined"
         own = [row for row in lines(chat) if row[0] == "out"]
         assert own == [("out", "bob", "my own line", "delivered")]
         assert chat.bridge.driver.drain_threads == {threading.get_ident()}
@@ -391,7 +390,7 @@ def test_screenshot_of_a_short_conversation(qtbot, server):
         server.to_group("msg,bob: hello everyone \u2014 caf\u00e9 at 5?".encode())
         server.to_group(b"msg,carol: count me in")
         server.to_group(b"bye,carol")
-        qtbot.waitUntil(lambda: any(r[2] == "carol left the chat" for r in lines(chat)),
+        qtbot.waitUntil(lambda: any(r[2] == "carol left" for r in lines(chat)),
                         timeout=WAIT_MS)  # fmt: skip
         type_line(chat, "/bogus")
         qtbot.waitUntil(lambda: lines(chat)[-1][0] == "error", timeout=WAIT_MS)
@@ -401,8 +400,7 @@ def test_screenshot_of_a_short_conversation(qtbot, server):
         out.mkdir(parents=True, exist_ok=True)
         assert image.save(str(out / "chat.png"))
         assert image.width() >= 560 and not image.isNull()
-        if os.environ.get("LANCHAT_UPDATE_SCREENSHOT"):  # refresh the README's picture
-            shutil.copyfile(out / "chat.png", ROOT / "docs" / "screenshot.png")
+        # The README's pictures come from scripts/scene.py (two windows, our server).
 
 
 class _Canary(QObject):
@@ -569,9 +567,54 @@ def test_the_view_reads_booleans_and_marks_not_codes(qapp):
     assert row(len(LineKind))["failed"] is True
     assert row(len(LineKind))["markText"] == MARK_TEXTS[MessageStatus.FAILED]
     assert model.set_status(7, MessageStatus.DELIVERED)
-    assert row(len(LineKind))["markText"] == "\u2713 delivered"
+    assert row(len(LineKind))["markText"] == "\u2713"  # small beside the time
+    assert row(len(LineKind))["markWords"] == "\u2713 delivered"  # for screen readers
     assert set(MARK_TEXTS) == {None, *MessageStatus}
     assert MessageRoles.FAILED in model.roleNames()
+
+
+def test_one_senders_lines_are_grouped_and_each_day_is_headed(qapp):
+    """Issue 25, point 3: one header per group of a sender's lines, a separator per day;
+    a system line, another sender, a gap of minutes or a new day starts a group again,
+    and a line that leaves (the unread marker moving, the scrollback) regroups its
+    neighbours."""
+    from datetime import datetime
+
+    from PySide6.QtCore import QModelIndex
+
+    from qml_client.models import MessageModel, MessageRoles
+    from qml_client.presenter import ChatLine, LineKind
+
+    day1 = datetime(2026, 12, 2, 23, 50).timestamp()
+    day2 = datetime(2026, 12, 3, 0, 1).timestamp()
+    model = MessageModel(scrollback=9)
+    marker = ChatLine(LineKind.SYSTEM, "unread", at=day1 + 2)
+    model.append_lines([
+        ChatLine(LineKind.IN, "a", "alice", at=day1),
+        ChatLine(LineKind.IN, "b", "alice", at=day1 + 1),
+        marker,
+        ChatLine(LineKind.IN, "c", "alice", at=day1 + 3),
+        ChatLine(LineKind.IN, "d", "bob", at=day1 + 4),
+        ChatLine(LineKind.OUT, "e", "me", at=day1 + 5),
+        ChatLine(LineKind.OUT, "f", "me", at=day1 + 5 + 301),  # minutes later
+        ChatLine(LineKind.OUT, "g", "me", at=day2),  # after midnight
+    ])  # fmt: skip
+
+    def column(role: int) -> list[object]:
+        return [model.data(model.index(r, 0, QModelIndex()), role) for r in range(model.rowCount())]
+
+    assert column(MessageRoles.CONTINUED) == [False, True, False, False, False, False, False, False]
+    days = column(MessageRoles.DAY_TEXT)
+    assert days[0] == "Wednesday 2 December 2026" and days[-1] == "Thursday 3 December 2026"
+    assert days[1:-1] == [""] * 6
+    changed: list[int] = []
+    model.dataChanged.connect(lambda first, last, roles: changed.append(first.row()))
+    assert model.remove_line(marker)  # the marker moves on: c joins a and b
+    assert changed == [2] and column(MessageRoles.CONTINUED)[:3] == [False, True, True]
+    model.append_lines([ChatLine(LineKind.OUT, "h", "me", at=day2 + 1)] * 3)  # a is dropped
+    assert model.line(0).line_text == "b" and changed[-1] == 0
+    assert column(MessageRoles.CONTINUED)[0] is False
+    assert column(MessageRoles.DAY_TEXT)[0] == "Wednesday 2 December 2026"
 
 
 def test_the_view_follows_new_lines_to_the_end_unless_scrolled_up(qtbot, server):

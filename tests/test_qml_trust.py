@@ -92,7 +92,7 @@ def test_bidi_and_invisible_characters_from_others_are_made_visible(qtbot, serve
         server.to_group("msg,evil \u202etxt.exe".encode())
         qtbot.waitUntil(lambda: any("<U+202E>" in row[2] for row in lines(chat)), timeout=WAIT_MS)
         texts = [row[2] for row in lines(chat)]
-        assert "al<U+200B>ice joined the chat" in texts
+        assert "al<U+200B>ice joined" in texts
         assert "evil <U+202E>txt.exe" in texts
 
 
@@ -134,7 +134,16 @@ def test_takeover_is_announced_and_login_takes_the_name_back(qtbot, server):
         qtbot.waitUntil(lambda: chat.bridge.state == "logged out", timeout=WAIT_MS)
         assert any("took the name over" in row[2] for row in lines(chat) if row[0] == "error")
         assert "logged out" in text_of(item(chat, "statusLine"))
-        type_line(chat, "/login")
+        asked: list[str] = []
+        chat.bridge.nameQuestion.connect(asked.append)
+        type_line(chat, "/login")  # bob is in the chat (the other client): asked first
+        dialog = chat.window.findChild(QObject, "nameDialog")
+        qtbot.waitUntil(lambda: dialog.property("opened"), timeout=WAIT_MS)
+        answer = chat.window.findChild(QObject, "nameAnswer")
+        qtbot.waitUntil(lambda: answer.property("activeFocus"), timeout=WAIT_MS)
+        assert asked and asked[0].startswith("bob is in the chat already, and not in a window")
+        assert text_of(chat.window.findChild(QObject, "nameQuestion")) == asked[0]
+        QTest.keyClick(chat.window, Qt.Key.Key_Return)  # the dialog has the keys: yes
         server.expect(b"login,bob")
 
 
@@ -220,3 +229,35 @@ def test_near_the_limit_the_input_counts_the_bytes_left_and_over(qtbot, server):
         qtbot.waitUntil(lambda: not counter.property("visible"), timeout=WAIT_MS)
         field.setProperty("text", "hi")
         assert not counter.property("visible")
+
+
+def test_several_lines_in_the_input_are_shown_as_lines_and_enter_sends_each(qtbot, server):
+    """Issue 25, point 5: a multi-line text showed glued together in a one-line field."""
+    with chat_window(qtbot, server.options()) as chat:
+        log_in(qtbot, chat, server)
+        field = item(chat, "input")
+        type_line(chat, "pasted one", enter=False)
+        QTest.keyClick(chat.window, Qt.Key.Key_Return, Qt.KeyboardModifier.ShiftModifier)
+        type_line(chat, "pasted two", enter=False)
+        assert text_of(field) == "pasted one\npasted two"
+        assert field.property("lineCount") == 2  # shown as two lines
+        QTest.keyClick(chat.window, Qt.Key.Key_Return)
+        server.expect(b"msg,pasted one")
+        server.expect(b"msg,pasted two")
+        qtbot.waitUntil(lambda: text_of(field) == "", timeout=WAIT_MS)
+
+
+def test_a_paste_sent_with_enter_leaves_the_keys_to_its_question(qtbot, server):
+    """The question opened by Enter in the field: the field took the keys back at once
+    (submit focused it after send), and Enter then did nothing in the dialog."""
+    with chat_window(qtbot, server.options()) as chat:
+        log_in(qtbot, chat, server)
+        field = item(chat, "input")
+        type_line(chat, "", enter=False)
+        field.setProperty("text", "\n".join(f"pasted {i}" for i in range(9)))
+        QTest.keyClick(chat.window, Qt.Key.Key_Return)
+        answer = chat.window.findChild(QObject, "pasteAnswer")
+        qtbot.waitUntil(lambda: answer.property("activeFocus"), timeout=WAIT_MS)
+        QTest.keyClick(chat.window, Qt.Key.Key_Return)  # the dialog's Enter: send
+        for i in range(9):
+            server.expect(f"msg,pasted {i}".encode())

@@ -11,9 +11,15 @@ ApplicationWindow {
 
     width: 920
     height: 620
-    minimumWidth: 560
+    minimumWidth: 400
     minimumHeight: 360
     visible: true
+    // The zoom (Ctrl+plus, Ctrl+minus) scales the whole window: every control takes its
+    // text size from here, the chat's own texts from ChatSizes.
+    font.pixelSize: ChatSizes.px(13)
+    // A narrow window gives the chat its whole width: the people are a button away.
+    readonly property bool narrow: width < ChatSizes.px(640)
+    property bool peopleShown: false
     // The Fusion style draws every control from this palette: one place, both variants.
     palette.window: ChatColors.window
     palette.windowText: ChatColors.text
@@ -41,12 +47,18 @@ ApplicationWindow {
             window.bridge.copyLines(messageView.selectionFirst, messageView.selectionLast);
     }
 
+    function setInput(text) {  // a recalled or completed line, the cursor at its end
+        input.text = text;
+        input.cursorPosition = input.length;
+    }
+
     function submit() {
         if (window.bridge.send(input.text)) {
             input.clear();
             messageView.toLatest();  // your own line always comes into view
         }
-        input.forceActiveFocus();
+        if (!pasteDialog.visible && !nameDialog.visible)  // a question has the keys
+            input.forceActiveFocus();
     }
 
     Shortcut {
@@ -78,7 +90,7 @@ ApplicationWindow {
     Shortcut {
         sequences: [StandardKey.Find]
         onActivated: {
-            input.text = "/search ";
+            window.setInput("/search ");
             input.forceActiveFocus();
         }
     }
@@ -101,6 +113,58 @@ ApplicationWindow {
             pasteDialog.preview = preview;
             pasteDialog.open();
         }
+        function onNameQuestion(question) {
+            nameDialog.question = question;
+            nameDialog.open();
+        }
+    }
+
+    // /login or /nick to a name that someone holds: asked first, saying who holds it.
+    Dialog {
+        id: nameDialog
+        objectName: "nameDialog"
+
+        property string question: ""
+
+        anchors.centerIn: parent
+        width: Math.min(window.width - 40, 520)
+        modal: true
+        title: qsTr("That name is in use")
+        standardButtons: Dialog.Ok | Dialog.Cancel
+        Component.onCompleted: {
+            standardButton(Dialog.Ok).text = qsTr("Ask for it");
+            standardButton(Dialog.Cancel).text = qsTr("Keep mine");
+        }
+        onOpened: nameAnswer.forceActiveFocus()
+
+        ColumnLayout {
+            anchors.fill: parent
+            Label {
+                objectName: "nameQuestion"
+                Layout.fillWidth: true
+                wrapMode: Text.Wrap
+                textFormat: Text.PlainText  // holds a name: never markup
+                text: nameDialog.question
+            }
+            Item {
+                id: nameAnswer
+                objectName: "nameAnswer"
+                focus: true
+                Keys.onReturnPressed: nameDialog.accept()
+                Keys.onEnterPressed: nameDialog.accept()
+                Keys.onEscapePressed: nameDialog.reject()
+            }
+        }
+
+        onAccepted: {
+            if (window.bridge.confirmName())
+                input.clear();
+            input.forceActiveFocus();
+        }
+        onRejected: {
+            window.bridge.cancelName();
+            input.forceActiveFocus();
+        }
     }
 
     // A paste of many lines goes out as one message per line, paced: ask first, showing
@@ -118,6 +182,10 @@ ApplicationWindow {
         modal: true
         title: qsTr("Send %1 lines?").arg(lineCount)
         standardButtons: Dialog.Yes | Dialog.No
+        Component.onCompleted: {
+            standardButton(Dialog.Yes).text = qsTr("Send");
+            standardButton(Dialog.No).text = qsTr("Don't send");
+        }
         onOpened: answer.forceActiveFocus()
 
         ColumnLayout {
@@ -188,73 +256,117 @@ ApplicationWindow {
 
             UserPanel {
                 objectName: "userPanel"
-                Layout.preferredWidth: 200
+                visible: !window.narrow || window.peopleShown
+                Layout.preferredWidth: Math.min(ChatSizes.px(200), window.width * 0.4)
                 Layout.fillHeight: true
                 model: window.bridge.users
             }
+        }
+
+        // Near the protocol's limit (1,024 bytes a datagram, the relay's name included):
+        // how much is left, or how much too much, before Enter says "too long".
+        Label {
+            id: byteCounter
+            objectName: "byteCounter"
+            readonly property int room: window.bridge.bytesLeft(input.text)
+            visible: room < 100
+            Layout.alignment: Qt.AlignRight
+            textFormat: Text.PlainText
+            font.pixelSize: ChatSizes.px(12)
+            color: room < 0 ? ChatColors.error : ChatColors.muted
+            text: room < 0 ? qsTr("%1 bytes too long").arg(-room) : qsTr("%1 bytes left").arg(room)
+            Accessible.name: text
         }
 
         RowLayout {
             Layout.fillWidth: true
             spacing: 8
 
-            TextField {
-                id: input
-                objectName: "input"
+            // Several lines (a paste, Shift+Enter) are shown as lines, up to five, then
+            // it scrolls; Enter sends.
+            ScrollView {
                 Layout.fillWidth: true
-                focus: true
-                Accessible.name: qsTr("Message")
-                Accessible.description: qsTr("Type a message or a command such as /help, then Enter")
-                placeholderText: window.bridge.inChat
-                    ? qsTr("Type a message and press Enter (/help for commands)")
-                    : qsTr("Type /login NAME (or login,NAME) and press Enter")
-                onAccepted: window.submit()
-                // Shift+Up/Down select lines of the chat from the latest (then Ctrl+C), so
-                // copying needs no mouse; Up/Down alone recall your earlier lines.
-                Keys.onUpPressed: event => {
-                    if (event.modifiers & Qt.ShiftModifier)
-                        messageView.extendSelection(-1);
-                    else
-                        input.text = window.bridge.previousLine();
-                }
-                Keys.onDownPressed: event => {
-                    if (event.modifiers & Qt.ShiftModifier)
-                        messageView.extendSelection(1);
-                    else
-                        input.text = window.bridge.nextLine();
-                }
-                Keys.onEscapePressed: messageView.clearSelection()
-                Keys.onTabPressed: input.text = window.bridge.completeName(input.text)
-                Keys.onPressed: event => {
-                    if (event.matches(StandardKey.Copy) && input.selectedText === "") {
-                        window.copySelectedLines();  // nothing selected here: the view's lines
-                    } else if (event.key === Qt.Key_PageUp) {
-                        messageView.scrollPages(-1);
-                    } else if (event.key === Qt.Key_PageDown) {
-                        messageView.scrollPages(1);
-                    } else if (event.key === Qt.Key_Home && (event.modifiers & Qt.ControlModifier)) {
-                        messageView.toFirst();
-                    } else if (event.key === Qt.Key_End && (event.modifiers & Qt.ControlModifier)) {
-                        messageView.toLatest();
-                    } else {
-                        return;
+                Layout.preferredHeight: Math.min(input.implicitHeight, input.lineHeight * 5 + 12)
+                Layout.alignment: Qt.AlignBottom
+
+                TextArea {
+                    id: input
+                    objectName: "input"
+                    readonly property real lineHeight: font.pixelSize * 1.4
+                    focus: true
+                    wrapMode: TextEdit.Wrap
+                    textFormat: TextEdit.PlainText
+                    Accessible.name: qsTr("Message")
+                    Accessible.description: qsTr("Type a message or a command such as /help, then Enter")
+                    placeholderText: window.bridge.inChat
+                        ? qsTr("Type a message and press Enter (/help for commands)")
+                        : qsTr("Type /login NAME (or login,NAME) and press Enter")
+                    background: Rectangle {
+                        color: ChatColors.base
+                        border.color: input.activeFocus ? ChatColors.highlight : ChatColors.viewBorder
+                        radius: 2
                     }
-                    event.accepted = true;
+                    // Enter sends; Shift+Enter starts a new line.
+                    Keys.onReturnPressed: event => {
+                        if (event.modifiers & Qt.ShiftModifier)
+                            event.accepted = false;
+                        else
+                            window.submit();
+                    }
+                    Keys.onEnterPressed: event => {
+                        if (event.modifiers & Qt.ShiftModifier)
+                            event.accepted = false;
+                        else
+                            window.submit();
+                    }
+                    // Shift+Up/Down select lines of the chat from the latest (then Ctrl+C), so
+                    // copying needs no mouse; Up/Down alone recall your earlier lines (in a
+                    // text of several lines they move between its lines).
+                    Keys.onUpPressed: event => {
+                        if (event.modifiers & Qt.ShiftModifier)
+                            messageView.extendSelection(-1);
+                        else if (input.text.indexOf("\n") >= 0)
+                            event.accepted = false;
+                        else
+                            window.setInput(window.bridge.previousLine());
+                    }
+                    Keys.onDownPressed: event => {
+                        if (event.modifiers & Qt.ShiftModifier)
+                            messageView.extendSelection(1);
+                        else if (input.text.indexOf("\n") >= 0)
+                            event.accepted = false;
+                        else
+                            window.setInput(window.bridge.nextLine());
+                    }
+                    Keys.onEscapePressed: messageView.clearSelection()
+                    Keys.onTabPressed: window.setInput(window.bridge.completeName(input.text))
+                    Keys.onPressed: event => {
+                        if (event.matches(StandardKey.Copy) && input.selectedText === "") {
+                            window.copySelectedLines();  // nothing selected here: the view's lines
+                        } else if (event.key === Qt.Key_PageUp) {
+                            messageView.scrollPages(-1);
+                        } else if (event.key === Qt.Key_PageDown) {
+                            messageView.scrollPages(1);
+                        } else if (event.key === Qt.Key_Home && (event.modifiers & Qt.ControlModifier)) {
+                            messageView.toFirst();
+                        } else if (event.key === Qt.Key_End && (event.modifiers & Qt.ControlModifier)) {
+                            messageView.toLatest();
+                        } else {
+                            return;
+                        }
+                        event.accepted = true;
+                    }
                 }
             }
 
-            // Near the protocol's limit (1,024 bytes a datagram, the relay's name included):
-            // how much is left, or how much too much, before Enter says "too long".
-            Label {
-                id: byteCounter
-                objectName: "byteCounter"
-                readonly property int room: window.bridge.bytesLeft(input.text)
-                visible: room < 100
-                textFormat: Text.PlainText
-                font.pixelSize: ChatSizes.px(12)
-                color: room < 0 ? ChatColors.error : ChatColors.muted
-                text: room < 0 ? qsTr("%1 bytes too long").arg(-room) : qsTr("%1 bytes left").arg(room)
-                Accessible.name: text
+            Button {  // a narrow window: the people, shown or hidden beside the chat
+                objectName: "peopleButton"
+                visible: window.narrow
+                checkable: true
+                checked: window.peopleShown
+                onToggled: window.peopleShown = checked
+                text: qsTr("People (%1)").arg(window.bridge.users.count)
+                Accessible.name: qsTr("Show who is in the chat")
             }
 
             Button {
@@ -271,7 +383,7 @@ ApplicationWindow {
             Layout.fillWidth: true
             textFormat: Text.PlainText  // holds our name: never markup
             text: window.bridge.status
-            elide: Text.ElideRight
+            wrapMode: Text.Wrap  // a large zoom or a narrow window: a second line, not "..."
             font.pixelSize: ChatSizes.px(12)
             color: window.bridge.inChat ? ChatColors.inChat
                  : window.bridge.loggingIn ? ChatColors.loggingIn : ChatColors.loggedOut

@@ -1,8 +1,11 @@
-// One chat line. Outgoing (->) on the right in blue, incoming (<-) on the left in grey,
-// raw lines from unknown servers in amber, lines from hosts that are not the server in
-// amber with a red frame, system lines centred, errors in red. Every piece of foreign
-// text is plain text in a direction island of its own (FSI ... PDI), so a right-to-left
-// line cannot move the marks, names or times shown beside it.
+// One chat line, drawn the way everyday chats draw it: own lines on the right in blue,
+// others' on the left in grey, raw lines from unknown servers in amber, lines from hosts
+// that are not the server in amber with a red frame; system lines small and centred,
+// errors in red. Consecutive lines of one sender form a group: the sender's name heads
+// the first only (own lines need none: their side says it), each line keeps its time and,
+// if it is ours, a small delivery mark in its corner. A day separator heads a day's first
+// line. Every piece of foreign text is plain text in a direction island of its own
+// (FSI ... PDI), so a right-to-left line cannot move the marks, names or times beside it.
 import QtQuick
 
 Item {
@@ -13,7 +16,8 @@ Item {
     required property string lineText
     required property string sender
     required property string timestamp
-    required property string markText
+    required property string markText   // a small sign (a failure keeps its words)
+    required property string markWords  // the same in words, for screen readers
     required property bool outgoing
     required property bool inBubble
     required property bool raw
@@ -22,6 +26,8 @@ Item {
     required property bool isSystem
     required property bool failed
     required property bool mention
+    required property bool continued  // under the header of the line above
+    required property string dayText  // the first line of a day: the day; else ""
     required property var links  // http(s) addresses in the text: buttons, the text stays plain
 
     signal menuRequested(string text)
@@ -29,83 +35,116 @@ Item {
     signal selectionMoved(real sceneX, real sceneY)
     signal linkActivated(string url)
 
-    readonly property string mark: outgoing ? "->" : "<-"
     // A system text of several lines (/help) is a table: left-aligned, fixed-width.
     readonly property bool block: lineText.indexOf("\n") >= 0
+    readonly property bool headed: inBubble && !continued && !outgoing
+    // Room for a bubble: most of a wide view, nearly all of a narrow one.
+    readonly property real maxBubble: Math.max(120, width * (width < 560 ? 0.92 : 0.78))
+    readonly property real pad: ChatSizes.px(9)
 
-    width: ListView.view ? ListView.view.width : 400
+    width: ListView.view ? ListView.view.width - ListView.view.gutter : 400
     Accessible.role: Accessible.ListItem
     Accessible.name: (outgoing ? qsTr("you") : sender) + (sender || outgoing ? ": " : "")
-                     + lineText + (markText ? ", " + markText : "")
-    implicitHeight: (inBubble ? bubble.height : systemText.implicitHeight) + 4
+                     + lineText + (markWords ? ", " + markWords : "")
+    implicitHeight: day.height + (inBubble ? bubble.height + (continued ? 2 : 6)
+                                           : systemText.implicitHeight + 6)
+
+    // The day's first line: its date, centred, between two rules.
+    Item {
+        id: day
+        width: root.width
+        height: root.dayText !== "" ? dayLabel.implicitHeight + ChatSizes.px(12) : 0
+        visible: root.dayText !== ""
+        Rectangle {
+            anchors.verticalCenter: parent.verticalCenter
+            width: parent.width
+            height: 1
+            color: ChatColors.viewBorder
+        }
+        Rectangle {
+            anchors.centerIn: parent
+            width: dayLabel.implicitWidth + ChatSizes.px(16)
+            height: dayLabel.implicitHeight + ChatSizes.px(4)
+            radius: height / 2
+            color: ChatColors.viewBackground
+            border.color: ChatColors.viewBorder
+            Text {
+                id: dayLabel
+                anchors.centerIn: parent
+                textFormat: Text.PlainText
+                font.pixelSize: ChatSizes.px(11)
+                font.bold: true
+                color: ChatColors.muted
+                text: root.dayText
+            }
+        }
+    }
 
     Rectangle {
         id: bubble
         visible: root.inBubble
-        x: root.outgoing ? root.width - width - 6 : 6
-        y: 2
-        width: Math.min(Math.max(header.implicitWidth, body.implicitWidth) + 20, root.width * 0.8)
-        height: header.implicitHeight + body.implicitHeight + linkRow.implicitHeight + 12
-        radius: 8
+        x: root.outgoing ? root.width - width - 4 : 4
+        y: day.height + (root.continued ? 1 : 4)
+        // The time and mark sit beside a one-line text when they fit, else under it.
+        readonly property bool metaBeside: root.links.length === 0 && !root.block
+            && body.implicitWidth + meta.implicitWidth + root.pad * 3 <= root.maxBubble
+        width: root.links.length > 0 ? root.maxBubble
+             : metaBeside ? Math.max(header.implicitWidth + root.pad * 2,
+                                     body.implicitWidth + meta.implicitWidth + root.pad * 3)
+             : Math.min(root.maxBubble, Math.max(header.implicitWidth, body.implicitWidth,
+                                                 meta.implicitWidth) + root.pad * 2)
+        height: body.y + body.height + (root.links.length > 0 ? linkFlow.height + 4 : 0)
+                + (metaBeside ? 0 : meta.implicitHeight) + ChatSizes.px(5)
+        radius: ChatSizes.px(8)
         color: root.outgoing ? ChatColors.ownBubble
              : root.raw || root.foreign ? ChatColors.rawBubble : ChatColors.otherBubble
         border.color: root.failed || root.foreign ? ChatColors.error
                     : root.mention ? ChatColors.mention : "transparent"
         border.width: root.mention ? 2 : 1
 
-        Row {
+        // The group's first line of someone else: who (the server's raw text and strange
+        // hosts say what they are instead).
+        Text {
             id: header
-            x: 10
-            y: 5
-            spacing: 6
-
-            Text {
-                textFormat: Text.PlainText
-                font.pixelSize: ChatSizes.px(11)
-                color: ChatColors.muted
-                text: root.timestamp
-            }
-
-            Text {
-                textFormat: Text.PlainText
-                font.pixelSize: ChatSizes.px(11)
-                font.bold: true
-                color: root.outgoing ? ChatColors.own
-                     : root.foreign ? ChatColors.error : ChatColors.colorFor(root.sender)
-                text: root.outgoing ? qsTr("you")
-                      : root.foreign ? qsTr("from %1, not the server: not trusted").arg(root.sender)
-                      : root.sender !== "" ? "\u2068" + root.sender + "\u2069"
-                      : root.raw ? qsTr("(raw from server)") : ""
-            }
-
-            Text {
-                textFormat: Text.PlainText
-                font.pixelSize: ChatSizes.px(11)
-                color: root.failed ? ChatColors.error : ChatColors.muted
-                text: root.markText
-            }
+            x: root.pad
+            y: ChatSizes.px(4)
+            width: Math.min(implicitWidth, root.maxBubble - root.pad * 2)
+            visible: root.headed && text !== ""
+            height: visible ? implicitHeight : 0
+            textFormat: Text.PlainText
+            elide: Text.ElideRight
+            font.pixelSize: ChatSizes.px(12)
+            font.bold: true
+            color: root.foreign ? ChatColors.error : ChatColors.colorFor(root.sender)
+            text: !root.headed ? ""
+                  : root.foreign ? qsTr("from %1, not the server: not trusted").arg(root.sender)
+                  : root.sender !== "" ? "\u2068" + root.sender + "\u2069"
+                  : root.raw ? qsTr("(raw from server)") : ""
         }
 
         Text {
             id: body
-            x: 10
-            anchors.top: header.bottom
-            anchors.topMargin: 2
-            width: bubble.width - 20
+            x: root.pad
+            y: header.visible ? header.y + header.height + 1 : ChatSizes.px(5)
+            width: bubble.metaBeside ? implicitWidth : bubble.width - root.pad * 2
             textFormat: Text.PlainText
             wrapMode: Text.Wrap
             font.pixelSize: ChatSizes.px(14)
             font.family: root.raw ? ChatSizes.fixedFamily : Qt.application.font.family
             color: ChatColors.text
-            text: root.inBubble ? root.mark + " \u2068" + root.lineText + "\u2069" : ""
+            text: root.inBubble ? "\u2068" + root.lineText + "\u2069" : ""
         }
 
-        // Each address as a button of its own: the line's text is never rendered as markup.
-        Row {
-            id: linkRow
-            x: 10
+        // Each address as a button of its own (the line's text is never rendered as
+        // markup), as many to a row as fit, each shortened in the middle to the bubble.
+        Flow {
+            id: linkFlow
+            x: root.pad
             anchors.top: body.bottom
-            spacing: 6
+            anchors.topMargin: 4
+            width: bubble.width - root.pad * 2
+            spacing: 4
+            visible: root.links.length > 0
             Repeater {
                 model: root.links
                 delegate: Text {
@@ -116,7 +155,7 @@ Item {
                     font.underline: true
                     color: ChatColors.own
                     elide: Text.ElideMiddle
-                    width: Math.min(implicitWidth, bubble.width - 20)
+                    width: Math.min(implicitWidth, linkFlow.width)
                     text: "\u2197 " + modelData
                     Accessible.role: Accessible.Link
                     Accessible.name: modelData
@@ -128,6 +167,20 @@ Item {
                 }
             }
         }
+
+        // The line's time, and for our own its mark: small, in the bubble's corner.
+        Text {
+            id: meta
+            objectName: "lineMeta"
+            anchors.right: parent.right
+            anchors.rightMargin: root.pad
+            anchors.bottom: parent.bottom
+            anchors.bottomMargin: ChatSizes.px(4)
+            textFormat: Text.PlainText
+            font.pixelSize: ChatSizes.px(10)
+            color: root.failed ? ChatColors.error : ChatColors.muted
+            text: root.inBubble ? root.timestamp + (root.markText ? " " + root.markText : "") : ""
+        }
     }
 
     // A hidden Text still lays its text out: each of the two gets text only when shown
@@ -135,17 +188,19 @@ Item {
     Text {
         id: systemText
         visible: !root.inBubble
-        width: root.width
-        y: 2
+        x: ChatSizes.px(8)
+        width: root.width - ChatSizes.px(16)
+        y: day.height + 3
         horizontalAlignment: root.block ? Text.AlignLeft : Text.AlignHCenter
         font.family: root.block ? ChatSizes.fixedFamily : Qt.application.font.family
         textFormat: Text.PlainText
         wrapMode: Text.Wrap
         font.pixelSize: ChatSizes.px(12)
-        font.italic: root.isSystem
         color: root.isError ? ChatColors.error : ChatColors.muted
-        text: root.inBubble ? "" : root.timestamp + "  " + (root.isError ? "\u26a0 " : "\u2014 ")
-                                   + "\u2068" + root.lineText + "\u2069"
+        text: root.inBubble ? ""
+            : root.block ? root.lineText
+            : (root.isError ? "\u26a0 " : "") + "\u2068" + root.lineText + "\u2069  \u00b7 "
+              + root.timestamp
     }
 
     // The view's selection of whole lines shows behind them.

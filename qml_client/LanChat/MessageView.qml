@@ -67,6 +67,8 @@ Frame {
         objectName: "messageList"
 
         property bool followEnd: true
+        // The lines keep clear of the scroll bar (a long system line ran under it).
+        readonly property real gutter: vbar.width + 2
         property int anchorRow: -1
         property int cursorRow: -1
         function selectionContains(row) {
@@ -78,7 +80,7 @@ Frame {
 
         anchors.fill: parent
         clip: true
-        spacing: 2
+        spacing: 0
         boundsBehavior: Flickable.StopAtBounds
         reuseItems: true
         delegate: MessageDelegate {
@@ -102,7 +104,7 @@ Frame {
 
         // Always shown: people want to see where they are in the chat (and AsNeeded's
         // fade-out is one more animation started and stopped in a busy pass).
-        ScrollBar.vertical: ScrollBar { policy: ScrollBar.AlwaysOn }
+        ScrollBar.vertical: ScrollBar { id: vbar; policy: ScrollBar.AlwaysOn }
 
         // Follows the end with positionViewAtEnd (by index: it jumps without laying out
         // what it skips). Setting contentY instead kept the 200,000-lines/s flood from
@@ -118,6 +120,10 @@ Frame {
         function follow() { if (followEnd) positionViewAtEnd(); }
         onMovementEnded: followEnd = atYEnd
         onHeightChanged: if (followEnd) Qt.callLater(list.follow)
+        // A line's height is known only once it is laid out (a row of links, a wrap at this
+        // width, a zoom): the end moves after positionViewAtEnd, and a view that follows
+        // it goes there again, so the last line is never cut off at the bottom.
+        onContentHeightChanged: if (followEnd) Qt.callLater(list.follow)
         // Every batch of new lines, not count: once the scrollback is full each batch
         // drops as many old lines as it adds, the count stays the same, and a view that
         // followed count stayed on the line that was last when the scrollback filled.
