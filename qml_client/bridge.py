@@ -23,7 +23,7 @@ from protocol_lib.display import shown_name
 from .account import Account
 from .attention import Attention
 from .cli import ClientOptions
-from .commands import asked_name, said_texts, typed_line
+from .commands import asked_name, said_texts, split_to_fit, typed_line
 from .driver import Batch, ClientDriver
 from .feed import LineFeed
 from .history_store import HistoryStore
@@ -61,7 +61,9 @@ class ChatBridge(QObject):
     announce = Signal(str)  # what a screen reader should say about a batch from others
     showRow = Signal(int)  # the view should bring this row into sight and select it (a hit)
     # A paste that waits for the user's yes: how many lines, and the first of them.
-    pasteConfirmationNeeded = Signal(int, str)
+    # (or a line too long for one message, split to fit): how many lines, the first of
+    # them, and why the question is asked.
+    pasteConfirmationNeeded = Signal(int, str, str)
     # /login or /nick to a name someone holds waits for the user's yes: the question.
     nameQuestion = Signal(str)
 
@@ -149,7 +151,21 @@ class ChatBridge(QObject):
         """
         count = self._paste.holds(line)
         if count:
-            self.pasteConfirmationNeeded.emit(count, self._paste.preview())
+            why = (
+                f"The pasted text has {count} lines. Each line is sent as a message of its "
+                "own, at the pace the server allows."
+            )
+            self.pasteConfirmationNeeded.emit(count, self._paste.preview(), why)
+            return False
+        split = self._split_offer(line)
+        if split is not None:
+            count = self._paste.hold(split)
+            longest = max(len(text.encode()) for text in said_texts(line) or [])
+            why = (
+                f"One message holds at most {self.core.text_room():,} bytes here, and this "
+                f"text has {longest:,}. Send it as {count} messages, split between words?"
+            )
+            self.pasteConfirmationNeeded.emit(count, self._paste.preview(), why)
             return False
         name = asked_name(self.core, line)
         question = name and self.account.name_question(name, self.core.user, self.core.roster)
@@ -158,6 +174,16 @@ class ChatBridge(QObject):
             self.nameQuestion.emit(question)
             return False
         return self._send(line)
+
+    def _split_offer(self, line: str) -> list[str] | None:
+        """A chat text too long for one message, in the chat: the lines it would fit in."""
+        texts = said_texts(line)
+        room = self.core.text_room()
+        if self.core.state is not ClientState.IN_CHAT or not texts:
+            return None
+        if all(len(text.encode()) <= room for text in texts):
+            return None
+        return [part for text in texts for part in split_to_fit(text, room)]
 
     @Slot(result=bool)
     def confirmName(self) -> bool:

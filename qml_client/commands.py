@@ -89,6 +89,28 @@ def pasted_lines(text: str) -> list[str]:
     return [line.strip() for line in text.splitlines() if line.strip()]
 
 
+def split_to_fit(text: str, room: int) -> list[str]:
+    """``text`` as lines of at most ``room`` UTF-8 bytes each, split between words where it
+    can be (a word longer than a line is cut between characters, never inside one)."""
+    parts: list[str] = []
+    current = ""
+    for word in text.split():
+        candidate = f"{current} {word}" if current else word
+        if len(candidate.encode()) <= room:
+            current = candidate
+            continue
+        if current:
+            parts.append(current)
+        while len(word.encode()) > room:
+            cut = len(word.encode()[:room].decode("utf-8", errors="ignore"))
+            parts.append(word[:cut])
+            word = word[cut:]
+        current = word
+    if current:
+        parts.append(current)
+    return parts
+
+
 def said_texts(line: str) -> list[str] | None:
     """What a typed ``line`` says as chat: each line of a paste (taken literally), ``//x``
     as ``/x``, plain text as it is; None for a slash command or a raw protocol line, which

@@ -59,6 +59,11 @@ class PasteGate:
         self.waiting = text
         return count
 
+    def hold(self, lines: list[str]) -> int:
+        """Keep ``lines`` (a long line split to fit) to send once the user agrees."""
+        self.waiting = "\n".join(lines)
+        return len(lines)
+
     def preview(self, shown: int = 8) -> str:
         """The waiting paste as the messages it becomes: the first ``shown``, then how
         many more (for the dialog that asks)."""

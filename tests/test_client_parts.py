@@ -6,6 +6,9 @@ from __future__ import annotations
 import socket
 import time
 
+from hypothesis import given
+from hypothesis import strategies as st
+
 from protocol_lib import Notice, SendDatagram
 from qml_client.attention import UNREAD, Attention
 from qml_client.cli import ClientOptions
@@ -147,3 +150,15 @@ def test_a_line_taken_out_of_the_view_leaves_numbers_marks_and_hits_right(qapp):
     model.append_lines([line(f"more {n}") for n in range(5)])  # "a", "mine" leave the view
     assert model.row_of(seqs[0]) is None and not model.set_status(7, MessageStatus.FAILED)
     assert model.line(model.row_of(seqs[3])).line_text == "b"
+
+
+@given(st.text(min_size=1, max_size=3000), st.integers(min_value=4, max_value=1015))
+def test_a_long_text_splits_into_lines_that_fit_between_words(text, room):
+    """Issue 25, point 7: the offer to send a long text as several lines."""
+    from qml_client.commands import split_to_fit
+
+    parts = split_to_fit(text, room)
+    assert all(0 < len(part.encode()) <= room for part in parts)
+    assert "".join(parts).split() == [] or "".join("".join(parts).split()) == "".join(text.split())
+    if all(len(word.encode()) <= room for word in text.split()):
+        assert [w for part in parts for w in part.split()] == text.split()

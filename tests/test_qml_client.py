@@ -992,3 +992,71 @@ def test_the_client_switches_threads_every_millisecond():
         assert sys.getswitchinterval() == pytest.approx(GIL_SWITCH_SECONDS) == 0.001
     finally:
         sys.setswitchinterval(before)
+
+
+def test_nothing_is_clipped_at_480_px_at_any_zoom_and_the_end_is_the_end(qtbot, server):
+    """Issue 25, point 4: link buttons ran past their bubble, a line with links arrived cut
+    off at the bottom (the view followed the end before the line's height was known),
+    zoom left the input and the list behind and the status line truncated."""
+    from PySide6.QtCore import QRectF
+
+    with chat_window(qtbot, server.options()) as chat:
+        chat.window.resize(480, 640)
+        log_in(qtbot, chat, server)
+        server.to_group(b"list,alice,bob")
+        echo_first_line(qtbot, chat, server)
+        for i in range(30):
+            server.to_group(f"msg,alice: line {i}".encode())
+        links = (
+            "https://www.debian.org/releases/bookworm/amd64/release-notes/ch-whats-new.en.html "
+            "https://doc.qt.io/qtforpython-6/PySide6/QtQuick/QQuickWindow.html#detailed-description"
+        )
+        server.to_group(f"msg,alice: see {links}".encode())
+        qtbot.waitUntil(lambda: lines(chat)[-1][2].startswith("see https"), timeout=WAIT_MS)
+        view = item(chat, "messageList")
+        sizes = chat.engine.singletonInstance("LanChat", "ChatSizes")
+        frame = item(chat, "messageView")
+        for step in range(-2, 5):
+            sizes.setProperty("zoom", 1.15**step)
+            problems: list[str] = []
+
+            def laid_out_whole(problems: list[str] = problems) -> bool:
+                problems.clear()
+                area = frame.mapRectToScene(QRectF(0, 0, frame.width(), frame.height()))
+                if not view.property("atYEnd"):
+                    problems.append("not at the end")
+                shown = [
+                    link for link in _visual_items(view)
+                    if link.objectName() == "link" and link.isVisible()
+                    and link.property("text") and link.parentItem().isVisible()
+                ]  # fmt: skip
+                if not shown:
+                    problems.append("no link in sight")
+                for link in shown:
+                    rect = link.mapRectToScene(QRectF(0, 0, link.width(), link.height()))
+                    if not area.left() <= rect.left() <= rect.right() <= area.right():
+                        problems.append(f"a link runs out sideways: {rect}")
+                    if rect.bottom() > area.bottom() + 1:
+                        problems.append(f"a link is cut at the bottom: {rect}")
+                return not problems
+
+            try:
+                qtbot.waitUntil(laid_out_whole, timeout=WAIT_MS)
+            except QtBotTimeout:
+                raise AssertionError(f"zoom step {step}: {problems}") from None
+            send = item(chat, "sendButton")
+            right = send.mapToScene(send.boundingRect().topRight()).x()
+            assert right <= chat.window.width(), f"zoom step {step}: Send is outside"
+            assert not item(chat, "statusLine").property("truncated")
+            assert not item(chat, "userPanel").isVisible()  # 480 px: the People button
+            assert item(chat, "peopleButton").isVisible()
+
+
+def _visual_items(top: QQuickItem) -> list[QQuickItem]:
+    """Every item under ``top`` in the scene (delegates have no QObject parent to find)."""
+    found, stack = [], [top]
+    while stack:
+        node = stack.pop()
+        found.append(node)
+        stack.extend(node.childItems())
+    return found

@@ -163,7 +163,7 @@ def test_a_long_paste_asks_first_then_sends_one_message_per_line(qtbot, server):
     with chat_window(qtbot, server.options()) as chat:
         log_in(qtbot, chat, server)
         asked = []
-        chat.bridge.pasteConfirmationNeeded.connect(lambda n, preview: asked.append(n))
+        chat.bridge.pasteConfirmationNeeded.connect(lambda n, preview, why: asked.append(n))
         paste = "\n".join(f"line {i}" for i in range(8))
         assert chat.bridge.send(paste) is False  # waits for the user's yes
         assert asked == [8]
@@ -261,3 +261,25 @@ def test_a_paste_sent_with_enter_leaves_the_keys_to_its_question(qtbot, server):
         QTest.keyClick(chat.window, Qt.Key.Key_Return)  # the dialog's Enter: send
         for i in range(9):
             server.expect(f"msg,pasted {i}".encode())
+
+
+def test_a_line_over_the_limit_is_offered_as_several_that_fit(qtbot, server):
+    """Issue 25, point 7: an 1,100-byte paste was refused, with no way on but cutting it."""
+    with chat_window(qtbot, server.options()) as chat:
+        log_in(qtbot, chat, server)
+        asked: list[tuple[int, str]] = []
+        chat.bridge.pasteConfirmationNeeded.connect(lambda n, preview, why: asked.append((n, why)))
+        words = " ".join(f"word{i:03d}" for i in range(140))  # 1,119 bytes
+        field = item(chat, "input")
+        type_line(chat, "", enter=False)
+        field.setProperty("text", words)
+        assert "too long" in text_of(item(chat, "byteCounter"))
+        QTest.keyClick(chat.window, Qt.Key.Key_Return)
+        answer = chat.window.findChild(QObject, "pasteAnswer")
+        qtbot.waitUntil(lambda: answer.property("activeFocus"), timeout=WAIT_MS)
+        assert asked[0][0] == 2 and "at most 1,015 bytes" in asked[0][1]
+        QTest.keyClick(chat.window, Qt.Key.Key_Return)  # send them
+        first = " ".join(f"word{i:03d}" for i in range(127))  # 1,015 bytes: exactly full
+        server.expect(f"msg,{first}".encode())
+        server.expect(("msg," + " ".join(f"word{i:03d}" for i in range(127, 140))).encode())
+        qtbot.waitUntil(lambda: text_of(field) == "", timeout=WAIT_MS)

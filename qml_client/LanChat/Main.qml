@@ -108,9 +108,10 @@ ApplicationWindow {
             if (window.bridge.alertWanted)
                 window.alert(0);  // the urgency hint: the taskbar asks for attention
         }
-        function onPasteConfirmationNeeded(count, preview) {
+        function onPasteConfirmationNeeded(count, preview, why) {
             pasteDialog.lineCount = count;
             pasteDialog.preview = preview;
+            pasteDialog.why = why;
             pasteDialog.open();
         }
         function onNameQuestion(question) {
@@ -176,6 +177,7 @@ ApplicationWindow {
 
         property int lineCount: 0
         property string preview: ""
+        property string why: ""
 
         anchors.centerIn: parent
         width: Math.min(window.width - 40, 560)
@@ -196,9 +198,7 @@ ApplicationWindow {
                 Layout.fillWidth: true
                 wrapMode: Text.Wrap
                 textFormat: Text.PlainText
-                text: qsTr("The pasted text has %1 lines. Each line is sent as a message of its "
-                           + "own, at the pace the server allows. Enter sends, Escape does not.")
-                      .arg(pasteDialog.lineCount)
+                text: pasteDialog.why + " " + qsTr("Enter sends, Escape does not.")
             }
             Label {  // the user's own text, as the messages it becomes: plain, one a line
                 objectName: "pastePreview"
