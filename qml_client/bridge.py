@@ -165,7 +165,7 @@ class ChatBridge(QObject):
                 f"One message holds at most {self.core.text_room():,} bytes here, and this "
                 f"text has {longest:,}. Send it as {count} messages, split between words?"
             )
-            self.pasteConfirmationNeeded.emit(count, self._paste.preview(), why)
+            self.pasteConfirmationNeeded.emit(count, _parts_preview(split), why)
             return False
         name = asked_name(self.core, line)
         question = name and self.account.name_question(name, self.core.user, self.core.roster)
@@ -369,3 +369,12 @@ class ChatBridge(QObject):
         if self.core.state is ClientState.IN_CHAT and self.core.user:
             return self.core.user
         return self.options.user or ""
+
+
+def _parts_preview(parts: list[str]) -> str:
+    """The messages a long text is split into: each numbered, its start and end, its size."""
+    shown = []
+    for n, part in enumerate(parts, start=1):
+        short = part if len(part) <= 70 else f"{part[:40]} \u2026 {part[-25:]}"
+        shown.append(f"{n}. {short}  ({len(part.encode()):,} bytes)")
+    return "\n".join(shown)

@@ -9,7 +9,7 @@ bob are two ChatWindows of this process, each with its own history in a temporar
 folder.  The conversation: both log in, talk, bob's window is closed and opened again
 (its history comes back), alice renames herself, sends 20 quick lines, bob sends a line
 with two long links, alice pastes 7 lines (the dialog is photographed), bob types a line
-over the limit.  Then bob's window is photographed at each size, theme and zoom.
+over the limit (the offer to split it is photographed, and declined).  Then bob's window is photographed at each size, theme and zoom.
 Nothing here leaves the loopback interface.
 """
 
@@ -177,8 +177,13 @@ def main() -> int:
         pump(lambda: bob.bridge.messages.line(bob.bridge.messages.rowCount() - 1).line_text
              == "step 7: close the window", "the paste at bob's", timeout=30)  # fmt: skip
         field = bob.window.findChild(QQuickItem, "input")
-        field.setProperty("text", "x" * 1100)
-        scene.say("bob", "x" * 1100)  # refused: too long (a red line)
+        long_text = " ".join(["a line over the limit, typed on and on"] * 28)  # 1,091 bytes
+        field.setProperty("text", long_text)  # the counter says how much too long
+        bob.bridge.send(long_text)  # the offer: as two lines that fit
+        settle(0.5)
+        if not args.readme:
+            photograph(bob, args.out / "split-offer.png")
+        QMetaObject.invokeMethod(bob.window.findChild(QObject, "pasteDialog"), "reject")
         shots = [(900, 600, theme, 0) for theme in ("light", "dark")] if args.readme else [
             (w, h, theme, zoom) for w, h in SIZES for theme in ("light", "dark")
             for zoom in ZOOM_STEPS
@@ -214,7 +219,7 @@ def main() -> int:
             QMetaObject.invokeMethod(view, "toFirst")
             photograph(bob, args.out / "bob-900x600-light-top.png")
             photograph(alice, args.out / "alice-900x600-light.png")
-        print(f"scene: {len(shots) + (1 if args.readme else 4)} pictures in {args.out}")
+        print(f"scene: {len(shots) + (1 if args.readme else 5)} pictures in {args.out}")
     finally:
         scene.close()
     del app

@@ -204,6 +204,8 @@ ApplicationWindow {
                 objectName: "pastePreview"
                 Layout.fillWidth: true
                 textFormat: Text.PlainText
+                wrapMode: Text.WrapAnywhere  // a long line stays inside the dialog
+                maximumLineCount: 12
                 elide: Text.ElideRight
                 font.family: ChatSizes.fixedFamily
                 color: ChatColors.muted
