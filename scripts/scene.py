@@ -9,7 +9,8 @@ bob are two ChatWindows of this process, each with its own history in a temporar
 folder.  The conversation: both log in, talk, bob's window is closed and opened again
 (its history comes back), alice renames herself, sends 20 quick lines, bob sends a line
 with two long links, alice pastes 7 lines (the dialog is photographed), bob types a line
-over the limit (the offer to split it is photographed, and declined).  Then bob's window is photographed at each size, theme and zoom.
+over the limit (the offer to split it is photographed, and declined).  Then bob's window
+is photographed at each size, theme and zoom.
 Nothing here leaves the loopback interface.
 """
 
