@@ -88,6 +88,10 @@ def _main(argv: list[str] | None) -> int:
 
         return install_desktop_entry()
     options = parse_options(argv)
+    if options.find is not None:
+        from .find import find
+
+        return find(options.find)
     try:
         from .app import run
     except ImportError as exc:

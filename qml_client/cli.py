@@ -53,6 +53,7 @@ class ClientOptions:
     # How the server relays chat lines, if known before it is heard (--relay, or
     # remembered for this conversation): senders are named from the first line.
     relay: RelayStyle = RelayStyle.UNKNOWN
+    find: float | None = None  # --find: list the chats announced here for this long, exit
 
     @property
     def conversation(self) -> Conversation:
@@ -88,6 +89,7 @@ def parse_options(argv: list[str] | None = None) -> ClientOptions:
         alert=not args.no_alert,
         unread_line=not args.no_unread_line,
         relay=RelayStyle(args.relay),
+        find=args.find,
     )
 
 
@@ -147,6 +149,15 @@ def _parser(argument_default: object = None) -> argparse.ArgumentParser:
         "lanchat-server does) names senders from the first line; plain (msg,<text>, the "
         "spec's) never does. Otherwise learned from the echo of your first line, and "
         "remembered for this server; what the server does always wins",
+    )
+    add(
+        "--find",
+        type=positive_float,
+        nargs="?",
+        const=2.0,
+        metavar="SECONDS",
+        help="list the chats announced on this network (mDNS/DNS-SD), each with the command "
+        "that joins it, and exit (listens 2 s, or SECONDS)",
     )
     add(
         "--install-desktop-entry",

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import os
+import socket
 import sys
 import threading
 
+from protocol_lib.client_events import RelayStyle
+from protocol_lib.discovery import SERVICE_TYPE, ChatRecord
+from protocol_lib.io.discovery import NO_MDNS_ENV, Advertiser, mdns_disabled, served_interfaces
 from protocol_lib.io.net import SocketSetupError
 
 from .cli import parse_options
@@ -27,6 +31,45 @@ def _stop_at_end_of_input(server: ChatServer) -> None:
     server.stop()
 
 
+USERS_UPDATE_INTERVAL = 5.0  # seconds between looks at the number of users for the record
+
+
+def advertise(server: ChatServer, log: LogSink) -> Advertiser | None:
+    """Announce the chat with DNS-SD where the server serves (never on loopback alone),
+    and keep its ``users`` key current; a line in the log says where, or why not."""
+    options = server.options
+    if mdns_disabled():
+        log.plain(f"Not announced on the network: {NO_MDNS_ENV} is set.")
+        return None
+    interfaces = served_interfaces(options.host)
+    if not interfaces:
+        log.plain(f"Not announced on the network: the server listens on {options.host} only.")
+        return None
+    title = options.title or f"lanchat on {socket.gethostname()}"
+    record = ChatRecord(
+        title, interfaces[0], server.address[1], options.group, options.group_port,
+        RelayStyle.ATTRIBUTED,
+    )  # fmt: skip
+    advertiser = Advertiser(record, interfaces)
+    advertiser.start()
+
+    def watch() -> None:
+        if not advertiser.registered.wait(10.0) or advertiser.problem is not None:
+            why = advertiser.problem or "no answer from mDNS within 10 s"
+            log.plain(f"Not announced on the network: {why} (clients can still type the address).")
+            return
+        log.plain(f'Announced on {", ".join(interfaces)} as "{title}" ({SERVICE_TYPE}).')
+        shown = None
+        while not server.stopped.wait(USERS_UPDATE_INTERVAL):
+            users = len(server.core.users)
+            if users != shown:
+                advertiser.update_users(users)
+                shown = users
+
+    threading.Thread(target=watch, name="advertised", daemon=True).start()
+    return advertiser
+
+
 def main(argv: list[str] | None = None) -> int:
     options = parse_options(argv)
     try:
@@ -45,6 +88,7 @@ def main(argv: list[str] | None = None) -> int:
         threading.Thread(target=_stop_at_end_of_input, args=(server,), daemon=True).start()
     host, port = server.address
     log.plain(f"Multiuser server is ready on {host}:{port}!")
+    advertiser = advertise(server, log) if options.advertise else None
     if options.verbosity:
         iface = "the OS's choice" if options.interface == "0.0.0.0" else options.interface
         replies = options.config.list_reply.value
@@ -55,6 +99,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         server.serve_forever()
     finally:
+        if advertiser is not None:
+            advertiser.close()  # a goodbye: browsers drop the chat at once
         restore()
         core = server.core
         log.plain(

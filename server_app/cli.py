@@ -55,6 +55,8 @@ class ServerOptions:
     verbosity: Verbosity
     federation: FederationOptions | None = None  # None: this LAN alone, nats-py not imported
     stop_with_stdin: bool = False  # stop (byes said) when standard input ends: a launcher's child
+    title: str = ""  # the chat's name in its DNS-SD record ("" : "lanchat on HOST")
+    advertise: bool = True  # a DNS-SD record where it serves (off: --no-advertise, loopback)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -141,6 +143,19 @@ def build_parser() -> argparse.ArgumentParser:
         help="bytes of list replies one host's requests may cause per second, after a "
         f"burst of {defaults.list_budget.burst:,.0f} (default "
         f"{defaults.list_budget.per_second:,.0f})",
+    )
+    add(
+        "--title",
+        default="",
+        metavar="TEXT",
+        help="the chat's name that clients see when they look for chats on the network "
+        "(default: lanchat on <this host's name>)",
+    )
+    add(
+        "--no-advertise",
+        action="store_true",
+        help="do not announce the chat with mDNS/DNS-SD (by default it is announced on the "
+        "addresses it listens on, except loopback; clients then find it without an address)",
     )
     add("--log-file", metavar="PATH", help="also append the log lines to this file")
     add(
@@ -288,6 +303,8 @@ def parse_options(argv: list[str] | None = None) -> ServerOptions:
         ),
         log_file=args.log_file,
         stop_with_stdin=args.stop_with_stdin,
+        title=args.title.strip(),
+        advertise=not args.no_advertise,
         federation=_federation_options(parser, args),
         verbosity=(
             Verbosity.QUIET

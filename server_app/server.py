@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import signal
 import socket
+import threading
 import time
 from collections.abc import Callable
 from types import FrameType
@@ -71,6 +72,7 @@ class ChatServer:
             self.core = ServerCore(options.config)
         self.group_addr = (options.group, options.group_port)
         self._stopping = False
+        self.stopped = threading.Event()  # set when serve_forever has ended (byes said)
         self._log_sends = options.verbosity >= Verbosity.VERBOSE  # read per datagram sent
         self._send_errors: dict[str, tuple[float, int]] = {}  # kind -> (last logged, unlogged)
         self.sock = unicast_socket(options.host, options.port, "listen")
@@ -155,6 +157,7 @@ class ChatServer:
             if now >= timers_due:
                 timers_due = self._run_timers(now)
         self._farewell()
+        self.stopped.set()
 
     def _queue_empty(self, wakeups: WakeUps, flags: int, timers_due: float) -> tuple[int, float]:
         """Nothing to receive.  Coalescing: the batch is done; format the log's records,

@@ -25,6 +25,9 @@ _STATE = tempfile.mkdtemp(prefix="lanchat-tests-")
 os.environ["XDG_CONFIG_HOME"] = os.path.join(_STATE, "config")
 os.environ["XDG_DATA_HOME"] = os.path.join(_STATE, "data")
 os.environ["XDG_RUNTIME_DIR"] = os.path.join(_STATE, "runtime")  # names windows hold
+# No mDNS from servers and windows the tests start (it would reach the real network): the
+# discovery tests turn it on inside their network namespaces (tests/test_discovery.py).
+os.environ["LANCHAT_NO_MDNS"] = "1"
 
 
 # Whole modules that need neither multicast on loopback, nor Linux, nor a display: the

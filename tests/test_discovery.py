@@ -1,0 +1,153 @@
+"""Finding a chat without its address (issue 26): the record alone, then real mDNS between
+network namespaces on a bridge (nothing leaves them)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from protocol_lib.client_events import RelayStyle
+from protocol_lib.discovery import SERVICE_TYPE, ChatRecord, read_record
+from protocol_lib.io.discovery import NO_MDNS_ENV, served_interfaces
+from tests.helpers_net import ROOT, WAIT
+from tests.netns import Lan, unavailable_reason
+from tests.test_netns import Process
+
+RECORD = ChatRecord(
+    "Ms Rivera's chat", "10.0.0.5", 4321, "224.1.1.1", 2241, RelayStyle.ATTRIBUTED, 3
+)
+
+
+def test_a_record_reads_back_as_it_was_announced():
+    properties = {k.encode(): v.encode() for k, v in RECORD.txt().items()}
+    assert read_record(["10.0.0.5"], 4321, properties) == (RECORD, "")
+    assert set(RECORD.txt()) >= {"v", "group", "group-port", "name", "relay", "users"}
+    assert RECORD.instance_name() == f"Ms Rivera's chat (10.0.0.5:4321).{SERVICE_TYPE}"
+
+
+@pytest.mark.parametrize(
+    ("addresses", "port", "changes", "why"),
+    [
+        (["fe80::1"], 4321, {}, "no IPv4 address"),
+        (["10.0.0.5"], 0, {}, "no usable port"),
+        (["10.0.0.5"], 4321, {b"group": b"10.1.1.1"}, "not a multicast address"),
+        (["10.0.0.5"], 4321, {b"group-port": b"many"}, "no usable group"),
+        (["10.0.0.5"], 4321, {b"group-port": b"70000"}, "out of range"),
+        (["10.0.0.5"], 4321, {b"name": b"\xff"}, "not UTF-8"),
+    ],
+)
+def test_a_bad_record_is_set_aside_with_its_reason(addresses, port, changes, why):
+    properties = {k.encode(): v.encode() for k, v in RECORD.txt().items()} | changes
+    record, reason = read_record(addresses, port, properties)
+    assert record is None and why in reason
+
+
+@given(
+    st.lists(st.text(max_size=20), max_size=3),
+    st.one_of(st.none(), st.integers(-5, 70000)),
+    st.dictionaries(st.binary(max_size=12), st.one_of(st.none(), st.binary(max_size=30))),
+)
+def test_any_record_reads_or_says_why_never_raises(addresses, port, properties):
+    record, why = read_record(addresses, port, properties)
+    assert (record is None) == bool(why)
+
+
+def test_a_server_is_announced_only_where_it_serves():
+    assert served_interfaces("127.0.0.1") == []
+    assert served_interfaces("10.0.0.5") == ["10.0.0.5"]
+    assert all(not a.startswith("127.") for a in served_interfaces("0.0.0.0"))
+
+
+# --- across hosts ----------------------------------------------------------------------
+
+REASON = unavailable_reason()
+netns = pytest.mark.skipif(REASON is not None, reason=f"cross-host test: {REASON}")
+GROUP, GROUP_PORT, PORT = "239.255.42.7", 2241, 4321
+
+
+@pytest.fixture
+def lan():
+    net = Lan(["server", "student"])
+    yield net
+    net.close()
+
+
+def _env() -> dict[str, str]:
+    """The suite's environment, with mDNS on: these processes run inside the namespaces."""
+    env = dict(os.environ, PYTHONPATH=str(ROOT), PYTHONUNBUFFERED="1")
+    env.pop(NO_MDNS_ENV, None)
+    return env
+
+
+def _server(lan: Lan, *extra: str) -> Process:
+    args = [
+        sys.executable, "-m", "server_app", "--host", "0.0.0.0", "--port", str(PORT),
+        "--group", GROUP, "--group-port", str(GROUP_PORT),
+        "--interface", lan.addresses["server"], "--ttl", "1", *extra,
+    ]  # fmt: skip
+    output = {"text": True, "stdout": subprocess.PIPE, "stderr": subprocess.STDOUT}
+    server = Process(lan.popen("server", args, cwd=ROOT, env=_env(), **output))
+    server.expect(f"Multiuser server is ready on 0.0.0.0:{PORT}!")
+    return server
+
+
+def _browse(lan: Lan, seconds: float) -> tuple[list[dict], list[dict]]:
+    """What a browser on the student's host saw: records as they came, and at the end."""
+    out = subprocess.run(
+        ["ip", "netns", "exec", lan.namespaces["student"], sys.executable, "-m",
+         "tests.peers.browse", lan.addresses["student"], str(seconds)],
+        cwd=ROOT, env=_env(), capture_output=True, text=True, timeout=seconds + WAIT,
+    )  # fmt: skip
+    lines = out.stdout.splitlines()
+    assert lines and lines[-1].startswith("END "), out.stdout + out.stderr
+    return [json.loads(line) for line in lines[:-1]], json.loads(lines[-1][4:])
+
+
+@netns
+def test_a_server_on_one_host_is_found_from_another_within_two_seconds(lan):
+    server = _server(lan, "--title", "Ms Rivera's chat")
+    try:
+        server.expect("Announced on")
+        seen, final = _browse(lan, 3.0)
+        assert [r["title"] for r in final] == ["Ms Rivera's chat"]
+        record = final[0]
+        assert (record["address"], record["port"]) == (lan.addresses["server"], PORT)
+        assert (record["group"], record["group_port"]) == (GROUP, GROUP_PORT)
+        assert record["relay"] == "attributed" and record["users"] is None
+        assert seen[0]["after"] < 2.0, f"found after {seen[0]['after']:.2f} s"
+    finally:
+        server.stop()
+
+
+@netns
+def test_with_no_advertise_nothing_is_found(lan):
+    server = _server(lan, "--no-advertise")
+    try:
+        _, final = _browse(lan, 2.5)
+        assert final == []
+    finally:
+        server.stop()
+
+
+@netns
+def test_find_in_a_terminal_lists_the_chat_and_the_command_that_joins_it(lan):
+    server = _server(lan, "--title", "Lab 3")
+    try:
+        server.expect("Announced on")
+        out = subprocess.run(
+            ["ip", "netns", "exec", lan.namespaces["student"], sys.executable, "-m",
+             "qml_client", "--find", "3"],
+            cwd=ROOT, env=_env(), capture_output=True, text=True, timeout=WAIT + 3,
+        )  # fmt: skip
+        assert out.returncode == 0, out.stdout + out.stderr
+        server_ip = lan.addresses["server"]
+        assert f"Lab 3: {server_ip}:{PORT}, group {GROUP}:{GROUP_PORT}" in out.stdout
+        assert f"lanchat-client {server_ip} --port {PORT} --group {GROUP}" in out.stdout
+    finally:
+        server.stop()
