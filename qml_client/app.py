@@ -23,9 +23,11 @@ from PySide6.QtQml import QQmlApplicationEngine
 from PySide6.QtQuickControls2 import QQuickStyle
 
 from protocol_lib import ClientConfig
+from protocol_lib.discovery import ChatRecord
+from protocol_lib.io.net import ANY_INTERFACE
 from protocol_lib.io.waker import stop_signals
 
-from . import models  # noqa: F401 - registers MessageModel and UserModel with QML
+from . import chats, models  # noqa: F401 - registers the models with QML
 from .bridge import ChatBridge
 from .cli import ClientOptions
 from .history_store import HistoryStore
@@ -170,6 +172,56 @@ def open_window(
     return chat, remembered
 
 
+class CurrentWindow:
+    """The application's window; Join on a chat found on the network replaces it with one
+    on that chat (same place and size; the old one leaves its chat and goes)."""
+
+    def __init__(self, chat: ChatWindow, store: SettingsStore, app: QGuiApplication) -> None:
+        self.chat = chat
+        self.store = store
+        self.app = app
+        self._watch(chat)
+
+    def _watch(self, chat: ChatWindow) -> None:
+        self.app.aboutToQuit.connect(chat.bridge.shutdown)
+        chat.bridge.joinRequested.connect(self.join)
+
+    def join(self, record: ChatRecord) -> None:
+        old = self.chat
+        options = joined(old.bridge.options, record)
+        given = JOIN_GIVEN | ({"user"} if options.user else set())
+        try:
+            new, _ = open_window(options, given, self.store)
+        except RuntimeError as exc:
+            old.bridge.report(f"cannot open a window on {record.address}: {exc}")
+            return
+        new.window.setGeometry(old.window.geometry())
+        self._watch(new)
+        new.window.show()
+        new.bridge.start()
+        self.chat = new
+        old.close()  # says exit if it was in a chat; its engine goes later
+
+
+JOIN_GIVEN = {"server", "port", "group", "group_port", "interface", "relay"}
+"""What a found chat's record decides (the rest is remembered or given as before)."""
+
+
+def joined(options: ClientOptions, record: ChatRecord) -> ClientOptions:
+    """``options`` for the chat ``record`` announces: its server, group and relay style; the
+    interface left to the OS (a launcher's loopback would hear nothing from the LAN)."""
+    return dataclasses.replace(
+        options,
+        server=record.address,
+        port=record.port,
+        group=record.group,
+        group_port=record.group_port,
+        interface=ANY_INTERFACE,
+        relay=record.relay,
+        server_sources=(),
+    )
+
+
 def default_notifier() -> tuple[Notifier, TrayNotifier | None]:
     """notify-send where it is installed (freedesktop desktops), else the system tray
     (Windows, macOS, a desktop without a notification service): see tray.py.  The tray
@@ -238,13 +290,14 @@ def run(options: ClientOptions, given: set[str] | None = None) -> int:
     except RuntimeError as exc:
         print(f"lanchat-client: {exc}", file=sys.stderr)
         return 1
-    app.aboutToQuit.connect(chat.bridge.shutdown)
+    current = CurrentWindow(chat, store, app)
     keepalive = _quit_on_signals(app)
     switch_threads_sooner()
     chat.bridge.start()
     freeze_startup_objects()
     code = app.exec()
     keepalive.stop()
+    chat = current.chat
     frame = chat.window.geometry()
     store.update(geometry=(frame.x(), frame.y(), frame.width(), frame.height()))
     chat.bridge.shutdown()  # already done by aboutToQuit; idempotent

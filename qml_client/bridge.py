@@ -22,12 +22,13 @@ from protocol_lib.display import shown_name
 
 from .account import Account
 from .attention import Attention
+from .chats import ChatFinder
 from .cli import ClientOptions
 from .commands import asked_name, said_texts, split_to_fit, typed_line
 from .driver import Batch, ClientDriver
 from .feed import LineFeed
 from .history_store import HistoryStore
-from .models import MessageModel, UserModel
+from .models import ChatsModel, MessageModel, UserModel
 from .name_hold import NameHold
 from .notify import Notifier
 from .presenter import (
@@ -66,6 +67,8 @@ class ChatBridge(QObject):
     pasteConfirmationNeeded = Signal(int, str, str)
     # /login or /nick to a name someone holds waits for the user's yes: the question.
     nameQuestion = Signal(str)
+    # Join on a chat found on the network: the app opens a window on it (app.py).
+    joinRequested = Signal(object)
 
     def __init__(
         self,
@@ -93,6 +96,8 @@ class ChatBridge(QObject):
         self._status_note = ""
         self._paste = PasteGate()
         self._name_waiting: str | None = None  # a typed login that waits for the yes
+        self._chats = ChatsModel(self)
+        self.finder = ChatFinder(self._chats, self)  # the chats announced on this network
 
     @property
     def core(self) -> ClientCore:
@@ -105,8 +110,10 @@ class ChatBridge(QObject):
     # --- lifecycle ------------------------------------------------------------
 
     def start(self) -> None:
-        """Show the kept history, open the sockets, start the worker, log in if asked."""
+        """Show the kept history, open the sockets, start the worker, log in if asked;
+        look for the chats announced on this network (the start view lists them)."""
         self.feed.show_earlier()
+        self.finder.start()  # off (LANCHAT_NO_MDNS), or no LAN: the list stays empty
         problem = self.driver.start()
         if problem is not None:
             self.report(problem)
@@ -133,6 +140,7 @@ class ChatBridge(QObject):
         if self.driver.closed:
             return
         self.driver.shutdown(say_exit)
+        self.finder.close()  # zeroconf's thread signals this window: it stops first
         self.feed.close()
         self.account.hold_name()  # closed: lets the name go
 
@@ -264,6 +272,15 @@ class ChatBridge(QObject):
 
     messages = Property(QObject, lambda self: self._messages, constant=True)
     users = Property(QObject, lambda self: self._users, constant=True)
+    chats = Property(QObject, lambda self: self._chats, constant=True)
+
+    @Slot(int)
+    def join(self, row: int) -> None:
+        """Join the chat found at ``row`` of ``chats``: the app opens a window on it."""
+        record = self._chats.record(row)
+        if record is not None:
+            self.joinRequested.emit(record)
+
     # shown to people, not compared
     state = Property(str, lambda self: self.core.state.value, notify=stateChanged)
     alertWanted = Property(bool, lambda self: self.options.alert, constant=True)

@@ -25,7 +25,8 @@ from PySide6.QtCore import (
 from PySide6.QtQml import QmlElement
 
 from protocol_lib.client_events import MessageStatus
-from protocol_lib.display import shown_name
+from protocol_lib.discovery import ChatRecord
+from protocol_lib.display import shown_name, shown_text
 
 from .presenter import ChatLine, LineKind, day_of
 
@@ -323,3 +324,57 @@ class UserModel(QAbstractListModel):
 
     # How many are in the chat (a narrow window's "People (3)" button).
     count = Property(int, lambda self: len(self._users), notify=countChanged)
+
+
+class ChatRoles(IntEnum):
+    TITLE = Qt.ItemDataRole.UserRole + 1
+    WHERE = Qt.ItemDataRole.UserRole + 2  # address:port
+    USERS = Qt.ItemDataRole.UserRole + 3  # "3 in the chat", or ""
+
+
+@QmlElement
+class ChatsModel(QAbstractListModel):
+    """The chats found, by title; the GUI thread alone sets them."""
+
+    countChanged = Signal()
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._records: list[ChatRecord] = []
+
+    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008 - Qt's signature
+        return 0 if parent.isValid() else len(self._records)
+
+    def roleNames(self) -> dict[int, QByteArray]:
+        return {
+            int(ChatRoles.TITLE): QByteArray(b"title"),
+            int(ChatRoles.WHERE): QByteArray(b"where"),
+            int(ChatRoles.USERS): QByteArray(b"users"),
+        }
+
+    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> object:
+        if not index.isValid() or not 0 <= index.row() < len(self._records):
+            return None
+        record = self._records[index.row()]
+        if role in (ChatRoles.TITLE, Qt.ItemDataRole.DisplayRole):
+            return shown_text(record.title)  # foreign text: nothing in it may hide
+        if role == ChatRoles.WHERE:
+            return f"{record.address}:{record.port}"
+        if role == ChatRoles.USERS:
+            return "" if record.users is None else f"{record.users} in the chat"
+        return None
+
+    def record(self, row: int) -> ChatRecord | None:
+        return self._records[row] if 0 <= row < len(self._records) else None
+
+    def set_records(self, records: list[ChatRecord]) -> None:
+        if records == self._records:
+            return
+        counted = len(records) != len(self._records)
+        self.beginResetModel()
+        self._records = list(records)
+        self.endResetModel()
+        if counted:
+            self.countChanged.emit()
+
+    count = Property(int, lambda self: len(self._records), notify=countChanged)

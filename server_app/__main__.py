@@ -12,7 +12,7 @@ from protocol_lib.discovery import SERVICE_TYPE, ChatRecord
 from protocol_lib.io.discovery import NO_MDNS_ENV, Advertiser, mdns_disabled, served_interfaces
 from protocol_lib.io.net import SocketSetupError
 
-from .cli import parse_options
+from .cli import Verbosity, parse_options
 from .logfmt import LogSink
 from .server import ChatServer
 
@@ -38,17 +38,18 @@ def advertise(server: ChatServer, log: LogSink) -> Advertiser | None:
     """Announce the chat with DNS-SD where the server serves (never on loopback alone),
     and keep its ``users`` key current; a line in the log says where, or why not."""
     options = server.options
+    said = options.verbosity >= Verbosity.NORMAL  # quiet: start, stop and errors only
     if mdns_disabled():
-        log.plain(f"Not announced on the network: {NO_MDNS_ENV} is set.")
+        if said:
+            log.plain(f"Not announced on the network: {NO_MDNS_ENV} is set.")
         return None
     interfaces = served_interfaces(options.host)
-    if not interfaces:
-        log.plain(f"Not announced on the network: the server listens on {options.host} only.")
+    if not interfaces:  # loopback: this machine's chat (a launcher's), nothing to announce
         return None
     title = options.title or f"lanchat on {socket.gethostname()}"
     record = ChatRecord(
         title, interfaces[0], server.address[1], options.group, options.group_port,
-        RelayStyle.ATTRIBUTED,
+        RelayStyle.ATTRIBUTED, users=0,
     )  # fmt: skip
     advertiser = Advertiser(record, interfaces)
     advertiser.start()
@@ -58,8 +59,9 @@ def advertise(server: ChatServer, log: LogSink) -> Advertiser | None:
             why = advertiser.problem or "no answer from mDNS within 10 s"
             log.plain(f"Not announced on the network: {why} (clients can still type the address).")
             return
-        log.plain(f'Announced on {", ".join(interfaces)} as "{title}" ({SERVICE_TYPE}).')
-        shown = None
+        if said:
+            log.plain(f'Announced on {", ".join(interfaces)} as "{title}" ({SERVICE_TYPE}).')
+        shown = 0
         while not server.stopped.wait(USERS_UPDATE_INTERVAL):
             users = len(server.core.users)
             if users != shown:

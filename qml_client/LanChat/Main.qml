@@ -241,6 +241,15 @@ ApplicationWindow {
         anchors.margins: 10
         spacing: 8
 
+        // Not in a chat, and chats are announced here: join one without typing an address.
+        ChatsPanel {
+            objectName: "chatsPanel"
+            Layout.fillWidth: true
+            visible: !window.bridge.inChat && window.bridge.chats.count > 0
+            model: window.bridge.chats
+            onJoinRequested: row => window.bridge.join(row)
+        }
+
         RowLayout {
             Layout.fillWidth: true
             Layout.fillHeight: true
