@@ -27,7 +27,7 @@ from protocol_lib.discovery import ChatRecord
 from protocol_lib.io.net import ANY_INTERFACE
 from protocol_lib.io.waker import stop_signals
 
-from . import chats, models  # noqa: F401 - registers the models with QML
+from . import models  # noqa: F401 - registers the models with QML
 from .bridge import ChatBridge
 from .cli import ClientOptions
 from .history_store import HistoryStore
