@@ -89,9 +89,13 @@ def _main(argv: list[str] | None) -> int:
         return install_desktop_entry()
     options = parse_options(argv)
     if options.find is not None:
-        from .find import find
+        from .terminal import find
 
         return find(options.find)
+    if options.doctor:
+        from .terminal import doctor
+
+        return doctor(options)
     try:
         from .app import run
     except ImportError as exc:

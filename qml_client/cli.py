@@ -54,6 +54,7 @@ class ClientOptions:
     # remembered for this conversation): senders are named from the first line.
     relay: RelayStyle = RelayStyle.UNKNOWN
     find: float | None = None  # --find: list the chats announced here for this long, exit
+    doctor: bool = False  # --doctor: say why nobody can be heard, exit
 
     @property
     def conversation(self) -> Conversation:
@@ -90,6 +91,7 @@ def parse_options(argv: list[str] | None = None) -> ClientOptions:
         unread_line=not args.no_unread_line,
         relay=RelayStyle(args.relay),
         find=args.find,
+        doctor=args.doctor,
     )
 
 
@@ -158,6 +160,13 @@ def _parser(argument_default: object = None) -> argparse.ArgumentParser:
         metavar="SECONDS",
         help="list the chats announced on this network (mDNS/DNS-SD), each with the command "
         "that joins it, and exit (listens 2 s, or SECONDS)",
+    )
+    add(
+        "--doctor",
+        action="store_true",
+        help="find out why nobody can be heard in this chat (nothing listening, a firewall, "
+        "another subnet, the wrong interface, another source address) and what to do, then "
+        "exit; it logs in for a moment as doctor-XXXX",
     )
     add(
         "--install-desktop-entry",

@@ -76,6 +76,42 @@ class Lan:
             self.namespaces[host] = ns
             self.addresses[host] = address
 
+    def add_routed_host(self, host: str) -> None:
+        """``host`` on a second subnet (10.201.0.0/24) behind a router on the bridge
+        (10.200.0.254 / 10.201.0.254): unicast is routed both ways, multicast with TTL 1
+        is not (as beyond any router).  Only the two subnets are routed: no default route."""
+        router = f"{self.prefix}-r"
+        ns = f"{self.prefix}-{len(self.namespaces)}"
+        for name in (router, ns):
+            self._ip("netns", "add", name)
+            self._made.append(name)
+        self._ip("-n", router, "link", "add", "lan", "type", "veth", "peer", "name", "pr",
+                 "netns", self.bridge_ns)  # fmt: skip
+        self._ip("-n", self.bridge_ns, "link", "set", "pr", "master", "br0")
+        self._ip("-n", self.bridge_ns, "link", "set", "pr", "up")
+        self._ip("-n", router, "link", "add", "far", "type", "veth", "peer", "name", "eth0",
+                 "netns", ns)  # fmt: skip
+        self._ip("-n", router, "addr", "add", "10.200.0.254/24", "dev", "lan")
+        self._ip("-n", router, "addr", "add", "10.201.0.254/24", "dev", "far")
+        for link in ("lo", "lan", "far"):
+            self._ip("-n", router, "link", "set", link, "up")
+        subprocess.run(["ip", "netns", "exec", router, "sysctl", "-qw", "net.ipv4.ip_forward=1"],
+                       check=True, capture_output=True)  # fmt: skip
+        self._ip("-n", ns, "addr", "add", "10.201.0.2/24", "dev", "eth0")
+        self._ip("-n", ns, "link", "set", "lo", "up")
+        self._ip("-n", ns, "link", "set", "eth0", "up")
+        self._ip("-n", ns, "route", "add", "10.200.0.0/24", "via", "10.201.0.254")
+        self._ip("-n", ns, "route", "add", "224.0.0.0/4", "dev", "eth0")
+        for other in self.namespaces.values():
+            self._ip("-n", other, "route", "add", "10.201.0.0/24", "via", "10.200.0.254")
+        self.namespaces[host] = ns
+        self.addresses[host] = "10.201.0.2"
+
+    def run_in(self, host: str, *args: str) -> None:
+        """A command inside ``host``'s namespace (nft, ip), which must succeed."""
+        subprocess.run(["ip", "netns", "exec", self.namespaces[host], *args], check=True,
+                       capture_output=True, text=True)  # fmt: skip
+
     def routes(self, host: str) -> str:
         return subprocess.run(
             ["ip", "-n", self.namespaces[host], "route", "show"],

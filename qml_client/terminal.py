@@ -1,18 +1,29 @@
-"""``lanchat-client --find``: the chats announced on this network, in the terminal (no Qt).
+"""What the client does in a terminal, without a window (no Qt).
 
-Browses DNS-SD (``_lanchat._udp``) on every LAN address for a few seconds and prints each
-chat found with the command line that joins it.  Servers that do not announce themselves
-(other people's) are not listed: type their address as before.
+``--find``: browses DNS-SD (``_lanchat._udp``) on every LAN address for a few seconds and
+prints each chat found with the command line that joins it.  Servers that do not announce
+themselves (other people's) are not listed: type their address as before.
+
+``--doctor``: probes the chat the options name (a login for a moment as ``doctor-XXXX``,
+which everyone sees join and leave) and prints why nobody can be heard, if something
+explains it, with what to do on this OS (``protocol_lib.doctor``).
 """
 
 from __future__ import annotations
 
+import secrets
+import sys
+import textwrap
 import threading
 import time
 
 from protocol_lib.discovery import ChatRecord
 from protocol_lib.display import shown_text
+from protocol_lib.doctor import diagnose
 from protocol_lib.io.discovery import Browser
+from protocol_lib.io.doctor import probe
+
+from .cli import ClientOptions
 
 FIND_SECONDS = 2.0  # how long --find listens: a record answers within about a second
 
@@ -57,3 +68,23 @@ def find(seconds: float = FIND_SECONDS, interfaces: list[str] | None = None) -> 
     for record in records:
         print(describe(record))
     return 0
+
+
+def doctor(options: ClientOptions) -> int:
+    """Print the diagnoses for the chat ``options`` name; 0 if nothing is wrong, else 1."""
+    name = f"doctor-{secrets.token_hex(2)}"
+    print(
+        f"Looking at {options.server}:{options.port}, group {options.group}:"
+        f"{options.group_port} (logging in for a moment as {name})..."
+    )
+    findings = probe(
+        options.server, options.port, options.group, options.group_port,
+        options.interface, login=name,
+    )  # fmt: skip
+    found = diagnose(findings, sys.platform)
+    for diagnosis in found:
+        print(
+            textwrap.fill(diagnosis.paragraph(), 88, subsequent_indent="  ", break_on_hyphens=False)
+        )
+        print(f"  [{diagnosis.key}]")
+    return 0 if [d.key for d in found] == ["fine"] else 1

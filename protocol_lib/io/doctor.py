@@ -1,0 +1,147 @@
+"""The doctor's probes: the facts ``protocol_lib.doctor.diagnose`` reads, from the network.
+
+Within about ``LISTEN`` seconds, all at once:
+- a datagram to the server on a connected UDP socket: an ICMP "port unreachable" comes
+  back as ConnectionRefusedError (nothing listens there); a reply proves it alive;
+- with ``login``: a login under a probe name (everyone sees it join and leave) whose
+  welcome, multicast by the server, proves that its group datagrams reach this host (or
+  arrives from another of its addresses); ``exit,`` follows at once;
+- the group, joined like the client joins it: who sends this protocol's datagrams there;
+- the server's DNS-SD record (unless LANCHAT_NO_MDNS is set);
+- the local addresses the kernel would use toward the server and toward the group.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import select
+import socket
+import time
+
+import ifaddr
+
+from ..doctor import Findings
+from .discovery import Browser, mdns_disabled
+from .net import ANY_INTERFACE, READ_SIZE, group_receiver
+
+LISTEN = 1.5  # seconds the probes wait for answers
+RECORD_WAIT = 1.5  # more seconds for the server's DNS-SD record when nothing was heard
+PROTOCOL_STARTS = (b"welcome,", b"msg,", b"bye,", b"list,")
+
+
+def host_addresses() -> tuple[tuple[str, int], ...]:
+    """This host's IPv4 addresses with their prefix lengths."""
+    return tuple(
+        (ip.ip, ip.network_prefix)
+        for adapter in ifaddr.get_adapters()
+        for ip in adapter.ips
+        if isinstance(ip.ip, str)
+    )
+
+
+def route_from(destination: tuple[str, int]) -> str | None:
+    """The local address the kernel would send from toward ``destination`` (no datagram
+    is sent: connecting a UDP socket only picks the route)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        try:
+            probe.connect(destination)
+            return str(probe.getsockname()[0])
+        except OSError:
+            return None
+
+
+def probe(
+    server: str,
+    port: int,
+    group: str,
+    group_port: int,
+    interface: str = ANY_INTERFACE,
+    login: str | None = None,
+    listen: float = LISTEN,
+) -> Findings:
+    """Look, for at most ``listen`` seconds; never raises for what the network does."""
+    refused = answered = heard = announced = False
+    others: tuple[str, ...] = ()
+    browser = None
+    if not mdns_disabled():
+        browser = Browser(lambda records: None)
+        if browser.start() is not None:
+            browser = None
+    try:
+        listener = group_receiver(group, group_port, interface)
+    except OSError:
+        listener = None
+    asker = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        asker.connect((server, port))
+        asker.send(f"login,{login}".encode() if login else b"list,")
+    except ConnectionRefusedError:  # an earlier refusal, reported at once
+        refused = True
+    except OSError:  # no route: the route facts below say where it would go
+        pass
+    # The server's own datagrams: from its address, or from any of this host's when it
+    # runs here (as the client's own check trusts them).
+    mine = {address for address, _ in host_addresses()}
+    servers = {server} | (mine if server in mine or server.startswith("127.") else set())
+    deadline = time.monotonic() + listen
+    try:
+        if not refused:
+            refused, answered, heard, others = _listen(asker, listener, servers, deadline)
+    finally:
+        if login and not refused:
+            with contextlib.suppress(OSError):
+                asker.send(b"exit,")
+        asker.close()
+        if listener is not None:
+            listener.close()
+        if browser is not None:
+            announced = _announced(browser, server, 0.0 if heard or refused else RECORD_WAIT)
+    return Findings(
+        server, port, group, group_port, interface,
+        addresses=host_addresses(),
+        refused=refused, answered=answered, announced=announced, heard_group=heard,
+        other_sources=others,
+        route_to_server=route_from((server, port)),
+        route_to_group=route_from((group, group_port)),
+    )  # fmt: skip
+
+
+def _listen(
+    asker: socket.socket, listener: socket.socket | None, servers: set[str], deadline: float
+) -> tuple[bool, bool, bool, tuple[str, ...]]:
+    """Until ``deadline``, a refusal or the server heard on the group: (refused, answered,
+    heard, other sources of this protocol's datagrams on the group)."""
+    refused = answered = heard = False
+    others: dict[str, None] = {}
+    sockets = [s for s in (asker, listener) if s is not None]
+    while not refused and not heard and (left := deadline - time.monotonic()) > 0:
+        ready, _, _ = select.select(sockets, [], [], left)
+        for sock in ready:
+            try:
+                data, (source, _) = sock.recvfrom(READ_SIZE)
+            except ConnectionRefusedError:
+                refused = True
+                continue
+            except OSError:
+                continue
+            if sock is asker:
+                answered = True
+            elif source in servers:
+                heard = True
+            elif data.startswith(PROTOCOL_STARTS):
+                others[source] = None
+    return refused, answered, heard, tuple(others)
+
+
+def _announced(browser: Browser, server: str, wait: float) -> bool:
+    """Whether ``server``'s record was seen: nothing heard, is it there at all? Its record
+    may need a moment more than the probes (``wait``); the browser is closed after."""
+    until = time.monotonic() + wait
+    try:
+        while not any(record.address == server for record in browser.found()):
+            if time.monotonic() >= until:
+                return False
+            time.sleep(0.05)  # polling zeroconf's list, bounded by ``wait``
+        return True
+    finally:
+        browser.close()

@@ -1,0 +1,173 @@
+"""Why nobody can be heard (issue 26, point 4): each diagnosis from facts alone, then each
+one reproduced between network namespaces and named by ``lanchat-client --doctor``."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+
+import pytest
+
+from protocol_lib.doctor import Findings, diagnose, firewall_remedy
+from tests.helpers_net import ROOT, WAIT
+from tests.netns import Lan, unavailable_reason
+from tests.test_netns import Process
+
+LAN = (("127.0.0.1", 8), ("10.0.0.7", 24))
+
+
+def keys(findings: Findings, platform: str = "linux") -> list[str]:
+    return [d.key for d in diagnose(findings, platform)]
+
+
+def facts(**changes) -> Findings:
+    return Findings("10.0.0.5", 4321, "224.1.1.1", 2241, **{"addresses": LAN, **changes})
+
+
+@pytest.mark.portable
+def test_each_cause_from_its_facts():
+    assert keys(facts(heard_group=True)) == ["fine"]
+    assert keys(facts(refused=True)) == ["refused"]
+    assert keys(facts(addresses=(("127.0.0.1", 8),))) == ["no-lan"]
+    assert keys(facts(announced=True)) == ["group-blocked"]
+    assert keys(facts(other_sources=("10.0.0.9",))) == ["source"]
+    assert (
+        keys(facts(route_to_server="10.0.0.7", route_to_group="10.8.0.2"))
+        == ["route", "group-blocked"]
+        or keys(facts(route_to_server="10.0.0.7", route_to_group="10.8.0.2"))[0] == "route"
+    )
+    assert keys(Findings("10.9.0.5", 4321, "224.1.1.1", 2241, addresses=LAN)) == ["subnet"]
+    # Told the interface: the route is the user's choice, not a cause.
+    told = facts(heard_group=True, interface="10.0.0.7", route_to_server="10.0.0.7",
+                 route_to_group="10.8.0.2")  # fmt: skip
+    assert keys(told) == ["fine"]
+
+
+@pytest.mark.portable
+@pytest.mark.parametrize(("platform", "words"), [
+    ("win32", "New-NetFirewallRule"), ("darwin", "System Settings"),
+    ("linux", "ufw allow 2241/udp"),
+])  # fmt: skip
+def test_the_firewall_remedy_is_for_this_os(platform, words):
+    assert words in firewall_remedy(2241, platform)
+    (blocked,) = diagnose(facts(announced=True), platform)
+    assert words in blocked.paragraph()
+
+
+# --- reproduced between hosts ----------------------------------------------------------
+
+REASON = unavailable_reason()
+netns = pytest.mark.skipif(REASON is not None, reason=f"cross-host test: {REASON}")
+GROUP, GROUP_PORT, PORT = "239.255.42.9", 2241, 4321
+
+
+@pytest.fixture
+def lan():
+    net = Lan(["server", "student"])
+    yield net
+    net.close()
+
+
+def _env() -> dict[str, str]:
+    env = dict(os.environ, PYTHONPATH=str(ROOT), PYTHONUNBUFFERED="1")
+    env.pop("LANCHAT_NO_MDNS", None)  # inside the namespaces: mDNS as on a real LAN
+    return env
+
+
+def _server(lan: Lan, interface: str | None = None) -> Process:
+    args = [
+        sys.executable, "-m", "server_app", "--host", "0.0.0.0", "--port", str(PORT),
+        "--group", GROUP, "--group-port", str(GROUP_PORT),
+        "--interface", interface or lan.addresses["server"], "--ttl", "1",
+    ]  # fmt: skip
+    output = {"text": True, "stdout": subprocess.PIPE, "stderr": subprocess.STDOUT}
+    server = Process(lan.popen("server", args, cwd=ROOT, env=_env(), **output))
+    server.expect(f"Multiuser server is ready on 0.0.0.0:{PORT}!")
+    return server
+
+
+def _doctor(lan: Lan, host: str = "student") -> tuple[list[str], str]:
+    out = subprocess.run(
+        ["ip", "netns", "exec", lan.namespaces[host], sys.executable, "-m", "qml_client",
+         lan.addresses["server"], "--port", str(PORT), "--group", GROUP,
+         "--group-port", str(GROUP_PORT), "--doctor"],
+        cwd=ROOT, env=_env(), capture_output=True, text=True, timeout=WAIT + 5,
+    )  # fmt: skip
+    said = " ".join((out.stdout + out.stderr).split())  # its paragraphs are wrapped
+    return re.findall(r"^  \[([a-z-]+)\]$", out.stdout, re.MULTILINE), said
+
+
+@netns
+def test_a_healthy_chat_is_fine(lan):
+    server = _server(lan)
+    try:
+        found, said = _doctor(lan)
+        assert found == ["fine"], said
+        server.expect("exit request has arrived from user: doctor-")  # it left again
+    finally:
+        server.stop()
+
+
+@netns
+def test_no_server_is_nothing_listening(lan):
+    found, said = _doctor(lan)
+    assert found == ["refused"], said
+    assert f"Nothing listens at {lan.addresses['server']}:{PORT}" in said
+
+
+@netns
+def test_the_group_port_dropped_by_a_firewall(lan):
+    lan.run_in("student", "nft", "add table inet doctor; add chain inet doctor input "
+               "{ type filter hook input priority 0; }; add rule inet doctor input udp dport "
+               f"{GROUP_PORT} drop")  # fmt: skip
+    server = _server(lan)
+    try:
+        found, said = _doctor(lan)
+        assert found == ["group-blocked"], said
+        assert "it announces itself" in said and f"ufw allow {GROUP_PORT}/udp" in said
+    finally:
+        server.stop()
+
+
+@netns
+def test_a_server_beyond_a_router_with_ttl_1(lan):
+    lan.add_routed_host("far")
+    server = _server(lan)
+    try:
+        found, said = _doctor(lan, "far")
+        assert found == ["subnet"], said
+        server.expect("login request has arrived from doctor-")  # unicast was routed
+    finally:
+        server.stop()
+
+
+@netns
+def test_group_datagrams_from_a_second_address_of_the_server(lan):
+    lan.run_in("server", "ip", "addr", "add", "10.200.0.101/24", "dev", "eth0")
+    server = _server(lan, interface="10.200.0.101")  # it multicasts from its second address
+    try:
+        found, said = _doctor(lan)
+        assert found == ["source"], said
+        assert "--server-source 10.200.0.101" in said
+    finally:
+        server.stop()
+
+
+@netns
+def test_multicast_routed_through_another_interface(lan):
+    # A "VPN": a link of its own (a veth pair whose far end goes nowhere), its address,
+    # and the multicast route through it.
+    lan.run_in("student", "ip", "link", "add", "vpn0", "type", "veth", "peer", "name", "vpn1")
+    lan.run_in("student", "ip", "addr", "add", "10.99.0.2/24", "dev", "vpn0")
+    lan.run_in("student", "ip", "link", "set", "vpn0", "up")
+    lan.run_in("student", "ip", "link", "set", "vpn1", "up")
+    lan.run_in("student", "ip", "route", "replace", "224.0.0.0/4", "dev", "vpn0")
+    server = _server(lan)
+    try:
+        found, said = _doctor(lan)
+        assert found[0] == "route", said
+        assert f"--interface {lan.addresses['student']}" in said
+    finally:
+        server.stop()
