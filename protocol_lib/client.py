@@ -175,6 +175,11 @@ class ClientCore:
         return list(self._roster)
 
     @property
+    def heard_from_server(self) -> bool:
+        """Whether any datagram from the server has arrived (the doctor's first question)."""
+        return self._last_heard is not None
+
+    @property
     def queued(self) -> int:
         """Lines of ours waiting for the pace."""
         return len(self._queue)

@@ -11,6 +11,9 @@ lines go to the feed, and the view is told what changed.
 
 from __future__ import annotations
 
+import dataclasses
+import sys
+import threading
 import time
 
 from PySide6.QtCore import Property, QObject, QTimer, QUrl, Signal, Slot
@@ -19,6 +22,8 @@ from PySide6.QtQml import QmlElement
 
 from protocol_lib import ClientConfig, ClientCore, ClientState
 from protocol_lib.display import shown_name
+from protocol_lib.doctor import Findings, diagnose
+from protocol_lib.io.doctor import probe
 
 from .account import Account
 from .attention import Attention
@@ -43,6 +48,8 @@ from .presenter import (
 from .recall import InputRecall, PasteGate, complete_name
 from .search_hits import SearchHits
 from .settings import SettingsStore
+
+DOCTOR_JOIN = 5.0  # seconds a closing window waits for the doctor's probes (~3 s at most)
 
 QML_IMPORT_NAME = "LanChatBackend"
 QML_IMPORT_MAJOR_VERSION = 1
@@ -69,6 +76,7 @@ class ChatBridge(QObject):
     nameQuestion = Signal(str)
     # Join on a chat found on the network: the app opens a window on it (app.py).
     joinRequested = Signal(object)
+    _doctorDone = Signal(object)  # the probe thread's findings, delivered in the GUI thread
 
     def __init__(
         self,
@@ -96,6 +104,9 @@ class ChatBridge(QObject):
         self._status_note = ""
         self._paste = PasteGate()
         self._name_waiting: str | None = None  # a typed login that waits for the yes
+        self._doctor: threading.Thread | None = None  # the doctor's probes, while they run
+        self._foreign: dict[str, None] = {}  # hosts not the server that sent this protocol
+        self._doctorDone.connect(self._diagnosed)
         self._chats = ChatsModel(self)
         self.finder = ChatFinder(self._chats, self)  # the chats announced on this network
 
@@ -140,6 +151,8 @@ class ChatBridge(QObject):
         if self.driver.closed:
             return
         self.driver.shutdown(say_exit)
+        if self._doctor is not None:  # its signal must not outlive the application
+            self._doctor.join(DOCTOR_JOIN)
         self.finder.close()  # zeroconf's thread signals this window: it stops first
         self.feed.close()
         self.account.hold_name()  # closed: lets the name go
@@ -344,18 +357,10 @@ class ChatBridge(QObject):
         """What the batch asks beyond its lines: the login remembered and the name held
         (a change of state), the view emptied (/clear), a search (/search); the lines
         they add."""
-        lines: list[ChatLine] = []
-        if update.state_changed:
-            if self.core.state is ClientState.IN_CHAT:
-                problem = self.account.remember_login()
-                if problem is not None:
-                    lines.append(self.presenter.system(problem, LineKind.ERROR))
-                self.feed.show_earlier()  # a name this window had not shown: its conversation
-            self.account.hold_name()
-        if update.relay_learned is not None:
-            problem = self.account.remember_relay(update.relay_learned)
-            if problem is not None:
-                lines.append(self.presenter.system(problem, LineKind.ERROR))
+        lines = self._account_requests(update)
+        self._foreign.update(dict.fromkeys(update.foreign))
+        if update.doctor:
+            lines += self._start_doctor()
         if update.clear or update.search is not None:
             self.feed.flush()  # the lines before the request, in the view first
         if update.clear:
@@ -365,6 +370,51 @@ class ChatBridge(QObject):
                 QTimer.singleShot(0, self.nextHit)
             lines += self.feed.search(update.search)
         return lines
+
+    def _account_requests(self, update: ViewUpdate) -> list[ChatLine]:
+        """A welcome remembered (and that name's history shown), the name held or let go,
+        a relay style seen remembered; a line for each problem."""
+        problems: list[str | None] = []
+        if update.state_changed:
+            if self.core.state is ClientState.IN_CHAT:
+                problems.append(self.account.remember_login())
+                self.feed.show_earlier()  # a name this window had not shown: its conversation
+            self.account.hold_name()
+        if update.relay_learned is not None:
+            problems.append(self.account.remember_relay(update.relay_learned))
+        return [self.presenter.system(p, LineKind.ERROR) for p in problems if p is not None]
+
+    def _start_doctor(self) -> list[ChatLine]:
+        """Probe the chat in a thread (about 2 s); the diagnoses come as lines after."""
+        if self._doctor is not None:
+            return []
+        opts = self.options
+
+        def run() -> None:
+            findings = probe(opts.server, opts.port, opts.group, opts.group_port, opts.interface)
+            self._doctorDone.emit(findings)
+
+        self._doctor = threading.Thread(target=run, name="doctor", daemon=True)
+        self._doctor.start()
+        return [self.presenter.system("Looking for why (about 2 s)\u2026")]
+
+    @Slot(object)
+    def _diagnosed(self, findings: Findings) -> None:
+        """The probes are back: what this window knows too, then one paragraph a cause."""
+        self._doctor = None
+        if self.driver.closed:
+            return
+        findings = dataclasses.replace(
+            findings,
+            heard_group=findings.heard_group or self.core.heard_from_server,
+            other_sources=tuple(dict.fromkeys([*findings.other_sources, *self._foreign])),
+        )
+        self.feed.add([
+            self.presenter.system(
+                d.paragraph(), LineKind.SYSTEM if d.key == "fine" else LineKind.ERROR
+            )
+            for d in diagnose(findings, sys.platform)
+        ])  # fmt: skip
 
     def report(self, problem: str) -> None:
         """Show a problem of ours (not from the network) as a red line."""

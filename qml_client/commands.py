@@ -44,6 +44,11 @@ class ClearRequested:
 
 
 @dataclass(frozen=True, slots=True)
+class DoctorRequested:
+    """The user asked why nobody can be heard (``/doctor``)."""
+
+
+@dataclass(frozen=True, slots=True)
 class SearchRequested:
     """The user asked to search the kept history (``/search WORDS``, Ctrl+F)."""
 
@@ -59,7 +64,7 @@ class NameChange:
     new: str
 
 
-ViewRequest = Union[QuitRequested, ClearRequested, SearchRequested, NameChange]
+ViewRequest = Union[QuitRequested, ClearRequested, SearchRequested, NameChange, DoctorRequested]
 """What a typed line asks of the window, not of the chat."""
 
 TypedEvent = Union[ClientEvent, ViewRequest]
@@ -75,6 +80,7 @@ Type a message and press Enter. Commands:
   /list         who is in the chat
   /clear        empty this window (the chat goes on)
   /search WORDS find lines in the history (Ctrl+F; F3: next)
+  /doctor       find out why nobody can be heard, and what to do
   /quit         leave the chat and close the window
   /help         this list
   //text        a line that starts with a slash
@@ -164,6 +170,13 @@ def typed_line(client: ClientCore, line: str, now: float) -> Sequence[TypedEvent
     return [event for text in texts for event in client.say(text, now)]
 
 
+_VIEW_WORDS: dict[str, type[ClearRequested | DoctorRequested]] = {
+    "clear": ClearRequested,
+    "doctor": DoctorRequested,
+}
+"""Slash commands that only ask the window for something, with nothing after them."""
+
+
 def _slash_command(client: ClientCore, line: str, now: float) -> Sequence[TypedEvent]:
     word, _, rest = line[1:].partition(" ")
     word = word.lower()
@@ -176,8 +189,8 @@ def _slash_command(client: ClientCore, line: str, now: float) -> Sequence[TypedE
         return _change_name(client, rest.strip(), now)
     if word == "list":
         return client.request_list(now)
-    if word == "clear":
-        return [ClearRequested()]
+    if word in _VIEW_WORDS:
+        return [_VIEW_WORDS[word]()]
     if word == "search":
         if not rest.strip():
             return [LocalError(Reason.USAGE, "type /search followed by the words to find")]

@@ -45,9 +45,17 @@ from protocol_lib.client_events import (
 )
 from protocol_lib.display import shown_name, shown_text
 from protocol_lib.io.net import ANY_INTERFACE
+from protocol_lib.reasons import Reason
 
 from .cli import ClientOptions
-from .commands import ClearRequested, NameChange, QuitRequested, SearchRequested, TypedEvent
+from .commands import (
+    ClearRequested,
+    DoctorRequested,
+    NameChange,
+    QuitRequested,
+    SearchRequested,
+    TypedEvent,
+)
 
 RAW_DISPLAY_CHARS = 2000  # a foreign server may send 64 KiB in one datagram: show the start
 
@@ -101,6 +109,8 @@ class ViewUpdate:
     quit: bool = False
     clear: bool = False  # empty the view before this batch's lines
     search: str | None = None  # words to find in the kept history
+    doctor: bool = False  # look for why nobody can be heard (/doctor, or no welcome came)
+    foreign: list[str] = field(default_factory=list)  # hosts not the server that sent to the group
     failed: bool = False  # a line of this batch says that something went wrong
     relay_learned: RelayStyle | None = None  # seen what the server does: remember it
 
@@ -178,6 +188,7 @@ class Presenter:
                     | NameChange()
                     | ClearRequested()
                     | SearchRequested()
+                    | DoctorRequested()
                 ):
                     batch.state_or_request(event)
                 case LocalError() | Notice() | UnrecognisedLine() | NotFromServer():
@@ -198,7 +209,7 @@ _MessageEvent = (
 _PeopleEvent = UserJoined | UserLeft | RosterChanged | UserListShown
 _StateOrRequest = (  # not session.SessionEvent (the server's machine)
     StateChanged | NameTakenOver | RelayStyleLearned
-    | QuitRequested | ClearRequested | SearchRequested | NameChange
+    | QuitRequested | ClearRequested | SearchRequested | NameChange | DoctorRequested
 )  # fmt: skip
 _NoticeEvent = LocalError | Notice | UnrecognisedLine | NotFromServer
 
@@ -314,6 +325,14 @@ class _Batch:
                     "This server relays lines without their sender's name: "
                     "lines from others are shown as they arrive, without a name.",
                 )
+            case NameChange() | QuitRequested() | ClearRequested() | SearchRequested():
+                self.request(event)
+            case DoctorRequested():
+                self.update.doctor = True
+
+    def request(self, event: NameChange | QuitRequested | ClearRequested | SearchRequested) -> None:
+        """What a typed command asks of the window."""
+        match event:
             case NameChange(old, new):
                 self.presenter.renaming = (old, new)
                 self.presenter.renaming_left = False
@@ -326,13 +345,17 @@ class _Batch:
 
     def notice(self, event: _NoticeEvent) -> None:
         match event:
-            case LocalError(_, message):
+            case LocalError(reason, message):
                 self.line(LineKind.ERROR, message)
+                if reason is Reason.NO_WELCOME:  # nobody answered: look for why, at once
+                    self.update.doctor = True
             case Notice(message):
                 self.line(LineKind.SYSTEM, message)
             case UnrecognisedLine(text, _):
                 self.line(LineKind.RAW, shorten(shown_text(text)), kept=True)
             case NotFromServer(source, text):
+                if text.startswith(("welcome,", "msg,", "bye,", "list,")):
+                    self.update.foreign.append(source)  # the doctor's --server-source
                 self.line(
                     LineKind.FOREIGN, shorten(shown_text(text)), shown_text(source), kept=True
                 )

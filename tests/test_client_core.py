@@ -750,7 +750,9 @@ def test_every_typed_line_ends_delivered_failed_or_queued_never_forgotten(steps)
 def test_help_is_a_readable_list_of_every_command():
     (notice,) = typed_line(ClientCore(), "/help", 0.0)
     commands = [line.split()[0] for line in notice.message.splitlines() if line.startswith("  /")]
-    assert commands == ["/login", "/nick", "/list", "/clear", "/search", "/quit", "/help", "//text"]
+    assert commands == [
+        "/login", "/nick", "/list", "/clear", "/search", "/doctor", "/quit", "/help", "//text"
+    ]  # fmt: skip
 
 
 def test_nick_leaves_and_joins_again_under_the_new_name():

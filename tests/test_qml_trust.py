@@ -283,3 +283,29 @@ def test_a_line_over_the_limit_is_offered_as_several_that_fit(qtbot, server):
         server.expect(f"msg,{first}".encode())
         server.expect(("msg," + " ".join(f"word{i:03d}" for i in range(127, 140))).encode())
         qtbot.waitUntil(lambda: text_of(field) == "", timeout=WAIT_MS)
+
+
+def test_no_welcome_makes_the_window_say_why(qtbot):
+    """Issue 26, point 4: "no welcome came" was all a user got; now the doctor looks, and
+    names the cause (here: nothing listens at that port) with what to do."""
+    from qml_client.cli import ClientOptions
+    from tests.helpers_net import LOOPBACK, free_udp_port, unique_group
+
+    nobody = ClientOptions(LOOPBACK, free_udp_port(), unique_group(), free_udp_port(), LOOPBACK)
+    fast = ClientConfig(login_timeout=0.3)
+    with chat_window(qtbot, nobody, fast) as chat:
+        type_line(chat, "/login alice")
+        qtbot.waitUntil(
+            lambda: any(t.startswith("Nothing listens at 127.0.0.1") for _, _, t, _ in lines(chat)),
+            timeout=WAIT_MS,
+        )
+        said = next(t for _, _, t, _ in lines(chat) if t.startswith("Nothing listens"))
+        assert "that the server runs there" in said
+
+
+def test_doctor_on_demand_in_a_working_chat_finds_nothing_wrong(qtbot, server):
+    with chat_window(qtbot, server.options()) as chat:
+        log_in(qtbot, chat, server)  # the window heard its server (the welcome)
+        type_line(chat, "/doctor")
+        qtbot.waitUntil(lambda: lines(chat)[-1][2].startswith("No problem found."),
+                        timeout=WAIT_MS)  # fmt: skip
