@@ -240,6 +240,9 @@ def _options(argv: list[str] | None) -> tuple[argparse.Namespace, list[str]]:
     add("--group-port", type=int,
         default=int(env.get("LANCHAT_GROUP_PORT", DEFAULT_GROUP_PORT)),
         help="the group's port (default: $LANCHAT_GROUP_PORT, else 2241)")  # fmt: skip
+    add("--host", nargs="?", const="", default=None, metavar="TITLE", dest="host_chat",
+        help="host a chat for the network instead: the window runs our server on this "
+        "machine's network address, announced (as TITLE), and others find it")  # fmt: skip
     add("--server-log-dir", type=Path, default=None,
         help="a server started here logs to server-PORT.log in this folder (default: "
         "the data folder)")  # fmt: skip
@@ -256,6 +259,10 @@ def main(argv: list[str] | None = None) -> int:
     from qml_client.places import data_dir, runtime_dir
 
     parse_options(_window_args(args, client_args))  # a bad option: said (exit 2), no server
+    if args.host_chat is not None:  # the window hosts (its own server, on the LAN)
+        from qml_client.__main__ import main as client_main
+
+        return client_main(["--host-chat", args.host_chat, *client_args])
 
     port = args.port
     windows = Windows(runtime_dir() / f"windows-{port}")

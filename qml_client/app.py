@@ -23,6 +23,7 @@ from PySide6.QtQml import QQmlApplicationEngine
 from PySide6.QtQuickControls2 import QQuickStyle
 
 from protocol_lib import ClientConfig
+from protocol_lib.client_events import RelayStyle
 from protocol_lib.discovery import ChatRecord
 from protocol_lib.io.net import ANY_INTERFACE
 from protocol_lib.io.waker import stop_signals
@@ -34,10 +35,13 @@ from .history_store import HistoryStore
 from .history_store import default_path as default_history_path
 from .name_hold import NameHold
 from .notify import DesktopNotifier, Notifier
+from .places import data_dir
 from .settings import Remembered, SettingsStore
 from .theme import Theme  # registers the Theme singleton with QML
 
 if TYPE_CHECKING:
+    from server_app.hosted import HostedServer
+
     from .tray import TrayNotifier
 
 QML_DIR = Path(__file__).resolve().parent
@@ -185,6 +189,35 @@ class CurrentWindow:
     def _watch(self, chat: ChatWindow) -> None:
         self.app.aboutToQuit.connect(chat.bridge.shutdown)
         chat.bridge.joinRequested.connect(self.join)
+        chat.bridge.hostRequested.connect(self.host)
+
+    hosted: HostedServer | None = None  # the server "Host a chat" started, while it runs
+
+    def host(self, title: str) -> None:
+        """Start our server in this process on this machine's LAN address (announced, the
+        spec's port and group where free), then join it; the window asks before closing."""
+        old = self.chat
+        if self.hosted is not None:
+            old.bridge.report("This window already hosts a chat.")
+            return
+        hosted, problem = start_hosting(title)
+        if hosted is None:
+            old.bridge.report(f"Cannot host a chat here: {problem}")
+            return
+        self.hosted = hosted
+        options = hosted.options
+        address = options.interface if options.host == "0.0.0.0" else options.host
+        self.join(ChatRecord(
+            title, address, hosted.address[1], options.group, options.group_port,
+            RelayStyle.ATTRIBUTED,
+        ))  # fmt: skip
+        self.chat.bridge.set_hosting(hosted)
+
+    def stop_hosting(self) -> None:
+        """The hosting window has closed: the chat ends (bye for everyone)."""
+        hosted, self.hosted = self.hosted, None
+        if hosted is not None:
+            hosted.stop()
 
     def join(self, record: ChatRecord) -> None:
         old = self.chat
@@ -201,6 +234,35 @@ class CurrentWindow:
         new.bridge.start()
         self.chat = new
         old.close()  # says exit if it was in a chat; its engine goes later
+        if old.bridge.hosting:  # its host went elsewhere: that chat ends
+            self.stop_hosting()
+
+
+def start_hosting(title: str) -> tuple[HostedServer | None, str]:
+    """Our server on this machine's first LAN address (all of them: 0.0.0.0), the spec's
+    port if free, else one the OS picks; on loopback alone when there is no LAN."""
+    from protocol_lib import DEFAULT_SERVER_PORT
+    from protocol_lib.io.discovery import lan_addresses
+    from protocol_lib.io.net import SocketSetupError
+    from server_app.cli import parse_options as server_options
+    from server_app.hosted import HostedServer
+
+    lan = lan_addresses()
+    host, interface = ("0.0.0.0", lan[0]) if lan else ("127.0.0.1", "127.0.0.1")
+    log = data_dir() / "hosted-server.log"
+    problem = ""
+    for port in (DEFAULT_SERVER_PORT, 0):
+        argv = ["--host", host, "--port", str(port), "--interface", interface,
+                "--title", title, "--log-file", str(log)]  # fmt: skip
+        try:
+            log.parent.mkdir(parents=True, exist_ok=True)
+            hosted = HostedServer(server_options(argv))
+        except (SocketSetupError, OSError) as exc:
+            problem = str(exc)
+            continue
+        hosted.start()
+        return hosted, ""
+    return None, problem
 
 
 JOIN_GIVEN = {"server", "port", "group", "group_port", "interface", "relay"}
@@ -294,6 +356,8 @@ def run(options: ClientOptions, given: set[str] | None = None) -> int:
     keepalive = _quit_on_signals(app)
     switch_threads_sooner()
     chat.bridge.start()
+    if options.host_chat is not None:  # lanchat --host: as the button does
+        chat.bridge.host(options.host_chat)
     freeze_startup_objects()
     code = app.exec()
     keepalive.stop()
@@ -301,6 +365,7 @@ def run(options: ClientOptions, given: set[str] | None = None) -> int:
     frame = chat.window.geometry()
     store.update(geometry=(frame.x(), frame.y(), frame.width(), frame.height()))
     chat.bridge.shutdown()  # already done by aboutToQuit; idempotent
+    current.stop_hosting()  # the chat this window hosted ends: bye for everyone
     # The engine (and the window and bridge it owns) must go while the application
     # object still exists: left to the interpreter, locals die in no set order, and a
     # QQuickWindow destroyed after its QGuiApplication crashed on exit (SIGSEGV, seen

@@ -12,9 +12,11 @@ lines go to the feed, and the view is told what changed.
 from __future__ import annotations
 
 import dataclasses
+import socket
 import sys
 import threading
 import time
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Property, QObject, QTimer, QUrl, Signal, Slot
 from PySide6.QtGui import QDesktopServices, QGuiApplication
@@ -49,6 +51,9 @@ from .recall import InputRecall, PasteGate, complete_name
 from .search_hits import SearchHits
 from .settings import SettingsStore
 
+if TYPE_CHECKING:
+    from server_app.hosted import HostedServer
+
 DOCTOR_JOIN = 5.0  # seconds a closing window waits for the doctor's probes (~3 s at most)
 
 QML_IMPORT_NAME = "LanChatBackend"
@@ -76,6 +81,8 @@ class ChatBridge(QObject):
     nameQuestion = Signal(str)
     # Join on a chat found on the network: the app opens a window on it (app.py).
     joinRequested = Signal(object)
+    hostRequested = Signal(str)  # "Host a chat": the app starts our server and joins it
+    hostingChanged = Signal()
     _doctorDone = Signal(object)  # the probe thread's findings, delivered in the GUI thread
 
     def __init__(
@@ -107,6 +114,7 @@ class ChatBridge(QObject):
         self._doctor: threading.Thread | None = None  # the doctor's probes, while they run
         self._foreign: dict[str, None] = {}  # hosts not the server that sent this protocol
         self._doctorDone.connect(self._diagnosed)
+        self._hosted: HostedServer | None = None  # the server this window hosts, if any
         self._chats = ChatsModel(self)
         self.finder = ChatFinder(self._chats, self)  # the chats announced on this network
 
@@ -286,6 +294,25 @@ class ChatBridge(QObject):
     messages = Property(QObject, lambda self: self._messages, constant=True)
     users = Property(QObject, lambda self: self._users, constant=True)
     chats = Property(QObject, lambda self: self._chats, constant=True)
+
+    @Slot(str)
+    def host(self, title: str) -> None:
+        """Host a chat on this machine (the app starts the server, then a window on it)."""
+        name = self.core.last_user or self.options.user
+        default = f"{name}'s chat" if name else f"lanchat on {socket.gethostname()}"
+        self.hostRequested.emit(title.strip() or default)
+
+    def set_hosting(self, hosted: HostedServer | None) -> None:
+        self._hosted = hosted
+        self.hostingChanged.emit()
+
+    # This window hosts the chat: closing it ends the chat for everyone (asked first).
+    hosting = Property(bool, lambda self: self._hosted is not None, notify=hostingChanged)
+
+    @Slot(result=int)
+    def hostedUsers(self) -> int:
+        """How many are in the chat this window hosts (said when asking before closing)."""
+        return self._hosted.users if self._hosted is not None else 0
 
     @Slot(int)
     def join(self, row: int) -> None:

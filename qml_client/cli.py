@@ -55,6 +55,7 @@ class ClientOptions:
     relay: RelayStyle = RelayStyle.UNKNOWN
     find: float | None = None  # --find: list the chats announced here for this long, exit
     doctor: bool = False  # --doctor: say why nobody can be heard, exit
+    host_chat: str | None = None  # --host-chat [TITLE]: host a chat at start ("": default title)
 
     @property
     def conversation(self) -> Conversation:
@@ -92,6 +93,7 @@ def parse_options(argv: list[str] | None = None) -> ClientOptions:
         relay=RelayStyle(args.relay),
         find=args.find,
         doctor=args.doctor,
+        host_chat=args.host_chat,
     )
 
 
@@ -160,6 +162,14 @@ def _parser(argument_default: object = None) -> argparse.ArgumentParser:
         metavar="SECONDS",
         help="list the chats announced on this network (mDNS/DNS-SD), each with the command "
         "that joins it, and exit (listens 2 s, or SECONDS)",
+    )
+    add(
+        "--host-chat",
+        nargs="?",
+        const="",
+        metavar="TITLE",
+        help="host a chat at start, as the window's Host a chat button does: our server in "
+        "this process on this machine's network address, announced (as TITLE), and joined",
     )
     add(
         "--doctor",

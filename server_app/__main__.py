@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 import os
-import socket
 import sys
 import threading
 
-from protocol_lib.client_events import RelayStyle
-from protocol_lib.discovery import SERVICE_TYPE, ChatRecord
-from protocol_lib.io.discovery import NO_MDNS_ENV, Advertiser, mdns_disabled, served_interfaces
 from protocol_lib.io.net import SocketSetupError
 
-from .cli import Verbosity, parse_options
+from .cli import parse_options
+from .hosted import advertise
 from .logfmt import LogSink
 from .server import ChatServer
 
@@ -29,47 +26,6 @@ def _stop_at_end_of_input(server: ChatServer) -> None:
         pass
     server.log.line("stopping: standard input ended")
     server.stop()
-
-
-USERS_UPDATE_INTERVAL = 5.0  # seconds between looks at the number of users for the record
-
-
-def advertise(server: ChatServer, log: LogSink) -> Advertiser | None:
-    """Announce the chat with DNS-SD where the server serves (never on loopback alone),
-    and keep its ``users`` key current; a line in the log says where, or why not."""
-    options = server.options
-    said = options.verbosity >= Verbosity.NORMAL  # quiet: start, stop and errors only
-    if mdns_disabled():
-        if said:
-            log.plain(f"Not announced on the network: {NO_MDNS_ENV} is set.")
-        return None
-    interfaces = served_interfaces(options.host)
-    if not interfaces:  # loopback: this machine's chat (a launcher's), nothing to announce
-        return None
-    title = options.title or f"lanchat on {socket.gethostname()}"
-    record = ChatRecord(
-        title, interfaces[0], server.address[1], options.group, options.group_port,
-        RelayStyle.ATTRIBUTED, users=0,
-    )  # fmt: skip
-    advertiser = Advertiser(record, interfaces)
-    advertiser.start()
-
-    def watch() -> None:
-        if not advertiser.registered.wait(10.0) or advertiser.problem is not None:
-            why = advertiser.problem or "no answer from mDNS within 10 s"
-            log.plain(f"Not announced on the network: {why} (clients can still type the address).")
-            return
-        if said:
-            log.plain(f'Announced on {", ".join(interfaces)} as "{title}" ({SERVICE_TYPE}).')
-        shown = 0
-        while not server.stopped.wait(USERS_UPDATE_INTERVAL):
-            users = len(server.core.users)
-            if users != shown:
-                advertiser.update_users(users)
-                shown = users
-
-    threading.Thread(target=watch, name="advertised", daemon=True).start()
-    return advertiser
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -189,3 +189,61 @@ def test_a_window_finds_the_chat_joins_it_and_names_senders_from_the_first_line(
     finally:
         for process in (window, alice, server):
             process.stop()
+
+
+@netns
+def test_the_host_buttons_server_serves_another_host_and_ends_with_its_window(classroom):
+    """Issue 26, point 3: Host a chat starts our server in the window's process, announced;
+    a student on another host finds it and chats; closing the window ends it for all."""
+    lan = classroom
+    env = dict(_env(), QT_QPA_PLATFORM="offscreen")
+    output = {"text": True, "stdout": subprocess.PIPE, "stderr": subprocess.STDOUT}
+    teacher = Process(lan.popen("teacher", [
+        sys.executable, "-m", "tests.peers.host_child", "rivera", "Ms Rivera's chat",
+    ], stdin=subprocess.PIPE, cwd=ROOT, env=env, **output))  # fmt: skip
+    student = None
+    try:
+        teacher.expect(f"HOSTING {lan.addresses['teacher']}:{PORT} True")
+        _, final = _browse(lan, 2.0)
+        assert [(r["title"], r["address"]) for r in final] == [
+            ("Ms Rivera's chat", lan.addresses["teacher"])
+        ]
+        student = Process(lan.popen("student", [
+            sys.executable, "-m", "tests.peers.client", lan.addresses["teacher"], str(PORT),
+            "224.1.1.1", "2241", lan.addresses["student"]], stdin=subprocess.PIPE, cwd=ROOT,
+            env=_env(), **output))  # fmt: skip
+        student.expect("READY")
+        student.send("login,sam")
+        student.expect("RECV b'welcome,sam'")
+        student.send("msg,hello miss")
+        student.expect("RECV b'msg,sam: hello miss'")
+        teacher.send("close")
+        student.expect("RECV b'bye,rivera'")
+        student.expect("RECV b'bye,sam'")  # the server ended the chat for everyone
+        teacher.expect("ENDED")
+        assert teacher.proc.wait(WAIT) == 0
+    finally:
+        for process in (teacher, student):
+            if process is not None:
+                process.stop()
+
+
+@netns
+def test_lanchat_host_from_a_terminal(lan):
+    """``lanchat --host TITLE``: the window hosts at start; the student's host finds it."""
+    env = dict(_env(), QT_QPA_PLATFORM="offscreen")
+    output = {"text": True, "stdout": subprocess.PIPE, "stderr": subprocess.STDOUT}
+    teacher = Process(lan.popen("server", [
+        sys.executable, "-m", "lanchat", "--host", "Lab 3", "--user", "rivera",
+    ], cwd=ROOT, env=env, **output))  # fmt: skip
+    try:
+        teacher.expect("Announced on")
+        _, final = _browse(lan, 2.0)
+        assert [(r["title"], r["users"]) for r in final] in (
+            [("Lab 3", 0)], [("Lab 3", 1)],  # rivera's login may be counted already
+        )
+        teacher.proc.terminate()  # Ctrl+C / closing the terminal: the chat ends
+        teacher.expect("Multiuser server stopped")
+        assert teacher.proc.wait(WAIT) == 0
+    finally:
+        teacher.stop()

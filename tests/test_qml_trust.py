@@ -309,3 +309,25 @@ def test_doctor_on_demand_in_a_working_chat_finds_nothing_wrong(qtbot, server):
         type_line(chat, "/doctor")
         qtbot.waitUntil(lambda: lines(chat)[-1][2].startswith("No problem found."),
                         timeout=WAIT_MS)  # fmt: skip
+
+
+def test_closing_the_window_that_hosts_the_chat_asks_first(qtbot, server):
+    """Issue 26, point 3: closing the host's window ends the chat for everyone: asked."""
+    from types import SimpleNamespace
+
+    with chat_window(qtbot, server.options()) as chat:
+        log_in(qtbot, chat, server)
+        chat.bridge.set_hosting(SimpleNamespace(users=2))  # as CurrentWindow.host does
+        chat.window.close()  # the window manager's close button
+        dialog = chat.window.findChild(QObject, "endDialog")
+        qtbot.waitUntil(lambda: dialog.property("opened"), timeout=WAIT_MS)
+        assert chat.window.isVisible() and chat.bridge.inChat  # nothing ended yet
+        assert dialog.property("people") == 2
+        QTest.keyClick(chat.window, Qt.Key.Key_Escape)  # keep it open
+        qtbot.waitUntil(lambda: not dialog.property("visible"), timeout=WAIT_MS)
+        assert chat.window.isVisible() and chat.bridge.inChat
+        chat.window.close()
+        qtbot.waitUntil(lambda: dialog.property("opened"), timeout=WAIT_MS)
+        QTest.keyClick(chat.window, Qt.Key.Key_Return)  # end the chat
+        server.expect(b"exit,")
+        qtbot.waitUntil(lambda: not chat.window.isVisible(), timeout=WAIT_MS)

@@ -1,5 +1,6 @@
 // The chats announced on this network (DNS-SD), while this window is in none: a title,
-// where it is, how many are in it, and Join. Titles are foreign text: plain text only.
+// where it is, how many are in it, and Join; and Host a chat, for the one who runs it.
+// Titles are foreign text: plain text only.
 import QtQuick
 import QtQuick.Controls
 import QtQuick.Layouts
@@ -9,6 +10,7 @@ Frame {
 
     property alias model: chats.model
     signal joinRequested(int row)
+    signal hostRequested()
 
     padding: 8
     Accessible.role: Accessible.List
@@ -18,10 +20,23 @@ Frame {
         anchors.fill: parent
         spacing: 4
 
-        Label {
-            textFormat: Text.PlainText
-            font.bold: true
-            text: qsTr("Chats on this network (%1)").arg(chats.count)
+        RowLayout {
+            Layout.fillWidth: true
+            Label {
+                Layout.fillWidth: true
+                textFormat: Text.PlainText
+                font.bold: true
+                wrapMode: Text.Wrap
+                text: chats.count > 0 ? qsTr("Chats on this network (%1)").arg(chats.count)
+                                      : qsTr("No chat announced on this network yet: type "
+                                             + "/login NAME for this window's server, or host one.")
+            }
+            Button {
+                objectName: "hostButton"
+                text: qsTr("Host a chat")
+                Accessible.name: qsTr("Host a chat on this computer for the network")
+                onClicked: root.hostRequested()
+            }
         }
 
         ListView {
@@ -29,6 +44,7 @@ Frame {
             objectName: "chatList"
             Layout.fillWidth: true
             Layout.preferredHeight: Math.min(contentHeight, 4 * 40)
+            visible: count > 0
             clip: true
             spacing: 4
             delegate: RowLayout {

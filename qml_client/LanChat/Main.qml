@@ -234,7 +234,54 @@ ApplicationWindow {
 
     // Closing the window is leaving the chat (says exit, stops the worker), whether or
     // not the application goes on; aboutToQuit calls the same idempotent shutdown.
-    onClosing: window.bridge.shutdown()
+    // A window that hosts the chat asks first: closing it ends the chat for everyone.
+    property bool endConfirmed: false
+    onClosing: close => {
+        if (window.bridge.hosting && !window.endConfirmed) {
+            close.accepted = false;
+            endDialog.people = window.bridge.hostedUsers();
+            endDialog.open();
+            return;
+        }
+        window.bridge.shutdown();
+    }
+
+    Dialog {
+        id: endDialog
+        objectName: "endDialog"
+        property int people: 0
+        anchors.centerIn: parent
+        width: Math.min(window.width - 40, 480)
+        modal: true
+        title: qsTr("End the chat for everyone?")
+        standardButtons: Dialog.Ok | Dialog.Cancel
+        Component.onCompleted: {
+            standardButton(Dialog.Ok).text = qsTr("End the chat");
+            standardButton(Dialog.Cancel).text = qsTr("Keep it open");
+        }
+        onOpened: endAnswer.forceActiveFocus()
+        ColumnLayout {
+            anchors.fill: parent
+            Label {
+                Layout.fillWidth: true
+                wrapMode: Text.Wrap
+                textFormat: Text.PlainText
+                text: qsTr("This window hosts the chat (%1 in it). Closing it ends the chat: "
+                           + "everyone is told it is over.").arg(endDialog.people)
+            }
+            Item {
+                id: endAnswer
+                focus: true
+                Keys.onReturnPressed: endDialog.accept()
+                Keys.onEnterPressed: endDialog.accept()
+                Keys.onEscapePressed: endDialog.reject()
+            }
+        }
+        onAccepted: {
+            window.endConfirmed = true;
+            window.close();
+        }
+    }
 
     ColumnLayout {
         anchors.fill: parent
@@ -245,9 +292,10 @@ ApplicationWindow {
         ChatsPanel {
             objectName: "chatsPanel"
             Layout.fillWidth: true
-            visible: !window.bridge.inChat && window.bridge.chats.count > 0
+            visible: !window.bridge.inChat
             model: window.bridge.chats
             onJoinRequested: row => window.bridge.join(row)
+            onHostRequested: window.bridge.host("")
         }
 
         RowLayout {

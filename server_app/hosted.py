@@ -1,0 +1,111 @@
+"""The server started from another program: announced with DNS-SD, and run in a thread of
+the program that hosts it (the window's "Host a chat", ``lanchat --host``), with the same
+loop and log as ``lanchat-server``."""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+
+from protocol_lib.client_events import RelayStyle
+from protocol_lib.discovery import SERVICE_TYPE, ChatRecord
+from protocol_lib.io.discovery import NO_MDNS_ENV, Advertiser, mdns_disabled, served_interfaces
+
+from .cli import ServerOptions, Verbosity
+from .logfmt import LogSink
+from .server import ChatServer
+
+USERS_UPDATE_INTERVAL = 5.0  # seconds between looks at the number of users for the record
+
+
+def advertise(server: ChatServer, log: LogSink) -> Advertiser | None:
+    """Announce the chat with DNS-SD where the server serves (never on loopback alone),
+    and keep its ``users`` key current; a line in the log says where, or why not."""
+    options = server.options
+    said = options.verbosity >= Verbosity.NORMAL  # quiet: start, stop and errors only
+    if mdns_disabled():
+        if said:
+            log.plain(f"Not announced on the network: {NO_MDNS_ENV} is set.")
+        return None
+    interfaces = served_interfaces(options.host)
+    if not interfaces:  # loopback: this machine's chat (a launcher's), nothing to announce
+        return None
+    title = options.title or f"lanchat on {socket.gethostname()}"
+    record = ChatRecord(
+        title, interfaces[0], server.address[1], options.group, options.group_port,
+        RelayStyle.ATTRIBUTED, users=0,
+    )  # fmt: skip
+    advertiser = Advertiser(record, interfaces)
+    advertiser.start()
+
+    def watch() -> None:
+        if not advertiser.registered.wait(10.0) or advertiser.problem is not None:
+            why = advertiser.problem or "no answer from mDNS within 10 s"
+            log.plain(f"Not announced on the network: {why} (clients can still type the address).")
+            return
+        if said:
+            log.plain(f'Announced on {", ".join(interfaces)} as "{title}" ({SERVICE_TYPE}).')
+        shown = 0
+        while not server.stopped.wait(USERS_UPDATE_INTERVAL):
+            users = len(server.core.users)
+            if users != shown:
+                advertiser.update_users(users)
+                shown = users
+
+    threading.Thread(target=watch, name="advertised", daemon=True).start()
+    return advertiser
+
+
+class HostedServer:
+    """Our server in a thread of this process: ``start`` binds and announces it (raises
+    SocketSetupError or OSError if it cannot), ``stop`` says bye for everyone and ends it."""
+
+    def __init__(self, options: ServerOptions) -> None:
+        self.options = options
+        try:
+            self.log = LogSink.to_stdout(options.log_file)
+        except OSError:  # no standard output (pythonw on Windows): the file alone
+            self.log = LogSink(open(os.devnull, "wb"), options.log_file)
+        try:
+            self.server = ChatServer(options, self.log)
+        except BaseException:
+            self.log.close()
+            raise
+        self.advertiser: Advertiser | None = None
+        self._thread = threading.Thread(target=self._serve, name="hosted-server", daemon=True)
+
+    @property
+    def address(self) -> tuple[str, int]:
+        return self.server.address
+
+    def start(self) -> None:
+        host, port = self.server.address
+        self.log.plain(f"Multiuser server is ready on {host}:{port}!")
+        self.advertiser = advertise(self.server, self.log) if self.options.advertise else None
+        self._thread.start()
+
+    def _serve(self) -> None:
+        try:
+            self.server.serve_forever()
+        finally:
+            core = self.server.core
+            self.log.plain(
+                f"Multiuser server stopped: {core.received} datagrams received, "
+                f"{core.relayed} relayed, {core.rejections.total()} rejected."
+            )
+
+    @property
+    def users(self) -> int:
+        return len(self.server.core.users)
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Bye for everyone, the record withdrawn, the sockets and the log closed."""
+        if self.advertiser is not None:
+            self.advertiser.close()
+            self.advertiser = None
+        self.server.stop()
+        if self._thread.is_alive():
+            self._thread.join(timeout)
+        self.server.close()
+        self.log.close()
