@@ -385,7 +385,10 @@ class ChatBridge(QObject):
         (a change of state), the view emptied (/clear), a search (/search); the lines
         they add."""
         lines = self._account_requests(update)
-        self._foreign.update(dict.fromkeys(update.foreign))
+        for source in update.foreign:  # a server on our group that is not ours: offered
+            self._foreign[source] = None
+            opts = self.options
+            self.finder.heard(source, opts.port, opts.group, opts.group_port)
         if update.doctor:
             lines += self._start_doctor()
         if update.clear or update.search is not None:

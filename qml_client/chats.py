@@ -1,22 +1,26 @@
 """The chats announced on this network, for the window's start view (issue 26).
 
 ``ChatFinder`` browses DNS-SD in zeroconf's thread and hands each new list to the GUI
-thread by a queued signal; only the GUI thread touches ``ChatsModel``.  Join asks the app
+thread by a queued signal; only the GUI thread touches ``ChatsModel``.  It also lists
+the servers heard on the window's group that do not announce themselves (other
+people's), learned from the source of their datagrams.  Join asks the app
 for a window on that chat (``ChatBridge.joinRequested``), with the record's relay style, so
 our own servers' senders are named from the first line.
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, Signal, Slot
 
+from protocol_lib.discovery import ChatRecord
 from protocol_lib.io.discovery import Browser
 
 from .models import ChatsModel
 
 
 class ChatFinder(QObject):
-    """Browses while the window is open; ``problem`` says why it cannot (shown once)."""
+    """Browses while the window is open, and keeps the servers heard on the group without
+    a record (other people's: they do not announce themselves)."""
 
     _found = Signal(object)  # emitted in zeroconf's thread, delivered in the GUI thread
 
@@ -24,7 +28,28 @@ class ChatFinder(QObject):
         super().__init__(parent)
         self.model = model
         self._browser: Browser | None = None
-        self._found.connect(model.set_records)
+        self._announced: list[ChatRecord] = []
+        self._heard: dict[str, ChatRecord] = {}  # source address -> a record made for it
+        self._found.connect(self._show_announced)
+
+    @Slot(object)
+    def _show_announced(self, records: list[ChatRecord]) -> None:
+        self._announced = records
+        self._show()
+
+    def heard(self, source: str, port: int, group: str, group_port: int) -> None:
+        """This protocol's datagrams came on our group from ``source``: a server that does
+        not announce itself, most likely on the port we know (the spec's by default)."""
+        if source in self._heard:
+            return
+        title = f"a chat heard at {source} (not announced)"
+        self._heard[source] = ChatRecord(title, source, port, group, group_port)
+        self._show()
+
+    def _show(self) -> None:
+        announced = {record.address for record in self._announced}
+        heard = [r for address, r in self._heard.items() if address not in announced]
+        self.model.set_records([*self._announced, *heard])
 
     def start(self, interfaces: list[str] | None = None) -> str | None:
         browser = Browser(self._found.emit, interfaces)

@@ -240,7 +240,8 @@ def test_lanchat_host_from_a_terminal(lan):
         teacher.expect("Announced on")
         _, final = _browse(lan, 2.0)
         assert [(r["title"], r["users"]) for r in final] in (
-            [("Lab 3", 0)], [("Lab 3", 1)],  # rivera's login may be counted already
+            [("Lab 3", 0)],
+            [("Lab 3", 1)],  # rivera's login may be counted already
         )
         teacher.proc.terminate()  # Ctrl+C / closing the terminal: the chat ends
         teacher.expect("Multiuser server stopped")

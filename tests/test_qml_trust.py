@@ -331,3 +331,23 @@ def test_closing_the_window_that_hosts_the_chat_asks_first(qtbot, server):
         QTest.keyClick(chat.window, Qt.Key.Key_Return)  # end the chat
         server.expect(b"exit,")
         qtbot.waitUntil(lambda: not chat.window.isVisible(), timeout=WAIT_MS)
+
+
+def test_a_server_heard_on_the_group_is_offered_though_it_does_not_announce(qtbot, server):
+    """Issue 26, point 2: other people's servers do not announce themselves; the source of
+    their datagrams on our group is learned, and offered with Join (never believed as ours)."""
+    other = GroupSender(server.group, server.group_port, source="127.0.0.2")
+    try:
+        with chat_window(qtbot, server.options()) as chat:
+            assert item(chat, "chatsPanel").isVisible()  # not in a chat: the start view
+            other.send(b"welcome,dana")  # a classmate's server, welcoming someone
+            chats = chat.bridge.chats
+            qtbot.waitUntil(lambda: chats.count == 1, timeout=WAIT_MS)
+            record = chats.record(0)
+            assert (record.address, record.port) == ("127.0.0.2", server.port)
+            assert "not announced" in record.title
+            other.send(b"msg,dana: hi")  # heard again: still one entry
+            qtbot.waitUntil(lambda: lines(chat)[-1][2] == "msg,dana: hi", timeout=WAIT_MS)
+            assert chats.count == 1
+    finally:
+        other.close()
