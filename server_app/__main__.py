@@ -29,6 +29,11 @@ def _stop_at_end_of_input(server: ChatServer) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    if "--print-systemd-unit" in (sys.argv[1:] if argv is None else argv):
+        from .service import systemd_unit
+
+        print(systemd_unit(), end="")
+        return 0
     options = parse_options(argv)
     try:
         log = LogSink.to_stdout(options.log_file)

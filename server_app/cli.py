@@ -157,7 +157,17 @@ def build_parser() -> argparse.ArgumentParser:
         help="do not announce the chat with mDNS/DNS-SD (by default it is announced on the "
         "addresses it listens on, except loopback; clients then find it without an address)",
     )
-    add("--log-file", metavar="PATH", help="also append the log lines to this file")
+    add(
+        "--log-file",
+        metavar="PATH",
+        help="also append the log lines to this file (SIGHUP reopens it: logrotate's way)",
+    )
+    add(
+        "--print-systemd-unit",
+        action="store_true",
+        help="print a systemd unit that runs this lanchat-server as a sandboxed service "
+        "(save it as /etc/systemd/system/lanchat-server.service) and exit",
+    )
     add(
         "--stop-with-stdin",
         action="store_true",

@@ -123,11 +123,12 @@ def event_line(event: LogEvent) -> str:
 class _Writer(threading.Thread):
     """Writes batches of lines to one target, so a blocked target blocks only this thread."""
 
-    def __init__(self, target: BinaryIO) -> None:
+    def __init__(self, target: BinaryIO, path: str | None = None) -> None:
         super().__init__(name="lanchat-log-writer", daemon=True)
         self.target = target
+        self.path = path  # the file's name, opened again by ``reopen`` (None: a stream)
         self._cond = threading.Condition()
-        self._queue: deque[tuple[bytes, int]] = deque()
+        self._queue: deque[tuple[bytes | None, int]] = deque()  # None: reopen the file
         self._queued_bytes = 0
         self._dropped = 0  # lines not written: backlog full, or the target failed
         self._closing = False
@@ -141,6 +142,13 @@ class _Writer(threading.Thread):
                 return
             self._queue.append((data, lines))
             self._queued_bytes += len(data)
+            self._cond.notify()
+
+    def reopen(self) -> None:
+        """After what is queued now, write to ``path`` opened afresh (logrotate renamed the
+        file): every line goes to one file or the other, once; never blocks."""
+        with self._cond:
+            self._queue.append((None, 0))
             self._cond.notify()
 
     def close(self, timeout: float) -> None:
@@ -158,7 +166,11 @@ class _Writer(threading.Thread):
                 if not self._queue:
                     return
                 data, lines = self._queue.popleft()
-                self._queued_bytes -= len(data)
+                if data is not None:
+                    self._queued_bytes -= len(data)
+            if data is None:
+                self._reopen()
+                continue
             if self._write(data):
                 with self._cond:
                     dropped, self._dropped = self._dropped, 0
@@ -173,6 +185,20 @@ class _Writer(threading.Thread):
             else:
                 with self._cond:
                     self._dropped += lines
+
+    def _reopen(self) -> None:
+        if self.path is None:
+            return
+        try:
+            fresh = open(self.path, "ab")
+        except OSError as exc:  # the old file stays: nothing is lost, and the log says why
+            self._write(f"cannot reopen the log file {self.path}: {exc}\n".encode())
+            return
+        old, self.target = self.target, fresh
+        try:
+            old.close()
+        except OSError:
+            pass
 
     def _write(self, data: bytes) -> bool:
         try:
@@ -196,7 +222,9 @@ class LogSink:
         self._due: float | None = None  # when the text must be handed over
         self._stamp_second = -1
         self._stamp_prefix = ""
-        self._writers = [_Writer(t) for t in (stream, self._file) if t]
+        self._writers = [_Writer(stream)]
+        if self._file is not None:
+            self._writers.append(_Writer(self._file, log_file))
 
     @classmethod
     def to_stdout(cls, log_file: str | None = None) -> LogSink:
@@ -274,6 +302,13 @@ class LogSink:
             self._stamp_second = second
             self._stamp_prefix = datetime.fromtimestamp(second).strftime("%Y-%m-%d %H:%M:%S")
         return self._stamp_prefix
+
+    def reopen(self) -> None:
+        """SIGHUP (logrotate): the lines so far to the file as it was, the next ones to the
+        file named ``--log-file`` now, created if it was renamed away."""
+        self.flush()
+        for writer in self._writers:
+            writer.reopen()
 
     def close(self, timeout: float = 2.0) -> None:
         """Flush, let the writers finish (a reader that never reads gets ``timeout``)."""

@@ -72,6 +72,7 @@ class ChatServer:
             self.core = ServerCore(options.config)
         self.group_addr = (options.group, options.group_port)
         self._stopping = False
+        self._reopen_log = False  # SIGHUP: reopen the log file at the next timer pass
         self.stopped = threading.Event()  # set when serve_forever has ended (byes said)
         self._log_sends = options.verbosity >= Verbosity.VERBOSE  # read per datagram sent
         self._send_errors: dict[str, tuple[float, int]] = {}  # kind -> (last logged, unlogged)
@@ -95,9 +96,18 @@ class ChatServer:
         """Ask the loop to end (within WAKE_INTERVAL); safe from a signal handler or a thread."""
         self._stopping = True
 
+    def reopen_log(self, signum: int | None = None, frame: FrameType | None = None) -> None:
+        """Ask the loop to reopen ``--log-file`` (SIGHUP: logrotate renamed it); safe from a
+        signal handler: the loop does it within WAKE_INTERVAL."""
+        self._reopen_log = True
+
     def install_signal_handlers(self) -> Callable[[], None]:
-        """Route SIGINT/SIGTERM to ``stop``; returns a function that restores them."""
+        """Route SIGINT/SIGTERM to ``stop`` and SIGHUP (where there is one) to ``reopen_log``;
+        returns a function that restores them."""
         previous = {sig: signal.signal(sig, self.stop) for sig in stop_signals()}
+        hangup = getattr(signal, "SIGHUP", None)
+        if hangup is not None:
+            previous[hangup] = signal.signal(hangup, self.reopen_log)
 
         def restore() -> None:
             for sig, handler in previous.items():
@@ -209,6 +219,10 @@ class ChatServer:
         due = self.core.next_deadline()
         if due is not None and now >= due:
             self._perform(self.core.handle_timer(now))
+        if self._reopen_log:
+            self._reopen_log = False
+            self.log.reopen()
+            self.log.line("log file reopened (SIGHUP)")  # the new file's first line
         flush_due = self.log.flush_deadline()
         if flush_due is not None and now >= flush_due:
             self.log.flush()

@@ -456,3 +456,44 @@ def test_a_stopping_server_says_bye_for_everyone(server, group, clients):
     byes = {group.recv(), group.recv()}
     assert byes == {b"bye,alice", b"bye,bob"}
     server.wait_for_line(r"stopping: bye sent to the group for 2 user\(s\)")
+
+
+def test_a_rotated_log_keeps_every_line_exactly_once(tmp_path):
+    """Issue 30: logrotate renames --log-file and sends SIGHUP; the server goes on in a
+    new file. Under a steady chat, every line is in one file or the other, once."""
+    log = tmp_path / "server.log"
+    rotated = tmp_path / "server.log.1"
+    with running_server("--no-rate-limit", "--log-file", str(log)) as srv:
+        group = GroupListener(srv.group, srv.group_port)
+        bob = UdpClient(srv.addr)
+        try:
+            bob.send(b"login,bob")
+            group.expect(b"welcome,bob")
+            sent = 0
+
+            def say() -> None:
+                nonlocal sent
+                bob.send(f"msg,line {sent}".encode())
+                group.expect(f"msg,bob: line {sent}".encode())  # a steady chat
+                sent += 1
+
+            for _ in range(200):
+                say()
+            log.rename(rotated)  # as logrotate does it, mid-chat
+            srv.proc.send_signal(signal.SIGHUP)
+            while not (log.exists() and "log file reopened" in log.read_text()):
+                assert sent < 20_000, "no reopen"  # lines go on while the server reopens
+                say()
+            for _ in range(200):
+                say()
+            srv.wait_for_line(rf'msg "line {sent - 1}" has arrived from user: bob@')
+            assert srv.stop() == 0
+        finally:
+            group.close()
+            bob.close()
+    before, after = rotated.read_text(), log.read_text()
+    numbers = [int(n) for n in re.findall(r'msg "line (\d+)" has arrived', before + after)]
+    assert sorted(numbers) == list(range(sent))  # every line, once
+    assert '"line 0"' in before and f'"line {sent - 1}"' in after  # the new file took the rest
+    assert "log file reopened" in after
+    assert "Multiuser server stopped" in after
