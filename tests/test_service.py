@@ -39,15 +39,11 @@ def test_the_unit_runs_an_unprivileged_sandboxed_service_that_restarts():
 )
 def test_systemd_analyze_verifies_the_unit(tmp_path):
     path = tmp_path / "lanchat-server.service"
-    path.write_text(
-        subprocess.run(
-            [sys.executable, "-m", "server_app", "--print-systemd-unit"],
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout  # fmt: skip
-    )
+    printed = subprocess.run(
+        [sys.executable, "-m", "server_app", "--print-systemd-unit"],
+        cwd=ROOT, capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    path.write_text(printed.stdout)
     done = subprocess.run(["systemd-analyze", "verify", str(path)], capture_output=True,
                           text=True, timeout=60)  # fmt: skip
     assert done.returncode == 0, done.stderr
