@@ -74,6 +74,12 @@ class FederatedServerCore(ServerCore):
     def _others(self) -> tuple[str, ...]:
         return tuple(self._sites.remote.users())
 
+    @property
+    def federation_status(self) -> tuple[bool, int, int]:
+        """(link to the broker up, remote sites heard, remote users): for monitoring."""
+        remote = self._sites.remote
+        return self._sites.link_up, len(remote.sites()), len(remote.users())
+
     # --- timers: the core's, and sites given up -------------------------------
 
     def handle_timer(self, now: float) -> list[ServerAction]:

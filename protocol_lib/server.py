@@ -194,6 +194,11 @@ class ServerCore:
     # --- queries ------------------------------------------------------------
 
     @property
+    def most_sessions_from_one_host(self) -> int:
+        """The largest number of sessions one IP address holds (the per-host cap's gauge)."""
+        return max(self._per_host.values(), default=0)
+
+    @property
     def users(self) -> tuple[str, ...]:
         """Names in the chat: this LAN's in login order (then any the server hears of)."""
         return tuple(session.user for session in self._by_name.values()) + self._others()

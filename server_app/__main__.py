@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sys
 import threading
+from typing import TYPE_CHECKING
 
 from protocol_lib.io.net import SocketSetupError
 
@@ -12,6 +13,9 @@ from .cli import parse_options
 from .hosted import advertise
 from .logfmt import LogSink
 from .server import ChatServer
+
+if TYPE_CHECKING:
+    from .metrics import MetricsServer
 
 
 def _stop_at_end_of_input(server: ChatServer) -> None:
@@ -26,6 +30,25 @@ def _stop_at_end_of_input(server: ChatServer) -> None:
         pass
     server.log.line("stopping: standard input ended")
     server.stop()
+
+
+def serve_metrics(
+    server: ChatServer, log: LogSink, where: tuple[str, int]
+) -> tuple[MetricsServer | None, str]:
+    """The --metrics endpoint, started; or why not (the extra missing, the address taken)."""
+    try:
+        from .metrics import MetricsServer
+
+        metrics = MetricsServer(server, *where)
+        host, port = metrics.start()
+    except ImportError:
+        from .metrics import INSTALL_HINT
+
+        return None, INSTALL_HINT
+    except OSError as exc:
+        return None, f"cannot serve --metrics on {where[0]}:{where[1]}: {exc}"
+    metrics.url = f"http://{host}:{port}/metrics"
+    return metrics, ""
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -46,11 +69,21 @@ def main(argv: list[str] | None = None) -> int:
         print(f"lanchat-server: {exc}", file=sys.stderr)
         log.close()
         return 1
+    metrics = None
+    if options.metrics is not None:
+        metrics, problem = serve_metrics(server, log, options.metrics)
+        if metrics is None:
+            print(f"lanchat-server: {problem}", file=sys.stderr)
+            server.close()
+            log.close()
+            return 1
     restore = server.install_signal_handlers()
     if options.stop_with_stdin:
         threading.Thread(target=_stop_at_end_of_input, args=(server,), daemon=True).start()
     host, port = server.address
     log.plain(f"Multiuser server is ready on {host}:{port}!")
+    if metrics is not None:
+        log.plain(f"Metrics at {metrics.url}")
     advertiser = advertise(server, log) if options.advertise else None
     if options.verbosity:
         iface = "the OS's choice" if options.interface == "0.0.0.0" else options.interface
@@ -64,6 +97,8 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         if advertiser is not None:
             advertiser.close()  # a goodbye: browsers drop the chat at once
+        if metrics is not None:
+            metrics.close()
         restore()
         core = server.core
         log.plain(

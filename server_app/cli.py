@@ -57,6 +57,7 @@ class ServerOptions:
     stop_with_stdin: bool = False  # stop (byes said) when standard input ends: a launcher's child
     title: str = ""  # the chat's name in its DNS-SD record ("" : "lanchat on HOST")
     advertise: bool = True  # a DNS-SD record where it serves (off: --no-advertise, loopback)
+    metrics: tuple[str, int] | None = None  # --metrics HOST:PORT: Prometheus' /metrics there
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -161,6 +162,14 @@ def build_parser() -> argparse.ArgumentParser:
         "--log-file",
         metavar="PATH",
         help="also append the log lines to this file (SIGHUP reopens it: logrotate's way)",
+    )
+    add(
+        "--metrics",
+        type=host_and_port,
+        metavar="HOST:PORT",
+        help="serve numbers an admin can watch (users, lines, refusals, federation) in "
+        "Prometheus' format at http://HOST:PORT/metrics; off by default (needs the metrics "
+        "extra: prometheus-client)",
     )
     add(
         "--print-systemd-unit",
@@ -291,6 +300,14 @@ def _federation_options(
     )
 
 
+def host_and_port(text: str) -> tuple[str, int]:
+    """``HOST:PORT`` for --metrics (HOST an IPv4 address or name; PORT 0 lets the OS pick)."""
+    host, sep, port = text.rpartition(":")
+    if not sep or not host or not port.isdigit() or not 0 <= int(port) <= 65535:
+        raise argparse.ArgumentTypeError(f"not HOST:PORT: {text!r} (e.g. 127.0.0.1:9421)")
+    return host_address(host), int(port)
+
+
 def parse_options(argv: list[str] | None = None) -> ServerOptions:
     """Parse and validate ``argv``; exits with status 2 on a bad option."""
     parser = build_parser()
@@ -315,6 +332,7 @@ def parse_options(argv: list[str] | None = None) -> ServerOptions:
         stop_with_stdin=args.stop_with_stdin,
         title=args.title.strip(),
         advertise=not args.no_advertise,
+        metrics=args.metrics,
         federation=_federation_options(parser, args),
         verbosity=(
             Verbosity.QUIET

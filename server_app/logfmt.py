@@ -131,6 +131,7 @@ class _Writer(threading.Thread):
         self._queue: deque[tuple[bytes | None, int]] = deque()  # None: reopen the file
         self._queued_bytes = 0
         self._dropped = 0  # lines not written: backlog full, or the target failed
+        self.dropped_total = 0  # every line ever dropped (the metrics' counter)
         self._closing = False
         self.start()
 
@@ -139,6 +140,7 @@ class _Writer(threading.Thread):
         with self._cond:
             if self._queued_bytes + len(data) > BACKLOG_BYTES:
                 self._dropped += lines
+                self.dropped_total += lines
                 return
             self._queue.append((data, lines))
             self._queued_bytes += len(data)
@@ -185,6 +187,7 @@ class _Writer(threading.Thread):
             else:
                 with self._cond:
                     self._dropped += lines
+                    self.dropped_total += lines
 
     def _reopen(self) -> None:
         if self.path is None:
@@ -302,6 +305,11 @@ class LogSink:
             self._stamp_second = second
             self._stamp_prefix = datetime.fromtimestamp(second).strftime("%Y-%m-%d %H:%M:%S")
         return self._stamp_prefix
+
+    @property
+    def dropped(self) -> int:
+        """Log lines dropped so far (a blocked or failing output), for the metrics."""
+        return sum(writer.dropped_total for writer in self._writers)
 
     def reopen(self) -> None:
         """SIGHUP (logrotate): the lines so far to the file as it was, the next ones to the

@@ -70,3 +70,54 @@ def test_the_units_command_line_starts_the_server():
         if server.poll() is None:
             server.kill()
             server.wait()
+
+
+def _scrape(url: str) -> dict[str, float]:
+    import urllib.request
+
+    with urllib.request.urlopen(url, timeout=WAIT) as reply:
+        text = reply.read().decode()
+    values = {}
+    for line in text.splitlines():
+        if line and not line.startswith("#"):
+            name, _, value = line.rpartition(" ")
+            values[name] = float(value)
+    return values
+
+
+def test_the_metrics_page_moves_with_a_scripted_chat():
+    """--metrics on loopback: users, datagrams, lines, a refusal, and the process's start."""
+    from tests.helpers_net import GroupListener, UdpClient, running_server
+
+    with running_server("--metrics", f"{LOOPBACK}:0") as srv:
+        match = srv.wait_for_line(r"Metrics at (http://\S+/metrics)")
+        url = match.group(1)
+        assert url.startswith(f"http://{LOOPBACK}:")
+        start = _scrape(url)
+        assert start["lanchat_users"] == 0 and start["lanchat_lines_relayed_total"] == 0
+        assert start["process_start_time_seconds"] > 0
+        group = GroupListener(srv.group, srv.group_port)
+        bob = UdpClient(srv.addr)
+        try:
+            bob.send(b"login,bob")
+            group.expect(b"welcome,bob")
+            bob.send(b"msg,hello")
+            group.expect(b"msg,bob: hello")
+            stranger = UdpClient(srv.addr)
+            stranger.send(b"msg,not logged in")  # a refusal
+            srv.wait_for_line("rejected datagram from")
+            stranger.close()
+            during = _scrape(url)
+            assert during["lanchat_users"] == 1
+            assert during["lanchat_lines_relayed_total"] == 1
+            assert during["lanchat_datagrams_received_total"] == 3
+            assert sum(v for k, v in during.items() if k.startswith("lanchat_refusals_total")) == 1
+            assert during["lanchat_sessions_per_host_max"] == 1
+            assert during["lanchat_list_bytes"] == len(b"list,bob")
+            bob.send(b"exit,")
+            group.expect(b"bye,bob")
+            assert _scrape(url)["lanchat_users"] == 0
+            assert srv.stop() == 0
+        finally:
+            group.close()
+            bob.close()
