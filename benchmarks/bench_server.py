@@ -7,6 +7,8 @@ Run: .venv/bin/python benchmarks/bench_server.py   (about 2-3 minutes, loopback 
      .venv/bin/python benchmarks/bench_server.py --logins [--compare REV]   (2-3 minutes)
      CPU per login into 1k/5k/20k held sessions: ours beside the minimal relay
      (and ours at git revision REV, alternating).
+     .venv/bin/python benchmarks/bench_server.py --scraped   (about 1 minute)
+     ours logging to a file, with and without a scraper reading --metrics every second.
      .venv/bin/python benchmarks/bench_server.py --fixed   (about 2 minutes)
      CPU per line at 20,000 lines/s: the minimal relay, a naive print-per-request
      server, ours logging to a file, ours --quiet; repeated, ratios and spread.
@@ -28,6 +30,7 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
@@ -118,6 +121,8 @@ def start_server(
                 "--max-sessions", "100000"]  # fmt: skip
         if kind == "ours --quiet":  # no log line per request: shows what the spec's log costs
             args.append("--quiet")
+        if "scraped" in kind:  # --metrics on loopback; measure() scrapes it every second
+            args += ["--metrics", f"{LOOPBACK}:{port}"]  # TCP: the UDP port's number is free
     else:
         mode = "--naive-server" if kind.startswith("naive") else "--minimal-relay"
         args = [sys.executable, str(Path(__file__).resolve()), mode,
@@ -223,6 +228,18 @@ def generator(port: int, users: int, rate: int, seconds: float, results) -> None
         s.close()
 
 
+def scrape_every_second(port: int, done: threading.Event) -> int:
+    """Prometheus' way: GET /metrics every second until ``done`` (bounded by the run)."""
+    import urllib.request
+
+    scrapes = 0
+    while not done.wait(1.0) and scrapes < 600:
+        with urllib.request.urlopen(f"http://{LOOPBACK}:{port}/metrics", timeout=5) as reply:
+            reply.read()
+        scrapes += 1
+    return scrapes
+
+
 def measure(
     kind: str,
     users: int,
@@ -241,10 +258,17 @@ def measure(
         lp.start()
         ready.wait(5)
         cpu0 = cpu_seconds(server.pid)
+        scraping = threading.Event()
+        scraper = threading.Thread(target=scrape_every_second, args=(port, scraping))
+        if "scraped" in kind:
+            scraper.start()
         gp = ctx.Process(target=generator, args=(port, users, rate, seconds, gres))
         gp.start()
         sent, elapsed = gres.get(timeout=seconds * 5 + 30)
         gp.join(10)
+        scraping.set()
+        if scraper.is_alive():
+            scraper.join(10)
         time.sleep(0.3)  # in-flight relays
         stop.set()
         seen, latencies = lres.get(timeout=10)
@@ -372,6 +396,33 @@ def fixed_rate(rate: int = 20_000, repetitions: int = 3) -> None:
                 ratios = [a / b for a, b in zip(cpu[kind], cpu["minimal"], strict=True)]
                 print(f"| {users} | {kind} | {median(cpu[kind]):.1f} us | "
                       f"{median(ratios):.2f} | {min(ratios):.2f}-{max(ratios):.2f} |",
+                      flush=True)  # fmt: skip
+
+
+SCRAPE_KINDS = ("ours (log to a file)", "ours (log to a file), scraped every second")
+
+
+def scraped(rate: int = 20_000, repetitions: int = int(os.environ.get("REPS", "5"))) -> None:
+    """Issue 30: what a Prometheus scraper polling /metrics every second costs the relay,
+    beside the same server unscraped, alternating, same run."""
+    import tempfile
+    from statistics import median
+
+    print(f"\nCPU per relayed line at {rate:,} lines/s offered, 3 s, {repetitions} repetitions")
+    print("| users | server | CPU per line (median) | x unscraped (median) | spread |")
+    print("|---|---|---|---|---|")
+    with tempfile.TemporaryDirectory() as tmp:
+        log = Path(tmp) / "server.log"
+        for users in (10, 1000):
+            cpu: dict[str, list[float]] = {kind: [] for kind in SCRAPE_KINDS}
+            for _ in range(repetitions):
+                for kind in SCRAPE_KINDS:
+                    cpu[kind].append(measure(kind, users, rate, 3.0, log_to=log)["cpu_us"])
+            base = cpu[SCRAPE_KINDS[0]]
+            for kind in SCRAPE_KINDS:
+                ratios = [a / b for a, b in zip(cpu[kind], base, strict=True)]
+                print(f"| {users} | {kind} | {median(cpu[kind]):.2f} us | "
+                      f"{median(ratios):.3f} | {min(ratios):.3f}-{max(ratios):.3f} |",
                       flush=True)  # fmt: skip
 
 
@@ -534,6 +585,8 @@ if __name__ == "__main__":
         compare(sys.argv[2])
     elif sys.argv[1:2] == ["--fixed"]:
         fixed_rate()
+    elif sys.argv[1:2] == ["--scraped"]:
+        scraped()
     elif sys.argv[1:2] == ["--logins"]:
         logins(sys.argv[3] if sys.argv[2:3] == ["--compare"] else None)
     else:

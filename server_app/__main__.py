@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from protocol_lib.io.net import SocketSetupError
 
-from .cli import parse_options
+from .cli import ServerOptions, parse_options
 from .hosted import advertise
 from .logfmt import LogSink
 from .server import ChatServer
@@ -51,6 +51,27 @@ def serve_metrics(
     return metrics, ""
 
 
+def _start(options: ServerOptions) -> tuple[ChatServer, LogSink, MetricsServer | None] | str:
+    """The log, the sockets and (--metrics) the endpoint; or what stopped them, in words."""
+    try:
+        log = LogSink.to_stdout(options.log_file)
+    except OSError as exc:
+        return f"cannot open the log file: {exc}"
+    try:
+        server = ChatServer(options, log)
+    except SocketSetupError as exc:
+        log.close()
+        return str(exc)
+    metrics = None
+    if options.metrics is not None:
+        metrics, problem = serve_metrics(server, log, options.metrics)
+        if metrics is None:
+            server.close()
+            log.close()
+            return problem
+    return server, log, metrics
+
+
 def main(argv: list[str] | None = None) -> int:
     if "--print-systemd-unit" in (sys.argv[1:] if argv is None else argv):
         from .service import systemd_unit
@@ -58,25 +79,11 @@ def main(argv: list[str] | None = None) -> int:
         print(systemd_unit(), end="")
         return 0
     options = parse_options(argv)
-    try:
-        log = LogSink.to_stdout(options.log_file)
-    except OSError as exc:
-        print(f"lanchat-server: cannot open the log file: {exc}", file=sys.stderr)
+    started = _start(options)
+    if isinstance(started, str):
+        print(f"lanchat-server: {started}", file=sys.stderr)
         return 1
-    try:
-        server = ChatServer(options, log)
-    except SocketSetupError as exc:
-        print(f"lanchat-server: {exc}", file=sys.stderr)
-        log.close()
-        return 1
-    metrics = None
-    if options.metrics is not None:
-        metrics, problem = serve_metrics(server, log, options.metrics)
-        if metrics is None:
-            print(f"lanchat-server: {problem}", file=sys.stderr)
-            server.close()
-            log.close()
-            return 1
+    server, log, metrics = started
     restore = server.install_signal_handlers()
     if options.stop_with_stdin:
         threading.Thread(target=_stop_at_end_of_input, args=(server,), daemon=True).start()
