@@ -34,6 +34,8 @@ class Findings:
     other_sources: tuple[str, ...] = ()
     route_to_server: str | None = None  # the local address the kernel uses toward the server
     route_to_group: str | None = None  # ... and for multicast to the group
+    # The group the server's DNS-SD record names, when it is not the one asked about.
+    announced_group: tuple[str, int] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,9 +109,17 @@ def diagnose(f: Findings, platform: str) -> list[Diagnosis]:
              "(lanchat-server, or the teacher's Host a chat).",),
         ))  # fmt: skip
         return out
+    if f.announced_group is not None and not f.heard_group:
+        group, port = f.announced_group
+        out.append(Diagnosis(
+            "group", f"The server sends to the group {group}:{port}, not {f.group}:"
+            f"{f.group_port}.",
+            "Its record on the network says so: you listen where it does not send.",
+            (f"Start the client with --group {group} --group-port {port}.",),
+        ))  # fmt: skip
+        return out
     if (
-        not loopback
-        and f.interface == "0.0.0.0"
+        f.interface == "0.0.0.0"
         and f.route_to_server
         and f.route_to_group
         and f.route_to_server != f.route_to_group
@@ -151,7 +161,9 @@ def diagnose(f: Findings, platform: str) -> list[Diagnosis]:
             f"{alive}, but its group datagrams ({f.group}:{f.group_port}) do not reach this "
             "computer: a firewall drops them, the Wi-Fi isolates its clients from each "
             "other, or the server is not running.",
-            (firewall_remedy(f.group_port, platform),
+            (f"Check that {f.group}:{f.group_port} is the server's group (lanchat-server "
+             "prints it when it starts; --group and --group-port set it here).",
+             firewall_remedy(f.group_port, platform),
              "On Wi-Fi, try a cable, or ask for client isolation to be turned off."),
         ))  # fmt: skip
     if not out:

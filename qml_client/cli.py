@@ -174,9 +174,10 @@ def _parser(argument_default: object = None) -> argparse.ArgumentParser:
     add(
         "--doctor",
         action="store_true",
-        help="find out why nobody can be heard in this chat (nothing listening, a firewall, "
-        "another subnet, the wrong interface, another source address) and what to do, then "
-        "exit; it logs in for a moment as doctor-XXXX",
+        help="find out why nobody can be heard in the chat these options name (give the "
+        "same SERVER, --port, --group, --group-port and --interface as for joining): nothing "
+        "listening, a firewall, another subnet, the wrong interface or group, another source "
+        "address; says what to do and exits. It logs in for a moment as doctor-XXXX",
     )
     add(
         "--install-desktop-entry",

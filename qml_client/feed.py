@@ -100,8 +100,9 @@ class LineFeed(QObject):
         ]
         shown.append(
             self.presenter.system(
-                f"Above: the last {len(earlier)} line(s) kept in the history "
-                "(Ctrl+F or /search finds older ones)"
+                f"Earlier conversation above ({len(earlier)} "
+                f"{'line' if len(earlier) == 1 else 'lines'} from the history; Ctrl+F "
+                "searches older ones)"
             )
         )
         self.flush()

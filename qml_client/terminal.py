@@ -17,6 +17,7 @@ import textwrap
 import threading
 import time
 
+from protocol_lib.client_events import RelayStyle
 from protocol_lib.discovery import ChatRecord
 from protocol_lib.display import shown_text
 from protocol_lib.doctor import diagnose
@@ -31,11 +32,12 @@ FIND_SECONDS = 2.0  # how long --find listens: a record answers within about a s
 def describe(record: ChatRecord) -> str:
     """One chat as lines for a terminal (its title is foreign text: shown safely)."""
     users = "" if record.users is None else f", {record.users} in the chat"
+    relay = f" --relay {record.relay.value}" if record.relay is not RelayStyle.UNKNOWN else ""
     return (
         f"  {shown_text(record.title)}: {record.address}:{record.port}, group "
         f"{record.group}:{record.group_port}{users}\n"
         f"    lanchat-client {record.address} --port {record.port} --group {record.group} "
-        f"--group-port {record.group_port}"
+        f"--group-port {record.group_port}{relay}"
     )
 
 

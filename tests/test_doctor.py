@@ -167,3 +167,37 @@ def test_multicast_routed_through_another_interface(lan):
         assert f"--interface {lan.addresses['student']}" in said
     finally:
         server.stop()
+
+
+def test_a_loopback_server_with_multicast_leaving_by_the_lan_is_the_route_case():
+    """The trial: server on 127.0.0.1, client without --interface: multicast goes out of
+    eth0 by the default route; the doctor said "a firewall" where --interface is the fix."""
+    found = diagnose(Findings("127.0.0.1", 4321, "239.255.77.1", 2241, addresses=LAN,
+                              route_to_server="127.0.0.1", route_to_group="10.0.0.7"),
+                     "linux")  # fmt: skip
+    assert [d.key for d in found] == ["route"]
+    assert "--interface 127.0.0.1" in found[0].paragraph()
+
+
+def test_a_group_that_is_not_the_servers_is_named_from_its_record():
+    found = diagnose(facts(announced=True, announced_group=("239.255.42.1", 5000)), "linux")
+    assert [d.key for d in found] == ["group"]
+    assert "--group 239.255.42.1 --group-port 5000" in found[0].paragraph()
+    (blocked,) = diagnose(facts(), "linux")  # no record: the check is among the remedies
+    assert "is the server's group" in blocked.paragraph()
+
+
+@netns
+def test_the_wrong_group_is_named_from_the_servers_record(lan):
+    server = _server(lan)
+    try:
+        out = subprocess.run(
+            ["ip", "netns", "exec", lan.namespaces["student"], sys.executable, "-m",
+             "qml_client", lan.addresses["server"], "--port", str(PORT), "--doctor"],
+            cwd=ROOT, env=_env(), capture_output=True, text=True, timeout=WAIT + 5,
+        )  # fmt: skip
+        said = " ".join(out.stdout.split())
+        assert "[group]" in said, said
+        assert f"--group {GROUP} --group-port {GROUP_PORT}" in said
+    finally:
+        server.stop()

@@ -101,7 +101,7 @@ def test_chat_close_and_open_again_the_lines_and_a_search_hit_are_there(
         chat.bridge.start()
         shown = [text for _, _, text, _ in lines(chat)]
         assert any("the meeting is at five" in text for text in shown)
-        assert any("line(s) kept in the history" in text for text in shown)
+        assert any(text.startswith("Earlier conversation above (") for text in shown)
         type_line(chat, "/search meeting")
         qtbot.waitUntil(lambda: "1 line(s) match 'meeting'" in lines(chat)[-1][2], timeout=WAIT_MS)
         assert "the meeting is at five" in lines(chat)[-1][2]

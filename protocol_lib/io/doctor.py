@@ -20,6 +20,7 @@ import time
 
 import ifaddr
 
+from ..discovery import ChatRecord
 from ..doctor import Findings
 from .discovery import Browser, mdns_disabled
 from .net import ANY_INTERFACE, READ_SIZE, group_receiver
@@ -61,6 +62,7 @@ def probe(
 ) -> Findings:
     """Look, for at most ``listen`` seconds; never raises for what the network does."""
     refused = answered = heard = announced = False
+    announced_group: tuple[str, int] | None = None
     others: tuple[str, ...] = ()
     browser = None
     if not mdns_disabled():
@@ -95,7 +97,8 @@ def probe(
         if listener is not None:
             listener.close()
         if browser is not None:
-            announced = _announced(browser, server, 0.0 if heard or refused else RECORD_WAIT)
+            record = _announced(browser, server, 0.0 if heard or refused else RECORD_WAIT)
+            announced, announced_group = _record_facts(record, group, group_port)
     return Findings(
         server, port, group, group_port, interface,
         addresses=host_addresses(),
@@ -103,6 +106,7 @@ def probe(
         other_sources=others,
         route_to_server=route_from((server, port)),
         route_to_group=route_from((group, group_port)),
+        announced_group=announced_group,
     )  # fmt: skip
 
 
@@ -133,15 +137,27 @@ def _listen(
     return refused, answered, heard, tuple(others)
 
 
-def _announced(browser: Browser, server: str, wait: float) -> bool:
-    """Whether ``server``'s record was seen: nothing heard, is it there at all? Its record
-    may need a moment more than the probes (``wait``); the browser is closed after."""
+def _announced(browser: Browser, server: str, wait: float) -> ChatRecord | None:
+    """The server's record, if seen: nothing heard, is it there at all? Its record may
+    need a moment more than the probes (``wait``); the browser is closed after."""
     until = time.monotonic() + wait
     try:
-        while not any(record.address == server for record in browser.found()):
+        while True:
+            for record in browser.found():
+                if record.address == server:
+                    return record
             if time.monotonic() >= until:
-                return False
+                return None
             time.sleep(0.05)  # polling zeroconf's list, bounded by ``wait``
-        return True
     finally:
         browser.close()
+
+
+def _record_facts(
+    record: ChatRecord | None, group: str, group_port: int
+) -> tuple[bool, tuple[str, int] | None]:
+    """(announced at all, the group it names when that is not the one asked about)."""
+    if record is None:
+        return False, None
+    named = (record.group, record.group_port)
+    return True, (named if named != (group, group_port) else None)

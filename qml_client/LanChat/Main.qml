@@ -204,7 +204,7 @@ ApplicationWindow {
                 objectName: "pastePreview"
                 Layout.fillWidth: true
                 textFormat: Text.PlainText
-                wrapMode: Text.WrapAnywhere  // a long line stays inside the dialog
+                wrapMode: Text.WrapAtWordBoundaryOrAnywhere  // inside the dialog
                 maximumLineCount: 12
                 elide: Text.ElideRight
                 font.family: ChatSizes.fixedFamily
@@ -344,14 +344,23 @@ ApplicationWindow {
             // Several lines (a paste, Shift+Enter) are shown as lines, up to five, then
             // it scrolls; Enter sends.
             ScrollView {
+                id: inputScroll
                 Layout.fillWidth: true
-                Layout.preferredHeight: Math.min(input.implicitHeight, input.lineHeight * 5 + 12)
+                // Whole lines: up to five, then a scroll bar says there is more.
+                Layout.preferredHeight: Math.min(input.implicitHeight,
+                    input.topPadding + input.bottomPadding + inputMetrics.lineSpacing * 5)
                 Layout.alignment: Qt.AlignBottom
+                ScrollBar.vertical.policy: input.implicitHeight > height ? ScrollBar.AlwaysOn
+                                                                         : ScrollBar.AlwaysOff
+
+                FontMetrics {
+                    id: inputMetrics
+                    font: input.font
+                }
 
                 TextArea {
                     id: input
                     objectName: "input"
-                    readonly property real lineHeight: font.pixelSize * 1.4
                     focus: true
                     wrapMode: TextEdit.Wrap
                     textFormat: TextEdit.PlainText

@@ -38,8 +38,10 @@ Item {
     // A system text of several lines (/help) is a table: left-aligned, fixed-width.
     readonly property bool block: lineText.indexOf("\n") >= 0
     readonly property bool headed: inBubble && !continued && !outgoing
-    // Room for a bubble: most of a wide view, nearly all of a narrow one.
-    readonly property real maxBubble: Math.max(120, width * (width < 560 ? 0.92 : 0.78))
+    // Room for a bubble: most of a wide view, nearly all of a narrow one, and never lines
+    // much longer than a reader's eye takes in (about 70 characters).
+    readonly property real maxBubble: Math.max(120, Math.min(width * (width < 560 ? 0.92 : 0.78),
+                                                             ChatSizes.px(620)))
     readonly property real pad: ChatSizes.px(9)
 
     width: ListView.view ? ListView.view.width - ListView.view.gutter : 400
