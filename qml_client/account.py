@@ -43,6 +43,9 @@ class Account(QObject):
         if self.settings is None:
             return None
         values = Remembered.of_login(self.options, self.in_chat_as())
+        if self.options.title:  # a chat joined from its record: its name, for next time
+            remembered, _ = self.settings.load()
+            values["titles"] = remembered.with_title(self.options.conversation, self.options.title)
         return self.settings.update(**values)
 
     def name_question(self, name: str, me: str | None, roster: list[str]) -> str | None:

@@ -265,7 +265,7 @@ def start_hosting(title: str) -> tuple[HostedServer | None, str]:
     return None, problem
 
 
-JOIN_GIVEN = {"server", "port", "group", "group_port", "interface", "relay"}
+JOIN_GIVEN = {"server", "port", "group", "group_port", "interface", "relay", "title"}
 """What a found chat's record decides (the rest is remembered or given as before)."""
 
 
@@ -280,6 +280,7 @@ def joined(options: ClientOptions, record: ChatRecord) -> ClientOptions:
         group_port=record.group_port,
         interface=ANY_INTERFACE,
         relay=record.relay,
+        title=record.title,
         server_sources=(),
     )
 

@@ -53,6 +53,7 @@ class ClientOptions:
     # How the server relays chat lines, if known before it is heard (--relay, or
     # remembered for this conversation): senders are named from the first line.
     relay: RelayStyle = RelayStyle.UNKNOWN
+    title: str = ""  # the chat's name from its record (Join), remembered for the next start
     find: float | None = None  # --find: list the chats announced here for this long, exit
     doctor: bool = False  # --doctor: say why nobody can be heard, exit
     host_chat: str | None = None  # --host-chat [TITLE]: host a chat at start ("": default title)

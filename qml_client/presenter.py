@@ -407,6 +407,8 @@ def mentions(text: str, name: str) -> bool:
 def window_title(options: ClientOptions, state: ClientState, user: str | None) -> str:
     """The window's title: who you are in the chat as, and where the chat is."""
     where = f"lanchat @ {options.server}:{options.port}"
+    if options.title:  # the chat's own name (its record's: foreign text)
+        where = f"{shown_text(options.title)} ({options.server}:{options.port})"
     if state is ClientState.IN_CHAT:
         return f"{shown_name(user or '')} \u2014 {where}"
     return f"{where} ({state.value})"

@@ -40,6 +40,8 @@ class Remembered:
     # What each chat's server was seen to do with a line (conversation_key -> style):
     # the next visit names senders from the first line (ClientConfig.relay_style).
     relay_styles: dict[str, str] | None = None
+    # The names chats announced (conversation_key -> title): the window's title next time.
+    titles: dict[str, str] | None = None
 
     def under(self, options: ClientOptions, given: set[str]) -> ClientOptions:
         """``options`` with remembered values where the command line gave none."""
@@ -49,11 +51,18 @@ class Remembered:
             if name not in given and (value := getattr(self, name)) is not None
         }
         options = replace(options, **changes)
+        key = conversation_key(options.conversation)
         if "relay" not in given and self.relay_styles:
-            known = self.relay_styles.get(conversation_key(options.conversation))
+            known = self.relay_styles.get(key)
             if known is not None:
                 options = replace(options, relay=RelayStyle(known))
+        if "title" not in given and self.titles and key in self.titles:
+            options = replace(options, title=self.titles[key])
         return options
+
+    def with_title(self, conversation: Conversation, title: str) -> dict[str, str]:
+        """``titles`` with ``title`` for ``conversation``."""
+        return {**(self.titles or {}), conversation_key(conversation): title[:MAX_TITLE]}
 
     def with_relay(self, conversation: Conversation, style: RelayStyle) -> dict[str, str]:
         """``relay_styles`` with ``style`` learned for ``conversation``."""
@@ -170,6 +179,7 @@ def _checked(remembered: Remembered) -> Remembered:
         user=text(remembered.user, user_name),
         geometry=geometry,
         relay_styles=_styles(remembered.relay_styles),
+        titles=_titles(remembered.titles),
     )
 
 
@@ -181,3 +191,17 @@ def _styles(styles: object) -> dict[str, str] | None:
     ):
         raise ValueError(f"not relay styles: {styles!r}")
     return styles
+
+
+MAX_TITLE = 200  # characters of a remembered title (a record's is foreign text)
+
+
+def _titles(titles: object) -> dict[str, str] | None:
+    """Remembered titles: conversation keys to a chat's name."""
+    if titles is not None and not (
+        isinstance(titles, dict)
+        and all(isinstance(k, str) and isinstance(v, str) and len(v) <= MAX_TITLE
+                for k, v in titles.items())
+    ):  # fmt: skip
+        raise ValueError(f"not titles: {titles!r}")
+    return titles

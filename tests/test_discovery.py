@@ -182,6 +182,9 @@ def test_a_window_finds_the_chat_joins_it_and_names_senders_from_the_first_line(
         window.expect("FOUND")
         server.expect(f"login request has arrived from carol@('{lan.addresses['student']}'")
         window.expect("IN_CHAT")
+        server_ip = lan.addresses["server"]
+        window.expect(f"TITLE carol \u2014 Ms Rivera's chat ({server_ip}:{PORT}) | "
+                      "[\"Ms Rivera's chat\"]")  # its name, shown and remembered  # fmt: skip
         alice.send("msg,hi carol")
         window.expect("NAMED")
         assert window.proc.wait(WAIT) == 0

@@ -235,3 +235,13 @@ def test_damaged_relay_styles_are_reported_and_ignored(tmp_path):
     path.write_text(json.dumps({"relay_styles": {"x": "sometimes"}}))
     remembered, problem = SettingsStore(path).load()
     assert remembered == Remembered() and problem is not None
+
+
+def test_a_chats_title_is_remembered_for_it_alone(tmp_path):
+    key = "10.0.0.5:4321 224.1.1.1:2241"
+    remembered = Remembered(titles={key: "Lab 3"})
+    assert remembered.under(ClientOptions("10.0.0.5"), set()).title == "Lab 3"
+    assert remembered.under(ClientOptions("10.0.0.6"), set()).title == ""
+    path = tmp_path / "settings.json"
+    path.write_text(json.dumps({"titles": {key: 5}}))
+    assert SettingsStore(path).load()[0] == Remembered()

@@ -55,6 +55,8 @@ def main() -> int:
         print("NOT IN CHAT", flush=True)
         return 1
     print(f"IN_CHAT {time.monotonic() - started:.2f}", flush=True)
+    remembered = store.load()[0].titles or {}
+    print(f"TITLE {current.chat.window.title()} | {sorted(remembered.values())}", flush=True)
     model = current.chat.bridge.messages
     if not pump(lambda: any(model.line(r).sender == "alice" for r in range(model.rowCount()))):
         print("NOT NAMED", flush=True)
