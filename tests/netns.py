@@ -126,3 +126,34 @@ class Lan:
         for ns in reversed(self._made):
             subprocess.run(["ip", "netns", "del", ns], capture_output=True)
         self._made.clear()
+
+
+def mdns_env() -> dict[str, str]:
+    """The suite's environment for a process inside the namespaces: the project on the
+    path, unbuffered, and mDNS on (as on a real LAN; the suite turns it off elsewhere)."""
+    from tests.helpers_net import ROOT
+
+    env = dict(os.environ, PYTHONPATH=str(ROOT), PYTHONUNBUFFERED="1")
+    env.pop("LANCHAT_NO_MDNS", None)
+    return env
+
+
+def start_server(
+    lan: Lan, group: str, group_port: int, port: int, *extra: str, interface: str | None = None
+):  # type: ignore[no-untyped-def]
+    """Our server on the "server" host, bound to 0.0.0.0, multicasting from ``interface``
+    (default: its address), once it says it is ready (a tests.test_netns.Process)."""
+    import sys
+
+    from tests.helpers_net import ROOT
+    from tests.test_netns import Process
+
+    args = [
+        sys.executable, "-m", "server_app", "--host", "0.0.0.0", "--port", str(port),
+        "--group", group, "--group-port", str(group_port),
+        "--interface", interface or lan.addresses["server"], "--ttl", "1", *extra,
+    ]  # fmt: skip
+    output = {"text": True, "stdout": subprocess.PIPE, "stderr": subprocess.STDOUT}
+    server = Process(lan.popen("server", args, cwd=ROOT, env=mdns_env(), **output))
+    server.expect(f"Multiuser server is ready on 0.0.0.0:{port}!")
+    return server

@@ -4,7 +4,6 @@ network namespaces on a bridge (nothing leaves them)."""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 
@@ -14,9 +13,9 @@ from hypothesis import strategies as st
 
 from protocol_lib.client_events import RelayStyle
 from protocol_lib.discovery import SERVICE_TYPE, ChatRecord, read_record
-from protocol_lib.io.discovery import NO_MDNS_ENV, served_interfaces
+from protocol_lib.io.discovery import served_interfaces
 from tests.helpers_net import ROOT, WAIT
-from tests.netns import Lan, unavailable_reason
+from tests.netns import Lan, mdns_env, start_server, unavailable_reason
 from tests.test_netns import Process
 
 RECORD = ChatRecord(
@@ -78,23 +77,8 @@ def lan():
     net.close()
 
 
-def _env() -> dict[str, str]:
-    """The suite's environment, with mDNS on: these processes run inside the namespaces."""
-    env = dict(os.environ, PYTHONPATH=str(ROOT), PYTHONUNBUFFERED="1")
-    env.pop(NO_MDNS_ENV, None)
-    return env
-
-
 def _server(lan: Lan, *extra: str) -> Process:
-    args = [
-        sys.executable, "-m", "server_app", "--host", "0.0.0.0", "--port", str(PORT),
-        "--group", GROUP, "--group-port", str(GROUP_PORT),
-        "--interface", lan.addresses["server"], "--ttl", "1", *extra,
-    ]  # fmt: skip
-    output = {"text": True, "stdout": subprocess.PIPE, "stderr": subprocess.STDOUT}
-    server = Process(lan.popen("server", args, cwd=ROOT, env=_env(), **output))
-    server.expect(f"Multiuser server is ready on 0.0.0.0:{PORT}!")
-    return server
+    return start_server(lan, GROUP, GROUP_PORT, PORT, *extra)
 
 
 def _browse(lan: Lan, seconds: float) -> tuple[list[dict], list[dict]]:
@@ -102,7 +86,7 @@ def _browse(lan: Lan, seconds: float) -> tuple[list[dict], list[dict]]:
     out = subprocess.run(
         ["ip", "netns", "exec", lan.namespaces["student"], sys.executable, "-m",
          "tests.peers.browse", lan.addresses["student"], str(seconds)],
-        cwd=ROOT, env=_env(), capture_output=True, text=True, timeout=seconds + WAIT,
+        cwd=ROOT, env=mdns_env(), capture_output=True, text=True, timeout=seconds + WAIT,
     )  # fmt: skip
     lines = out.stdout.splitlines()
     assert lines and lines[-1].startswith("END "), out.stdout + out.stderr
@@ -143,7 +127,7 @@ def test_find_in_a_terminal_lists_the_chat_and_the_command_that_joins_it(lan):
         out = subprocess.run(
             ["ip", "netns", "exec", lan.namespaces["student"], sys.executable, "-m",
              "qml_client", "--find", "3"],
-            cwd=ROOT, env=_env(), capture_output=True, text=True, timeout=WAIT + 3,
+            cwd=ROOT, env=mdns_env(), capture_output=True, text=True, timeout=WAIT + 3,
         )  # fmt: skip
         assert out.returncode == 0, out.stdout + out.stderr
         server_ip = lan.addresses["server"]
@@ -167,14 +151,14 @@ def test_a_window_finds_the_chat_joins_it_and_names_senders_from_the_first_line(
     is credited to her (the record says the relay is attributed)."""
     lan = classroom
     server = _server(lan, "--title", "Ms Rivera's chat")
-    env = dict(_env(), QT_QPA_PLATFORM="offscreen")  # LANCHAT_START_VIEW_PNG: the picture
+    env = dict(mdns_env(), QT_QPA_PLATFORM="offscreen")  # LANCHAT_START_VIEW_PNG: the picture
     output = {"text": True, "stdout": subprocess.PIPE, "stderr": subprocess.STDOUT}
     window = Process(lan.popen("student", [sys.executable, "-m", "tests.peers.join_child",
                                            "carol"], cwd=ROOT, env=env, **output))  # fmt: skip
     alice = Process(lan.popen("teacher", [
         sys.executable, "-m", "tests.peers.client", lan.addresses["server"], str(PORT), GROUP,
         str(GROUP_PORT), lan.addresses["teacher"]], stdin=subprocess.PIPE, cwd=ROOT,
-        env=_env(), **output))  # fmt: skip
+        env=mdns_env(), **output))  # fmt: skip
     try:
         alice.expect("READY")
         alice.send("login,alice")
@@ -199,7 +183,7 @@ def test_the_host_buttons_server_serves_another_host_and_ends_with_its_window(cl
     """Issue 26, point 3: Host a chat starts our server in the window's process, announced;
     a student on another host finds it and chats; closing the window ends it for all."""
     lan = classroom
-    env = dict(_env(), QT_QPA_PLATFORM="offscreen")
+    env = dict(mdns_env(), QT_QPA_PLATFORM="offscreen")
     output = {"text": True, "stdout": subprocess.PIPE, "stderr": subprocess.STDOUT}
     teacher = Process(lan.popen("teacher", [
         sys.executable, "-m", "tests.peers.host_child", "rivera", "Ms Rivera's chat",
@@ -214,7 +198,7 @@ def test_the_host_buttons_server_serves_another_host_and_ends_with_its_window(cl
         student = Process(lan.popen("student", [
             sys.executable, "-m", "tests.peers.client", lan.addresses["teacher"], str(PORT),
             "224.1.1.1", "2241", lan.addresses["student"]], stdin=subprocess.PIPE, cwd=ROOT,
-            env=_env(), **output))  # fmt: skip
+            env=mdns_env(), **output))  # fmt: skip
         student.expect("READY")
         student.send("login,sam")
         student.expect("RECV b'welcome,sam'")
@@ -234,7 +218,7 @@ def test_the_host_buttons_server_serves_another_host_and_ends_with_its_window(cl
 @netns
 def test_lanchat_host_from_a_terminal(lan):
     """``lanchat --host TITLE``: the window hosts at start; the student's host finds it."""
-    env = dict(_env(), QT_QPA_PLATFORM="offscreen")
+    env = dict(mdns_env(), QT_QPA_PLATFORM="offscreen")
     output = {"text": True, "stdout": subprocess.PIPE, "stderr": subprocess.STDOUT}
     teacher = Process(lan.popen("server", [
         sys.executable, "-m", "lanchat", "--host", "Lab 3", "--user", "rivera",

@@ -3,7 +3,6 @@ one reproduced between network namespaces and named by ``lanchat-client --doctor
 
 from __future__ import annotations
 
-import os
 import re
 import subprocess
 import sys
@@ -12,7 +11,7 @@ import pytest
 
 from protocol_lib.doctor import Findings, diagnose, firewall_remedy
 from tests.helpers_net import ROOT, WAIT
-from tests.netns import Lan, unavailable_reason
+from tests.netns import Lan, mdns_env, start_server, unavailable_reason
 from tests.test_netns import Process
 
 LAN = (("127.0.0.1", 8), ("10.0.0.7", 24))
@@ -66,30 +65,19 @@ def lan():
     net.close()
 
 
-def _env() -> dict[str, str]:
-    env = dict(os.environ, PYTHONPATH=str(ROOT), PYTHONUNBUFFERED="1")
-    env.pop("LANCHAT_NO_MDNS", None)  # inside the namespaces: mDNS as on a real LAN
-    return env
-
-
 def _server(lan: Lan, interface: str | None = None) -> Process:
-    args = [
-        sys.executable, "-m", "server_app", "--host", "0.0.0.0", "--port", str(PORT),
-        "--group", GROUP, "--group-port", str(GROUP_PORT),
-        "--interface", interface or lan.addresses["server"], "--ttl", "1",
-    ]  # fmt: skip
-    output = {"text": True, "stdout": subprocess.PIPE, "stderr": subprocess.STDOUT}
-    server = Process(lan.popen("server", args, cwd=ROOT, env=_env(), **output))
-    server.expect(f"Multiuser server is ready on 0.0.0.0:{PORT}!")
-    return server
+    return start_server(lan, GROUP, GROUP_PORT, PORT, interface=interface)
 
 
-def _doctor(lan: Lan, host: str = "student") -> tuple[list[str], str]:
+def _doctor(
+    lan: Lan, host: str = "student", group: tuple[str, ...] | None = None
+) -> tuple[list[str], str]:
+    """``--doctor`` on ``host`` for the server's chat (``group``: other group options)."""
+    options = ("--group", GROUP, "--group-port", str(GROUP_PORT)) if group is None else group
     out = subprocess.run(
         ["ip", "netns", "exec", lan.namespaces[host], sys.executable, "-m", "qml_client",
-         lan.addresses["server"], "--port", str(PORT), "--group", GROUP,
-         "--group-port", str(GROUP_PORT), "--doctor"],
-        cwd=ROOT, env=_env(), capture_output=True, text=True, timeout=WAIT + 5,
+         lan.addresses["server"], "--port", str(PORT), *options, "--doctor"],
+        cwd=ROOT, env=mdns_env(), capture_output=True, text=True, timeout=WAIT + 5,
     )  # fmt: skip
     said = " ".join((out.stdout + out.stderr).split())  # its paragraphs are wrapped
     return re.findall(r"^  \[([a-z-]+)\]$", out.stdout, re.MULTILINE), said
@@ -191,13 +179,8 @@ def test_a_group_that_is_not_the_servers_is_named_from_its_record():
 def test_the_wrong_group_is_named_from_the_servers_record(lan):
     server = _server(lan)
     try:
-        out = subprocess.run(
-            ["ip", "netns", "exec", lan.namespaces["student"], sys.executable, "-m",
-             "qml_client", lan.addresses["server"], "--port", str(PORT), "--doctor"],
-            cwd=ROOT, env=_env(), capture_output=True, text=True, timeout=WAIT + 5,
-        )  # fmt: skip
-        said = " ".join(out.stdout.split())
-        assert "[group]" in said, said
+        found, said = _doctor(lan, group=())  # the spec's default group: not the server's
+        assert found == ["group"], said
         assert f"--group {GROUP} --group-port {GROUP_PORT}" in said
     finally:
         server.stop()

@@ -12,21 +12,12 @@ import os
 import sys
 import time
 
-from PySide6.QtCore import QCoreApplication, QEventLoop
 from PySide6.QtGui import QGuiApplication
 
 from qml_client.app import CurrentWindow, open_window
 from qml_client.cli import ClientOptions
 from qml_client.settings import SettingsStore
-
-
-def pump(until, timeout: float = 15.0) -> bool:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while not until():
-        if time.monotonic() > deadline:
-            return False
-        QCoreApplication.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 20)
-    return True
+from tests.peers.qt import pump
 
 
 def main() -> int:
