@@ -10,6 +10,7 @@ import dataclasses
 import gc
 import os
 import signal
+import socket
 import sqlite3
 import sys
 from pathlib import Path
@@ -17,7 +18,7 @@ from typing import TYPE_CHECKING
 
 import shiboken6
 from PySide6 import QtQuick  # rootObjects() are QQuickWindows only once it is imported
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import QSocketNotifier, QTimer
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtQml import QQmlApplicationEngine
 from PySide6.QtQuickControls2 import QQuickStyle
@@ -87,11 +88,55 @@ class ChatWindow:
         self.engine.deleteLater()
 
 
-def _quit_on_signals(app: QGuiApplication) -> QTimer:
-    """Let Ctrl+C and SIGTERM quit through aboutToQuit (so ``exit,`` is sent).
+class SignalWaker:
+    """Lets Python's signal handlers run while Qt's event loop waits, without waking it.
 
-    Qt's event loop keeps Python from running signal handlers; a short timer
-    gives the interpreter a chance to run them.
+    Qt's loop keeps Python from running a handler until some Python code runs.  A timer
+    every 200 ms used to give it the chance: 5 wake-ups a second of a window that has
+    nothing to do.  Now the OS's signal wakes the loop itself: Python writes the signal's
+    number to a socket (``signal.set_wakeup_fd``), a QSocketNotifier sees it and runs a
+    Python slot, and the handler runs then.  Where that cannot be set up (no socketpair,
+    or not the main thread), the timer is kept.
+    """
+
+    def __init__(self) -> None:
+        self._timer: QTimer | None = None
+        self._notifier: QSocketNotifier | None = None
+        self._previous_fd = -1
+        try:
+            self._reader, self._writer = socket.socketpair()
+            for sock in (self._reader, self._writer):
+                sock.setblocking(False)
+            self._previous_fd = signal.set_wakeup_fd(self._writer.fileno())
+        except (OSError, ValueError):  # ValueError: not the main thread
+            self._timer = QTimer()
+            self._timer.timeout.connect(lambda: None)
+            self._timer.start(200)
+            return
+        self._notifier = QSocketNotifier(self._reader.fileno(), QSocketNotifier.Type.Read)
+        self._notifier.activated.connect(self._drain)
+
+    def _drain(self) -> None:
+        """Python code runs: the pending handlers with it; the bytes are only a doorbell."""
+        try:
+            while self._reader.recv(512):
+                pass
+        except OSError:  # BlockingIOError: all read
+            pass
+
+    def stop(self) -> None:
+        if self._timer is not None:
+            self._timer.stop()
+            return
+        if self._notifier is not None:
+            self._notifier.setEnabled(False)
+            signal.set_wakeup_fd(self._previous_fd)
+            self._reader.close()
+            self._writer.close()
+
+
+def _quit_on_signals(app: QGuiApplication) -> SignalWaker:
+    """Let Ctrl+C and SIGTERM quit through aboutToQuit (so ``exit,`` is sent).
 
     ``exit(0)``, not ``quit()``: Qt 6's quit() first closes every window, which
     tears down the window's platform window while a repaint it requested may
@@ -113,10 +158,7 @@ def _quit_on_signals(app: QGuiApplication) -> QTimer:
     hangup = getattr(signal, "SIGHUP", None)  # the terminal closed: leave as on Ctrl+C
     for sig in [*stop_signals(), *([hangup] if hangup is not None else [])]:
         signal.signal(sig, stop)
-    timer = QTimer()
-    timer.start(200)
-    timer.timeout.connect(lambda: None)
-    return timer
+    return SignalWaker()
 
 
 def apply_theme(theme: str) -> None:

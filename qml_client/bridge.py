@@ -67,6 +67,10 @@ class ChatBridge(QObject):
     Decisions are ClientCore's; what they look like is the Presenter's.
     """
 
+    # The cursor's blink period before a window at rest stopped it: the style hint is the
+    # application's, so any window can give it back.
+    _flash_time = 0
+
     stateChanged = Signal()
     statusChanged = Signal()
     quitRequested = Signal()
@@ -159,6 +163,7 @@ class ChatBridge(QObject):
         if self.driver.closed:
             return
         self.driver.shutdown(say_exit)
+        self.restCursor(False)  # the blink is the application's: as it was
         if self._doctor is not None:  # its signal must not outlive the application
             self._doctor.join(DOCTOR_JOIN)
         self.finder.close()  # zeroconf's thread signals this window: it stops first
@@ -313,6 +318,17 @@ class ChatBridge(QObject):
     def hostedUsers(self) -> int:
         """How many are in the chat this window hosts (said when asking before closing)."""
         return self._hosted.users if self._hosted is not None else 0
+
+    @Slot(bool)
+    def restCursor(self, resting: bool) -> None:
+        """Stop the text cursor's blinking after a while without typing (as GTK does), and
+        start it again at the next key: a blinking cursor woke the window 4 times a second."""
+        hints = QGuiApplication.styleHints()
+        if resting and hints.cursorFlashTime() > 0:
+            ChatBridge._flash_time = hints.cursorFlashTime()  # the application's, for all
+            hints.setCursorFlashTime(0)
+        elif not resting and hints.cursorFlashTime() == 0 and ChatBridge._flash_time:
+            hints.setCursorFlashTime(ChatBridge._flash_time)
 
     @Slot(int)
     def join(self, row: int) -> None:

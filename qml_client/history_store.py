@@ -115,8 +115,9 @@ class HistoryStore:
         if not rows:
             return
         with self._lock:
+            first = not self._pending
             self._pending.extend(rows)
-            if len(self._pending) >= WRITE_BATCH:
+            if first or len(self._pending) >= WRITE_BATCH:  # the writer: awake, or write now
                 self._lock.notify()
 
     def recent(self, limit: int = SHOWN_AT_START, *, me: str = "") -> list[StoredLine]:
@@ -170,8 +171,10 @@ class HistoryStore:
             return
         while True:
             with self._lock:
-                if not self._pending and not self._closing:
-                    self._lock.wait(WRITE_INTERVAL)
+                while not self._pending and not self._closing:
+                    self._lock.wait()  # at rest: asleep until a line comes (no wake-ups)
+                if not self._closing and len(self._pending) < WRITE_BATCH:
+                    self._lock.wait(WRITE_INTERVAL)  # more lines, in one transaction
                 batch, self._pending = self._pending, []
                 self._busy = bool(batch)
                 closing = self._closing

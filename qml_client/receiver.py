@@ -149,7 +149,7 @@ class Receiver(threading.Thread):
         last_read, paused = clock(), False
         try:
             while not self._stopping.is_set():
-                ready = selector.select(timeout=1.0)
+                ready = selector.select()  # until a datagram, or stop's wake-up
                 woke = clock()
                 datagrams: list[Datagram] = []
                 errors: list[str] = []

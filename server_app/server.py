@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import signal
 import socket
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -37,6 +38,7 @@ from protocol_lib.io.net import (
     NOWAIT_FLAG,
     READ_SIZE,
     SocketSetupError,
+    block_with_kernel_timeout,
     group_sender,
     receive_from,
     reports_an_earlier_send,
@@ -50,7 +52,12 @@ from .federation import FederationLink
 from .logfmt import LogSink
 from .wakeups import WakeUps
 
-WAKE_INTERVAL = 0.1  # seconds: the longest a timer, the log's flush or a stop request waits
+WAKE_INTERVAL = 0.1  # seconds: under traffic, the longest a timer or the log's flush waits
+# At rest the loop blocks until its next timer is due, at most this long: a server that has
+# nothing to do does not wake 10 times a second.  A stop or a SIGHUP wakes it at once (a
+# datagram from its own waker socket).  Not on Windows, where a signal does not interrupt a
+# receive: there the loop keeps looking every WAKE_INTERVAL.
+REST_INTERVAL = 5.0 if sys.platform != "win32" else WAKE_INTERVAL
 SEND_ERROR_LOG_INTERVAL = 5.0  # at most one line per this many seconds per kind of send error
 
 
@@ -86,6 +93,13 @@ class ChatServer:
             ) from exc
         if options.federation is not None and federation is not None:
             self.federation = FederationLink(options.federation, federation, self.address)
+        # The loop's own alarm clock: an empty datagram from here ends a wait at rest.
+        host = self.address[0]
+        self._wake_target = ("127.0.0.1" if host in ("0.0.0.0", "") else host, self.address[1])
+        self._waker = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self._waker.bind((self._wake_target[0], 0))
+        self.wake_addr: tuple[str, int] = self._waker.getsockname()
+        self._timeout = WAKE_INTERVAL  # the receive's kernel timeout now (SO_RCVTIMEO)
 
     @property
     def address(self) -> tuple[str, int]:
@@ -93,13 +107,36 @@ class ChatServer:
         return address
 
     def stop(self, signum: int | None = None, frame: FrameType | None = None) -> None:
-        """Ask the loop to end (within WAKE_INTERVAL); safe from a signal handler or a thread."""
+        """Ask the loop to end (at once); safe from a signal handler or a thread."""
         self._stopping = True
+        self._wake()
 
     def reopen_log(self, signum: int | None = None, frame: FrameType | None = None) -> None:
         """Ask the loop to reopen ``--log-file`` (SIGHUP: logrotate renamed it); safe from a
-        signal handler: the loop does it within WAKE_INTERVAL."""
+        signal handler: the loop does it at once."""
         self._reopen_log = True
+        self._wake()
+
+    def _wake(self) -> None:
+        """End the loop's wait: an empty datagram from its own waker (nothing a client sends)."""
+        try:
+            self._waker.sendto(b"", self._wake_target)
+        except OSError:  # closed, or the network is gone: the next timeout comes anyway
+            pass
+
+    def _rest(self, now: float) -> None:
+        """Idle: block until the next timer is due (the core's, the log's trail), at most
+        REST_INTERVAL; a datagram ends the wait as before."""
+        wait = REST_INTERVAL
+        for due in (self.core.next_deadline(), self.log.flush_deadline()):
+            if due is not None:
+                wait = min(wait, due - now)
+        self._set_timeout(max(wait, WAKE_INTERVAL))
+
+    def _set_timeout(self, seconds: float) -> None:
+        if seconds != self._timeout:
+            self._timeout = seconds
+            block_with_kernel_timeout(self.sock, seconds)
 
     def install_signal_handlers(self) -> Callable[[], None]:
         """Route SIGINT/SIGTERM to ``stop`` and SIGHUP (where there is one) to ``reopen_log``;
@@ -146,14 +183,15 @@ class ChatServer:
                 # else WAKE_INTERVAL idle (Windows says so with TimeoutError)
                 flags, timers_due = self._queue_empty(wakeups, flags, timers_due)
                 continue
-            except InterruptedError:
-                continue
             except OSError as exc:  # e.g. a pending ICMP error: not fatal
                 self._receive_error(exc)
                 continue
-            if not data and addr == wake_addr:  # the broker's thread has news
-                self._take_federation_inputs(clock())
+            if not data and (addr == wake_addr or addr == self.wake_addr):
+                # the broker's thread has news, or a stop, a SIGHUP: timers see to them
+                timers_due = self._run_timers(clock())
                 continue
+            if self._timeout != WAKE_INTERVAL:  # traffic after a rest: timers every 0.1 s
+                self._set_timeout(WAKE_INTERVAL)
             now = clock()
             flags = NOWAIT_FLAG if woke(now) else 0
             try:
@@ -182,7 +220,10 @@ class ChatServer:
                 time.sleep(pause)
             if time.monotonic() < timers_due:
                 return flags, timers_due
-        return flags, self._run_timers(time.monotonic())
+        timers_due = self._run_timers(time.monotonic())
+        if not flags:  # a wait ran out with nothing to read: rest until the next timer
+            self._rest(time.monotonic())
+        return flags, timers_due
 
     def _farewell(self) -> None:
         """A ``bye`` for every user, so that no client stays "in chat" with a server that
@@ -281,5 +322,5 @@ class ChatServer:
         self._send_errors[key] = (now, 0)
 
     def close(self) -> None:
-        for sock in (self.sock, self.sender):
+        for sock in (self.sock, self.sender, self._waker):
             sock.close()

@@ -351,3 +351,20 @@ def test_a_server_heard_on_the_group_is_offered_though_it_does_not_announce(qtbo
             assert chats.count == 1
     finally:
         other.close()
+
+
+def test_the_cursor_stops_blinking_at_rest_and_blinks_again_at_a_key(qtbot, server):
+    """Issue 29: a window at rest woke 4 times a second for its blinking cursor; now the
+    blinking stops after a while without typing (a solid cursor) and comes back at a key."""
+    from PySide6.QtGui import QGuiApplication
+
+    hints = QGuiApplication.styleHints()
+    blink = hints.cursorFlashTime()
+    with chat_window(qtbot, server.options()) as chat:
+        rest = chat.window.findChild(QObject, "cursorRest")
+        rest.setProperty("interval", 100)  # 10 s in use; the same timer, shorter
+        type_line(chat, "", enter=False)
+        qtbot.waitUntil(lambda: hints.cursorFlashTime() == 0, timeout=WAIT_MS)
+        type_line(chat, "a", enter=False)
+        assert hints.cursorFlashTime() == blink > 0
+    hints.setCursorFlashTime(blink)  # whatever happened, the next test's default

@@ -358,9 +358,21 @@ ApplicationWindow {
                     font: input.font
                 }
 
+                // The cursor stops blinking after 10 s without typing (a solid bar), and
+                // blinks again at the next key: a window at rest does not wake for it.
+                Timer {
+                    id: cursorRest
+                    objectName: "cursorRest"
+                    interval: 10000
+                    running: input.activeFocus
+                    onTriggered: window.bridge.restCursor(true)
+                }
+
                 TextArea {
                     id: input
                     objectName: "input"
+                    onTextChanged: { window.bridge.restCursor(false); cursorRest.restart(); }
+                    onCursorPositionChanged: { window.bridge.restCursor(false); cursorRest.restart(); }
                     focus: true
                     wrapMode: TextEdit.Wrap
                     textFormat: TextEdit.PlainText
