@@ -299,6 +299,10 @@ class ChatBridge(QObject):
     messages = Property(QObject, lambda self: self._messages, constant=True)
     users = Property(QObject, lambda self: self._users, constant=True)
     chats = Property(QObject, lambda self: self._chats, constant=True)
+    # Where this window's own server is (what a plain /login joins).
+    serverAddress = Property(
+        str, lambda self: f"{self.options.server}:{self.options.port}", constant=True
+    )
 
     @Slot(str)
     def host(self, title: str) -> None:

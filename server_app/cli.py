@@ -76,9 +76,10 @@ def build_parser() -> argparse.ArgumentParser:
     add = parser.add_argument
     add(
         "--host",
-        type=host_address,
+        type=listen_address,
         default="0.0.0.0",
-        help="address or host name to listen on (default 0.0.0.0)",
+        help="address or host name to listen on (default 0.0.0.0; the chat's name that "
+        "people see is --title)",
     )
     add(
         "--port",
@@ -298,6 +299,19 @@ def _federation_options(
         tls_cert=args.federation_tls_cert,
         tls_key=args.federation_tls_key,
     )
+
+
+def listen_address(text: str) -> str:
+    """--host: where to listen; a name with spaces is a title given to the wrong option
+    (``lanchat --host TITLE`` hosts a chat; the server names it with --title)."""
+    try:
+        return host_address(text)
+    except argparse.ArgumentTypeError as exc:
+        if " " in text.strip():
+            raise argparse.ArgumentTypeError(
+                f"{exc}: --host is the address to listen on; to name the chat use --title"
+            ) from None
+        raise
 
 
 def host_and_port(text: str) -> tuple[str, int]:

@@ -327,6 +327,8 @@ def test_quiet_prints_only_start_and_stop():
         ["--max-sessions", "0"],
         ["--max-sessions-per-host", "x"],
         ["--list-budget", "-5"],
+        ["--metrics", "9421"],
+        ["--host", "Ms Rivera's chat"],
     ],
 )
 def test_invalid_options_exit_2_with_one_line(args):
@@ -334,6 +336,8 @@ def test_invalid_options_exit_2_with_one_line(args):
     assert result.returncode == 2
     assert result.stderr.strip().count("\n") == 0, result.stderr
     assert result.stderr.startswith("lanchat-server: error:")
+    if args[0] == "--host" and " " in args[1]:  # a title given to --host: which option it is
+        assert "to name the chat use --title" in result.stderr
 
 
 def test_version_and_help():

@@ -9,6 +9,7 @@ Frame {
     id: root
 
     property alias model: chats.model
+    property string serverAddress  // this window's own server (what /login NAME joins)
     signal joinRequested(int row)
     signal hostRequested()
 
@@ -28,8 +29,9 @@ Frame {
                 font.bold: true
                 wrapMode: Text.Wrap
                 text: chats.count > 0 ? qsTr("Chats on this network (%1)").arg(chats.count)
-                                      : qsTr("No chat announced on this network yet: type "
-                                             + "/login NAME for this window's server, or host one.")
+                                      : qsTr("No chat announced on this network yet. Host one, "
+                                             + "or type /login NAME to join the server at %1.")
+                                            .arg(root.serverAddress)
             }
             Button {
                 objectName: "hostButton"

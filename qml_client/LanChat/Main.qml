@@ -294,6 +294,7 @@ ApplicationWindow {
             Layout.fillWidth: true
             visible: !window.bridge.inChat
             model: window.bridge.chats
+            serverAddress: window.bridge.serverAddress
             onJoinRequested: row => window.bridge.join(row)
             onHostRequested: window.bridge.host("")
         }
