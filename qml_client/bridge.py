@@ -155,6 +155,13 @@ class ChatBridge(QObject):
             )
 
     @Slot()
+    def endSearch(self) -> None:
+        """Esc: the search's note goes from the status line (the view's selection too)."""
+        if self._status_note.startswith("search "):
+            self._status_note = ""
+            self.statusChanged.emit()
+
+    @Slot()
     def shutdown(self, say_exit: bool = True) -> None:
         """Say exit if in the chat, stop and join the worker, close the sockets, write the
         history, let the name go.  Connected to QGuiApplication.aboutToQuit: it must finish
@@ -419,6 +426,16 @@ class ChatBridge(QObject):
             if self.hits.find(update.search):  # the view's lines, before the listing
                 QTimer.singleShot(0, self.nextHit)
             lines += self.feed.search(update.search)
+            # What was searched stays in sight while the view shows a hit (the listing of
+            # the history's hits is the last line, below).
+            found = self.hits.count
+            self._status_note = (
+                f"search {update.search!r}: {found} in this view, F3 next, the history's "
+                "below; Esc ends"
+                if found
+                else f"search {update.search!r}: see the last line"
+            )
+            self.statusChanged.emit()
         return lines
 
     def _account_requests(self, update: ViewUpdate) -> list[ChatLine]:

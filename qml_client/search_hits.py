@@ -22,6 +22,11 @@ class SearchHits:
         self._next = 0
         return bool(self._hits)
 
+    @property
+    def count(self) -> int:
+        """Hits remembered (some may have left the view since)."""
+        return len(self._hits)
+
     def next_row(self) -> int:
         """The row of the next hit still in the view, or -1."""
         while self._hits:

@@ -6,12 +6,14 @@ import dataclasses
 import sqlite3
 
 import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtTest import QTest
 
 from qml_client.history_store import HistoryStore
 from qml_client.places import data_home
 from qml_client.settings import SettingsStore
 from tests.helpers_net import LOOPBACK, WAIT_MS
-from tests.qt_helpers import item, lines, type_line
+from tests.qt_helpers import item, lines, text_of, type_line
 
 HERE = ("127.0.0.1", 4321, "239.1.1.1", 2241)
 
@@ -113,6 +115,12 @@ def test_chat_close_and_open_again_the_lines_and_a_search_hit_are_there(
         view = item(chat, "messageView")  # the hit in the view is brought into sight, selected
         qtbot.waitUntil(lambda: view.property("selectionFirst") == hit, timeout=WAIT_MS)
         assert view.property("selectionLast") == hit and not view.property("following")
+        # What was searched stays in sight (the trial: nothing said what the tint was)...
+        status = item(chat, "statusLine")
+        assert "search 'meeting': 1 in this view, F3 next" in text_of(status)
+        QTest.keyClick(chat.window, Qt.Key.Key_Escape)  # ... until Esc ends it
+        qtbot.waitUntil(lambda: "search" not in text_of(status), timeout=WAIT_MS)
+        assert view.property("selectionFirst") == -1
     finally:
         chat.close(say_exit=False)
     assert options.server == LOOPBACK

@@ -419,7 +419,10 @@ ApplicationWindow {
                         else
                             window.setInput(window.bridge.nextLine());
                     }
-                    Keys.onEscapePressed: messageView.clearSelection()
+                    Keys.onEscapePressed: {
+                        messageView.clearSelection();
+                        window.bridge.endSearch();
+                    }
                     Keys.onTabPressed: window.setInput(window.bridge.completeName(input.text))
                     Keys.onPressed: event => {
                         if (event.matches(StandardKey.Copy) && input.selectedText === "") {
