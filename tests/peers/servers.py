@@ -8,6 +8,8 @@
   ``bye, <user>`` (a blank after the comma).
 - ``dict-list``: the list reply is a Python dict repr.
 - ``text-list``: the list reply is ``list,User list: a,b``.
+- ``dies-on-bytes``: like classic, but a datagram that is not UTF-8 ends it (a crash).
+- ``goodbye``: like classic, but says ``goodbye,<user>`` where the spec says ``bye``.
 """
 
 from __future__ import annotations
@@ -16,7 +18,10 @@ import socket
 import threading
 
 BUFFER = 1024
-VARIANTS = ("classic", "unicast-list", "no-sender", "dict-list", "text-list")
+VARIANTS = (
+    "classic", "unicast-list", "no-sender", "dict-list", "text-list", "dies-on-bytes",
+    "goodbye",
+)  # fmt: skip
 
 
 class PeerServer:
@@ -57,6 +62,8 @@ class PeerServer:
             try:
                 line = data.decode()
             except UnicodeDecodeError:
+                if self.variant == "dies-on-bytes":
+                    return  # an uncaught exception in a student's loop: the server is gone
                 continue  # the better of the students' servers survive this
             kind, _, body = line.partition(",")
             self._handle(kind.strip().lower(), body.strip(), addr)
@@ -71,7 +78,8 @@ class PeerServer:
             self._to_group(f"msg,{body}" if self.variant == "no-sender" else f"msg,{user}: {body}")
         elif kind == "exit":
             user = self.users.pop(addr, "Unknown")
-            self._to_group(f"bye,{blank}{user}")
+            word = "goodbye" if self.variant == "goodbye" else "bye"
+            self._to_group(f"{word},{blank}{user}")
         elif kind == "list":
             names = list(self.users.values())
             if self.variant == "dict-list":
