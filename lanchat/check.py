@@ -1,8 +1,9 @@
-"""``lanchat-check server``: a conformance kit for any server of this protocol (issue 28).
+"""``lanchat-check``: a conformance kit for any server or client of this protocol (issue 28).
 
     lanchat-check server --cmd "python3 server.py"      # starts it, reads its log too
     lanchat-check server 127.0.0.1:4321                 # one already running
     lanchat-check server ... --markdown report.md --json
+    lanchat-check client [--cmd "python3 client.py"]    # plays its server; asks you things
 
 Each check is a row: an id, the rubric's line and points it bears on, a verdict (``pass``,
 ``fail`` or ``note``) and what was sent and seen.  The kit plays clients on its own UDP
@@ -59,7 +60,8 @@ class Row:
     points: int = 0
 
     def __post_init__(self) -> None:
-        self.rubric, self.points = RUBRIC.get(self.id, ("", 0))
+        if not self.rubric:
+            self.rubric, self.points = RUBRIC.get(self.id, ("", 0))
 
 
 @dataclass
@@ -350,7 +352,7 @@ def table(rows: list[Row]) -> str:
         points = f"{r.points if r.verdict == 'pass' else 0}/{r.points}" if r.points else "-"
         lines.append(f"{r.id:<{width}}  {r.verdict:<7}  {points:<6}  {r.detail}")
     earned = sum(r.points for r in rows if r.verdict == "pass")
-    lines.append(f"server rubric points: {earned}/{sum(r.points for r in rows)}")
+    lines.append(f"rubric points: {earned}/{sum(r.points for r in rows)}")
     return "\n".join(lines)
 
 
@@ -379,10 +381,22 @@ def main(argv: list[str] | None = None) -> int:
     server.add_argument("--group-port", type=int, default=DEFAULT_GROUP_PORT)
     server.add_argument("--interface", default="0.0.0.0",
                         help="where to join the group (default: the OS's choice)")  # fmt: skip
-    server.add_argument("--markdown", type=Path, metavar="FILE", help="also write a report")
-    server.add_argument("--json", action="store_true", help="print the rows as JSON instead")
+    client = sub.add_parser("client", help="check a client: the kit plays its server, and "
+                            "asks you to type into it and what it shows")  # fmt: skip
+    client.add_argument("--cmd", help="start the client with this command")
+    client.add_argument("--port", type=int, default=DEFAULT_SERVER_PORT,
+                        help="the kit's server port on 127.0.0.1 (default 4321)")  # fmt: skip
+    client.add_argument("--group", default=DEFAULT_GROUP)
+    client.add_argument("--group-port", type=int, default=DEFAULT_GROUP_PORT)
+    client.add_argument("--interface", default="127.0.0.1",
+                        help="where the kit sends to the group (default loopback)")  # fmt: skip
+    client.add_argument("--wait", type=float, default=60.0,
+                        help="seconds for each thing the client should send")  # fmt: skip
+    for mode in (server, client):
+        mode.add_argument("--markdown", type=Path, metavar="FILE", help="also write a report")
+        mode.add_argument("--json", action="store_true", help="print the rows as JSON instead")
     args = parser.parse_args(argv)
-    rows = run_server_check(args)
+    rows = run_server_check(args) if args.mode == "server" else run_client_check(args)
     if args.json:
         print(json.dumps([asdict(r) for r in rows], indent=2))
     else:
@@ -390,6 +404,152 @@ def main(argv: list[str] | None = None) -> int:
     if args.markdown is not None:
         args.markdown.write_text(markdown(rows), encoding="utf-8")
     return 1 if any(r.verdict == "fail" for r in rows) else 0
+
+
+# --- the client mode ----------------------------------------------------------------
+
+CLIENT_RUBRIC = {
+    "login": ("client's unicast UDP socket and server address (login,<user> arrives first)", 10),
+    "msg": ("client allows users to send messages to the server", 5),
+    "list": ("(the protocol) list, asked by the client", 0),
+    "shows": ("client allows users to display messages received by the server", 5),
+    "still-receiving": ("thread's run code to read from the mcast socket and update the GUI", 5),
+    "exit": ("(the protocol) exit, when the user leaves", 0),
+}
+
+
+class Person:
+    """The one at the keyboard: told what to do, asked what the window shows."""
+
+    def __init__(self, ask: bool = True) -> None:
+        self.ask = ask
+
+    def tell(self, text: str) -> None:
+        print(f"> {text} [Enter]", flush=True)
+        if self.ask:
+            sys.stdin.readline()
+
+    def yes(self, question: str) -> bool:
+        print(f"> {question} [y/n]", flush=True)
+        return sys.stdin.readline().strip().lower().startswith("y")
+
+
+class KitServer:
+    """The kit as the client's server: a unicast socket, and the group it sends to."""
+
+    def __init__(self, port: int, group: str, group_port: int, interface: str) -> None:
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind(("127.0.0.1", port))
+        self.group = (group, group_port)
+        self.mcast = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.mcast.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_TTL, 1)
+        self.mcast.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_IF,
+                              socket.inet_aton(interface))  # fmt: skip
+        self.client: tuple[str, int] | None = None
+
+    @property
+    def port(self) -> int:
+        return int(self.sock.getsockname()[1])
+
+    def expect(self, timeout: float) -> bytes | None:
+        """The next datagram from the client (or anyone, before it is known)."""
+        deadline = time.monotonic() + timeout
+        while (left := deadline - time.monotonic()) > 0:
+            ready, _, _ = select.select([self.sock], [], [], left)
+            if not ready:
+                return None
+            data, addr = self.sock.recvfrom(65536)
+            if self.client is None or addr == self.client:
+                self.client = self.client or addr
+                return data
+        return None
+
+    def to_group(self, data: bytes) -> None:
+        self.mcast.sendto(data, self.group)
+
+    def close(self) -> None:
+        self.sock.close()
+        self.mcast.close()
+
+
+def check_client(kit: KitServer, person: Person, process: subprocess.Popen[bytes] | None,
+                 wait: float = 60.0) -> list[Row]:  # fmt: skip
+    rows: list[Row] = []
+    where = f"127.0.0.1:{kit.port}, group {kit.group[0]}:{kit.group[1]}"
+    person.tell(f"Start the client for the server {where} and log in as alice")
+    first = kit.expect(wait)
+    if first is None or not said(first, b"login", "alice"):
+        rows.append(Row("login", "fail", f"expected login,alice first; got {_text(first)}"))
+        return rows
+    rows.append(Row("login", "pass", f"login,alice from {kit.client[0]}:{kit.client[1]}"))  # type: ignore[index]
+    kit.to_group(b"welcome,alice")
+    person.tell("Send the message: hello there")
+    line = kit.expect(wait)
+    while line is not None and line.strip() == b"list,":  # asked by itself after a welcome
+        kit.to_group(b"list,alice")
+        line = kit.expect(wait)
+    rows.append(Row("msg", "pass" if line == b"msg,hello there" else "fail",
+                    f"expected msg,hello there; got {_text(line)}"))  # fmt: skip
+    kit.to_group(b"msg,alice: hello there")
+    person.tell("Ask for the list of users")
+    asked = kit.expect(wait)
+    rows.append(Row("list", "pass" if asked is not None and asked.strip() == b"list," else "note",
+                    f"expected list,; got {_text(asked)}"))  # fmt: skip
+    kit.to_group(b"list,alice")
+    shows = {
+        "a plain relay": b"msg,plain relay test",
+        "a relay with a sender": b"msg,bob: relay with a sender",
+        "a list with blanks": b"list,alice, bob",
+        "bytes that are not UTF-8": b"msg,\xff\xfe not UTF-8",
+        "1,400 bytes": b"msg," + b"y" * 1396,
+    }
+    for data in shows.values():
+        kit.to_group(data)
+    if kit.client is not None:
+        kit.sock.sendto(b"list,alice,bob,carol", kit.client)  # a list by unicast
+    seen = person.yes("Did the window show 'plain relay test', 'relay with a sender' (from bob), "
+                      "the lists and the long line, without freezing?")  # fmt: skip
+    rows.append(Row("shows", "pass" if seen else "fail",
+                    f"sent {', '.join(shows)} and a list by unicast; the person said "
+                    f"{'yes' if seen else 'no'}"))  # fmt: skip
+    kit.to_group(b"msg,carol: are you still there?")
+    alive = process is None or process.poll() is None
+    still = alive and person.yes("Did 'are you still there?' (from carol) appear?")
+    rows.append(Row("still-receiving", "pass" if still else "fail",
+                    "the client's process ended" if not alive else
+                    f"after all that, the person said {'yes' if still else 'no'}"))  # fmt: skip
+    person.tell("Leave the chat (close the window, or type exit)")
+    bye = kit.expect(wait)
+    if bye is not None and bye.strip() == b"exit,":
+        rows.append(Row("exit", "pass", "exit, on leaving"))
+    elif bye is not None and bye.startswith(b"exit,"):
+        rows.append(Row("exit", "fail", f"sent {_text(bye)}: the spec's exit, has nothing "
+                        "after the comma"))  # fmt: skip
+    else:
+        rows.append(Row("exit", "fail", f"expected exit, on leaving; got {_text(bye)}"))
+    kit.to_group(b"bye,alice")
+    for row in rows:
+        row.rubric, row.points = CLIENT_RUBRIC[row.id]
+    return rows
+
+
+def run_client_check(args: argparse.Namespace) -> list[Row]:
+    kit = KitServer(args.port, args.group, args.group_port, args.interface)
+    process = None
+    if args.cmd is not None:
+        process = subprocess.Popen(shlex.split(args.cmd), start_new_session=True)
+    try:
+        return check_client(kit, Person(), process, args.wait)
+    finally:
+        kit.close()
+        if process is not None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGTERM)
+            try:
+                process.wait(5)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
 
 
 if __name__ == "__main__":
