@@ -75,6 +75,12 @@ class Group:
 
     def __post_init__(self) -> None:
         self.sock = group_receiver(self.group, self.port, self.interface)
+        self.ttls: set[int] = set()  # the IP TTL of what arrived (where the OS tells it)
+        # IP_RECVTTL: Python names it on some platforms only; Linux's value is 12.
+        recv_ttl = getattr(socket, "IP_RECVTTL", 12 if sys.platform == "linux" else None)
+        if recv_ttl is not None:
+            with contextlib.suppress(OSError):
+                self.sock.setsockopt(socket.IPPROTO_IP, recv_ttl, 1)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._read, daemon=True)
         self._thread.start()
@@ -84,8 +90,11 @@ class Group:
             ready, _, _ = select.select([self.sock], [], [], 0.2)
             if ready:
                 with contextlib.suppress(OSError):
-                    data, (source, _) = self.sock.recvfrom(65536)
+                    data, ancillary, _, (source, _) = self.sock.recvmsg(65536, 64)
                     self.seen.append((time.monotonic(), source, data))
+                    for level, kind, value in ancillary:
+                        if level == socket.IPPROTO_IP and kind == getattr(socket, "IP_TTL", -1):
+                            self.ttls.add(int.from_bytes(value[:4], sys.byteorder))
 
     def wait_for(self, found, since: float, timeout: float = WAIT) -> bytes | None:  # type: ignore[no-untyped-def]
         """The first datagram after ``since`` that ``found`` accepts, or None."""
@@ -165,7 +174,7 @@ def check_server(
         since = alice.send(b"login,alice")
         welcome = listener.wait_for(lambda d: said(d, b"welcome", "alice"), since)
         refused = b"<refused>" in alice.replies(0.1)
-        rows.append(_sockets_row(server, group, group_port, welcome, refused))
+        rows.append(_sockets_row(server, group, group_port, welcome, refused, listener.ttls))
         rows.append(Row("login", "pass" if welcome else "fail",
                         f"sent login,alice; the group had {_text(welcome)}"))  # fmt: skip
         rows += _msg_list_exit(listener, alice, bob, stranger)
@@ -179,15 +188,20 @@ def check_server(
     return sorted(rows, key=lambda row: order.index(row.id))
 
 
-def _sockets_row(server, group, group_port, welcome, refused) -> Row:  # type: ignore[no-untyped-def]
+def _sockets_row(server, group, group_port, welcome, refused, ttls) -> Row:  # type: ignore[no-untyped-def]
     where = f"{server[0]}:{server[1]}"
     if refused:
         return Row("sockets", "fail", f"nothing listens at {where} (ICMP port unreachable)")
     if welcome is None:
         return Row("sockets", "fail", f"{where} took a login, but nothing came on the group "
                    f"{group}:{group_port} (the wrong group, port or interface?)")  # fmt: skip
+    ttl = ""
+    if ttls:
+        sent = ", ".join(str(t) for t in sorted(ttls))
+        ttl = (f"; TTL {sent}" if ttls == {1} else
+               f"; TTL {sent}: the spec's chat stays on its subnet with TTL 1")  # fmt: skip
     return Row("sockets", "pass", f"unicast {where} listens; the group {group}:{group_port} "
-               "carries its answers")  # fmt: skip
+               f"carries its answers{ttl}")  # fmt: skip
 
 
 def _msg_list_exit(listener: Group, alice: Peer, bob: Peer, stranger: Peer) -> list[Row]:
@@ -346,11 +360,13 @@ def run_server_check(args: argparse.Namespace) -> list[Row]:
 
 
 def table(rows: list[Row]) -> str:
+    """Each row: the check, its verdict and points, the rubric's line, what was seen."""
     width = max(len(r.id) for r in rows)
-    lines = [f"{'check':<{width}}  verdict  points  detail"]
+    lines = [f"{'check':<{width}}  verdict  points  rubric / detail"]
     for r in rows:
         points = f"{r.points if r.verdict == 'pass' else 0}/{r.points}" if r.points else "-"
-        lines.append(f"{r.id:<{width}}  {r.verdict:<7}  {points:<6}  {r.detail}")
+        lines.append(f"{r.id:<{width}}  {r.verdict:<7}  {points:<6}  {r.rubric}")
+        lines.append(f"{'':<{width}}  {'':<7}  {'':<6}    {r.detail}")
     earned = sum(r.points for r in rows if r.verdict == "pass")
     lines.append(f"rubric points: {earned}/{sum(r.points for r in rows)}")
     return "\n".join(lines)
