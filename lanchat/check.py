@@ -34,6 +34,8 @@ from pathlib import Path
 from protocol_lib import DEFAULT_GROUP, DEFAULT_GROUP_PORT, DEFAULT_SERVER_PORT
 from protocol_lib.io.net import group_receiver
 
+from .launcher import server_is_listening
+
 WAIT = 2.0  # seconds for an answer that should come at once
 START_WAIT = 10.0  # seconds for a started server to listen
 RUBRIC = {
@@ -315,14 +317,29 @@ def _log_row(output: list[str] | None) -> Row:
 # --- running it ------------------------------------------------------------------
 
 
-def _listening(host: str, port: int) -> bool:
-    """Whether something holds UDP ``port`` on ``host`` (a bind fails)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
-        try:
-            probe.bind((host, port))
-        except OSError:
-            return True
-    return False
+OWN_GROUP: dict[str, object] = (
+    {"creationflags": getattr(subprocess, "CREATE_NEW_PROCESS_GROUP", 0)}
+    if sys.platform == "win32"
+    else {"start_new_session": True}
+)
+"""How the kit starts a command: in a process group of its own, ended as a whole."""
+
+
+def _end(process: subprocess.Popen) -> None:  # type: ignore[type-arg]
+    """End a command the kit started, and everything it started (its process group)."""
+    if sys.platform == "win32":
+        process.terminate()
+    else:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(5)
+    except subprocess.TimeoutExpired:
+        if sys.platform == "win32":
+            process.kill()
+        else:
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
 
 
 def run_server_check(args: argparse.Namespace) -> list[Row]:
@@ -332,7 +349,7 @@ def run_server_check(args: argparse.Namespace) -> list[Row]:
         return check_server(server, args.group, args.group_port, args.interface)
     process = subprocess.Popen(
         shlex.split(args.cmd), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-        errors="replace", start_new_session=True,
+        errors="replace", **OWN_GROUP,  # type: ignore[call-overload]
     )  # fmt: skip
     output: list[str] = []
     assert process.stdout is not None
@@ -340,7 +357,7 @@ def run_server_check(args: argparse.Namespace) -> list[Row]:
     threading.Thread(target=lambda: output.extend(stream), daemon=True).start()
     try:
         deadline = time.monotonic() + START_WAIT
-        while not _listening("0.0.0.0", server[1]) and process.poll() is None:
+        while not server_is_listening(server[1]) and process.poll() is None:
             if time.monotonic() > deadline:
                 return [Row("sockets", "fail", f"no UDP port {server[1]} within {START_WAIT:g} s")]
             time.sleep(0.05)  # waiting for the command's bind, bounded
@@ -349,13 +366,7 @@ def run_server_check(args: argparse.Namespace) -> list[Row]:
                         f"{process.returncode}): {' '.join(output)[-300:]}")]  # fmt: skip
         rows = check_server(server, args.group, args.group_port, args.interface, process, output)
     finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(5)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
+        _end(process)
     return rows
 
 
@@ -553,19 +564,13 @@ def run_client_check(args: argparse.Namespace) -> list[Row]:
     kit = KitServer(args.port, args.group, args.group_port, args.interface)
     process = None
     if args.cmd is not None:
-        process = subprocess.Popen(shlex.split(args.cmd), start_new_session=True)
+        process = subprocess.Popen(shlex.split(args.cmd), **OWN_GROUP)  # type: ignore[call-overload]
     try:
         return check_client(kit, Person(), process, args.wait)
     finally:
         kit.close()
         if process is not None:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGTERM)
-            try:
-                process.wait(5)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
+            _end(process)
 
 
 if __name__ == "__main__":
