@@ -494,6 +494,17 @@ class KitServer:
     def to_group(self, data: bytes) -> None:
         self.mcast.sendto(data, self.group)
 
+    def from_elsewhere(self, data: bytes) -> None:
+        """``data`` to the group from another address (127.0.0.2: still this machine)."""
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as other:
+            other.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_TTL, 1)
+            other.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_IF,
+                             self.mcast.getsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_IF,
+                                                   4))  # fmt: skip
+            with contextlib.suppress(OSError):
+                other.bind(("127.0.0.2", 0))
+                other.sendto(data, self.group)
+
     def close(self) -> None:
         self.sock.close()
         self.mcast.close()
@@ -534,10 +545,12 @@ def check_client(kit: KitServer, person: Person, process: subprocess.Popen[bytes
         kit.to_group(data)
     if kit.client is not None:
         kit.sock.sendto(b"list,alice,bob,carol", kit.client)  # a list by unicast
+    kit.from_elsewhere(b"bye,alice")  # a datagram from a host that is not the server
     seen = person.yes("Did the window show 'plain relay test', 'relay with a sender' (from bob), "
                       "the lists and the long line, without freezing?")  # fmt: skip
     rows.append(Row("shows", "pass" if seen else "fail",
-                    f"sent {', '.join(shows)} and a list by unicast; the person said "
+                    f"sent {', '.join(shows)}, a list by unicast and a forged bye,alice from "
+                    f"another address; the person said "
                     f"{'yes' if seen else 'no'}"))  # fmt: skip
     kit.to_group(b"msg,carol: are you still there?")
     alive = process is None or process.poll() is None

@@ -43,9 +43,21 @@ def nats_server_binary() -> str:
 
 
 def free_tcp_port() -> int:
-    with socket.socket() as s:
-        s.bind((LOOPBACK, 0))
-        return s.getsockname()[1]
+    """A TCP port free now, below the kernel's ephemeral range (Linux: 32768 up): a port the
+    OS handed out and took back could go to an outgoing connection before nats-server binds
+    it (seen: a cluster node's route to a node not yet up took the port chosen for that
+    node: "bind: address already in use")."""
+    import random
+
+    for _ in range(200):
+        port = random.randrange(20_000, 32_000)
+        with socket.socket() as s:
+            try:
+                s.bind((LOOPBACK, port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError("no free TCP port in 20000-32000")
 
 
 class NatsServer:

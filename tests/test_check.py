@@ -75,10 +75,11 @@ class Typist:
         import socket
         import threading
 
-        from protocol_lib import ClientCore
+        from protocol_lib import ClientConfig, ClientCore
         from protocol_lib.io.net import group_receiver
 
-        self.core = ClientCore()
+        # As the window does: only the server's address changes its state.
+        self.core = ClientCore(ClientConfig(server_sources=frozenset({LOOPBACK})))
         self.leave = leave  # what it says on leaving: the spec's "exit,", or a fake's
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         self.sock.bind((LOOPBACK, 0))
