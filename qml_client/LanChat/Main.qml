@@ -381,7 +381,7 @@ ApplicationWindow {
                     Accessible.description: qsTr("Type a message or a command such as /help, then Enter")
                     placeholderText: window.bridge.inChat
                         ? qsTr("Type a message and press Enter (/help for commands)")
-                        : qsTr("Type /login NAME (or login,NAME) and press Enter")
+                        : qsTr("Type /login and your name, then Enter, to join the chat")
                     background: Rectangle {
                         color: ChatColors.base
                         border.color: input.activeFocus ? ChatColors.highlight : ChatColors.viewBorder
