@@ -87,8 +87,7 @@ def main(argv: list[str] | None = None) -> int:
     restore = server.install_signal_handlers()
     if options.stop_with_stdin:
         threading.Thread(target=_stop_at_end_of_input, args=(server,), daemon=True).start()
-    host, port = server.address
-    log.plain(f"Multiuser server is ready on {host}:{port}!")
+    server.say_ready()
     if metrics is not None:
         log.plain(f"Metrics at {metrics.url}")
     advertiser = advertise(server, log) if options.advertise else None
@@ -107,11 +106,7 @@ def main(argv: list[str] | None = None) -> int:
         if metrics is not None:
             metrics.close()
         restore()
-        core = server.core
-        log.plain(
-            f"Multiuser server stopped: {core.received} datagrams received, "
-            f"{core.relayed} relayed, {core.rejections.total()} rejected."
-        )
+        server.say_stopped()
         server.close()
         log.close()
     return 0

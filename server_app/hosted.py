@@ -80,8 +80,7 @@ class HostedServer:
         return self.server.address
 
     def start(self) -> None:
-        host, port = self.server.address
-        self.log.plain(f"Multiuser server is ready on {host}:{port}!")
+        self.server.say_ready()
         self.advertiser = advertise(self.server, self.log) if self.options.advertise else None
         self._thread.start()
 
@@ -89,11 +88,7 @@ class HostedServer:
         try:
             self.server.serve_forever()
         finally:
-            core = self.server.core
-            self.log.plain(
-                f"Multiuser server stopped: {core.received} datagrams received, "
-                f"{core.relayed} relayed, {core.rejections.total()} rejected."
-            )
+            self.server.say_stopped()
 
     @property
     def users(self) -> int:

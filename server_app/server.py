@@ -106,6 +106,19 @@ class ChatServer:
         address: tuple[str, int] = self.sock.getsockname()
         return address
 
+    def say_ready(self) -> None:
+        """The spec's first line: ``Multiuser server is ready on HOST:PORT!``."""
+        host, port = self.address
+        self.log.plain(f"Multiuser server is ready on {host}:{port}!")
+
+    def say_stopped(self) -> None:
+        """The last line: what the server did while it ran."""
+        core = self.core
+        self.log.plain(
+            f"Multiuser server stopped: {core.received} datagrams received, "
+            f"{core.relayed} relayed, {core.rejections.total()} rejected."
+        )
+
     def stop(self, signum: int | None = None, frame: FrameType | None = None) -> None:
         """Ask the loop to end (at once); safe from a signal handler or a thread."""
         self._stopping = True
