@@ -63,6 +63,11 @@ class ChatRecord:
         return f"{title} ({self.address}:{self.port}).{SERVICE_TYPE}"
 
 
+def is_lan_address(address: str) -> bool:
+    """An IPv4 address on a network: not loopback, not link-local (169.254), not IPv6."""
+    return not address.startswith(("127.", "169.254.")) and ":" not in address
+
+
 def short_title(title: str) -> str:
     """``title`` cut to what fits a DNS label (whole characters), dots made safe."""
     cut = title.replace(".", "\u2024").encode()[: MAX_TITLE - 24]

@@ -14,6 +14,8 @@ from __future__ import annotations
 import ipaddress
 from dataclasses import dataclass, field
 
+from .discovery import is_lan_address
+
 
 @dataclass(frozen=True, slots=True)
 class Findings:
@@ -86,7 +88,7 @@ def _on_link(server: str, addresses: tuple[tuple[str, int], ...]) -> bool:
 
 
 def _lan(addresses: tuple[tuple[str, int], ...]) -> list[tuple[str, int]]:
-    return [(a, p) for a, p in addresses if not a.startswith(("127.", "169.254.")) and ":" not in a]
+    return [(address, prefix) for address, prefix in addresses if is_lan_address(address)]
 
 
 def diagnose(f: Findings, platform: str) -> list[Diagnosis]:

@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from ..discovery import SERVICE_TYPE, ChatRecord, read_record
+from ..discovery import SERVICE_TYPE, ChatRecord, is_lan_address, read_record
 from .net import local_addresses
 
 if TYPE_CHECKING:
@@ -38,7 +38,7 @@ def mdns_disabled() -> bool:
 
 def lan_addresses() -> list[str]:
     """This host's IPv4 addresses on a network (not loopback, not link-local)."""
-    return [a for a in local_addresses() if not a.startswith(("127.", "169.254.")) and ":" not in a]
+    return [address for address in local_addresses() if is_lan_address(address)]
 
 
 def served_interfaces(host: str) -> list[str]:

@@ -18,26 +18,14 @@ import select
 import socket
 import time
 
-import ifaddr
-
 from ..discovery import ChatRecord
 from ..doctor import Findings
 from .discovery import Browser, mdns_disabled
-from .net import ANY_INTERFACE, READ_SIZE, group_receiver
+from .net import ANY_INTERFACE, READ_SIZE, group_receiver, local_networks, server_sources
 
 LISTEN = 1.5  # seconds the probes wait for answers
 RECORD_WAIT = 1.5  # more seconds for the server's DNS-SD record when nothing was heard
 PROTOCOL_STARTS = (b"welcome,", b"msg,", b"bye,", b"list,")
-
-
-def host_addresses() -> tuple[tuple[str, int], ...]:
-    """This host's IPv4 addresses with their prefix lengths."""
-    return tuple(
-        (ip.ip, ip.network_prefix)
-        for adapter in ifaddr.get_adapters()
-        for ip in adapter.ips
-        if isinstance(ip.ip, str)
-    )
 
 
 def route_from(destination: tuple[str, int]) -> str | None:
@@ -81,10 +69,8 @@ def probe(
         refused = True
     except OSError:  # no route: the route facts below say where it would go
         pass
-    # The server's own datagrams: from its address, or from any of this host's when it
-    # runs here (as the client's own check trusts them).
-    mine = {address for address, _ in host_addresses()}
-    servers = {server} | (mine if server in mine or server.startswith("127.") else set())
+    # The server's own datagrams: the sources the window believes (its own check).
+    servers = server_sources(server)
     deadline = time.monotonic() + listen
     try:
         if not refused:
@@ -101,7 +87,7 @@ def probe(
             announced, announced_group = _record_facts(record, group, group_port)
     return Findings(
         server, port, group, group_port, interface,
-        addresses=host_addresses(),
+        addresses=local_networks(),
         refused=refused, answered=answered, announced=announced, heard_group=heard,
         other_sources=others,
         route_to_server=route_from((server, port)),
@@ -111,7 +97,7 @@ def probe(
 
 
 def _listen(
-    asker: socket.socket, listener: socket.socket | None, servers: set[str], deadline: float
+    asker: socket.socket, listener: socket.socket | None, servers: frozenset[str], deadline: float
 ) -> tuple[bool, bool, bool, tuple[str, ...]]:
     """Until ``deadline``, a refusal or the server heard on the group: (refused, answered,
     heard, other sources of this protocol's datagrams on the group)."""

@@ -217,6 +217,21 @@ def group_receiver(
     return sock
 
 
+def local_networks() -> tuple[tuple[str, int], ...]:
+    """This host's IPv4 addresses with their prefix lengths, as the OS lists them (ifaddr:
+    getifaddrs, GetAdaptersAddresses); empty where it lists none."""
+    try:
+        adapters = ifaddr.get_adapters()
+    except OSError:
+        return ()
+    return tuple(
+        (ip.ip, ip.network_prefix)
+        for adapter in adapters
+        for ip in adapter.ips
+        if isinstance(ip.ip, str)
+    )
+
+
 def local_addresses() -> frozenset[str]:
     """This host's IPv4 addresses (every address of every interface, plus 127.0.0.1).
 
@@ -226,13 +241,7 @@ def local_addresses() -> frozenset[str]:
     (getifaddrs, GetAdaptersAddresses): a Linux ioctl found nothing on macOS, and
     the host name's addresses miss interfaces on every OS.
     """
-    found = {"127.0.0.1"}
-    try:
-        adapters = ifaddr.get_adapters()
-    except OSError:
-        adapters = []
-    for adapter in adapters:
-        found.update(ip.ip for ip in adapter.ips if isinstance(ip.ip, str))
+    found = {"127.0.0.1", *(address for address, _ in local_networks())}
     if len(found) == 1:  # nothing listed (an unusual OS): what the host name resolves to
         try:
             found.update(socket.gethostbyname_ex(socket.gethostname())[2])
