@@ -29,18 +29,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.bench_server import revision_worktree  # noqa: E402
+from benchmarks.bench_server import cpu_seconds, free_port, revision_worktree  # noqa: E402
 from protocol_lib.io.net import group_receiver  # noqa: E402
 
 LOOPBACK = "127.0.0.1"
 LINES = 10_000
 SETTLE = 12.0  # seconds after the login before the rest is measured
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
-        probe.bind((LOOPBACK, 0))
-        return int(probe.getsockname()[1])
 
 
 def wakeups(pid: int) -> dict[str, int]:
@@ -62,11 +56,6 @@ def woke_since(pid: int, before: dict[str, int]) -> int:
     """Context switches since ``before``: of the threads alive now (one that ended in
     between, as Qt's idle pool threads do after 30 s, is not counted, never negative)."""
     return sum(count - before.get(tid, 0) for tid, count in wakeups(pid).items())
-
-
-def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def rss_mb(pid: int) -> float:

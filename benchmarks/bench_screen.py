@@ -22,7 +22,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -35,6 +34,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ["LANCHAT_NO_MDNS"] = "1"
+
+from benchmarks.bench_server import free_port  # noqa: E402
 
 LOOPBACK = "127.0.0.1"
 PACE = 0.25  # seconds between two lines: a fast typist's chat pace
@@ -74,12 +75,6 @@ while len(framed) < lines and time.monotonic() < deadline:
 print(json.dumps({"inserted": inserted, "framed": framed}), flush=True)
 chat.close()
 """
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
-        probe.bind((LOOPBACK, 0))
-        return int(probe.getsockname()[1])
 
 
 def percentiles(values: list[float]) -> tuple[float, float]:

@@ -378,25 +378,7 @@ FIXED_KINDS = ("minimal", "naive (print to a file)", "ours (log to a file)", "ou
 
 def fixed_rate(rate: int = 20_000, repetitions: int = 3) -> None:
     """CPU per relayed line at one offered rate, every server in turn, repeated."""
-    import tempfile
-    from statistics import median
-
-    print(f"\nCPU per relayed line at {rate:,} lines/s offered, 3 s, {repetitions} repetitions")
-    print("| users | server | CPU per line (median) | x the minimal relay (median) | spread |")
-    print("|---|---|---|---|---|")
-    with tempfile.TemporaryDirectory() as tmp:
-        log = Path(tmp) / "server.log"
-        for users in (10, 1000):
-            cpu: dict[str, list[float]] = {kind: [] for kind in FIXED_KINDS}
-            for _ in range(repetitions):
-                for kind in FIXED_KINDS:
-                    to_file = log if "file" in kind else None
-                    cpu[kind].append(measure(kind, users, rate, 3.0, log_to=to_file)["cpu_us"])
-            for kind in FIXED_KINDS:
-                ratios = [a / b for a, b in zip(cpu[kind], cpu["minimal"], strict=True)]
-                print(f"| {users} | {kind} | {median(cpu[kind]):.1f} us | "
-                      f"{median(ratios):.2f} | {min(ratios):.2f}-{max(ratios):.2f} |",
-                      flush=True)  # fmt: skip
+    cpu_ratios(FIXED_KINDS, "the minimal relay", rate, repetitions, places=1)
 
 
 SCRAPE_KINDS = ("ours (log to a file)", "ours (log to a file), scraped every second")
@@ -405,24 +387,33 @@ SCRAPE_KINDS = ("ours (log to a file)", "ours (log to a file), scraped every sec
 def scraped(rate: int = 20_000, repetitions: int = int(os.environ.get("REPS", "5"))) -> None:
     """Issue 30: what a Prometheus scraper polling /metrics every second costs the relay,
     beside the same server unscraped, alternating, same run."""
+    cpu_ratios(SCRAPE_KINDS, "unscraped", rate, repetitions, places=2)
+
+
+def cpu_ratios(
+    kinds: tuple[str, ...], first: str, rate: int, repetitions: int, places: int
+) -> None:
+    """CPU per relayed line of each kind of server in turn (the first is the baseline,
+    called ``first`` in the table), repeated; medians, ratios and their spread."""
     import tempfile
     from statistics import median
 
     print(f"\nCPU per relayed line at {rate:,} lines/s offered, 3 s, {repetitions} repetitions")
-    print("| users | server | CPU per line (median) | x unscraped (median) | spread |")
+    print(f"| users | server | CPU per line (median) | x {first} (median) | spread |")
     print("|---|---|---|---|---|")
     with tempfile.TemporaryDirectory() as tmp:
         log = Path(tmp) / "server.log"
         for users in (10, 1000):
-            cpu: dict[str, list[float]] = {kind: [] for kind in SCRAPE_KINDS}
+            cpu: dict[str, list[float]] = {kind: [] for kind in kinds}
             for _ in range(repetitions):
-                for kind in SCRAPE_KINDS:
-                    cpu[kind].append(measure(kind, users, rate, 3.0, log_to=log)["cpu_us"])
-            base = cpu[SCRAPE_KINDS[0]]
-            for kind in SCRAPE_KINDS:
-                ratios = [a / b for a, b in zip(cpu[kind], base, strict=True)]
-                print(f"| {users} | {kind} | {median(cpu[kind]):.2f} us | "
-                      f"{median(ratios):.3f} | {min(ratios):.3f}-{max(ratios):.3f} |",
+                for kind in kinds:
+                    to_file = log if "file" in kind else None
+                    cpu[kind].append(measure(kind, users, rate, 3.0, log_to=to_file)["cpu_us"])
+            for kind in kinds:
+                ratios = [a / b for a, b in zip(cpu[kind], cpu[kinds[0]], strict=True)]
+                r = places + 1  # ratios one place finer than the microseconds
+                print(f"| {users} | {kind} | {median(cpu[kind]):.{places}f} us | "
+                      f"{median(ratios):.{r}f} | {min(ratios):.{r}f}-{max(ratios):.{r}f} |",
                       flush=True)  # fmt: skip
 
 

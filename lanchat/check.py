@@ -32,7 +32,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from protocol_lib import DEFAULT_GROUP, DEFAULT_GROUP_PORT, DEFAULT_SERVER_PORT
-from protocol_lib.io.net import group_receiver
+from protocol_lib.io.net import group_receiver, group_sender
 
 from .launcher import server_is_listening
 
@@ -468,10 +468,8 @@ class KitServer:
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         self.sock.bind(("127.0.0.1", port))
         self.group = (group, group_port)
-        self.mcast = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.mcast.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_TTL, 1)
-        self.mcast.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_IF,
-                              socket.inet_aton(interface))  # fmt: skip
+        self.interface = interface
+        self.mcast = group_sender(interface)  # TTL 1, as the spec's servers send
         self.client: tuple[str, int] | None = None
 
     @property
@@ -496,11 +494,7 @@ class KitServer:
 
     def from_elsewhere(self, data: bytes) -> None:
         """``data`` to the group from another address (127.0.0.2: still this machine)."""
-        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as other:
-            other.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_TTL, 1)
-            other.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_IF,
-                             self.mcast.getsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_IF,
-                                                   4))  # fmt: skip
+        with group_sender(self.interface) as other:
             with contextlib.suppress(OSError):
                 other.bind(("127.0.0.2", 0))
                 other.sendto(data, self.group)
