@@ -233,35 +233,35 @@ class CurrentWindow:
         chat.bridge.joinRequested.connect(self.join)
         chat.bridge.hostRequested.connect(self.host)
 
-    hosted: HostedServer | None = None  # the server "Host a chat" started, while it runs
-
     def host(self, title: str) -> None:
         """Start our server in this process on this machine's LAN address (announced, the
-        spec's port and group where free), then join it; the window asks before closing."""
+        spec's port and group where free), then join it; the window asks before closing.
+        The window that joins it holds it (``ChatBridge.hosted``)."""
         old = self.chat
-        if self.hosted is not None:
+        if old.bridge.hosting:
             old.bridge.report("This window already hosts a chat.")
             return
         hosted, problem = start_hosting(title)
         if hosted is None:
             old.bridge.report(f"Cannot host a chat here: {problem}")
             return
-        self.hosted = hosted
         options = hosted.options
         address = options.interface if options.host == "0.0.0.0" else options.host
-        self.join(ChatRecord(
+        record = ChatRecord(
             title, address, hosted.address[1], options.group, options.group_port,
             RelayStyle.ATTRIBUTED,
-        ))  # fmt: skip
+        )  # fmt: skip
+        if not self.join(record):
+            hosted.stop()  # no window for it: nobody could close it
+            return
         self.chat.bridge.set_hosting(hosted)
 
     def stop_hosting(self) -> None:
         """The hosting window has closed: the chat ends (bye for everyone)."""
-        hosted, self.hosted = self.hosted, None
-        if hosted is not None:
-            hosted.stop()
+        self.chat.bridge.end_hosting()
 
-    def join(self, record: ChatRecord) -> None:
+    def join(self, record: ChatRecord) -> bool:
+        """A window on ``record``'s chat in place of this one; False if it cannot open."""
         old = self.chat
         options = joined(old.bridge.options, record)
         given = JOIN_GIVEN | ({"user"} if options.user else set())
@@ -269,15 +269,15 @@ class CurrentWindow:
             new, _ = open_window(options, given, self.store)
         except RuntimeError as exc:
             old.bridge.report(f"cannot open a window on {record.address}: {exc}")
-            return
+            return False
         new.window.setGeometry(old.window.geometry())
         self._watch(new)
         new.window.show()
         new.bridge.start()
         self.chat = new
         old.close()  # says exit if it was in a chat; its engine goes later
-        if old.bridge.hosting:  # its host went elsewhere: that chat ends
-            self.stop_hosting()
+        old.bridge.end_hosting()  # its host went elsewhere: that chat ends
+        return True
 
 
 def start_hosting(title: str) -> tuple[HostedServer | None, str]:

@@ -77,9 +77,8 @@ class ChatBridge(QObject):
     incoming = Signal(int)  # chat lines from others in one batch (the window counts unread)
     announce = Signal(str)  # what a screen reader should say about a batch from others
     showRow = Signal(int)  # the view should bring this row into sight and select it (a hit)
-    # A paste that waits for the user's yes: how many lines, and the first of them.
-    # (or a line too long for one message, split to fit): how many lines, the first of
-    # them, and why the question is asked.
+    # A paste that waits for the user's yes (or a line too long for one message, split to
+    # fit): how many lines, the first of them, and why the question is asked.
     pasteConfirmationNeeded = Signal(int, str, str)
     # /login or /nick to a name someone holds waits for the user's yes: the question.
     nameQuestion = Signal(str)
@@ -116,9 +115,8 @@ class ChatBridge(QObject):
         self._paste = PasteGate()
         self._name_waiting: str | None = None  # a typed login that waits for the yes
         self._doctor: threading.Thread | None = None  # the doctor's probes, while they run
-        self._foreign: dict[str, None] = {}  # hosts not the server that sent this protocol
         self._doctorDone.connect(self._diagnosed)
-        self._hosted: HostedServer | None = None  # the server this window hosts, if any
+        self.hosted: HostedServer | None = None  # the server this window hosts, if any
         self._chats = ChatsModel(self)
         self.finder = ChatFinder(self._chats, self)  # the chats announced on this network
 
@@ -143,11 +141,11 @@ class ChatBridge(QObject):
             self._status_note = "network error"
             self.statusChanged.emit()
             return
-        if not self.options.user:  # a login at start says itself, in one line
-            self.note("Welcome to lanchat. Type /login NAME to join, /help for commands.")
-        if self.options.user:
+        if self.options.user:  # a login at start says itself, in one line
             self.send(f"/login {self.options.user}")
-        elif self.account.elsewhere is not None:
+            return
+        self.note("Welcome to lanchat. Type /login NAME to join, /help for commands.")
+        if self.account.elsewhere is not None:
             self.note(
                 f"Another window of yours is in this chat as {shown_name(self.account.elsewhere)}"
                 ", so this one does not log in (that would take the name over). "
@@ -201,10 +199,10 @@ class ChatBridge(QObject):
         split = self._split_offer(line)
         if split is not None:
             count = self._paste.hold(split)
-            longest = max(len(text.encode()) for text in said_texts(line) or [])
             why = (
                 f"One message holds at most {self.core.text_room():,} bytes here, and this "
-                f"text has {longest:,}. Send it as {count} messages, split between words?"
+                f"text has {_longest(line):,}. Send it as {count} messages, split between "
+                "words?"
             )
             self.pasteConfirmationNeeded.emit(count, _parts_preview(split), why)
             return False
@@ -276,8 +274,7 @@ class ChatBridge(QObject):
     def bytesLeft(self, text: str) -> int:
         """Bytes the longest chat line ``text`` says may still grow by (negative: over the
         limit), for the counter the input shows near the limit; commands are not counted."""
-        longest = max((len(said.encode()) for said in said_texts(text) or []), default=0)
-        return self.core.text_room() - longest
+        return self.core.text_room() - _longest(text)
 
     @Slot(result=str)
     def previousLine(self) -> str:
@@ -319,16 +316,23 @@ class ChatBridge(QObject):
         self.hostRequested.emit(title.strip() or default)
 
     def set_hosting(self, hosted: HostedServer | None) -> None:
-        self._hosted = hosted
+        self.hosted = hosted
         self.hostingChanged.emit()
 
+    def end_hosting(self) -> None:
+        """The chat this window hosts ends (bye for everyone); nothing if it hosts none."""
+        hosted = self.hosted
+        if hosted is not None:
+            self.set_hosting(None)
+            hosted.stop()
+
     # This window hosts the chat: closing it ends the chat for everyone (asked first).
-    hosting = Property(bool, lambda self: self._hosted is not None, notify=hostingChanged)
+    hosting = Property(bool, lambda self: self.hosted is not None, notify=hostingChanged)
 
     @Slot(result=int)
     def hostedUsers(self) -> int:
         """How many are in the chat this window hosts (said when asking before closing)."""
-        return self._hosted.users if self._hosted is not None else 0
+        return self.hosted.users if self.hosted is not None else 0
 
     @Slot(bool)
     def restCursor(self, resting: bool) -> None:
@@ -413,7 +417,6 @@ class ChatBridge(QObject):
         they add."""
         lines = self._account_requests(update)
         for source in update.foreign:  # a server on our group that is not ours: offered
-            self._foreign[source] = None
             opts = self.options
             self.finder.heard(source, opts.port, opts.group, opts.group_port)
         if update.doctor:
@@ -474,7 +477,9 @@ class ChatBridge(QObject):
         findings = dataclasses.replace(
             findings,
             heard_group=findings.heard_group or self.core.heard_from_server,
-            other_sources=tuple(dict.fromkeys([*findings.other_sources, *self._foreign])),
+            other_sources=tuple(
+                dict.fromkeys([*findings.other_sources, *self.finder.heard_sources])
+            ),
         )
         self.feed.add([
             self.presenter.system(
@@ -512,3 +517,8 @@ def _parts_preview(parts: list[str]) -> str:
         short = part if len(part) <= 70 else f"{part[:40]} \u2026 {part[-25:]}"
         shown.append(f"{n}. {short}  ({len(part.encode()):,} bytes)")
     return "\n".join(shown)
+
+
+def _longest(text: str) -> int:
+    """The bytes of the longest chat line ``text`` says (0 for a command)."""
+    return max((len(said.encode()) for said in said_texts(text) or []), default=0)

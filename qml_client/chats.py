@@ -46,6 +46,11 @@ class ChatFinder(QObject):
         self._heard[source] = ChatRecord(title, source, port, group, group_port)
         self._show()
 
+    @property
+    def heard_sources(self) -> tuple[str, ...]:
+        """The hosts, not this window's server, that sent this protocol on its group."""
+        return tuple(self._heard)
+
     def _show(self) -> None:
         announced = {record.address for record in self._announced}
         heard = [r for address, r in self._heard.items() if address not in announced]
