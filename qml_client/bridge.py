@@ -134,7 +134,7 @@ class ChatBridge(QObject):
         """Show the kept history, open the sockets, start the worker, log in if asked;
         look for the chats announced on this network (the start view lists them)."""
         self.feed.show_earlier()
-        self.finder.start()  # off (LANCHAT_NO_MDNS), or no LAN: the list stays empty
+        self.finder.start()  # in a thread; off (LANCHAT_NO_MDNS) or no LAN: nothing found
         problem = self.driver.start()
         if problem is not None:
             self.report(problem)

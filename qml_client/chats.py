@@ -10,6 +10,8 @@ our own servers' senders are named from the first line.
 
 from __future__ import annotations
 
+import threading
+
 from PySide6.QtCore import QObject, Signal, Slot
 
 from protocol_lib.discovery import ChatRecord
@@ -28,6 +30,7 @@ class ChatFinder(QObject):
         super().__init__(parent)
         self.model = model
         self._browser: Browser | None = None
+        self._starting: threading.Thread | None = None
         self._announced: list[ChatRecord] = []
         self._heard: dict[str, ChatRecord] = {}  # source address -> a record made for it
         self._found.connect(self._show_announced)
@@ -56,15 +59,26 @@ class ChatFinder(QObject):
         heard = [r for address, r in self._heard.items() if address not in announced]
         self.model.set_records([*self._announced, *heard])
 
-    def start(self, interfaces: list[str] | None = None) -> str | None:
+    def start(self, interfaces: list[str] | None = None) -> None:
+        """Browse, from a thread of its own: importing zeroconf and opening its sockets
+        took about 125 ms, which the window's start (its first frame) does not wait for.
+        Where mDNS cannot be used (off, no LAN) the list stays empty."""
+        self._starting = threading.Thread(
+            target=self._start, args=(interfaces,), name="chat-finder", daemon=True
+        )
+        self._starting.start()
+
+    def _start(self, interfaces: list[str] | None) -> None:
         browser = Browser(self._found.emit, interfaces)
-        problem = browser.start()
-        if problem is None:
+        if browser.start() is None:
             self._browser = browser
-        return problem
 
     def close(self) -> None:
-        """Stop browsing (before the application goes: zeroconf's thread signals here)."""
+        """Stop browsing (before the application goes: zeroconf's thread signals here);
+        a start still under way is waited for first."""
+        if self._starting is not None:
+            self._starting.join()
+            self._starting = None
         browser, self._browser = self._browser, None
         if browser is not None:
             browser.close()
