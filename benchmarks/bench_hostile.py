@@ -38,6 +38,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+os.environ["LANCHAT_NO_MDNS"] = "1"  # windows made here look for no chats: loopback only
 
 from protocol_lib import RateLimit, RateLimiter, SendToGroup, ServerConfig, ServerCore  # noqa: E402
 from protocol_lib.io.net import group_sender  # noqa: E402

@@ -25,6 +25,7 @@ from contextlib import ExitStack
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+os.environ["LANCHAT_NO_MDNS"] = "1"  # windows made here look for no chats: loopback only
 BATCHES = (1, 50, 1000)
 ROUNDS = 300  # batches timed per size (after WARMUP)
 WARMUP = 30

@@ -30,6 +30,7 @@ if os.environ.get("CLIENT_CHILD_TRACE"):  # where the GUI thread is during a lon
     faulthandler.dump_traceback_later(float(os.environ["CLIENT_CHILD_TRACE"]), repeat=True)
 sys.path.insert(0, root)
 os.environ["QT_QPA_PLATFORM"] = "offscreen"
+os.environ["LANCHAT_NO_MDNS"] = "1"  # windows made here look for no chats: loopback only
 
 from PySide6.QtCore import QObject, QTimer, Signal, Slot  # noqa: E402
 from PySide6.QtGui import QGuiApplication  # noqa: E402

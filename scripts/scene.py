@@ -33,6 +33,7 @@ HOME = Path(tempfile.mkdtemp(prefix="lanchat-scene-"))
 for var in ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_RUNTIME_DIR"):
     os.environ[var] = str(HOME / var.lower())
     (HOME / var.lower()).mkdir(mode=0o700)
+os.environ["LANCHAT_NO_MDNS"] = "1"  # windows made here look for no chats: loopback only
 
 from PySide6.QtCore import QCoreApplication, QEventLoop, QMetaObject, QObject  # noqa: E402
 from PySide6.QtGui import QGuiApplication  # noqa: E402
