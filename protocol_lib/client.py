@@ -174,6 +174,17 @@ class ClientCore:
         """Names in the chat as far as we know, in the server's order."""
         return list(self._roster)
 
+    def know_roster(self, users: Iterable[str]) -> None:
+        """Take the user list from a tool that already follows the group.
+
+        A gateway that brings many people in on one group listener knows who is in the
+        chat; a new client of its starts with that list instead of asking the server
+        (each ``list,`` makes the server send the whole roster to the group, and a
+        hundred phones joining would make it send a hundred).  Welcomes, byes and list
+        replies keep it current from then on, as for a list the client asked for.
+        """
+        self._roster = dict.fromkeys(users)
+
     @property
     def heard_from_server(self) -> bool:
         """Whether any datagram from the server has arrived (the doctor's first question)."""

@@ -78,6 +78,10 @@ class ServerConfig:
     # terminal server with many users on one host raises the first).
     max_sessions_per_host: int = 32
     max_sessions: int = 1000
+    # Gateways (lanchat-web): one address that speaks for many people, each on a port of
+    # its own; not held to max_sessions_per_host (the gateway limits its own users per
+    # browser address), still counted in max_sessions.
+    gateway_hosts: frozenset[str] = frozenset()
     # What list replies a host's requests may make the server send to the group, in
     # bytes: a burst that holds one reply to a full roster (1000 names of up to 32
     # characters: ~33 KB), then 8 KB a second.  Replies to a classroom-sized roster
@@ -456,7 +460,10 @@ class ServerCore:
     def _room_for(self, addr: Address, now: float, out: list[ServerAction]) -> bool:
         """Whether a new session from ``addr`` fits the caps (else the reason is logged)."""
         config = self.config
-        if self._per_host[addr[0]] >= config.max_sessions_per_host:
+        host = addr[0]
+        if self._per_host[host] >= config.max_sessions_per_host and (
+            host not in config.gateway_hosts
+        ):
             detail = f"{config.max_sessions_per_host} sessions from this host already"
             self._reject(out, now, Reason.HOST_SESSIONS_FULL, addr, detail)
             return False

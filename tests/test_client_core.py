@@ -257,6 +257,20 @@ def test_roster_follows_welcome_bye_and_list():
     assert client.roster == ["dave"]
 
 
+def test_a_roster_known_beforehand_credits_senders_without_asking_the_server():
+    """A gateway's new client starts with the roster its group listener knows."""
+    client = ClientCore(
+        ClientConfig(list_after_login=False, relay_style=RelayStyle.ATTRIBUTED, send_limit=None)
+    )
+    client.know_roster(["alice", "carol"])
+    events = client.login("bob", 0.0) + client.receive(b"welcome,bob", None, 0.1)
+    assert datagrams(events) == [b"login,bob"]  # no list, request: the roster was known
+    assert client.roster == ["alice", "carol", "bob"]
+    assert client.receive(b"msg,alice: hi", None, 0.2) == [IncomingMessage("alice", "hi")]
+    assert client.receive(b"bye,alice", None, 0.3) == [UserLeft("alice")]
+    assert client.receive(b"msg,alice: hi", None, 0.4) == [IncomingMessage(None, "alice: hi")]
+
+
 def test_each_of_a_hundred_thousand_welcomes_reports_one_user():
     """Never a copy of the list per welcome: that made 100k welcomes quadratic.
 

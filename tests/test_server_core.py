@@ -268,6 +268,25 @@ def test_sessions_per_host_are_capped_and_exit_frees_a_place():
     assert welcomed(srv.receive(b"login,u9", ("10.0.0.1", 9), 0.0))
 
 
+def test_a_gateways_address_is_not_held_to_the_per_host_cap_but_to_the_total():
+    srv = ServerCore(
+        ServerConfig(
+            rate_limit=None, max_sessions_per_host=2, max_sessions=8,
+            gateway_hosts=frozenset({"10.0.0.9"}),
+        )
+    )  # fmt: skip
+    for port in range(4):  # a gateway's browsers, each on a port of its own
+        assert welcomed(srv.receive(f"login,p{port}".encode(), ("10.0.0.9", port), 0.0))
+    assert welcomed(srv.receive(b"login,a", ("10.0.0.1", 1), 0.0))
+    assert welcomed(srv.receive(b"login,b", ("10.0.0.1", 2), 0.0))
+    assert not welcomed(srv.receive(b"login,c", ("10.0.0.1", 3), 0.0))  # others keep the cap
+    assert srv.rejections["host-sessions-full"] == 1
+    for port in (4, 5):
+        assert welcomed(srv.receive(f"login,p{port}".encode(), ("10.0.0.9", port), 0.0))
+    assert not welcomed(srv.receive(b"login,p9", ("10.0.0.9", 9), 0.0))  # the chat is full
+    assert srv.rejections["server-full"] == 1
+
+
 def test_sessions_in_total_are_capped():
     srv = ServerCore(ServerConfig(rate_limit=None, max_sessions=2))
     assert welcomed(srv.receive(b"login,a", ("10.0.0.1", 1), 0.0))
