@@ -11,6 +11,8 @@ datagrams changes):
 ``name``        a human title ("Ms Rivera's chat")
 ``relay``       ``attributed`` (``msg,<user>: <text>``, ours) or ``plain`` (the spec's)
 ``users``       how many are in the chat, when the server says (it may be out of date)
+``web``         the TCP port of a web gateway on the same address (``lanchat-server --web``):
+                phones and browsers join at ``http://<address>:<web>/``
 
 A record is foreign data: anything missing or malformed makes it ``None`` with the reason
 (``read_record``), never an exception, and its title is shown as plain text.
@@ -39,6 +41,12 @@ class ChatRecord:
     group_port: int
     relay: RelayStyle = RelayStyle.UNKNOWN
     users: int | None = None
+    web: int | None = None  # a web gateway's TCP port on ``address``
+
+    @property
+    def web_url(self) -> str | None:
+        """Where phones and browsers join this chat, if a gateway was announced with it."""
+        return f"http://{self.address}:{self.web}/" if self.web else None
 
     @property
     def conversation(self) -> tuple[str, int, str, int]:
@@ -55,6 +63,8 @@ class ChatRecord:
         }
         if self.users is not None:
             keys["users"] = str(self.users)
+        if self.web is not None:
+            keys["web"] = str(self.web)
         return keys
 
     def instance_name(self) -> str:
@@ -100,11 +110,13 @@ def read_record(
         return None, f"the group port {group_port} is out of range"
     relay = {s.value: s for s in RelayStyle}.get(keys.get("relay", ""), RelayStyle.UNKNOWN)
     users = keys.get("users", "")
+    web = keys.get("web", "")
+    web_port = int(web) if web.isdigit() and 0 < int(web) < 65536 else None
     title = keys.get("name", "").strip() or f"a chat at {ipv4[0]}"
     return (
         ChatRecord(
             title[:200], ipv4[0], port, group, group_port, relay,
-            int(users) if users.isdigit() else None,
+            int(users) if users.isdigit() else None, web_port,
         ),
         "",
     )  # fmt: skip

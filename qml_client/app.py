@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import gc
+import importlib.util
 import os
 import signal
 import socket
@@ -245,11 +246,13 @@ class CurrentWindow:
         if hosted is None:
             old.bridge.report(f"Cannot host a chat here: {problem}")
             return
+        from server_app.web import web_port
+
         options = hosted.options
         address = options.interface if options.host == "0.0.0.0" else options.host
         record = ChatRecord(
             title, address, hosted.address[1], options.group, options.group_port,
-            RelayStyle.ATTRIBUTED,
+            RelayStyle.ATTRIBUTED, web=web_port(hosted.web),
         )  # fmt: skip
         if not self.join(record):
             hosted.stop()  # no window for it: nobody could close it
@@ -288,14 +291,17 @@ def start_hosting(title: str) -> tuple[HostedServer | None, str]:
     from protocol_lib.io.net import SocketSetupError
     from server_app.cli import parse_options as server_options
     from server_app.hosted import HostedServer
+    from server_app.web import DEFAULT_HTTP_PORT
 
     lan = lan_addresses()
     host, interface = ("0.0.0.0", lan[0]) if lan else ("127.0.0.1", "127.0.0.1")
+    # Phones join through a web page when the web extra is installed ("Invite phones").
+    web = ["--web", str(DEFAULT_HTTP_PORT)] if importlib.util.find_spec("aiohttp") else []
     log = data_dir() / "hosted-server.log"
     problem = ""
     for port in (DEFAULT_SERVER_PORT, 0):
         argv = ["--host", host, "--port", str(port), "--interface", interface,
-                "--title", title, "--log-file", str(log)]  # fmt: skip
+                "--title", title, "--log-file", str(log), *web]  # fmt: skip
         try:
             log.parent.mkdir(parents=True, exist_ok=True)
             hosted = HostedServer(server_options(argv))
@@ -307,7 +313,7 @@ def start_hosting(title: str) -> tuple[HostedServer | None, str]:
     return None, problem
 
 
-JOIN_GIVEN = {"server", "port", "group", "group_port", "interface", "relay", "title"}
+JOIN_GIVEN = {"server", "port", "group", "group_port", "interface", "relay", "title", "web_url"}
 """What a found chat's record decides (the rest is remembered or given as before)."""
 
 
@@ -323,6 +329,7 @@ def joined(options: ClientOptions, record: ChatRecord) -> ClientOptions:
         interface=ANY_INTERFACE,
         relay=record.relay,
         title=record.title,
+        web_url=record.web_url or "",
         server_sources=(),
     )
 

@@ -326,6 +326,10 @@ class ChatBridge(QObject):
             self.set_hosting(None)
             hosted.stop()
 
+    # A web gateway announced with this chat (or started with the chat this window hosts):
+    # "Invite phones" shows its address and a QR code of it, served by the gateway.
+    inviteUrl = Property(str, lambda self: self.options.web_url, constant=True)
+
     # This window hosts the chat: closing it ends the chat for everyone (asked first).
     hosting = Property(bool, lambda self: self.hosted is not None, notify=hostingChanged)
 

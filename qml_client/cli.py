@@ -17,9 +17,9 @@ from protocol_lib.io.net import ANY_INTERFACE
 from protocol_lib.io.options import (
     OneLineParser,
     add_network_options,
+    add_server_address,
+    add_server_options,
     burst_size,
-    host_address,
-    ipv4,
     positive_float,
     ranged_int,
     user_name,
@@ -54,6 +54,7 @@ class ClientOptions:
     # remembered for this conversation): senders are named from the first line.
     relay: RelayStyle = RelayStyle.UNKNOWN
     title: str = ""  # the chat's name from its record (Join), remembered for the next start
+    web_url: str = ""  # a web gateway announced with the chat: "Invite phones" shows its QR
     find: float | None = None  # --find: list the chats announced here for this long, exit
     doctor: bool = False  # --doctor: say why nobody can be heard, exit
     host_chat: str | None = None  # --host-chat [TITLE]: host a chat at start ("": default title)
@@ -107,30 +108,9 @@ def _parser(argument_default: object = None) -> argparse.ArgumentParser:
         argument_default=argument_default,
     )
     add = parser.add_argument
-    add(
-        "server",
-        nargs="?",
-        type=host_address,
-        default="127.0.0.1",
-        help="the server's IPv4 address or host name (default 127.0.0.1)",
-    )
-    add(
-        "--port",
-        type=port_number,
-        default=DEFAULT_SERVER_PORT,
-        help=f"the server's UDP port (default {DEFAULT_SERVER_PORT})",
-    )
+    add_server_address(parser)
     add_network_options(parser, sends=False)
     add("--user", type=user_name, help="log in with this name at start")
-    add(
-        "--server-source",
-        type=ipv4,
-        action="append",
-        default=[],
-        metavar="IP",
-        help="another address the server multicasts from (repeatable); group datagrams "
-        "from any address but the server's are shown marked and never believed",
-    )
     add(
         "--server-rate",
         type=positive_float,
@@ -146,15 +126,7 @@ def _parser(argument_default: object = None) -> argparse.ArgumentParser:
         metavar="N",
         help=f"lines the server accepts at once (default {RateLimit().burst:g})",
     )
-    add(
-        "--relay",
-        choices=[RelayStyle.ATTRIBUTED.value, RelayStyle.PLAIN.value],
-        default=RelayStyle.UNKNOWN.value,
-        help="how the server relays lines, if you know: attributed (msg,<user>: <text>, as "
-        "lanchat-server does) names senders from the first line; plain (msg,<text>, the "
-        "spec's) never does. Otherwise learned from the echo of your first line, and "
-        "remembered for this server; what the server does always wins",
-    )
+    add_server_options(parser, remembered=True)
     add(
         "--find",
         type=positive_float,

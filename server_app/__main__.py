@@ -13,6 +13,7 @@ from .cli import ServerOptions, parse_options
 from .hosted import advertise
 from .logfmt import LogSink
 from .server import ChatServer
+from .web import serve_web, web_port
 
 if TYPE_CHECKING:
     from .metrics import MetricsServer
@@ -90,7 +91,8 @@ def main(argv: list[str] | None = None) -> int:
     server.say_ready()
     if metrics is not None:
         log.plain(f"Metrics at {metrics.url}")
-    advertiser = advertise(server, log) if options.advertise else None
+    web = serve_web(options, server.address[1], log) if options.web else None
+    advertiser = advertise(server, log, web_port(web)) if options.advertise else None
     if options.verbosity:
         iface = "the OS's choice" if options.interface == "0.0.0.0" else options.interface
         replies = options.config.list_reply.value
@@ -103,6 +105,8 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         if advertiser is not None:
             advertiser.close()  # a goodbye: browsers drop the chat at once
+        if web is not None:
+            web.stop()  # its people leave (exit each) while the server still hears them
         if metrics is not None:
             metrics.close()
         restore()

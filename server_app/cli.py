@@ -24,6 +24,7 @@ from protocol_lib.io.options import (
     add_network_options,
     burst_size,
     host_address,
+    ipv4,
     positive_float,
     ranged_int,
 )
@@ -58,6 +59,9 @@ class ServerOptions:
     title: str = ""  # the chat's name in its DNS-SD record ("" : "lanchat on HOST")
     advertise: bool = True  # a DNS-SD record where it serves (off: --no-advertise, loopback)
     metrics: tuple[str, int] | None = None  # --metrics HOST:PORT: Prometheus' /metrics there
+    # --web [HOST:]PORT: a web gateway in this process (phones and browsers); HOST "" is
+    # the server's own --host.
+    web: tuple[str, int] | None = None
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -131,6 +135,16 @@ def build_parser() -> argparse.ArgumentParser:
         f"{defaults.max_sessions_per_host}; raise it for a terminal server)",
     )
     add(
+        "--gateway",
+        type=ipv4,
+        action="append",
+        default=[],
+        metavar="IP",
+        help="the address of a web gateway (lanchat-web) that brings browsers and phones "
+        "in: its users are not held to --max-sessions-per-host (the gateway limits each "
+        "browser address itself); repeat for several",
+    )
+    add(
         "--max-sessions",
         type=ranged_int(1, 10_000_000, "sessions"),
         default=defaults.max_sessions,
@@ -171,6 +185,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="serve numbers an admin can watch (users, lines, refusals, federation) in "
         "Prometheus' format at http://HOST:PORT/metrics; off by default (needs the metrics "
         "extra: prometheus-client)",
+    )
+    add(
+        "--web",
+        type=web_address,
+        metavar="[HOST:]PORT",
+        help="also serve the chat's web page for phones and browsers on this TCP port "
+        "(HOST: where, default the server's --host), announced with the chat; needs the web "
+        "extra (aiohttp, segno). lanchat-web does the same for any server",
     )
     add(
         "--print-systemd-unit",
@@ -322,6 +344,19 @@ def host_and_port(text: str) -> tuple[str, int]:
     return host_address(host), int(port)
 
 
+def web_address(text: str) -> tuple[str, int]:
+    """``PORT`` or ``HOST:PORT`` for --web (HOST "" stands for the server's --host)."""
+    if text.isdigit():
+        return "", host_and_port(f"0.0.0.0:{text}")[1]
+    return host_and_port(text)
+
+
+def gateway_source(host: str) -> str:
+    """The address a gateway in the server's own process sends from: it talks to the
+    server where it listens (loopback for 0.0.0.0), and the kernel sends from there."""
+    return "127.0.0.1" if host == "0.0.0.0" else host
+
+
 def parse_options(argv: list[str] | None = None) -> ServerOptions:
     """Parse and validate ``argv``; exits with status 2 on a bad option."""
     parser = build_parser()
@@ -340,6 +375,8 @@ def parse_options(argv: list[str] | None = None) -> ServerOptions:
             rate_limit=rate_limit,
             max_sessions_per_host=args.max_sessions_per_host,
             max_sessions=args.max_sessions,
+            gateway_hosts=frozenset(args.gateway)
+            | ({gateway_source(args.host)} if args.web else set()),
             list_budget=RateLimit(ServerConfig().list_budget.burst, args.list_budget),
         ),
         log_file=args.log_file,
@@ -347,6 +384,7 @@ def parse_options(argv: list[str] | None = None) -> ServerOptions:
         title=args.title.strip(),
         advertise=not args.no_advertise,
         metrics=args.metrics,
+        web=args.web,
         federation=_federation_options(parser, args),
         verbosity=(
             Verbosity.QUIET

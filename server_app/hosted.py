@@ -4,9 +4,11 @@ loop and log as ``lanchat-server``."""
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import socket
 import threading
+from typing import TYPE_CHECKING
 
 from protocol_lib.client_events import RelayStyle
 from protocol_lib.discovery import SERVICE_TYPE, ChatRecord
@@ -15,11 +17,15 @@ from protocol_lib.io.discovery import NO_MDNS_ENV, Advertiser, mdns_disabled, se
 from .cli import ServerOptions, Verbosity
 from .logfmt import LogSink
 from .server import ChatServer
+from .web import INSTALL_HINT, start_web, web_port, web_urls
+
+if TYPE_CHECKING:
+    from web_gateway.runner import GatewayThread
 
 USERS_UPDATE_INTERVAL = 5.0  # seconds between looks at the number of users for the record
 
 
-def advertise(server: ChatServer, log: LogSink) -> Advertiser | None:
+def advertise(server: ChatServer, log: LogSink, web: int | None = None) -> Advertiser | None:
     """Announce the chat with DNS-SD where the server serves (never on loopback alone),
     and keep its ``users`` key current; a line in the log says where, or why not."""
     options = server.options
@@ -34,7 +40,7 @@ def advertise(server: ChatServer, log: LogSink) -> Advertiser | None:
     title = options.title or f"lanchat on {socket.gethostname()}"
     record = ChatRecord(
         title, interfaces[0], server.address[1], options.group, options.group_port,
-        RelayStyle.ATTRIBUTED, users=0,
+        RelayStyle.ATTRIBUTED, users=0, web=web,
     )  # fmt: skip
     advertiser = Advertiser(record, interfaces)
     advertiser.start()
@@ -73,6 +79,8 @@ class HostedServer:
             self.log.close()
             raise
         self.advertiser: Advertiser | None = None
+        self.web: GatewayThread | None = None  # phones' page, when options.web asks for it
+        self.web_problem = ""
         self._thread = threading.Thread(target=self._serve, name="hosted-server", daemon=True)
 
     @property
@@ -81,7 +89,18 @@ class HostedServer:
 
     def start(self) -> None:
         self.server.say_ready()
-        self.advertiser = advertise(self.server, self.log) if self.options.advertise else None
+        web = self.options.web
+        if web is not None:
+            self.web, self.web_problem = start_web(self.options, self.address[1])
+            if self.web is None and web[1] and self.web_problem != INSTALL_HINT:
+                # the usual port is taken (another chat hosted here): any free one will do,
+                # people scan the QR code rather than type it
+                any_port = dataclasses.replace(self.options, web=(web[0], 0))
+                self.web, self.web_problem = start_web(any_port, self.address[1])
+            urls = ", ".join(web_urls(self.options, self.web)) if self.web else ""
+            self.log.plain(f"Phones and browsers join at {urls}" if urls else self.web_problem)
+        port = web_port(self.web)
+        self.advertiser = advertise(self.server, self.log, port) if self.options.advertise else None
         self._thread.start()
 
     def _serve(self) -> None:
@@ -99,6 +118,9 @@ class HostedServer:
         if self.advertiser is not None:
             self.advertiser.close()
             self.advertiser = None
+        if self.web is not None:  # its people leave while the server still hears them
+            self.web.stop(timeout)
+            self.web = None
         self.server.stop()
         if self._thread.is_alive():
             self._thread.join(timeout)

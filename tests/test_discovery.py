@@ -3,6 +3,7 @@ network namespaces on a bridge (nothing leaves them)."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import subprocess
 import sys
@@ -28,6 +29,17 @@ def test_a_record_reads_back_as_it_was_announced():
     assert read_record(["10.0.0.5"], 4321, properties) == (RECORD, "")
     assert set(RECORD.txt()) >= {"v", "group", "group-port", "name", "relay", "users"}
     assert RECORD.instance_name() == f"Ms Rivera's chat (10.0.0.5:4321).{SERVICE_TYPE}"
+
+
+def test_a_web_gateway_announced_with_the_chat_gives_the_page_address():
+    record = dataclasses.replace(RECORD, web=8421)
+    properties = {k.encode(): v.encode() for k, v in record.txt().items()}
+    found, _ = read_record(["10.0.0.5"], 4321, properties)
+    assert found == record and found.web_url == "http://10.0.0.5:8421/"
+    assert RECORD.web_url is None
+    for bad in (b"0", b"70000", b"web"):  # a bad port is no gateway, not a bad record
+        found, _ = read_record(["10.0.0.5"], 4321, properties | {b"web": bad})
+        assert found is not None and found.web is None
 
 
 @pytest.mark.parametrize(

@@ -99,6 +99,25 @@ def user_name(text: str) -> str:
         raise argparse.ArgumentTypeError(exc.detail) from None
 
 
+def add_server_address(parser: argparse.ArgumentParser, what: str = "the server") -> None:
+    """``SERVER`` and ``--port``: where a client sends (the window, the web gateway)."""
+    from .. import DEFAULT_SERVER_PORT
+
+    parser.add_argument(
+        "server",
+        nargs="?",
+        type=host_address,
+        default="127.0.0.1",
+        help=f"{what}'s IPv4 address or host name (default 127.0.0.1)",
+    )
+    parser.add_argument(
+        "--port",
+        type=ranged_int(1, 65535, "port"),
+        default=DEFAULT_SERVER_PORT,
+        help=f"{what}'s UDP port (default {DEFAULT_SERVER_PORT})",
+    )
+
+
 def add_network_options(parser: argparse.ArgumentParser, sends: bool) -> None:
     """``--group``, ``--group-port`` and ``--interface``, the same for both programs.
 
@@ -125,4 +144,32 @@ def add_network_options(parser: argparse.ArgumentParser, sends: bool) -> None:
         metavar="IP",
         help=f"IPv4 address of the interface to {'send multicast' if sends else 'join the group'} "
         "on (default: the OS's choice)",
+    )
+
+
+def add_server_options(parser: argparse.ArgumentParser, remembered: bool) -> None:
+    """``--server-source`` and ``--relay``: what a client may be told about the server, the
+    same for the window and the web gateway. ``remembered``: the program keeps a relay
+    style learned for the next start (the window does)."""
+    from ..client_events import RelayStyle
+
+    add = parser.add_argument
+    add(
+        "--server-source",
+        type=ipv4,
+        action="append",
+        default=[],
+        metavar="IP",
+        help="another address the server multicasts from (repeatable); group datagrams "
+        "from any address but the server's are shown marked and never believed",
+    )
+    add(
+        "--relay",
+        choices=[RelayStyle.ATTRIBUTED.value, RelayStyle.PLAIN.value],
+        default=RelayStyle.UNKNOWN.value,
+        help="how the server relays lines, if you know: attributed (msg,<user>: <text>, as "
+        "lanchat-server does) names senders from the first line; plain (msg,<text>, the "
+        "spec's) never does. Otherwise learned from the echo of your first line"
+        + (", and remembered for this server" if remembered else "")
+        + "; what the server does always wins",
     )

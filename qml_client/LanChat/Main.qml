@@ -247,6 +247,56 @@ ApplicationWindow {
     }
 
     Dialog {
+        id: inviteDialog
+        objectName: "inviteDialog"
+        anchors.centerIn: parent
+        width: Math.min(window.width - 40, 420)
+        modal: true
+        title: qsTr("Invite phones")
+        standardButtons: Dialog.Close
+        ColumnLayout {
+            anchors.fill: parent
+            spacing: 12
+            Label {
+                Layout.fillWidth: true
+                wrapMode: Text.Wrap
+                textFormat: Text.PlainText
+                text: qsTr("Phones and laptops on this network scan the code, or open this "
+                           + "address in a browser, and join the chat without installing anything:")
+            }
+            Image {
+                id: inviteCode
+                objectName: "inviteCode"
+                Layout.alignment: Qt.AlignHCenter
+                Layout.preferredWidth: Math.min(inviteDialog.width - 60, 260)
+                Layout.preferredHeight: Layout.preferredWidth
+                fillMode: Image.PreserveAspectFit
+                smooth: false  // a QR code's squares stay sharp
+                cache: false
+                source: inviteDialog.opened ? window.bridge.inviteUrl + "qr.png" : ""
+                Accessible.name: qsTr("QR code of %1").arg(window.bridge.inviteUrl)
+            }
+            Label {
+                visible: inviteCode.status === Image.Error
+                Layout.fillWidth: true
+                wrapMode: Text.Wrap
+                textFormat: Text.PlainText
+                color: ChatColors.loggedOut
+                text: qsTr("The page does not answer from here; it may have stopped.")
+            }
+            TextField {
+                objectName: "inviteAddress"
+                Layout.fillWidth: true
+                readOnly: true
+                selectByMouse: true
+                text: window.bridge.inviteUrl
+                horizontalAlignment: Text.AlignHCenter
+                font.pixelSize: ChatSizes.px(16)
+            }
+        }
+    }
+
+    Dialog {
         id: endDialog
         objectName: "endDialog"
         property int people: 0
@@ -441,6 +491,14 @@ ApplicationWindow {
                         event.accepted = true;
                     }
                 }
+            }
+
+            Button {  // phones and browsers join through a web gateway on the server's host
+                objectName: "inviteButton"
+                visible: window.bridge.inviteUrl !== ""
+                text: qsTr("Invite phones")
+                Accessible.name: qsTr("Show the address and QR code that phones join with")
+                onClicked: inviteDialog.open()
             }
 
             Button {  // a narrow window: the people, shown or hidden beside the chat

@@ -1,0 +1,134 @@
+"""The web gateway in tests: started in a thread on loopback (page on 127.0.0.1, group
+joined on 127.0.0.1), and a page played by an asyncio WebSocket client."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from tests.helpers_net import LOOPBACK, WAIT
+
+
+def free_tcp_port() -> int:
+    with socket.socket() as s:
+        s.bind((LOOPBACK, 0))
+        return int(s.getsockname()[1])
+
+
+@contextmanager
+def gateway_for(
+    server: tuple[str, int],
+    group: str,
+    group_port: int,
+    http_port: int = 0,
+    relay: str = "attributed",  # ours, as lanchat-server --web tells its gateway
+    title: str = "",
+    **limits: Any,
+) -> Iterator[Any]:
+    """A gateway for the chat at ``server`` in a thread; stopped (everyone leaves) at the end."""
+    from protocol_lib.client_events import RelayStyle
+    from web_gateway.gateway import GatewayOptions, Limits
+    from web_gateway.runner import GatewayThread
+
+    thread = GatewayThread(
+        GatewayOptions(
+            server=server[0], port=server[1], group=group, group_port=group_port,
+            interface=LOOPBACK, http_host=LOOPBACK, http_port=http_port,
+            relay_style=RelayStyle(relay), title=title, limits=Limits(**limits),
+        )
+    )  # fmt: skip
+    thread.start()
+    try:
+        yield thread
+    finally:
+        thread.stop()
+
+
+class Page:
+    """A page's side of the WebSocket, as the browser's script speaks it."""
+
+    def __init__(self, ws: Any, session: Any) -> None:
+        self.ws = ws
+        self.session = session
+        self.frames: list[dict[str, Any]] = []
+        self.token: str | None = None
+        self.counted = 0  # the user's frames seen (what the page sends as "seen")
+
+    @classmethod
+    async def open(cls, url: str, **headers: str) -> Page:
+        import aiohttp
+
+        session = aiohttp.ClientSession()
+        try:
+            ws = await session.ws_connect(url + "ws", headers=headers)
+        except BaseException:
+            await session.close()
+            raise
+        return cls(ws, session)
+
+    async def send(self, **frame: Any) -> None:
+        await self.ws.send_str(json.dumps(frame))
+
+    async def next(self, timeout: float = WAIT) -> dict[str, Any] | None:
+        """The next frame, or None when the gateway closed the connection."""
+        import aiohttp
+
+        message = await self.ws.receive(timeout)
+        if message.type is not aiohttp.WSMsgType.TEXT:
+            return None
+        frame: dict[str, Any] = json.loads(message.data)
+        if frame["t"] == "attached":
+            self.token = frame["token"]
+            self.counted = frame["start"]
+        elif frame["t"] != "hello":
+            self.counted += 1
+        self.frames.append(frame)
+        return frame
+
+    async def wait_for(
+        self, found: Callable[[dict[str, Any]], bool], what: str, timeout: float = WAIT
+    ) -> list[dict[str, Any]]:
+        """Read until ``found`` accepts a frame; the frames read before it."""
+        seen: list[dict[str, Any]] = []
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while True:
+            try:
+                frame = await self.next(max(0.0, deadline - loop.time()))
+            except TimeoutError:
+                raise AssertionError(f"{what} not received; got {seen!r}") from None
+            if frame is None:
+                raise AssertionError(f"closed before {what}; got {seen!r}")
+            if found(frame):
+                return seen
+            seen.append(frame)
+
+    async def login(self, name: str, **more: Any) -> None:
+        await self.send(t="login", name=name, **more)
+        await self.wait_for(
+            lambda f: f["t"] == "state" and f["state"] == "in chat", f"{name} in the chat"
+        )
+
+    async def close(self) -> None:
+        await self.ws.close()
+        await self.session.close()
+
+
+def slow_page(url: str) -> socket.socket:
+    """A page that logs in and then never reads: a raw socket with the smallest receive
+    buffer, after a WebSocket handshake and one (masked) login frame."""
+    host, port = url.split("//")[1].rstrip("/").split(":")
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 2048)
+    sock.connect((host, int(port)))
+    sock.sendall(
+        b"GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+    )
+    login = json.dumps({"t": "login", "name": "slowpoke"}).encode()
+    sock.sendall(bytes([0x81, 0x80 | len(login)]) + b"\0\0\0\0" + login)  # mask 0
+    return sock

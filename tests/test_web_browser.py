@@ -1,0 +1,246 @@
+"""The chat page in a real browser (issue 27): Debian's chromium driven by Playwright,
+against the gateway and a real server on loopback; a desktop-protocol client (our
+ClientCore on real sockets) on the other side."""
+
+from __future__ import annotations
+
+import os
+import shutil
+
+import pytest
+
+pytest.importorskip("aiohttp")
+playwright = pytest.importorskip("playwright.sync_api")
+
+from tests.helpers_net import LOOPBACK, ROOT, WAIT, running_server  # noqa: E402
+from tests.helpers_web import free_tcp_port, gateway_for  # noqa: E402
+from tests.peers.servers import PeerServer  # noqa: E402
+from tests.peers.typist import Typist  # noqa: E402
+
+CHROMIUM = "/usr/bin/chromium"
+# As the machine's own probe starts it: no network of its own beyond the page's (no
+# background fetches, updates or sync), headless, a fresh profile per launch.
+ARGS = [
+    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]  # fmt: skip
+ARTIFACTS = ROOT / "tests" / "artifacts"
+WAIT_MS = int(WAIT * 1000)
+PHONE = {"width": 390, "height": 844}
+HOSTILE = [
+    "<img src=x onerror=\"window.__pwned='img'\">",
+    "<script>window.__pwned='script'</script>",
+    "\u202eevil\u202c mirrored text",
+    "p\u0430ypal.com look-alike (Cyrillic \u0430)",
+]
+
+
+@pytest.fixture(scope="module")
+def browser():  # type: ignore[no-untyped-def]
+    if not os.path.exists(CHROMIUM):
+        if os.environ.get("CI"):
+            pytest.fail(f"{CHROMIUM} is missing: scripts/setup test installs Debian's chromium")
+        pytest.skip(f"{CHROMIUM} is missing (scripts/setup test installs it)")
+    with playwright.sync_playwright() as p:
+        launched = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield launched
+        launched.close()
+
+
+def open_page(browser, url: str, **context):  # type: ignore[no-untyped-def]
+    page = browser.new_context(**context).new_page()
+    dialogs: list[str] = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    page.on("pageerror", lambda e: dialogs.append(f"error: {e}"))
+    page.set_default_timeout(WAIT_MS)
+    page.goto(url)
+    page.dialogs = dialogs
+    return page
+
+
+def join(page, name: str) -> None:  # type: ignore[no-untyped-def]
+    page.get_by_label("Your name").fill(name)
+    page.get_by_role("button", name="Join").click()
+    page.wait_for_selector("#chat:not([hidden])")
+    page.wait_for_function("() => document.getElementById('link').textContent === 'In the chat'")
+
+
+def say(page, text: str) -> None:  # type: ignore[no-untyped-def]
+    page.get_by_label("Message").fill(text)
+    page.keyboard.press("Enter")
+
+
+def texts(page) -> list[str]:  # type: ignore[no-untyped-def]
+    return page.eval_on_selector_all("#log .msg .text", "els => els.map(e => e.textContent)")
+
+
+def wait_for_text(page, text: str) -> None:  # type: ignore[no-untyped-def]
+    page.wait_for_function(
+        "t => [...document.querySelectorAll('#log .text')].some(e => e.textContent === t)",
+        arg=text,
+    )
+
+
+def nothing_ran(page) -> None:  # type: ignore[no-untyped-def]
+    assert page.evaluate("window.__pwned") is None
+    assert page.dialogs == []
+    assert page.eval_on_selector_all("#log img, #log script, #people img", "e => e.length") == 0
+
+
+@pytest.mark.parametrize("relay", ["ours", "plain"])
+def test_a_browser_and_a_desktop_client_chat_both_ways_and_markup_stays_text(browser, relay):
+    """Through our server (attributed relay) and a plain-relay server (the spec's ``msg,<text>``):
+    names and lines with markup, scripts, bidi controls and look-alikes show as inert text."""
+    with running_server() if relay == "ours" else _plain_server() as server:
+        addr, group, group_port = server.addr, server.group, server.group_port
+        style = "attributed" if relay == "ours" else "plain"
+        with gateway_for(addr, group, group_port, relay=style) as gateway:
+            typist = Typist(addr[1], group, group_port)
+            try:
+                typist.type("/login dana")
+                assert typist.in_chat()
+                page = open_page(browser, gateway.url, viewport=PHONE)
+                name = "<img src=x onerror=alert(1)>"
+                join(page, name)
+                for line in HOSTILE:  # the desktop client first (it learns the relay style)
+                    typist.type(line)
+                    wait_for_text(page, line)
+                shown = texts(page)
+                assert shown == HOSTILE  # exactly as typed, as text
+                for line in HOSTILE:
+                    say(page, line)
+                for line in HOSTILE:  # the desktop client reads each, with its sender
+                    wanted = (name, line) if relay == "ours" else (None, line)
+                    assert typist.sees(
+                        lambda w=wanted: any((m.sender, m.text) == w for m in typist.incoming)
+                    ), (wanted, typist.incoming)
+                page.wait_for_function(  # and each of the page's own lines is marked relayed
+                    "n => document.querySelectorAll('#log .mark[aria-label=\"relayed to "
+                    "everyone\"]').length === n",
+                    arg=len(HOSTILE),
+                )
+                assert texts(page) == HOSTILE * 2
+                if relay == "ours":
+                    senders = page.eval_on_selector_all(
+                        "#log .who", "e => e.map(x => x.textContent)"
+                    )
+                    assert "dana" in senders
+                people = page.eval_on_selector_all("#people li", "e => e.map(x => x.textContent)")
+                assert f"{name} (you)" in people
+                nothing_ran(page)
+                page.context.close()
+            finally:
+                typist.close()
+
+
+class _plain_server:
+    """The interop notes' "no-sender" server: relays ``msg,<text>`` with no sender."""
+
+    def __enter__(self):  # type: ignore[no-untyped-def]
+        from tests.helpers_net import free_udp_port, unique_group
+
+        self.group, self.group_port = unique_group(), free_udp_port()
+        self.peer = PeerServer("no-sender", LOOPBACK, self.group, self.group_port, LOOPBACK)
+        self.addr = self.peer.addr
+        return self
+
+    def __exit__(self, *exc):  # type: ignore[no-untyped-def]
+        self.peer.close()
+
+
+def test_the_page_fits_a_phone_and_a_desktop(browser):
+    """At 390x844 nothing runs off the side, the input and Send are on screen and the people
+    are a button; on a desktop they are a column. Pictures go to tests/artifacts (and
+    docs/ with LANCHAT_WRITE_DOCS=1)."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    with (
+        running_server() as server,
+        gateway_for(server.addr, server.group, server.group_port, title="Room 12 · Maths") as gw,
+    ):
+        typist = Typist(server.addr[1], server.group, server.group_port)
+        try:
+            typist.type("/login Ms Rivera")
+            assert typist.in_chat()
+            shots = {}
+            for label, context in (
+                ("phone", {"viewport": PHONE, "device_scale_factor": 2, "is_mobile": True,
+                           "has_touch": True}),
+                ("phone-dark", {"viewport": PHONE, "device_scale_factor": 2, "is_mobile": True,
+                                "has_touch": True, "color_scheme": "dark"}),
+                ("desktop", {"viewport": {"width": 1280, "height": 800}}),
+            ):  # fmt: skip
+                page = open_page(browser, gw.url, **context)
+                join(page, {"phone": "sam", "phone-dark": "noor", "desktop": "lee"}[label])
+                typist.type("Good morning! Open the worksheet on page 12, please.")
+                say(page, "Morning! Which exercise first?")
+                typist.type("Start with exercise 3; it builds on yesterday's.")
+                say(page, "ok 👍")
+                wait_for_text(page, "Start with exercise 3; it builds on yesterday's.")
+                page.wait_for_function(
+                    "() => document.querySelectorAll('#log .mark[aria-label=\"relayed to "
+                    "everyone\"]').length === 2"
+                )
+                width = page.evaluate("document.documentElement.scrollWidth")
+                view = page.viewport_size
+                assert width <= view["width"], f"{label}: {width} px wide"
+                send = page.get_by_role("button", name="Send").bounding_box()
+                assert send["x"] + send["width"] <= view["width"]
+                assert send["y"] + send["height"] <= view["height"]
+                people_button = page.locator("#people-button")
+                assert people_button.is_visible() == label.startswith("phone")
+                assert page.locator("#people").is_visible() == (label == "desktop")
+                shots[label] = ARTIFACTS / f"web-{label}.png"
+                page.screenshot(path=str(shots[label]))
+                nothing_ran(page)
+                if label.startswith("phone"):  # the people (and Leave) open from their button
+                    people_button.click()
+                    assert page.get_by_role("button", name="Leave the chat").is_visible()
+                    page.screenshot(path=str(ARTIFACTS / f"web-{label}-people.png"))
+                page.locator("#leave").click()  # the next picture's list: the teacher and one
+                page.wait_for_selector("#join:not([hidden])")
+                page.context.close()
+            if os.environ.get("LANCHAT_WRITE_DOCS"):
+                for label, path in shots.items():
+                    shutil.copy(path, ROOT / "docs" / f"web-{label}.png")
+        finally:
+            typist.close()
+
+
+def test_the_page_comes_back_by_itself_when_the_gateway_restarts(browser):
+    port = free_tcp_port()
+    with running_server() as server:
+        chat = (server.addr, server.group, server.group_port)
+        typist = Typist(server.addr[1], server.group, server.group_port)
+        try:
+            typist.type("/login dana")
+            assert typist.in_chat()
+            with gateway_for(*chat, http_port=port) as gateway:
+                page = open_page(browser, gateway.url)
+                join(page, "sam")
+                say(page, "before the restart")
+                wait_for_text(page, "before the restart")
+            # stopped: the page says so and keeps trying
+            page.wait_for_function(
+                "() => document.getElementById('link').classList.contains('down')"
+            )
+            server.wait_for_line(r"exit request has arrived from user: sam@")
+            with gateway_for(*chat, http_port=port):
+                page.wait_for_function(
+                    "() => document.getElementById('link').textContent === 'In the chat'",
+                    timeout=WAIT_MS * 3,
+                )
+                server.wait_for_line(r"login request has arrived from sam@")
+                typist.type("welcome back")
+                wait_for_text(page, "welcome back")
+                assert "before the restart" in texts(page)  # the conversation is kept
+                say(page, "after the restart")
+                assert typist.sees(
+                    lambda: (
+                        "sam: after the restart" in typist.shown
+                        or any(m.text == "after the restart" for m in typist.incoming)
+                    )
+                )
+                nothing_ran(page)
+                page.context.close()
+        finally:
+            typist.close()

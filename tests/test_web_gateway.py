@@ -1,0 +1,313 @@
+"""The web gateway (issue 27) with real sockets: our server as a subprocess, the gateway in
+a thread, pages played by WebSocket clients; everything on loopback."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import subprocess
+import sys
+
+import pytest
+
+pytest.importorskip("aiohttp")
+
+from tests.helpers_net import (
+    LOOPBACK,
+    ROOT,
+    WAIT,
+    GroupSender,
+    OutputLines,
+    running_server,
+)
+from tests.helpers_web import Page, free_tcp_port, gateway_for, slow_page
+
+
+def in_chat(name: str):  # type: ignore[no-untyped-def]
+    return lambda f: f["t"] == "state" and f["state"] == "in chat" and f["user"] == name
+
+
+def kind(k: str, **fields):  # type: ignore[no-untyped-def]
+    return lambda f: f["t"] == k and all(f.get(key) == v for key, v in fields.items())
+
+
+@pytest.fixture
+def chat():  # type: ignore[no-untyped-def]
+    with running_server() as server:
+        yield server
+
+
+def run(coroutine):  # type: ignore[no-untyped-def]
+    return asyncio.run(asyncio.wait_for(coroutine, 30))
+
+
+def test_two_pages_chat_each_as_a_client_of_its_own(chat):
+    with gateway_for(chat.addr, chat.group, chat.group_port) as gateway:
+
+        async def scene() -> None:
+            alice, bob = await Page.open(gateway.url), await Page.open(gateway.url)
+            await alice.login("alice")
+            await bob.login("<b>bob</b>")
+            await alice.send(t="say", text="hi <img src=x onerror=alert(1)>\nsecond line")
+            mine = await alice.wait_for(kind("mark", status="delivered"), "the delivered mark")
+            assert [f["text"] for f in mine if f["t"] == "mine"][:2] == [
+                "hi <img src=x onerror=alert(1)>",
+                "second line",
+            ]
+            await bob.wait_for(
+                kind("line", sender="alice", text="hi <img src=x onerror=alert(1)>"), "the line"
+            )
+            await bob.wait_for(kind("line", sender="alice", text="second line"), "line two")
+            roster = [f for f in alice.frames if f["t"] == "joined"]
+            assert {f["user"] for f in roster} >= {"alice", "<b>bob</b>"}
+            await alice.close()
+            await bob.close()
+
+        run(scene())
+    alice = chat.wait_for_line(r"login request has arrived from alice@\('127.0.0.1', (\d+)\)")
+    bob = chat.wait_for_line(r"login request has arrived from <b>bob</b>@\('127.0.0.1', (\d+)\)")
+    assert alice.group(1) != bob.group(1)  # one address and port per person
+
+
+def test_a_page_back_from_a_drop_is_sent_only_what_it_missed(chat):
+    with gateway_for(chat.addr, chat.group, chat.group_port) as gateway:
+
+        async def scene() -> None:
+            alice, bob = await Page.open(gateway.url), await Page.open(gateway.url)
+            await alice.login("alice")
+            await bob.login("bob")
+            await alice.wait_for(kind("joined", user="bob"), "bob joined")
+            token, seen = alice.token, alice.counted
+            await alice.close()  # the Wi-Fi drops
+            for n in range(3):
+                await bob.send(t="say", text=f"while away {n}")
+            await bob.wait_for(lambda f: f.get("ids") == [3] and f["status"] == "delivered", "3")
+            back = await Page.open(gateway.url)
+            await back.send(t="login", name="alice", resume=token, seen=seen, again=True)
+            await back.wait_for(kind("attached", token=token, start=seen), "the same session")
+            lines = [await back.next() for _ in range(3)]
+            assert [f["text"] for f in lines] == [f"while away {n}" for n in range(3)]
+            with pytest.raises(TimeoutError):  # nothing twice, nothing else
+                await back.next(0.3)
+            await back.send(t="say", text="I am back")
+            await bob.wait_for(kind("line", sender="alice", text="I am back"), "alice's line")
+            assert not [f for f in bob.frames if f["t"] == "left"]  # she never left the chat
+            await back.close()
+            await bob.close()
+
+        run(scene())
+
+
+def test_a_page_that_does_not_come_back_leaves_the_chat(chat):
+    with gateway_for(chat.addr, chat.group, chat.group_port, resume_within=0.3) as gateway:
+
+        async def scene() -> None:
+            alice, bob = await Page.open(gateway.url), await Page.open(gateway.url)
+            await alice.login("alice")
+            await bob.login("bob")
+            await alice.close()
+            await bob.wait_for(kind("left", user="alice"), "alice left")
+            await bob.close()
+
+        run(scene())
+    chat.wait_for_line(r"exit request has arrived from user: alice@")
+
+
+def test_foreign_origins_too_many_pages_big_frames_floods_and_idlers_are_refused(chat):
+    with gateway_for(
+        chat.addr, chat.group, chat.group_port, per_address=2, login_within=0.5
+    ) as gateway:
+        import aiohttp
+
+        async def scene() -> None:
+            with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
+                await Page.open(gateway.url, Origin="http://evil.example")
+            assert refused.value.status == 403
+            same = gateway.url.rstrip("/")
+            first = await Page.open(gateway.url, Origin=same)  # the page's own origin
+            second = await Page.open(gateway.url)
+            with pytest.raises(aiohttp.WSServerHandshakeError) as crowded:
+                await Page.open(gateway.url)
+            assert crowded.value.status == 429
+            await first.login("alice")
+            await first.ws.send_str("x" * 5000)  # not a chat line: the connection ends
+            assert await _closed(first), "a 5 KB frame did not end the connection"
+            for _ in range(25):
+                await second.send(t="leave")  # a flood of frames: the burst is 20
+            await second.wait_for(kind("error", reason="too-fast"), "the flood refused")
+            idle = await Page.open(gateway.url)  # a place is free again; it never logs in
+            assert await _closed(idle, 3), "an idle connection was kept"
+            for page in (first, second, idle):
+                await page.close()
+
+        run(scene())
+        bitten = gateway.gateway.limit_log.bitten
+        assert {"origin", "per-address", "bad-websocket", "frames", "login-timeout"} <= set(bitten)
+
+
+async def _closed(page: Page, timeout: float = WAIT) -> bool:
+    try:
+        while await page.next(timeout) is not None:
+            pass
+    except TimeoutError:
+        return False
+    return True
+
+
+def test_a_page_that_stops_reading_is_dropped_and_holds_nobody_up(chat):
+    """The slow page is a raw socket that does the WebSocket handshake with a tiny receive
+    buffer and then never reads; a flood of 4,000 lines of 900 bytes comes from the group."""
+    with gateway_for(chat.addr, chat.group, chat.group_port, send_queue=64) as gateway:
+
+        async def scene() -> None:
+            good = await Page.open(gateway.url)
+            await good.login("good")
+            slow = slow_page(gateway.url)
+            await good.wait_for(kind("joined", user="slowpoke"), "the slow page's person in")
+            group = GroupSender(chat.group, chat.group_port)
+            filler = "x" * 900
+            for n in range(4000):
+                group.send(f"msg,flood {n} {filler}".encode())
+                if n % 200 == 0:
+                    await asyncio.sleep(0)  # the gateway's thread reads meanwhile
+            group.send(b"msg,the last line")
+            await good.wait_for(kind("line", text="the last line"), "the last line", 20)
+            group.close()
+            slow.close()
+            await good.close()
+
+        run(scene())
+        assert gateway.gateway.limit_log.bitten["slow-page"] >= 1
+
+
+def test_a_servers_per_host_cap_is_said_and_its_gateway_option_lifts_it():
+    async def three(url: str) -> list[dict]:
+        pages = [await Page.open(url) for _ in range(3)]
+        outcomes = []
+        for n, page in enumerate(pages):
+            await page.send(t="login", name=f"phone{n}")
+            seen = await page.wait_for(
+                lambda f: f["t"] == "error" or (f["t"] == "state" and f["state"] == "in chat"),
+                "welcome or error",
+                8,
+            )
+            outcomes.append(page.frames[-1])
+            del seen
+        for page in pages:
+            await page.close()
+        return outcomes
+
+    with running_server("--max-sessions-per-host", "2") as capped:
+        with gateway_for(capped.addr, capped.group, capped.group_port) as gateway:
+            outcomes = run(three(gateway.url))
+    assert [o["t"] for o in outcomes] == ["state", "state", "error"]
+    assert "--gateway" in outcomes[2]["text"] and "2 are in through it" in outcomes[2]["text"]
+
+    with running_server("--max-sessions-per-host", "2", "--gateway", LOOPBACK) as lifted:
+        with gateway_for(lifted.addr, lifted.group, lifted.group_port) as gateway:
+            outcomes = run(three(gateway.url))
+    assert [o["state"] for o in outcomes] == ["in chat"] * 3
+
+
+def test_stopping_the_gateway_takes_everyone_out_and_tells_the_pages(chat):
+    gateway_ctx = gateway_for(chat.addr, chat.group, chat.group_port)
+    gateway = gateway_ctx.__enter__()
+
+    async def scene() -> Page:
+        page = await Page.open(gateway.url)
+        await page.login("alice")
+        return page
+
+    async def after(page: Page) -> int | None:
+        assert await _closed(page)
+        code = page.ws.close_code
+        await page.session.close()
+        return code
+
+    loop = asyncio.new_event_loop()
+    try:
+        page = loop.run_until_complete(scene())
+        gateway_ctx.__exit__(None, None, None)
+        assert loop.run_until_complete(after(page)) == 1001  # going away: it reconnects
+    finally:
+        loop.close()
+    chat.wait_for_line(r"exit request has arrived from user: alice@")
+
+
+def test_the_page_and_nothing_else_is_served_with_its_guards(chat):
+    import urllib.error
+    import urllib.request
+
+    with gateway_for(chat.addr, chat.group, chat.group_port) as gateway:
+        with urllib.request.urlopen(gateway.url, timeout=WAIT) as reply:
+            page = reply.read().decode()
+            assert "script-src 'self'" in reply.headers["Content-Security-Policy"]
+        assert 'role="log"' in page and 'aria-live="polite"' in page
+        for asset in ("chat.js", "chat.css", "icon.svg"):
+            with urllib.request.urlopen(gateway.url + asset, timeout=WAIT) as reply:
+                assert reply.status == 200
+        with urllib.request.urlopen(gateway.url + "qr.png", timeout=WAIT) as reply:
+            assert reply.read().startswith(b"\x89PNG")
+        for path in ("../pyproject.toml", "static/chat.js", "gateway.py", "x"):
+            with pytest.raises(urllib.error.HTTPError) as missing:
+                urllib.request.urlopen(gateway.url + path, timeout=WAIT)
+            assert missing.value.code == 404
+
+
+def test_lanchat_web_says_where_prints_a_qr_code_and_stops_cleanly(chat):
+    port = free_tcp_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "web_gateway", LOOPBACK, "--port", str(chat.port),
+         "--group", chat.group, "--group-port", str(chat.group_port), "--interface", LOOPBACK,
+         "--http-host", LOOPBACK, "--http-port", str(port)],
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    try:
+        assert proc.stdout is not None
+        out = OutputLines(proc.stdout)
+        out.wait_for(lambda line: f"http://{LOOPBACK}:{port}/" in line, "the page's address")
+        out.wait_for(lambda line: "▀" in line or "█" in line, "a QR code")
+        out.wait_for(lambda line: f"Allow TCP port {port}" in line, "the firewall hint")
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(WAIT) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    bad = subprocess.run(
+        [sys.executable, "-m", "web_gateway", "--http-port", "99999"],
+        cwd=ROOT, capture_output=True, text=True, timeout=WAIT * 4,
+    )  # fmt: skip
+    assert bad.returncode == 2 and len(bad.stderr.strip().splitlines()) == 1
+
+
+def test_our_server_with_web_lets_its_own_gateways_people_past_the_per_host_cap():
+    with running_server("--web", f"{LOOPBACK}:0", "--max-sessions-per-host", "1") as server:
+        url = server.wait_for_line(r"Phones and browsers join at (\S+)").group(1)
+
+        async def scene() -> None:
+            pages = [await Page.open(url) for _ in range(2)]
+            for n, page in enumerate(pages):
+                await page.login(f"phone{n}")
+            for page in pages:
+                await page.close()
+
+        run(scene())
+
+
+def test_a_forged_bye_from_another_host_changes_nothing_and_is_logged(chat):
+    with gateway_for(chat.addr, chat.group, chat.group_port) as gateway:
+
+        async def scene() -> None:
+            alice = await Page.open(gateway.url)
+            await alice.login("alice")
+            forger = GroupSender(chat.group, chat.group_port, source="127.0.0.2")
+            forger.send(b"bye,alice")
+            forger.send(b"msg,alice: I quit")  # words put in her mouth
+            forger.close()
+            await alice.send(t="say", text="still here")
+            seen = await alice.wait_for(kind("mark", status="delivered"), "her own line relayed")
+            assert not [f for f in seen if f["t"] in ("left", "line", "state")], seen
+            await alice.close()
+
+        run(scene())
+        assert gateway.gateway.limit_log.bitten["not-server"] == 2

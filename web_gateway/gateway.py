@@ -1,0 +1,721 @@
+"""The web gateway: browsers and phones in the chat, each as a protocol client of its own.
+
+Each person on the page is one ``ClientCore`` with its own unicast socket (servers see one
+address and port per person, and pace, cap and name them as they would any client); one
+group listener feeds every core what the group says. A ``WebUser`` outlives its
+WebSocket by ``resume_within`` seconds, so a phone whose Wi-Fi drops comes back to the
+same session and is sent only the frames it missed.
+
+Nothing a browser does may hurt the others: frames are at most 4 KB, each connection may
+send a few frames a second (chat lines are paced further by the core), each browser
+address may hold a few connections, frames to a page wait in a bounded queue (a phone
+that does not read is dropped and told, and never holds up anyone else), a connection
+that does not log in is closed, and a page from another origin is refused. Each limit is
+logged when it bites (``LimitLog``: once per limit and address per 10 s, with a count).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import logging
+import re
+import secrets
+import time
+from collections import Counter, deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from importlib import resources
+from typing import Any
+from urllib.parse import urlsplit
+
+from aiohttp import WSMsgType, web
+
+from protocol_lib.client import ClientConfig, ClientCore
+from protocol_lib.client_events import (
+    ClientEvent,
+    ClientState,
+    LocalError,
+    NotFromServer,
+    RelayStyle,
+    RelayStyleLearned,
+    RosterChanged,
+    SendDatagram,
+    StateChanged,
+)
+from protocol_lib.io.net import ANY_INTERFACE, group_receiver, server_sources
+from protocol_lib.ratelimit import RateLimit, TokenBucket
+from protocol_lib.reasons import Reason
+
+from .frames import (
+    MAX_FRAME_BYTES,
+    FrameError,
+    Leave,
+    Login,
+    Say,
+    event_frame,
+    frame,
+    read_request,
+)
+
+log = logging.getLogger("lanchat.web")
+STATIC = "static"
+# The page's files, and nothing else, are served (with their types).
+PAGE_FILES = {
+    "/": ("index.html", "text/html"),
+    "/chat.js": ("chat.js", "text/javascript"),
+    "/chat.css": ("chat.css", "text/css"),
+    "/icon.svg": ("icon.svg", "image/svg+xml"),
+}
+SECURITY_HEADERS = {
+    # The page runs its own script and nothing else; foreign text can never become markup
+    # (the script writes text only), and this is the second wall if a bug ever did.
+    "Content-Security-Policy": "default-src 'none'; script-src 'self'; style-src 'self'; "
+    "img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'none'; "
+    "frame-ancestors 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-cache",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """What keeps one browser from hurting the rest; each is logged when it bites."""
+
+    max_users: int = 500  # people on this gateway at once
+    per_address: int = 8  # WebSocket connections from one browser address
+    frames: RateLimit = field(default_factory=lambda: RateLimit(burst=20.0, per_second=8.0))
+    queued_lines: int = 30  # chat lines waiting for the pace, per person
+    send_queue: int = 512  # frames waiting for a slow page before it is dropped
+    login_within: float = 120.0  # seconds a connection may stay without logging in
+    resume_within: float = 60.0  # seconds a session waits for its page to come back
+    replay: int = 300  # frames kept per person for a page that comes back
+    heartbeat: float = 20.0  # seconds between pings; a page that does not answer is gone
+
+
+@dataclass(frozen=True, slots=True)
+class GatewayOptions:
+    server: str = "127.0.0.1"
+    port: int = 4321
+    group: str = "224.1.1.1"
+    group_port: int = 2241
+    interface: str = ANY_INTERFACE
+    http_host: str = "127.0.0.1"
+    http_port: int = 8080
+    relay_style: RelayStyle = RelayStyle.UNKNOWN
+    server_source: tuple[str, ...] = ()
+    title: str = ""
+    limits: Limits = field(default_factory=Limits)
+
+
+class LimitLog:
+    """Says each limit that bites, once per limit and address per ``interval`` seconds;
+    what it held back is counted into the next line, so a flood cannot fill the log."""
+
+    def __init__(self, interval: float = 10.0, clock: Callable[[], float] = time.monotonic):
+        self.interval = interval
+        self.clock = clock
+        self.bitten: Counter[str] = Counter()  # per limit, every time: the totals
+        self._last: dict[tuple[str, str], float] = {}
+        self._held: Counter[tuple[str, str]] = Counter()
+
+    def bite(self, limit: str, address: str, detail: str) -> None:
+        self.bitten[limit] += 1
+        key = (limit, address)
+        now = self.clock()
+        last = self._last.get(key)
+        if last is not None and now - last < self.interval:
+            self._held[key] += 1
+            return
+        if len(self._last) > 10_000:  # many addresses: forget the old ones
+            self._last = {k: t for k, t in self._last.items() if now - t < self.interval}
+        self._last[key] = now
+        held = self._held.pop(key, 0)
+        more = f" (and {held} more like it)" if held else ""
+        log.warning("limit %s: %s: %s%s", limit, address, detail, more)
+
+
+class _UserSocket(asyncio.DatagramProtocol):
+    def __init__(self, gateway: Gateway, user: WebUser) -> None:
+        self.gateway = gateway
+        self.user = user
+
+    def datagram_received(self, data: bytes, addr: tuple[str | Any, int]) -> None:
+        self.gateway.unicast_received(self.user, data, addr[0])
+
+    def error_received(self, exc: Exception) -> None:
+        self.gateway.user_socket_error(self.user, exc)
+
+
+class _GroupSocket(asyncio.DatagramProtocol):
+    def __init__(self, gateway: Gateway) -> None:
+        self.gateway = gateway
+
+    def datagram_received(self, data: bytes, addr: tuple[str | Any, int]) -> None:
+        self.gateway.group_received(data, addr[0])
+
+
+class Connection:
+    """One WebSocket: a bounded queue of frames and the task that writes them."""
+
+    def __init__(self, ws: web.WebSocketResponse, address: str, limits: Limits) -> None:
+        self.ws = ws
+        self.address = address
+        self.queue: asyncio.Queue[str | None] = asyncio.Queue(limits.send_queue)
+        self.frames = TokenBucket(limits.frames)
+        self.user: WebUser | None = None
+        self.dropped = False
+        self.writer = asyncio.get_running_loop().create_task(self._write())
+
+    def push(self, text: str) -> bool:
+        """Queue a frame; False if the page has fallen too far behind (it is then dropped)."""
+        if self.dropped:
+            return False
+        try:
+            self.queue.put_nowait(text)
+        except asyncio.QueueFull:
+            return False
+        return True
+
+    async def _write(self) -> None:
+        ws = self.ws
+        queue = self.queue
+        try:
+            while True:
+                text = await queue.get()
+                if text is None:
+                    return
+                await ws.send_str(text)
+        except (ConnectionError, RuntimeError):
+            pass  # the connection went; its reader notices and the session waits
+
+    async def close(self, code: int, message: str) -> None:
+        self.dropped = True
+        self.writer.cancel()
+        try:
+            await asyncio.wait_for(ws_close(self.ws, code, message), 2.0)
+        except (TimeoutError, ConnectionError, RuntimeError):
+            pass
+
+
+async def ws_close(ws: web.WebSocketResponse, code: int, message: str) -> None:
+    await ws.close(code=code, message=message.encode()[:120])
+
+
+class WebUser:
+    """One person on a page: their ``ClientCore``, their unicast socket, their frames."""
+
+    def __init__(self, core: ClientCore, address: str) -> None:
+        self.core = core
+        self.address = address  # the browser's, for the log
+        self.token = secrets.token_urlsafe(18)
+        self.transport: asyncio.DatagramTransport | None = None
+        self.connection: Connection | None = None
+        self.frames: deque[str] = deque()  # the last frames, for a page that comes back
+        self.count = 0  # frames made for this person so far (the page counts too)
+        self.timer: asyncio.TimerHandle | None = None
+        self.deadline: float | None = None
+        self.expiry: asyncio.TimerHandle | None = None  # while no page is attached
+        self.was_in_chat = False
+        self.unsent: list[bytes] = []  # datagrams made before the socket was open
+
+    @property
+    def active(self) -> bool:
+        return self.core.state is not ClientState.LOGGED_OUT
+
+
+CLOSE_TOO_SLOW = 4000  # page did not read its frames: it reconnects and catches up
+CLOSE_REPLACED = 4001  # the same session was taken up by another connection
+CLOSE_GOING = 1001
+
+
+class Gateway:
+    """The HTTP + WebSocket side and all the protocol clients behind it."""
+
+    def __init__(self, options: GatewayOptions) -> None:
+        self.options = options
+        self.limits = options.limits
+        self.users: dict[str, WebUser] = {}  # by token
+        self.connections: Counter[str] = Counter()  # per browser address
+        self.limit_log = LimitLog()
+        self.sources = server_sources(options.server, options.server_source)
+        # The server's relay style as the last person's own echo showed it: each new
+        # person's client presumes it (senders named from the first line), and still
+        # checks it against its own echo.
+        self.relay_style = options.relay_style
+        self.watcher = ClientCore(self._config(list_after_login=False))
+        self.roster_known = False
+        self._list_asked = float("-inf")
+        self._group: asyncio.DatagramTransport | None = None
+        self._runner: web.AppRunner | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self.url = ""
+        self.lines_delivered = 0  # chat lines from the group, times the people they reached
+        self._static = _read_page()
+        self._qr_cache: dict[str, bytes] = {}
+
+    def _config(self, list_after_login: bool) -> ClientConfig:
+        return ClientConfig(
+            list_after_login=list_after_login,
+            server_sources=self.sources,
+            relay_style=self.relay_style,
+            max_queued=self.limits.queued_lines,
+        )
+
+    # --- start and stop ---------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Join the group and open the HTTP side; ``url`` then says where the page is."""
+        self._loop = loop = asyncio.get_running_loop()
+        options = self.options
+        sock = group_receiver(options.group, options.group_port, options.interface)
+        sock.setblocking(False)
+        transport, _ = await loop.create_datagram_endpoint(lambda: _GroupSocket(self), sock=sock)
+        self._group = transport
+        app = web.Application(client_max_size=MAX_FRAME_BYTES)
+        app.router.add_get("/ws", self._websocket)
+        for path in PAGE_FILES:
+            app.router.add_get(path, self._page)
+        app.router.add_get("/qr.png", self._qr)
+        self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, options.http_host, options.http_port, reuse_address=True)
+        try:
+            await site.start()
+        except OSError:
+            await self._runner.cleanup()
+            transport.close()
+            raise
+        bound = self._runner.addresses[0]
+        self.url = f"http://{bound[0]}:{bound[1]}/"
+
+    async def stop(self) -> None:
+        """Every person leaves the chat (an exit each: the server says bye), every page
+        is told the gateway is going (it reconnects by itself), then the sockets close."""
+        loop = asyncio.get_running_loop()
+        closing = []
+        for user in self.users.values():
+            if user.connection is not None:  # told "going away", not "you left": it comes back
+                connection, user.connection = user.connection, None
+                connection.user = None
+                closing.append(connection.close(CLOSE_GOING, "the gateway is stopping"))
+        now = loop.time()
+        for user in list(self.users.values()):
+            self._handle(user, user.core.close(now), now)
+        await asyncio.gather(*closing, return_exceptions=True)
+        for user in list(self.users.values()):
+            self._forget(user)
+        if self._runner is not None:
+            await self._runner.cleanup()
+        if self._group is not None:
+            self._group.close()
+
+    # --- HTTP -------------------------------------------------------------------------
+
+    async def _page(self, request: web.Request) -> web.Response:
+        body, content_type = self._static[request.path]
+        return web.Response(body=body, content_type=content_type, headers=SECURITY_HEADERS)
+
+    async def _qr(self, request: web.Request) -> web.Response:
+        """A QR code of this page's address as the asker reached it (a window's "Invite
+        phones" shows it; a phone can show it to the next one)."""
+        host = request.host
+        if not _HOST_CHARS.fullmatch(host):
+            return web.Response(status=400, text="Bad Host")
+        png = self._qr_cache.get(host)
+        if png is None:
+            png = qr_png(f"http://{host}/")
+            if len(self._qr_cache) < 16:
+                self._qr_cache[host] = png
+        return web.Response(body=png, content_type="image/png", headers=SECURITY_HEADERS)
+
+    def _origin_problem(self, request: web.Request) -> str | None:
+        """A page from elsewhere may not use a person's browser to talk here (the
+        WebSocket is not bound by the same-origin rule); tools that send no Origin may."""
+        origin = request.headers.get("Origin")
+        if origin is None:
+            return None
+        parts = urlsplit(origin)
+        if parts.scheme in ("http", "https") and parts.netloc == request.host:
+            return None
+        return f"origin {origin[:80]!r} is not this page's ({request.host})"
+
+    async def _websocket(self, request: web.Request) -> web.StreamResponse:
+        address = request.remote or "?"
+        refusal = self._origin_problem(request)
+        if refusal:
+            self.limit_log.bite("origin", address, refusal)
+            return web.Response(status=403, text="Forbidden: " + refusal)
+        if self.connections[address] >= self.limits.per_address:
+            detail = f"{self.limits.per_address} connections from this address already"
+            self.limit_log.bite("per-address", address, detail)
+            return web.Response(status=429, text="Too many connections from " + address)
+        ws = web.WebSocketResponse(
+            heartbeat=self.limits.heartbeat, max_msg_size=MAX_FRAME_BYTES, compress=False
+        )
+        await ws.prepare(request)
+        self.connections[address] += 1
+        connection = Connection(ws, address, self.limits)
+        try:
+            connection.push(self._hello())
+            await self._read(connection)
+        finally:
+            self.connections[address] -= 1
+            if not self.connections[address]:
+                del self.connections[address]
+            self._detach(connection)
+            connection.dropped = True
+            connection.writer.cancel()
+        return ws
+
+    def _hello(self) -> str:
+        options = self.options
+        return frame(
+            "hello",
+            chat=options.title or f"{options.server}:{options.port}",
+            server=f"{options.server}:{options.port}",
+        )
+
+    async def _read(self, connection: Connection) -> None:
+        ws = connection.ws
+        loop = asyncio.get_running_loop()
+        while True:
+            waiting = None if connection.user else self.limits.login_within
+            try:
+                message = await ws.receive(timeout=waiting)
+            except TimeoutError:
+                self.limit_log.bite("login-timeout", connection.address, "no login in time")
+                await connection.close(CLOSE_GOING, "no login within the time allowed")
+                return
+            if message.type is WSMsgType.TEXT:
+                if not connection.frames.take(loop.time()):
+                    self.limit_log.bite("frames", connection.address, "frames too fast")
+                    connection.push(
+                        frame("error", reason="too-fast", text="Too fast: that was not sent.")
+                    )
+                    continue
+                self._request(connection, message.data, loop.time())
+            elif message.type is WSMsgType.ERROR:  # a frame over the size, or not WebSocket
+                detail = str(ws.exception())[:80]
+                self.limit_log.bite("bad-websocket", connection.address, detail)
+                return
+            elif message.type in (WSMsgType.CLOSE, WSMsgType.CLOSING, WSMsgType.CLOSED):
+                return
+            else:  # binary: not ours
+                self.limit_log.bite("bad-frame", connection.address, "binary frame")
+
+    # --- what a page asks ---------------------------------------------------------------
+
+    def _request(self, connection: Connection, text: str, now: float) -> None:
+        try:
+            request = read_request(text)
+        except FrameError as exc:
+            self.limit_log.bite("bad-frame", connection.address, str(exc))
+            connection.push(frame("error", reason="bad-frame", text=f"Not understood: {exc}"))
+            return
+        user = connection.user
+        if isinstance(request, Login):
+            self._login(connection, request, now)
+        elif user is None:
+            connection.push(frame("error", reason="not-logged-in", text="Log in first."))
+        elif isinstance(request, Say):
+            events: list[ClientEvent] = []
+            for line in request.text.splitlines():
+                if line.strip():
+                    events += user.core.say(line, now)
+            self._handle(user, events, now)
+        elif isinstance(request, Leave):
+            self._handle(user, user.core.leave(now), now)
+
+    def _login(self, connection: Connection, request: Login, now: float) -> None:
+        user = self.users.get(request.resume or "")
+        if user is not None and (user.core.user or user.core.last_user) == request.name:
+            self._attach(connection, user, request.seen)
+            if not user.active:  # the session ended while the page was away
+                self._handle(user, user.core.login(request.name, now), now)
+            return
+        user = connection.user
+        if user is not None and user.active:
+            name = user.core.user
+            connection.push(
+                frame("error", reason="already-logged-in", text=f"You are in as {name}.")
+            )
+            return
+        name = request.name.strip()
+        if not request.again and name in self.watcher.roster:
+            text = f"{name} is already in the chat: choose another name."
+            connection.push(frame("error", reason="name-taken", text=text))
+            return
+        if user is None:
+            if len(self.users) >= self.limits.max_users:
+                detail = f"{self.limits.max_users} people on this gateway already"
+                self.limit_log.bite("max-users", connection.address, detail)
+                text = "The gateway is full; try again later."
+                connection.push(frame("error", reason="gateway-full", text=text))
+                return
+            user = self._new_user(connection)
+            if user is None:
+                return
+            self._attach(connection, user, 0)
+        if self.roster_known:
+            user.core.know_roster(self.watcher.roster)
+        self._handle(user, user.core.login(name, now), now)
+
+    def _new_user(self, connection: Connection) -> WebUser | None:
+        assert self._loop is not None
+        user = WebUser(ClientCore(self._config(list_after_login=False)), connection.address)
+        try:
+            sock = _unicast_socket(self.options.server, self.options.port)
+        except OSError as exc:
+            log.error("no socket for %s: %s", connection.address, exc)
+            connection.push(frame("error", reason="gateway", text=f"Gateway error: {exc}"))
+            return None
+        # The transport exists once the endpoint is made; until then nothing is sent.
+        self._loop.create_task(self._open(user, sock))
+        self.users[user.token] = user
+        return user
+
+    async def _open(self, user: WebUser, sock: Any) -> None:
+        assert self._loop is not None
+        transport, _ = await self._loop.create_datagram_endpoint(
+            lambda: _UserSocket(self, user), sock=sock
+        )
+        if user.token not in self.users:
+            transport.close()
+            return
+        user.transport = transport
+        for data in user.unsent:
+            transport.sendto(data)
+        user.unsent.clear()
+
+    def _attach(self, connection: Connection, user: WebUser, seen: int) -> None:
+        old = user.connection
+        if old is not None and old is not connection:
+            old.user = None
+            asyncio.get_running_loop().create_task(
+                old.close(CLOSE_REPLACED, "this chat was opened in another page")
+            )
+        if user.expiry is not None:
+            user.expiry.cancel()
+            user.expiry = None
+        user.connection = connection
+        connection.user = user
+        first = user.count - len(user.frames)
+        start = max(seen, first)
+        connection.push(frame("attached", token=user.token, start=start, gap=seen < first))
+        for text in list(user.frames)[max(seen - first, 0) :]:
+            connection.push(text)
+
+    def _detach(self, connection: Connection) -> None:
+        user = connection.user
+        connection.user = None
+        if user is None or user.connection is not connection:
+            return
+        user.connection = None
+        assert self._loop is not None
+        user.expiry = self._loop.call_later(self.limits.resume_within, self._expire, user)
+
+    def _expire(self, user: WebUser) -> None:
+        """Nobody came back for this session: leave the chat for them."""
+        user.expiry = None
+        if user.connection is not None:
+            return
+        assert self._loop is not None
+        now = self._loop.time()
+        self._handle(user, user.core.close(now), now)
+        self._forget(user)
+
+    def _forget(self, user: WebUser) -> None:
+        self.users.pop(user.token, None)
+        for handle in (user.timer, user.expiry):
+            if handle is not None:
+                handle.cancel()
+        if user.transport is not None:
+            user.transport.close()
+
+    # --- what the network says ------------------------------------------------------------
+
+    def group_received(self, data: bytes, source: str) -> None:
+        assert self._loop is not None
+        now = self._loop.time()
+        at_ms = int(time.time() * 1000)
+        shared: dict[ClientEvent, str | None] = {}  # one frame per event for everyone
+        for event in self.watcher.receive(data, source, now):
+            if isinstance(event, NotFromServer):
+                self.limit_log.bite("not-server", source, f"ignored {event.text[:60]!r}")
+            elif isinstance(event, RosterChanged):
+                self.roster_known = True
+        for user in list(self.users.values()):
+            if user.active:
+                self._handle(user, user.core.receive(data, source, now), now, at_ms, shared)
+
+    def unicast_received(self, user: WebUser, data: bytes, source: str) -> None:
+        assert self._loop is not None
+        now = self._loop.time()
+        events = user.core.receive(data, source, now)
+        for event in events:
+            if isinstance(event, RosterChanged):  # a server that answers list by unicast
+                self.watcher.know_roster(event.users)
+                self.roster_known = True
+        self._handle(user, events, now)
+
+    def user_socket_error(self, user: WebUser, exc: Exception) -> None:
+        options = self.options
+        if isinstance(exc, ConnectionRefusedError):
+            text = (
+                f"Nothing answers at {options.server}:{options.port}: the chat server is not "
+                "running there (the gateway's operator can check its address)."
+            )
+            self._emit(user, frame("error", reason="refused", text=text))
+        log.info("socket of %s (%s): %s", user.core.user or "?", user.address, exc)
+
+    # --- events to datagrams and frames -------------------------------------------------------
+
+    def _handle(
+        self,
+        user: WebUser,
+        events: list[ClientEvent],
+        now: float,
+        at_ms: int | None = None,
+        shared: dict[ClientEvent, str | None] | None = None,
+    ) -> None:
+        if at_ms is None:
+            at_ms = int(time.time() * 1000)
+        for event in events:
+            if isinstance(event, SendDatagram):
+                self._send(user, event.data)
+                continue
+            if isinstance(event, StateChanged):
+                self._state(user, event, now)
+                continue
+            if isinstance(event, NotFromServer):
+                continue  # logged once, by the group's reader
+            if isinstance(event, RelayStyleLearned):
+                self.relay_style = event.style
+            if isinstance(event, LocalError) and event.reason == Reason.NO_WELCOME:
+                event = LocalError(event.reason, self._no_welcome(event.message))
+            text = _frame(event, at_ms, shared)
+            if text is not None:
+                self._emit(user, text)
+        self._arm(user)
+
+    def _state(self, user: WebUser, event: StateChanged, now: float) -> None:
+        core = user.core
+        if event.state is ClientState.IN_CHAT:
+            user.was_in_chat = True
+            if not self.roster_known and now - self._list_asked > 5.0:
+                self._list_asked = now  # one list for the whole gateway, not one per person
+                self._send(user, b"list,")
+        self._emit(
+            user,
+            frame(
+                "state",
+                state=event.state,
+                user=event.user,
+                room=core.text_room(),
+                users=core.roster if event.state is ClientState.IN_CHAT else [],
+            ),
+        )
+
+    def _no_welcome(self, message: str) -> str:
+        inside = sum(1 for u in self.users.values() if u.core.state is ClientState.IN_CHAT)
+        return (
+            f"{message} The name may be taken, or the server lets no more people in from "
+            f"this gateway's address ({inside} are in through it now; a lanchat-server lets "
+            "32 in from one address unless started with --gateway <the gateway's address>)."
+        )
+
+    def _send(self, user: WebUser, data: bytes) -> None:
+        if user.transport is None:
+            user.unsent.append(data)
+        else:
+            user.transport.sendto(data)
+
+    def _emit(self, user: WebUser, text: str) -> None:
+        user.count += 1
+        frames = user.frames
+        frames.append(text)
+        if len(frames) > self.limits.replay:
+            frames.popleft()
+        connection = user.connection
+        if connection is not None and not connection.push(text):
+            self._too_slow(connection)
+
+    def _too_slow(self, connection: Connection) -> None:
+        if connection.dropped:
+            return
+        limit = self.limits.send_queue
+        self.limit_log.bite("slow-page", connection.address, f"{limit} frames unread")
+        self._detach(connection)
+        asyncio.get_running_loop().create_task(
+            connection.close(CLOSE_TOO_SLOW, "too slow to keep up: reconnecting")
+        )
+
+    def _arm(self, user: WebUser) -> None:
+        deadline = user.core.next_deadline()
+        if deadline == user.deadline:
+            return
+        if user.timer is not None:
+            user.timer.cancel()
+            user.timer = None
+        user.deadline = deadline
+        if deadline is not None and self._loop is not None:
+            user.timer = self._loop.call_at(deadline, self._timer, user)
+
+    def _timer(self, user: WebUser) -> None:
+        user.timer = None
+        user.deadline = None
+        assert self._loop is not None
+        now = self._loop.time()
+        self._handle(user, user.core.handle_timer(now), now)
+
+
+def _frame(
+    event: ClientEvent, at_ms: int, shared: dict[ClientEvent, str | None] | None
+) -> str | None:
+    """The page's frame for ``event``; made once for everyone when ``shared`` is given (a
+    line from the group is the same frame for each of the people it reaches)."""
+    if shared is None:
+        return event_frame(event, at_ms)
+    try:
+        return shared[event]
+    except KeyError:
+        text = shared[event] = event_frame(event, at_ms)
+        return text
+
+
+_HOST_CHARS = re.compile(r"[A-Za-z0-9.\-]{1,253}(:[0-9]{1,5})?")
+
+
+def qr_png(url: str) -> bytes:
+    """A QR code of ``url`` as a PNG (segno, pure Python: no image library needed)."""
+    import segno
+
+    out = io.BytesIO()
+    segno.make(url, error="m", boost_error=False).save(out, kind="png", scale=8, border=3)
+    return out.getvalue()
+
+
+def _unicast_socket(server: str, port: int) -> Any:
+    """A socket of this person's own, connected to the server: the server sees one address
+    per person, and a refusal (nothing listening) comes back as an error on it."""
+    import socket
+
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        sock.setblocking(False)
+        sock.connect((server, port))
+    except OSError:
+        sock.close()
+        raise
+    return sock
+
+
+def _read_page() -> dict[str, tuple[bytes, str]]:
+    """The page's files, read once: served from memory, nothing else from the disk."""
+    root = resources.files(__package__).joinpath(STATIC)
+    return {path: (root.joinpath(name).read_bytes(), kind) for path, (name, kind) in _FILES}
+
+
+_FILES = list(PAGE_FILES.items())

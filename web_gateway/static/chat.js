@@ -1,0 +1,369 @@
+// The chat page. Everything from the network is written with textContent: a name or a
+// line is text, never markup, whatever it contains.
+"use strict";
+
+const $ = (id) => document.getElementById(id);
+const MARKS = { queued: "◷", pending: "…", delivered: "✓", failed: "✗ not relayed", sent: "" };
+const MARK_WORDS = {
+  queued: "waiting to be sent", pending: "sent, not yet relayed", delivered: "relayed to everyone",
+  failed: "not relayed", sent: "sent",
+};
+const GROUP_WITHIN_MS = 5 * 60 * 1000;
+const store = window.sessionStorage;  // per tab: two tabs are two people
+
+const page = {
+  ws: null,
+  token: store.getItem("lanchat.token"),
+  name: store.getItem("lanchat.name"),
+  seen: Number(store.getItem("lanchat.seen") || 0),
+  counting: false,       // frames of the session are counted once "attached" came
+  inChat: false,
+  leaving: false,
+  retries: 0,
+  room: 1000,
+  me: null,
+  people: [],
+  last: null,            // {sender, at} of the last chat line shown: for grouping
+  lastDay: null,
+  mine: new Map(),       // id -> the mark element of an own line
+};
+
+function connect() {
+  const scheme = location.protocol === "https:" ? "wss:" : "ws:";
+  const ws = new WebSocket(`${scheme}//${location.host}/ws`);
+  page.ws = ws;
+  page.counting = false;
+  ws.onopen = () => {
+    page.retries = 0;
+    setLink("Connected", false);
+    if (page.name && page.token) {
+      send({ t: "login", name: page.name, resume: page.token, seen: page.seen, again: true });
+    } else if (page.name && page.inChat) {
+      send({ t: "login", name: page.name, again: true });
+    }
+  };
+  ws.onmessage = (event) => receive(JSON.parse(event.data));
+  ws.onclose = (event) => {
+    if (page.ws !== ws) return;
+    page.ws = null;
+    const delay = Math.min(8000, 500 * 2 ** page.retries) * (0.75 + Math.random() / 2);
+    page.retries += 1;
+    const why = event.code === 4000 ? " (this page fell behind)" : "";
+    setLink(`Connection lost${why}; reconnecting…`, true);
+    setTimeout(connect, delay);
+  };
+}
+
+function send(frame) {
+  if (page.ws && page.ws.readyState === WebSocket.OPEN) {
+    page.ws.send(JSON.stringify(frame));
+    return true;
+  }
+  return false;
+}
+
+function setLink(text, down) {
+  $("link").textContent = text;
+  $("link").classList.toggle("down", down);
+  $("link").classList.toggle("ok", text === "In the chat");
+}
+
+function receive(frame) {
+  if (frame.t === "hello") {
+    $("title").textContent = frame.chat;
+    document.title = `${frame.chat} · LAN chat`;
+    return;
+  }
+  if (frame.t === "attached") {
+    if (frame.token !== page.token) {
+      if (page.token && page.inChat) {
+        system("Back in the chat; lines said while you were away are not shown.", false);
+      }
+      page.token = frame.token;
+      store.setItem("lanchat.token", frame.token);
+    } else if (frame.gap) {
+      system("Back in the chat; some lines said while you were away are missing.", false);
+    }
+    page.seen = frame.start;
+    page.counting = true;
+    return;
+  }
+  if (page.counting) {
+    page.seen += 1;
+    store.setItem("lanchat.seen", String(page.seen));
+  }
+  const show = SHOW[frame.t];
+  if (show) show(frame);
+}
+
+const SHOW = {
+  state(f) {
+    page.room = f.room;
+    if (f.state === "in chat") {
+      page.me = f.user;
+      page.name = f.user;
+      store.setItem("lanchat.name", f.user);
+      localStorage.setItem("lanchat.lastName", f.user);
+      if (!page.inChat) enterChat();
+      if (f.users.length) setPeople(f.users);
+      setLink("In the chat", false);
+    } else if (f.state === "logging in") {
+      $("join-button").disabled = true;
+      $("join-error").textContent = "";
+      setLink("Joining…", false);
+    } else {
+      $("join-button").disabled = false;
+      if (page.inChat && !page.leaving) system("You are no longer in the chat.", true);
+      leaveChat();
+    }
+  },
+  line(f) { chatLine(f.sender, f.text, f.at, false); },
+  raw(f) { chatLine(null, f.text, f.at, false, "raw"); },
+  mine(f) {
+    const mark = chatLine(page.me, f.text, f.at, true);
+    mark.dataset.id = f.id;
+    page.mine.set(f.id, mark);
+    setMark(mark, f.status);
+  },
+  mark(f) {
+    for (const id of f.ids) {
+      const mark = page.mine.get(id);
+      if (mark) setMark(mark, f.status);
+      if (f.status === "delivered" || f.status === "failed") page.mine.delete(id);
+    }
+  },
+  joined(f) {
+    addPerson(f.user);
+    if (f.user !== page.me || page.inChat) system(`${f.user} joined`, false, f.at);
+  },
+  left(f) {
+    page.people = page.people.filter((p) => p !== f.user);
+    drawPeople();
+    system(`${f.user} left`, false, f.at);
+  },
+  roster(f) { setPeople(f.users); },
+  notice(f) { system(f.text, false); },
+  error(f) {
+    if (page.inChat) system(f.text, true);
+    else $("join-error").textContent = f.text;
+    if (f.reason === "name-taken" || f.reason === "no-welcome" || f.reason === "taken-over") {
+      forgetSession();
+    }
+  },
+};
+
+function enterChat() {
+  page.inChat = true;
+  page.leaving = false;
+  $("join").hidden = true;
+  $("chat").hidden = false;
+  $("people-button").hidden = false;
+  $("text").focus();
+}
+
+function leaveChat() {
+  page.inChat = false;
+  $("chat").hidden = true;
+  $("people-button").hidden = true;
+  $("join").hidden = false;
+  $("name").value = page.name || localStorage.getItem("lanchat.lastName") || "";
+  $("name").focus();
+  forgetSession();
+}
+
+function forgetSession() {
+  page.token = null;
+  page.seen = 0;
+  store.removeItem("lanchat.token");
+  store.removeItem("lanchat.seen");
+}
+
+// --- the conversation ---------------------------------------------------------------
+
+function nearEnd() {
+  const log = $("log");
+  return log.scrollHeight - log.scrollTop - log.clientHeight < 48;
+}
+
+function append(item) {
+  const follow = nearEnd();
+  $("log").append(item);
+  if (follow) $("log").scrollTop = $("log").scrollHeight;
+  else $("to-end").hidden = false;
+}
+
+function dayHeading(at) {
+  const day = new Date(at).toDateString();
+  if (day === page.lastDay) return;
+  page.lastDay = day;
+  const li = document.createElement("li");
+  li.className = "day";
+  li.textContent = new Date(at).toLocaleDateString(undefined, {
+    weekday: "long", day: "numeric", month: "long", year: "numeric",
+  });
+  append(li);
+  page.last = null;
+}
+
+function clock(at) {
+  return new Date(at).toLocaleTimeString(undefined, { hour: "2-digit", minute: "2-digit" });
+}
+
+function chatLine(sender, text, at, own, kind) {
+  at = at || Date.now();
+  dayHeading(at);
+  const key = own ? "\u0000me" : sender;
+  const continued = page.last && key !== null && page.last.key === key &&
+                    at - page.last.at < GROUP_WITHIN_MS;
+  const li = document.createElement("li");
+  li.className = "msg" + (own ? " mine" : "") + (continued ? " cont" : "") +
+                 (kind ? " " + kind : "");
+  if (!own && !continued && sender) {
+    const who = document.createElement("p");
+    who.className = "who";
+    who.dir = "auto";
+    who.textContent = sender;
+    li.append(who);
+  }
+  const bubble = document.createElement("div");
+  bubble.className = "bubble";
+  const words = document.createElement("span");
+  words.className = "text";
+  words.dir = "auto";
+  words.textContent = kind === "raw" ? `The server sent: ${text}` : text;
+  const meta = document.createElement("span");
+  meta.className = "meta";
+  const time = document.createElement("time");
+  time.dateTime = new Date(at).toISOString();
+  time.textContent = clock(at);
+  const mark = document.createElement("span");
+  mark.className = "mark";
+  meta.append(time, mark);
+  bubble.append(meta, words);
+  li.append(bubble);
+  append(li);
+  page.last = { key, at };
+  return mark;
+}
+
+function setMark(mark, status) {
+  mark.textContent = MARKS[status] ? " " + MARKS[status] : "";
+  mark.title = MARK_WORDS[status] || "";
+  mark.setAttribute("aria-label", MARK_WORDS[status] || "");
+  mark.closest(".msg").classList.toggle("failed", status === "failed");
+}
+
+function system(text, isError, at) {
+  if (!page.inChat && isError) {
+    $("join-error").textContent = text;
+    return;
+  }
+  if (at) dayHeading(at);
+  const li = document.createElement("li");
+  li.className = "system" + (isError ? " error" : "");
+  li.dir = "auto";
+  li.textContent = text;
+  append(li);
+  page.last = null;
+}
+
+// --- people -------------------------------------------------------------------------
+
+function setPeople(users) {
+  page.people = [...users];
+  drawPeople();
+}
+
+function addPerson(user) {
+  if (!page.people.includes(user)) page.people.push(user);
+  drawPeople();
+}
+
+function drawPeople() {
+  const list = $("people-list");
+  list.replaceChildren(...page.people.map((user) => {
+    const li = document.createElement("li");
+    li.dir = "auto";
+    li.textContent = user === page.me ? `${user} (you)` : user;
+    return li;
+  }));
+  const count = `People (${page.people.length})`;
+  $("people-title").textContent = count;
+  $("people-button").textContent = count;
+}
+
+// --- typing -------------------------------------------------------------------------
+
+const encoder = new TextEncoder();
+
+function updateCounter() {
+  const text = $("text");
+  text.style.height = "auto";
+  text.style.height = `${Math.min(text.scrollHeight + 2, 136)}px`;
+  const longest = Math.max(0, ...text.value.split("\n").map((l) => encoder.encode(l).length));
+  const counter = $("counter");
+  if (longest > page.room - 100) {
+    counter.textContent = longest > page.room
+      ? `Too long: ${longest} bytes, at most ${page.room} fit in one line.`
+      : `${page.room - longest} bytes left`;
+  } else {
+    counter.textContent = "";
+  }
+  counter.classList.toggle("over", longest > page.room);
+  $("send").disabled = longest > page.room;
+}
+
+function submitLine(event) {
+  event.preventDefault();
+  const text = $("text");
+  if (!text.value.trim() || $("send").disabled) return;
+  if (send({ t: "say", text: text.value })) {
+    text.value = "";
+    updateCounter();
+  } else {
+    system("Not sent: the connection is down; it is coming back by itself.", true);
+  }
+}
+
+function join(event) {
+  event.preventDefault();
+  const name = $("name").value.trim();
+  if (!name) return;
+  page.name = name;
+  forgetSession();
+  if (!send({ t: "login", name })) {
+    $("join-error").textContent = "Not connected yet; trying again…";
+  }
+}
+
+function setUp() {
+  $("join-form").addEventListener("submit", join);
+  $("say-form").addEventListener("submit", submitLine);
+  $("text").addEventListener("input", updateCounter);
+  $("text").addEventListener("keydown", (event) => {
+    if (event.key === "Enter" && !event.shiftKey && !event.isComposing) submitLine(event);
+  });
+  $("log").addEventListener("scroll", () => { if (nearEnd()) $("to-end").hidden = true; });
+  $("log").addEventListener("click", () => {  // a tap beside the people closes them
+    $("people").classList.remove("open");
+    $("people-button").setAttribute("aria-expanded", "false");
+  });
+  $("to-end").addEventListener("click", () => {
+    $("log").scrollTop = $("log").scrollHeight;
+    $("to-end").hidden = true;
+  });
+  $("people-button").addEventListener("click", () => {
+    const open = $("people").classList.toggle("open");
+    $("people-button").setAttribute("aria-expanded", String(open));
+  });
+  $("leave").addEventListener("click", () => {
+    page.leaving = true;
+    page.name = null;
+    store.removeItem("lanchat.name");
+    send({ t: "leave" });
+  });
+  $("name").value = localStorage.getItem("lanchat.lastName") || "";
+  connect();
+}
+
+setUp();
