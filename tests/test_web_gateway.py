@@ -311,3 +311,30 @@ def test_a_forged_bye_from_another_host_changes_nothing_and_is_logged(chat):
 
         run(scene())
         assert gateway.gateway.limit_log.bitten["not-server"] == 2
+
+
+def test_lines_typed_faster_than_the_servers_limit_wait_and_all_arrive(chat):
+    """The window's pacing holds on the page: 15 lines pasted at once (our server takes a
+    burst of 10, then 5 a second) are sent at the pace, marked queued meanwhile, and every
+    one is relayed."""
+    with gateway_for(chat.addr, chat.group, chat.group_port) as gateway:
+
+        async def scene() -> None:
+            alice = await Page.open(gateway.url)
+            await alice.login("alice")
+            await alice.send(t="say", text="\n".join(f"line {n}" for n in range(15)))
+            delivered: set[int] = set()
+            statuses = []
+
+            def count(frame) -> bool:  # type: ignore[no-untyped-def]
+                if frame["t"] == "mine":
+                    statuses.append(frame["status"])
+                if frame["t"] == "mark" and frame["status"] == "delivered":
+                    delivered.update(frame["ids"])
+                return len(delivered) == 15
+
+            await alice.wait_for(count, "15 lines relayed", 10)
+            assert "queued" in statuses and "failed" not in statuses
+            await alice.close()
+
+        run(scene())  # all 15 relayed: the server refused none
