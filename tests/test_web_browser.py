@@ -248,3 +248,52 @@ def test_the_page_comes_back_by_itself_when_the_gateway_restarts(browser):
                 page.context.close()
         finally:
             typist.close()
+
+
+def test_a_duplicated_tab_takes_the_chat_over_once_and_the_first_stops_trying(browser):
+    """A browser's "Duplicate tab" copies the page's session: the new tab takes it, the old
+    one says so and does not reconnect (two tabs taking it back in turns would never end)."""
+    with running_server() as server:
+        with gateway_for(server.addr, server.group, server.group_port) as gateway:
+            first = open_page(browser, gateway.url)
+            join(first, "sam")
+            stored = first.evaluate("() => JSON.stringify(Object.entries(sessionStorage))")
+            second = first.context.new_page()
+            opened = []
+            first.on("websocket", lambda ws: opened.append(ws.url))
+            second.add_init_script(f"for (const [k, v] of {stored}) sessionStorage.setItem(k, v);")
+            second.goto(gateway.url)
+            second.wait_for_function(
+                "() => document.getElementById('link').textContent === 'In the chat'"
+            )
+            first.wait_for_function(
+                "() => document.getElementById('link').textContent === 'Open in another tab'"
+            )
+            say(second, "from the second tab")
+            wait_for_text(second, "from the second tab")
+            first.wait_for_timeout(1500)  # a page that reconnected would have opened one by now
+            assert opened == []
+            assert server.wait_for_line(r"login request has arrived from sam@")  # once only
+            first.context.close()
+
+
+def test_a_reloaded_page_is_back_in_the_same_session_with_its_lines(browser):
+    with running_server() as server:
+        with gateway_for(server.addr, server.group, server.group_port) as gateway:
+            page = open_page(browser, gateway.url)
+            join(page, "sam")
+            say(page, "before the reload")
+            wait_for_text(page, "before the reload")
+            page.reload()
+            page.wait_for_function(
+                "() => document.getElementById('link').textContent === 'In the chat'"
+            )
+            wait_for_text(page, "before the reload")  # replayed from the session
+            assert len(gateway.gateway.users) == 1  # the same person, not a second login
+            say(page, "after the reload")
+            page.wait_for_function(
+                "() => document.querySelectorAll('#log .mark[aria-label=\"relayed to "
+                "everyone\"]').length === 2"
+            )
+            nothing_ran(page)
+            page.context.close()

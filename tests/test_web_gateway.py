@@ -87,6 +87,8 @@ def test_a_page_back_from_a_drop_is_sent_only_what_it_missed(chat):
             await back.wait_for(kind("attached", token=token, start=seen), "the same session")
             lines = [await back.next() for _ in range(3)]
             assert [f["text"] for f in lines] == [f"while away {n}" for n in range(3)]
+            now = await back.next()  # then where she is now, with who is there
+            assert now["t"] == "state" and now["state"] == "in chat" and "bob" in now["users"]
             with pytest.raises(TimeoutError):  # nothing twice, nothing else
                 await back.next(0.3)
             await back.send(t="say", text="I am back")

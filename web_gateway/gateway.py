@@ -217,7 +217,6 @@ class WebUser:
         self.timer: asyncio.TimerHandle | None = None
         self.deadline: float | None = None
         self.expiry: asyncio.TimerHandle | None = None  # while no page is attached
-        self.was_in_chat = False
         self.unsent: list[bytes] = []  # datagrams made before the socket was open
 
     @property
@@ -432,7 +431,9 @@ class Gateway:
         user = self.users.get(request.resume or "")
         if user is not None and (user.core.user or user.core.last_user) == request.name:
             self._attach(connection, user, request.seen)
-            if not user.active:  # the session ended while the page was away
+            if user.active:  # where it is now: the frames that said so may be long gone
+                self._emit(user, _state_frame(user.core.state, user.core.user, user.core))
+            else:  # the session ended while the page was away
                 self._handle(user, user.core.login(request.name, now), now)
             return
         user = connection.user
@@ -603,20 +604,10 @@ class Gateway:
     def _state(self, user: WebUser, event: StateChanged, now: float) -> None:
         core = user.core
         if event.state is ClientState.IN_CHAT:
-            user.was_in_chat = True
             if not self.roster_known and now - self._list_asked > 5.0:
                 self._list_asked = now  # one list for the whole gateway, not one per person
                 self._send(user, b"list,")
-        self._emit(
-            user,
-            frame(
-                "state",
-                state=event.state,
-                user=event.user,
-                room=core.text_room(),
-                users=core.roster if event.state is ClientState.IN_CHAT else [],
-            ),
-        )
+        self._emit(user, _state_frame(core.state, event.user, core))
 
     def _no_welcome(self, message: str) -> str:
         inside = sum(1 for u in self.users.values() if u.core.state is ClientState.IN_CHAT)
@@ -669,6 +660,13 @@ class Gateway:
         assert self._loop is not None
         now = self._loop.time()
         self._handle(user, user.core.handle_timer(now), now)
+
+
+def _state_frame(state: ClientState, user: str | None, core: ClientCore) -> str:
+    """Where this person is: logged out, logging in, or in the chat (with who is there)."""
+    in_chat = state is ClientState.IN_CHAT
+    users = core.roster if in_chat else []
+    return frame("state", state=state, user=user, room=core.text_room(), users=users)
 
 
 def _frame(

@@ -15,7 +15,7 @@ const page = {
   ws: null,
   token: store.getItem("lanchat.token"),
   name: store.getItem("lanchat.name"),
-  seen: Number(store.getItem("lanchat.seen") || 0),
+  seen: 0,               // frames of the session shown in this page (a reload shows none)
   counting: false,       // frames of the session are counted once "attached" came
   inChat: false,
   leaving: false,
@@ -46,6 +46,11 @@ function connect() {
   ws.onclose = (event) => {
     if (page.ws !== ws) return;
     page.ws = null;
+    if (event.code === 4001) {  // the same session was opened in another tab: do not fight it
+      setLink("Open in another tab", true);
+      system("This chat is open in another tab or window. Reload this page to use it here.", true);
+      return;
+    }
     const delay = Math.min(8000, 500 * 2 ** page.retries) * (0.75 + Math.random() / 2);
     page.retries += 1;
     const why = event.code === 4000 ? " (this page fell behind)" : "";
@@ -82,7 +87,9 @@ function receive(frame) {
       page.token = frame.token;
       store.setItem("lanchat.token", frame.token);
     } else if (frame.gap) {
-      system("Back in the chat; some lines said while you were away are missing.", false);
+      system(page.seen === 0 ? "Earlier lines of this chat are not shown here."
+                             : "Back in the chat; some lines said while you were away are missing.",
+             false);
     }
     page.seen = frame.start;
     page.counting = true;
@@ -90,7 +97,6 @@ function receive(frame) {
   }
   if (page.counting) {
     page.seen += 1;
-    store.setItem("lanchat.seen", String(page.seen));
   }
   const show = SHOW[frame.t];
   if (show) show(frame);
@@ -175,7 +181,6 @@ function forgetSession() {
   page.token = null;
   page.seen = 0;
   store.removeItem("lanchat.token");
-  store.removeItem("lanchat.seen");
 }
 
 // --- the conversation ---------------------------------------------------------------
