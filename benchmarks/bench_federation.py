@@ -11,12 +11,17 @@ their send time (CLOCK_MONOTONIC ns), so each listener measures latency:
 - cross site: generator -> A -> broker (JetStream publish) -> B's consumer -> B's group.
 Then our server alone at 20,000 lines/s with and without ``--federation``,
 alternating, repeated: its CPU per line (the federation thread included) and the
-local group's latency, which is what the users at the site feel.  Last, how long
-the federation takes to heal after a broker restart and after losing a cluster node.
+local group's latency, which is what the users at the site feel (``--relay-only``: this
+alone).  Then 2, 4 and 8 sites on one broker (``--sites 2 4 8 [--compare REV]``: this
+alone, and REV's code in the same run): a site's CPU per remote line and the consumers
+at the broker must not grow per site.  Last, how long the federation takes to heal after
+a broker restart and after losing a cluster node.
 """
 
 from __future__ import annotations
 
+import argparse
+import contextlib
 import multiprocessing as mp
 import shutil
 import subprocess
@@ -38,33 +43,38 @@ from bench_server import (  # noqa: E402
     generator,
     listener,
     quantile_ms,
+    revision_worktree,
 )
 
 GROUPS = {"labA": "239.255.78.1", "labB": "239.255.78.2"}
 
 
-def nats_server(store: Path) -> tuple[subprocess.Popen, str]:
+def nats_server(store: Path, monitor: int | None = None) -> tuple[subprocess.Popen, str]:
     binary = shutil.which("nats-server")
     if binary is None:
         sys.exit("nats-server is not installed (scripts/setup test installs it)")
     port = free_port()
+    watch = ["-m", str(monitor)] if monitor else []
     proc = subprocess.Popen(
-        [binary, "-js", "-a", LOOPBACK, "-p", str(port), "-sd", str(store)],
+        [binary, "-js", "-a", LOOPBACK, "-p", str(port), "-sd", str(store), *watch],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )  # fmt: skip
     ready_then_drain(proc, "Server is ready")
     return proc, f"nats://{LOOPBACK}:{port}"
 
 
-def site(name: str, port: int, group_port: int, broker: str | None) -> subprocess.Popen:
+def site(
+    name: str, port: int, group_port: int, broker: str | None, root: Path = ROOT
+) -> subprocess.Popen:
+    group = GROUPS.get(name) or f"239.255.79.{int(name[3:]) + 1}"  # labN: the N-th site
     args = [sys.executable, "-m", "server_app", "--host", LOOPBACK, "--port", str(port),
-            "--group", GROUPS[name], "--group-port", str(group_port),
+            "--group", group, "--group-port", str(group_port),
             "--interface", LOOPBACK, "--ttl", "1", "--no-rate-limit",
             "--max-sessions-per-host", "100000"]  # fmt: skip
     if broker is not None:
         args += ["--federation", broker, "--site", name]
     proc = subprocess.Popen(
-        args, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+        args, cwd=root, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
     )
     ready_then_drain(proc, "connected to the federation" if broker is not None else "ready")
     return proc
@@ -133,36 +143,113 @@ def cross_site(broker: str) -> None:
             proc.wait()
 
 
-def relay_cost(broker: str, rate: int = 20_000, repetitions: int = 3) -> None:
+def relay_cost(broker: str, rate: int = 20_000, repetitions: int = 3, compare: str = "") -> None:
     print(f"\nThe local relay at {rate:,} lines/s, 3 s, federation off and on (alternating)")
-    print("| server | CPU per line (median) | x off (median, spread) | local p50 | local p99 | "
-          "lines relayed |")  # fmt: skip
-    print("|---|---|---|---|---|---|")
-    results: dict[str, list[dict]] = {"off": [], "on": []}
-    for _ in range(repetitions):
+    print("| code | server | CPU per line (median) | x off (median, spread) | local p50 | "
+          "local p99 | lines relayed |")  # fmt: skip
+    print("|---|---|---|---|---|---|---|")
+    with contextlib.ExitStack() as stack:
+        variants: list[tuple[str, Path]] = [("this", ROOT)]
+        if compare:
+            variants.append((compare, stack.enter_context(revision_worktree(compare))))
+        results: dict[tuple[str, str], list[dict]] = {}
+        for _ in range(repetitions):
+            for label, root in variants:
+                for mode in ("off", "on"):
+                    r = _relay_once(broker if mode == "on" else None, root, rate)
+                    results.setdefault((label, mode), []).append(r)
+    for label, _root in variants:
         for mode in ("off", "on"):
-            port, group_port = free_port(), free_port()
-            proc = site("labA", port, group_port, broker if mode == "on" else None)
-            try:
-                cpu0 = cpu_seconds(proc.pid)
-                start = time.monotonic()
-                r = run_load(port, {"labA": (GROUPS["labA"], group_port)}, rate, 3.0, 0.5)
-                cpu = cpu_seconds(proc.pid) - cpu0
-                r["cpu_us"] = cpu / max(1, r["labA"]["seen"]) * 1e6
-                r["wall"] = time.monotonic() - start
-            finally:
+            rs = results[label, mode]
+            off = results[label, "off"]
+            ratios = [a["cpu_us"] / b["cpu_us"] for a, b in zip(rs, off, strict=True)]
+            print(f"| {label} | federation {mode} | {median(r['cpu_us'] for r in rs):.1f} us | "
+                  f"{median(ratios):.2f} ({min(ratios):.2f}-{max(ratios):.2f}) | "
+                  f"{median(r['labA']['p50'] for r in rs):.2f} ms | "
+                  f"{median(r['labA']['p99'] for r in rs):.2f} ms | "
+                  f"{median(r['labA']['seen'] / r['sent'] for r in rs):.1%} |",
+                  flush=True)  # fmt: skip
+
+
+def _relay_once(broker: str | None, root: Path, rate: int) -> dict:
+    """Our server (at ``root``) relaying ``rate`` lines/s for 3 s: its CPU per line."""
+    port, group_port = free_port(), free_port()
+    proc = site("labA", port, group_port, broker, root)
+    try:
+        cpu0 = cpu_seconds(proc.pid)
+        r = run_load(port, {"labA": (GROUPS["labA"], group_port)}, rate, 3.0, 0.5)
+        r["cpu_us"] = (cpu_seconds(proc.pid) - cpu0) / max(1, r["labA"]["seen"]) * 1e6
+    finally:
+        proc.kill()
+        proc.wait()
+    return r
+
+
+def consumers(monitor: int) -> list[str]:
+    import json
+    import urllib.request
+
+    url = f"http://{LOOPBACK}:{monitor}/jsz?accounts=true&streams=true&consumers=true"
+    with urllib.request.urlopen(url, timeout=5) as reply:
+        report = json.load(reply)
+    return [
+        c["name"]
+        for account in report.get("account_details", [])
+        for stream in account.get("stream_detail", [])
+        for c in stream.get("consumer_detail", [])
+    ]
+
+
+def sites_run(count: int, root: Path, rate: int, seconds: float) -> dict:
+    """``count`` sites on a fresh broker, lines offered at lab0; lab1's CPU per line it
+    delivers (all remote), and how many consumers each site keeps at the broker."""
+    with tempfile.TemporaryDirectory(prefix="lanchat-bench-nats-") as store:
+        monitor = free_port()
+        broker, url = nats_server(Path(store), monitor)
+        names = [f"lab{i}" for i in range(count)]
+        ports = {name: (free_port(), free_port()) for name in names}
+        procs: dict[str, subprocess.Popen] = {}
+        try:
+            for name in names:
+                procs[name] = site(name, *ports[name], url, root)
+            time.sleep(2.0)  # every site heard (heartbeats), every reader started
+            cpu0 = {name: cpu_seconds(proc.pid) for name, proc in procs.items()}
+            listeners = {"lab1": ("239.255.79.2", ports["lab1"][1])}
+            r = run_load(ports["lab0"][0], listeners, rate, seconds, drain=1.5)
+            cpu = {name: cpu_seconds(proc.pid) - cpu0[name] for name, proc in procs.items()}
+            seen = r["lab1"]["seen"]
+            idle = [cpu[name] for name in names[2:]]
+            return {
+                "sites": count,
+                "got": seen / max(1, r["sent"]),
+                "cpu_us": cpu["lab1"] / max(1, seen) * 1e6,
+                "idle_ms": (median(idle) / (seconds + 1.5) * 1000) if idle else float("nan"),
+                "consumers": len(consumers(monitor)),
+                "p99": r["lab1"]["p99"],
+            }
+        finally:
+            for proc in [*procs.values(), broker]:
                 proc.kill()
                 proc.wait()
-            results[mode].append(r)
-    for mode in ("off", "on"):
-        rs = results[mode]
-        ratios = [a["cpu_us"] / b["cpu_us"] for a, b in zip(rs, results["off"], strict=True)]
-        print(f"| federation {mode} | {median(r['cpu_us'] for r in rs):.1f} us | "
-              f"{median(ratios):.2f} ({min(ratios):.2f}-{max(ratios):.2f}) | "
-              f"{median(r['labA']['p50'] for r in rs):.2f} ms | "
-              f"{median(r['labA']['p99'] for r in rs):.2f} ms | "
-              f"{median(r['labA']['seen'] / r['sent'] for r in rs):.1%} |",
-              flush=True)  # fmt: skip
+
+
+def flat_in_sites(counts: list[int], compare: str | None, rate: int = 2_000) -> None:
+    """A site's CPU per remote line and the consumers at the broker, for 2, 4, 8 sites;
+    with ``compare``, the same for our server at that revision, in the same run."""
+    print(f"\nSites on one broker: lines offered at lab0 at {rate:,}/s for 3 s; lab1 delivers them")
+    print("| code | sites | lab1 got | lab1 CPU per remote line | each other site's CPU, ms/s | "
+          "consumers at the broker (per site) | lab1 p99 |")  # fmt: skip
+    print("|---|---|---|---|---|---|---|")
+    variants: list[tuple[str, Path]] = [("this", ROOT)]
+    with contextlib.ExitStack() as stack:
+        if compare:
+            variants.append((compare, stack.enter_context(revision_worktree(compare))))
+        for count in counts:
+            for label, root in variants:
+                r = sites_run(count, root, rate, 3.0)
+                print(f"| {label} | {count} | {r['got']:.1%} | {r['cpu_us']:.1f} us | "
+                      f"{r['idle_ms']:.1f} | {r['consumers']} ({r['consumers'] / count:g}) | "
+                      f"{r['p99']:.1f} ms |", flush=True)  # fmt: skip
 
 
 def faults(repetitions: int = 3) -> None:
@@ -224,15 +311,26 @@ def faults(repetitions: int = 3) -> None:
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--sites", type=int, nargs="+", help="only the sites table, for these")
+    parser.add_argument("--compare", metavar="REV", help="REV's code too, in the same run")
+    parser.add_argument("--relay-only", action="store_true", help="only the relay's cost")
+    args = parser.parse_args()
+    if args.sites:
+        flat_in_sites(args.sites, args.compare)
+        return
     with tempfile.TemporaryDirectory(prefix="lanchat-bench-nats-") as store:
         proc, url = nats_server(Path(store))
         try:
-            cross_site(url)
-            relay_cost(url)
+            if not args.relay_only:
+                cross_site(url)
+            relay_cost(url, compare=args.compare or "")
         finally:
             proc.kill()
             proc.wait()
-    faults()
+    if not args.relay_only:
+        flat_in_sites([2, 4, 8], None)
+        faults()
 
 
 if __name__ == "__main__":

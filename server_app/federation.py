@@ -13,8 +13,9 @@ threads and hand work over in batches:
 
 Every decision stays in ``protocol_lib.federation``; this module only talks
 to NATS: a JetStream stream for events (the publish carries a ``Nats-Msg-Id``,
-so a retry after a lost ack is stored once), a durable pull consumer per site
-(a broker restart loses nothing: the site goes on from its last ack), a
+so a retry after a lost ack is stored once), one durable pull consumer per site over
+every site's subject, whatever the number of sites (a broker restart loses nothing: the
+site goes on from its last ack; its own batches come back and are skipped unread), a
 key-value bucket for names (an atomic create decides a login), and heartbeats
 on plain subjects.
 """
@@ -248,7 +249,9 @@ class _BrokerSession:
         self.join_seq: int | None = None  # the stream's end when this run joined
         self.stream_resets = 0  # times the broker was found to have lost the stream
         self.stream_created: Any = None  # when the stream this run reads was made
-        self.readers: set[str] = set()  # origin sites this run reads from
+        self.reading = False  # the one reader (fetch loop) of this run has started
+        self.echoes = 0  # own batches the consumer brought back, skipped unread
+        self.own_subject = EVENTS_SUBJECT.format(site=self.config.site)
         self.cut_off_logged = False
 
     # --- from the loop ---
@@ -381,8 +384,8 @@ class _BrokerSession:
                 else:
                     await self._check_stream()
                 claims = await self._claims()
-                for site in {claim.site for claim in claims}:
-                    self._read_from(site)
+                if any(claim.site != self.config.site for claim in claims):
+                    self._start_reading()
                 break
             except Exception as exc:
                 self.link.note(f"federation: setting up at the broker failed: {exc!r}; retrying")
@@ -409,40 +412,42 @@ class _BrokerSession:
     async def _join_stream(self) -> None:
         """Where this run starts reading: after the stream's present end (a former run's
         backlog is not replayed to a LAN whose users were not there).  A former run's
-        consumers are removed; one reader per site that has published is started."""
+        consumers are removed (one per other site, before session 11); reading starts
+        if another site has published."""
         info = await self.js.stream_info(EVENTS_STREAM, subjects_filter=">")
         self.join_seq, self.stream_created = info.state.last_seq, info.created
         prefix = self._durable_prefix()
         for consumer in await self.js.consumers_info(EVENTS_STREAM):
             if consumer.name.startswith(prefix):
                 await self.js.delete_consumer(EVENTS_STREAM, consumer.name)
-        for subject in info.state.subjects or {}:
-            self._read_from(subject.rsplit(".", 1)[-1])
+        if set(info.state.subjects or {}) - {self.own_subject}:
+            self._start_reading()
+
+    def _start_reading(self) -> None:
+        """Start this run's one reader, once, when another site is known (its events in
+        the stream, its names, its heartbeat): a site alone would only fetch its own
+        batches back.  The consumer starts at the join point whenever it is made, so
+        nothing another site published before is missed."""
+        if not self.reading and self.join_seq is not None:
+            self.reading = True
+            self._spawn(self._reader())
 
     def _durable_prefix(self) -> str:
         site = self.config.site
         return f"{len(site)}_{site}_"  # the length makes (reader, origin) names unambiguous
 
-    def _read_from(self, origin: str) -> None:
-        """Start reading ``origin``'s events, once.
+    async def _reader_subscription(self) -> Any:
+        """This site's durable consumer: every site's events, its own included.
 
-        One durable consumer per other site, filtered on its subject: a site
-        never fetches its own events back (with one consumer for all subjects
-        that echo cost the relay a quarter of its speed; nats-server 2.9 filters
-        on one subject only).
-        """
-        if origin == self.config.site or origin in self.readers or self.join_seq is None:
-            return
-        if site_problem(origin) is not None:
-            return
-        self.readers.add(origin)
-        self._spawn(self._reader(origin))
-
-    async def _reader_subscription(self, origin: str) -> Any:
+        One consumer and one fetch loop per site, however many sites there are (one per
+        other site made N x (N-1) of each). A site's own batches come back too: each is
+        skipped by its subject before it is decoded, one message per batch of up to
+        BATCH_EVENTS lines. nats-server 2.9 (Debian's) filters a consumer on one subject
+        only; this needs nothing newer."""
         from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
         from nats.js.errors import NotFoundError
 
-        durable = self._durable_prefix() + origin
+        durable = self._durable_prefix() + "sites"
         try:
             await self.js.consumer_info(EVENTS_STREAM, durable)
         except NotFoundError:
@@ -451,7 +456,7 @@ class _BrokerSession:
                 EVENTS_STREAM,
                 ConsumerConfig(
                     durable_name=durable,
-                    filter_subject=EVENTS_SUBJECT.format(site=origin),
+                    filter_subject=EVENTS_SUBJECT.format(site="*"),
                     deliver_policy=DeliverPolicy.BY_START_SEQUENCE,
                     opt_start_seq=self.join_seq + 1,
                     ack_policy=AckPolicy.ALL,
@@ -566,8 +571,9 @@ class _BrokerSession:
             self.outgoing.popleft()
         return EventBatch.of(events)
 
-    async def _reader(self, origin: str) -> None:
-        """``origin``'s events from its durable consumer, acknowledged after hand-over.
+    async def _reader(self) -> None:
+        """Other sites' events from this site's durable consumer, acknowledged after
+        hand-over.
 
         The consumer lives in the broker: after an outage (or a broker restart
         with its store) reading goes on after the last acknowledged message.
@@ -585,13 +591,13 @@ class _BrokerSession:
                 continue
             try:
                 if subscription is None:
-                    subscription = await self._reader_subscription(origin)
+                    subscription = await self._reader_subscription()
                 messages = await subscription.fetch(FETCH_BATCH, timeout=1.0)
             except (TimeoutError, nats.errors.TimeoutError):
                 continue  # nothing new within a second (or the request timed out)
             except Exception as exc:  # the broker went away (its own lines say so), or
                 if self.connected.is_set() and not self.stopping:  # the consumer was lost
-                    self.link.note(f"federation: reading site {origin} failed: {exc!r}")
+                    self.link.note(f"federation: reading the other sites failed: {exc!r}")
                 subscription = None
                 await self._pause()
                 continue
@@ -601,12 +607,17 @@ class _BrokerSession:
                     await messages[-1].ack()
 
     def _hand_over(self, messages: list[Any], last_seq: int) -> int:
-        """Decode and report a fetched batch, skipping redeliveries; the last stream seq."""
+        """Decode and report a fetched batch, skipping redeliveries and this site's own
+        batches; the last stream seq."""
+        own = self.own_subject
         for message in messages:
             seq = message.metadata.sequence.stream
             if seq <= last_seq:
                 continue
             last_seq = seq
+            if message.subject == own:
+                self.echoes += 1
+                continue
             try:
                 events, errors = decode_events(message.data)
             except RemoteProtocolError as exc:
@@ -638,7 +649,7 @@ class _BrokerSession:
             epoch = int(message.data)
         except ValueError:
             return
-        self._read_from(site)
+        self._start_reading()
         self.link.report(SiteHeard(site, epoch))
 
     # --- names ---

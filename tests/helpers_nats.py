@@ -112,6 +112,19 @@ class NatsServer:
         with urllib.request.urlopen(url, timeout=WAIT) as reply:
             return [c.get("name", "") for c in json.load(reply).get("connections", [])]
 
+    def consumers(self, stream: str) -> list[str]:
+        """Names of ``stream``'s consumers (the monitoring endpoint's /jsz, on loopback)."""
+        url = f"http://{LOOPBACK}:{self.monitor_port}/jsz?accounts=true&streams=true&consumers=true"
+        with urllib.request.urlopen(url, timeout=WAIT) as reply:
+            report = json.load(reply)
+        return [
+            consumer["name"]
+            for account in report.get("account_details", [])
+            for found in account.get("stream_detail", [])
+            if found.get("name") == stream
+            for consumer in found.get("consumer_detail", [])
+        ]
+
     def kill(self, sig: int = signal.SIGKILL) -> None:
         if self.proc is not None and self.proc.poll() is None:
             self.proc.send_signal(sig)

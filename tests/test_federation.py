@@ -79,6 +79,13 @@ def test_three_sites_each_line_reaches_every_other_site_once_in_order(broker, ma
         for i in range(3):
             mine = [d for d in got if d.startswith(f"msg,user{i}:".encode())]
             assert mine == [f"msg,user{i}: round {r} from {i}".encode() for r in range(5)]
+    # one consumer per site, not one per other site: the broker's work grows with the sites,
+    # each site's does not
+    assert sorted(broker.consumers("LANCHAT_EVENTS")) == [
+        "4_labA_sites",
+        "4_labB_sites",
+        "4_labC_sites",
+    ]
 
 
 def test_the_same_name_at_two_sites_at_once_is_welcomed_exactly_once(broker, make_site):
