@@ -185,6 +185,14 @@ class ClientCore:
         """
         self._roster = dict.fromkeys(users)
 
+    def presume_relay_style(self, style: RelayStyle) -> None:
+        """Take the server's relay style as another client of the same server learned it
+        (a gateway's people share one server): presumed, as ``ClientConfig.relay_style``,
+        so senders are named from the next line; our own echo still confirms or corrects
+        it, and a style this client has confirmed is kept."""
+        if not self._style_confirmed:
+            self.relay_style = style
+
     @property
     def heard_from_server(self) -> bool:
         """Whether any datagram from the server has arrived (the doctor's first question)."""

@@ -13,9 +13,11 @@ from .cli import ServerOptions, parse_options
 from .hosted import advertise
 from .logfmt import LogSink
 from .server import ChatServer
-from .web import serve_web, web_port
+from .web import start_web, web_port, web_urls
 
 if TYPE_CHECKING:
+    from web_gateway.runner import GatewayThread
+
     from .metrics import MetricsServer
 
 
@@ -52,8 +54,12 @@ def serve_metrics(
     return metrics, ""
 
 
-def _start(options: ServerOptions) -> tuple[ChatServer, LogSink, MetricsServer | None] | str:
-    """The log, the sockets and (--metrics) the endpoint; or what stopped them, in words."""
+Started = tuple[ChatServer, LogSink, "MetricsServer | None", "GatewayThread | None"]
+
+
+def _start(options: ServerOptions) -> Started | str:
+    """The log, the sockets, (--metrics) the endpoint and (--web) the page; or what
+    stopped them, in words (what did start is closed again)."""
     try:
         log = LogSink.to_stdout(options.log_file)
     except OSError as exc:
@@ -70,7 +76,16 @@ def _start(options: ServerOptions) -> tuple[ChatServer, LogSink, MetricsServer |
             server.close()
             log.close()
             return problem
-    return server, log, metrics
+    web = None
+    if options.web is not None:  # asked for and not there: nobody would know why
+        web, problem = start_web(options, server.address[1])
+        if web is None:
+            if metrics is not None:
+                metrics.close()
+            server.close()
+            log.close()
+            return problem
+    return server, log, metrics, web
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -84,14 +99,15 @@ def main(argv: list[str] | None = None) -> int:
     if isinstance(started, str):
         print(f"lanchat-server: {started}", file=sys.stderr)
         return 1
-    server, log, metrics = started
+    server, log, metrics, web = started
     restore = server.install_signal_handlers()
     if options.stop_with_stdin:
         threading.Thread(target=_stop_at_end_of_input, args=(server,), daemon=True).start()
     server.say_ready()
     if metrics is not None:
         log.plain(f"Metrics at {metrics.url}")
-    web = serve_web(options, server.address[1], log) if options.web else None
+    if web is not None:
+        log.plain(f"Phones and browsers join at {', '.join(web_urls(options, web))}")
     advertiser = advertise(server, log, web_port(web)) if options.advertise else None
     if options.verbosity:
         iface = "the OS's choice" if options.interface == "0.0.0.0" else options.interface

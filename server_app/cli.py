@@ -345,10 +345,14 @@ def host_and_port(text: str) -> tuple[str, int]:
 
 
 def web_address(text: str) -> tuple[str, int]:
-    """``PORT`` or ``HOST:PORT`` for --web (HOST "" stands for the server's --host)."""
-    if text.isdigit():
-        return "", host_and_port(f"0.0.0.0:{text}")[1]
-    return host_and_port(text)
+    """``PORT``, ``:PORT`` or ``HOST:PORT`` for --web (HOST "" stands for the server's
+    --host)."""
+    host, _, port = text.rpartition(":")
+    if not port.isdigit() or not 0 <= int(port) <= 65535:
+        raise argparse.ArgumentTypeError(
+            f"not a TCP port: {port!r} in {text!r} (0-65535; e.g. --web 8421)"
+        )
+    return (host_address(host) if host else ""), int(port)
 
 
 def gateway_source(host: str) -> str:

@@ -7,19 +7,17 @@ gateway's port with the chat, so windows can offer "Invite phones"."""
 
 from __future__ import annotations
 
-import sys
 from typing import TYPE_CHECKING
 
 from protocol_lib.client_events import RelayStyle
 from web_gateway import DEFAULT_HTTP_PORT
 
 from .cli import ServerOptions, gateway_source
-from .logfmt import LogSink
 
 if TYPE_CHECKING:
     from web_gateway.runner import GatewayThread
 
-__all__ = ["DEFAULT_HTTP_PORT", "serve_web", "start_web", "web_port", "web_urls"]
+__all__ = ["DEFAULT_HTTP_PORT", "start_web", "web_port", "web_urls"]
 INSTALL_HINT = "--web needs the web extra: pip install 'lanchat[web]'"
 
 
@@ -47,8 +45,8 @@ def start_web(options: ServerOptions, port: int) -> tuple[GatewayThread | None, 
     )
     try:
         gateway.start()
-    except (OSError, TimeoutError) as exc:
-        return None, f"cannot serve --web on {http_host}:{options.web[1]}: {exc}"
+    except (OSError, TimeoutError) as exc:  # GatewayError says which part
+        return None, f"--web: {exc}"
     return gateway, ""
 
 
@@ -65,14 +63,3 @@ def web_urls(options: ServerOptions, gateway: GatewayThread) -> list[str]:
 
     port = web_port(gateway) or 0
     return page_urls(options.web[0] or options.host if options.web else options.host, port)
-
-
-def serve_web(options: ServerOptions, port: int, log: LogSink) -> GatewayThread | None:
-    """lanchat-server's --web: the gateway started and its addresses logged, or why not on
-    standard error (the chat itself goes on without it)."""
-    web, problem = start_web(options, port)
-    if web is None:
-        print(f"lanchat-server: {problem}", file=sys.stderr)
-    else:
-        log.plain(f"Phones and browsers join at {', '.join(web_urls(options, web))}")
-    return web

@@ -271,6 +271,19 @@ def test_a_roster_known_beforehand_credits_senders_without_asking_the_server():
     assert client.receive(b"msg,alice: hi", None, 0.4) == [IncomingMessage(None, "alice: hi")]
 
 
+def test_a_style_learned_by_a_neighbour_is_presumed_but_never_beats_our_own_echo():
+    reader = logged_in()
+    reader.receive(b"list,alice,bob", None, 0.5)
+    assert reader.receive(b"msg,alice: hi", None, 0.6) == [IncomingMessage(None, "alice: hi")]
+    reader.presume_relay_style(RelayStyle.ATTRIBUTED)  # another client's echo showed it
+    assert reader.receive(b"msg,alice: hi", None, 0.7) == [IncomingMessage("alice", "hi")]
+    sure = logged_in()
+    sure.say("mine", 1.0)
+    sure.receive(b"msg,mine", None, 1.1)  # our own echo: a plain relay, confirmed
+    sure.presume_relay_style(RelayStyle.ATTRIBUTED)
+    assert sure.relay_style is RelayStyle.PLAIN
+
+
 def test_each_of_a_hundred_thousand_welcomes_reports_one_user():
     """Never a copy of the list per welcome: that made 100k welcomes quadratic.
 

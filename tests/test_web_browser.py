@@ -297,3 +297,20 @@ def test_a_reloaded_page_is_back_in_the_same_session_with_its_lines(browser):
             )
             nothing_ran(page)
             page.context.close()
+
+
+def test_a_server_that_stops_is_said_on_the_page(browser):
+    with running_server() as server:
+        with gateway_for(server.addr, server.group, server.group_port) as gateway:
+            page = open_page(browser, gateway.url, viewport=PHONE)
+            join(page, "sam")
+            server.stop()  # it says bye to everyone
+            page.wait_for_selector("#join:not([hidden])")
+            page.wait_for_function(
+                "() => document.getElementById('join-error').textContent.includes('ended')"
+            )
+            said = page.text_content("#join-error")
+            assert "Join again when it is back" in said and "/login" not in said
+            assert page.text_content("#link") == "Not in the chat"
+            assert page.input_value("#name") == "sam"  # ready to join again
+            page.context.close()

@@ -18,6 +18,7 @@ from tests.helpers_net import (
     WAIT,
     GroupSender,
     OutputLines,
+    free_udp_port,
     running_server,
 )
 from tests.helpers_web import Page, free_tcp_port, gateway_for, slow_page
@@ -116,8 +117,9 @@ def test_a_page_that_does_not_come_back_leaves_the_chat(chat):
 
 
 def test_foreign_origins_too_many_pages_big_frames_floods_and_idlers_are_refused(chat):
+    # pings every 0.2 s: their pongs must not keep a page that never logs in
     with gateway_for(
-        chat.addr, chat.group, chat.group_port, per_address=2, login_within=0.5
+        chat.addr, chat.group, chat.group_port, per_address=2, login_within=1.0, heartbeat=0.2
     ) as gateway:
         import aiohttp
 
@@ -128,9 +130,10 @@ def test_foreign_origins_too_many_pages_big_frames_floods_and_idlers_are_refused
             same = gateway.url.rstrip("/")
             first = await Page.open(gateway.url, Origin=same)  # the page's own origin
             second = await Page.open(gateway.url)
-            with pytest.raises(aiohttp.WSServerHandshakeError) as crowded:
-                await Page.open(gateway.url)
-            assert crowded.value.status == 429
+            crowded = await Page.open(gateway.url)  # told why, then closed: a page can read it
+            await crowded.wait_for(kind("error", reason="too-many-pages"), "the reason")
+            assert await _closed(crowded) and crowded.ws.close_code == 4002
+            await crowded.close()
             await first.login("alice")
             await first.ws.send_str("x" * 5000)  # not a chat line: the connection ends
             assert await _closed(first), "a 5 KB frame did not end the connection"
@@ -182,7 +185,7 @@ def test_a_page_that_stops_reading_is_dropped_and_holds_nobody_up(chat):
         assert gateway.gateway.limit_log.bitten["slow-page"] >= 1
 
 
-def test_a_servers_per_host_cap_is_said_and_its_gateway_option_lifts_it():
+def test_a_servers_per_host_cap_is_said_and_its_gateway_option_lifts_it(caplog):
     async def three(url: str) -> list[dict]:
         pages = [await Page.open(url) for _ in range(3)]
         outcomes = []
@@ -203,7 +206,8 @@ def test_a_servers_per_host_cap_is_said_and_its_gateway_option_lifts_it():
         with gateway_for(capped.addr, capped.group, capped.group_port) as gateway:
             outcomes = run(three(gateway.url))
     assert [o["t"] for o in outcomes] == ["state", "state", "error"]
-    assert "--gateway" in outcomes[2]["text"] and "2 are in through it" in outcomes[2]["text"]
+    assert "2 are in through it" in outcomes[2]["text"]  # the person's words; the operator's:
+    assert any("--gateway 127.0.0.1" in r.getMessage() for r in caplog.records)
 
     with running_server("--max-sessions-per-host", "2", "--gateway", LOOPBACK) as lifted:
         with gateway_for(lifted.addr, lifted.group, lifted.group_port) as gateway:
@@ -268,7 +272,7 @@ def test_lanchat_web_says_where_prints_a_qr_code_and_stops_cleanly(chat):
         assert proc.stdout is not None
         out = OutputLines(proc.stdout)
         out.wait_for(lambda line: f"http://{LOOPBACK}:{port}/" in line, "the page's address")
-        out.wait_for(lambda line: "▀" in line or "█" in line, "a QR code")
+        out.wait_for(lambda line: "Only this computer" in line, "no QR code for loopback")
         out.wait_for(lambda line: f"Allow TCP port {port}" in line, "the firewall hint")
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(WAIT) == 0
@@ -340,3 +344,102 @@ def test_lines_typed_faster_than_the_servers_limit_wait_and_all_arrive(chat):
             await alice.close()
 
         run(scene())  # all 15 relayed: the server refused none
+
+
+def test_a_lan_address_is_printed_with_a_qr_code_phones_can_read():
+    import io
+
+    from web_gateway.runner import say_where
+
+    out = io.StringIO()
+    say_where(["http://10.0.0.5:8421/"], out=out)
+    lines = out.getvalue().splitlines()
+    assert "http://10.0.0.5:8421/" in lines[1]
+    code = [line for line in lines[2:] if line.strip()]
+    assert len(code) > 10 and all("█" in line or "▀" in line for line in code[:3])
+
+
+def test_a_style_one_person_learns_names_senders_for_everyone_already_in(chat):
+    """Without --relay: a page that only reads gets senders named once anyone's echo has
+    shown the server attributes (not only the people who join after)."""
+    with gateway_for(chat.addr, chat.group, chat.group_port, relay="unknown") as gateway:
+
+        async def scene() -> None:
+            reader, bob = await Page.open(gateway.url), await Page.open(gateway.url)
+            await reader.login("reader")
+            await bob.login("bob")
+            await bob.send(t="say", text="first")  # bob's echo: an attributed relay
+            await bob.wait_for(kind("mark", status="delivered"), "bob's echo")
+            await reader.wait_for(kind("line", sender=None, text="bob: first"), "unnamed")
+            await bob.send(t="say", text="second")
+            await reader.wait_for(kind("line", sender="bob", text="second"), "named")
+            for page in (reader, bob):
+                await page.close()
+
+        run(scene())
+
+
+def test_names_taken_look_alikes_a_reopened_tab_and_a_server_that_is_not_there(chat):
+    with gateway_for(chat.addr, chat.group, chat.group_port) as gateway:
+
+        async def scene() -> None:
+            alice = await Page.open(gateway.url)
+            await alice.login("alice")
+            other = await Page.open(gateway.url)
+            await other.send(t="login", name="ALICE")  # the server sees one name: said at once
+            await other.wait_for(kind("error", reason="name-taken"), "taken, at once", 1.0)
+            assert "(as alice)" in other.frames[-1]["text"]
+            await alice.close()  # the tab is closed ...
+            again = await Page.open(gateway.url)  # ... and opened again, same device
+            await again.send(t="login", name="alice")
+            await again.wait_for(lambda f: f["t"] == "state" and f["state"] == "in chat", "in")
+            assert len(gateway.gateway.users) == 1  # her session, taken up
+            for page in (other, again):
+                await page.close()
+
+        run(scene())
+    port = free_udp_port()  # nothing listens there
+
+    with gateway_for((LOOPBACK, port), chat.group, chat.group_port) as gateway:
+
+        async def alone() -> None:
+            page = await Page.open(gateway.url)
+            await page.send(t="login", name="alice")
+            await page.wait_for(kind("error", reason="no-welcome"), "the login given up", 8)
+            assert page.frames[-1]["text"].startswith("The chat is not running")
+            await page.close()
+
+        run(alone())
+
+
+def test_lines_the_pace_cannot_take_go_back_to_the_page(chat):
+    with gateway_for(chat.addr, chat.group, chat.group_port, queued_lines=5) as gateway:
+
+        async def scene() -> None:
+            alice = await Page.open(gateway.url)
+            await alice.login("alice")
+            lines = [f"line {n}" for n in range(40)]
+            await alice.send(t="say", text="\n".join(lines))
+            await alice.wait_for(kind("error", reason="queue-full"), "the refusal")
+            back = alice.frames[-1]["unsent"].split("\n")
+            sent = [f["text"] for f in alice.frames if f["t"] == "mine"]
+            assert sent + back == lines  # every line either on its way or given back, once
+            await alice.close()
+
+        run(scene())
+
+
+def test_our_server_asked_for_a_page_it_cannot_serve_says_so_and_exits():
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind((LOOPBACK, 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        done = subprocess.run(
+            [sys.executable, "-m", "server_app", "--host", LOOPBACK, "--port", "0",
+             "--interface", LOOPBACK, "--web", f"{LOOPBACK}:{port}"],
+            cwd=ROOT, capture_output=True, text=True, timeout=WAIT * 4,
+        )  # fmt: skip
+    assert done.returncode == 1
+    assert f"cannot serve the page on {LOOPBACK}:{port}" in done.stderr

@@ -151,11 +151,14 @@ async def _serve(options, qr: bool) -> int:  # type: ignore[no-untyped-def]
         f"(group {options.group}:{options.group_port})",
         flush=True,
     )
-    say_where(page_urls(options.http_host, port), qr=qr)
+    urls = page_urls(options.http_host, port)
+    say_where(urls, qr=qr and not all("//127." in url for url in urls))
+    if all("//127." in url for url in urls):
+        print("Only this computer can open it (--http-host is a loopback address).")
     print(
         f"Allow TCP port {port} in this computer's firewall if phones cannot open it. "
-        "A lanchat-server elsewhere lets 32 people in from one address: start it with "
-        "--gateway <this computer's address> for more. Ctrl+C stops.",
+        "A lanchat-server lets 32 people in from one address: start it with "
+        f"--gateway {gateway.source_address} to let more in through this page. Ctrl+C stops.",
         flush=True,
     )
     try:

@@ -37,13 +37,16 @@ from protocol_lib.client_events import (
     ClientState,
     LocalError,
     NotFromServer,
+    Notice,
     RelayStyle,
     RelayStyleLearned,
     RosterChanged,
     SendDatagram,
     StateChanged,
 )
+from protocol_lib.errors import LocalProtocolError
 from protocol_lib.io.net import ANY_INTERFACE, group_receiver, server_sources
+from protocol_lib.names import canonical_name
 from protocol_lib.ratelimit import RateLimit, TokenBucket
 from protocol_lib.reasons import Reason
 
@@ -107,6 +110,10 @@ class GatewayOptions:
     server_source: tuple[str, ...] = ()
     title: str = ""
     limits: Limits = field(default_factory=Limits)
+
+
+class GatewayError(OSError):
+    """What stopped a gateway from starting, in words for its operator."""
 
 
 class LimitLog:
@@ -218,6 +225,7 @@ class WebUser:
         self.deadline: float | None = None
         self.expiry: asyncio.TimerHandle | None = None  # while no page is attached
         self.unsent: list[bytes] = []  # datagrams made before the socket was open
+        self.refused = False  # the server's port answered "nothing listens here"
 
     @property
     def active(self) -> bool:
@@ -227,6 +235,7 @@ class WebUser:
 CLOSE_TOO_SLOW = 4000  # page did not read its frames: it reconnects and catches up
 CLOSE_REPLACED = 4001  # the same session was taken up by another connection
 CLOSE_GOING = 1001
+CLOSE_TOO_MANY = 4002  # too many pages from one address: the page waits before trying again
 
 
 class Gateway:
@@ -250,6 +259,7 @@ class Gateway:
         self._runner: web.AppRunner | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self.url = ""
+        self.source_address = "?"  # where the server sees this gateway's people come from
         self.lines_delivered = 0  # chat lines from the group, times the people they reached
         self._static = _read_page()
         self._qr_cache: dict[str, bytes] = {}
@@ -268,7 +278,14 @@ class Gateway:
         """Join the group and open the HTTP side; ``url`` then says where the page is."""
         self._loop = loop = asyncio.get_running_loop()
         options = self.options
-        sock = group_receiver(options.group, options.group_port, options.interface)
+        try:
+            sock = group_receiver(options.group, options.group_port, options.interface)
+        except OSError as exc:
+            raise GatewayError(
+                f"cannot join the group {options.group}:{options.group_port} on interface "
+                f"{options.interface}: {exc}"
+            ) from exc
+        self.source_address = _source_address(options.server, options.port)
         sock.setblocking(False)
         transport, _ = await loop.create_datagram_endpoint(lambda: _GroupSocket(self), sock=sock)
         self._group = transport
@@ -282,10 +299,12 @@ class Gateway:
         site = web.TCPSite(self._runner, options.http_host, options.http_port, reuse_address=True)
         try:
             await site.start()
-        except OSError:
+        except OSError as exc:
             await self._runner.cleanup()
             transport.close()
-            raise
+            raise GatewayError(
+                f"cannot serve the page on {options.http_host}:{options.http_port}: {exc}"
+            ) from exc
         bound = self._runner.addresses[0]
         self.url = f"http://{bound[0]}:{bound[1]}/"
 
@@ -346,13 +365,20 @@ class Gateway:
         if refusal:
             self.limit_log.bite("origin", address, refusal)
             return web.Response(status=403, text="Forbidden: " + refusal)
-        if self.connections[address] >= self.limits.per_address:
-            detail = f"{self.limits.per_address} connections from this address already"
-            self.limit_log.bite("per-address", address, detail)
-            return web.Response(status=429, text="Too many connections from " + address)
         ws = web.WebSocketResponse(
             heartbeat=self.limits.heartbeat, max_msg_size=MAX_FRAME_BYTES, compress=False
         )
+        if self.connections[address] >= self.limits.per_address:
+            detail = f"{self.limits.per_address} connections from this address already"
+            self.limit_log.bite("per-address", address, detail)
+            await ws.prepare(request)  # a page cannot read an HTTP refusal: it is told here
+            words = (
+                f"Too many chat pages are open on this device or network address "
+                f"({self.limits.per_address}): close one, and this page joins by itself."
+            )
+            await ws.send_str(frame("error", reason="too-many-pages", text=words))
+            await ws.close(code=CLOSE_TOO_MANY, message=b"too many pages from this address")
+            return ws
         await ws.prepare(request)
         self.connections[address] += 1
         connection = Connection(ws, address, self.limits)
@@ -379,20 +405,29 @@ class Gateway:
     async def _read(self, connection: Connection) -> None:
         ws = connection.ws
         loop = asyncio.get_running_loop()
+        # A timer, not receive()'s timeout: aiohttp restarts that at every pong.
+        deadline = loop.call_later(self.limits.login_within, self._login_due, connection)
+        try:
+            await self._read_frames(connection, ws, loop)
+        finally:
+            deadline.cancel()
+
+    def _login_due(self, connection: Connection) -> None:
+        if connection.user is None and not connection.dropped:
+            self.limit_log.bite("login-timeout", connection.address, "no login in time")
+            asyncio.get_running_loop().create_task(
+                connection.close(CLOSE_GOING, "no login within the time allowed")
+            )
+
+    async def _read_frames(
+        self, connection: Connection, ws: web.WebSocketResponse, loop: asyncio.AbstractEventLoop
+    ) -> None:
         while True:
-            waiting = None if connection.user else self.limits.login_within
-            try:
-                message = await ws.receive(timeout=waiting)
-            except TimeoutError:
-                self.limit_log.bite("login-timeout", connection.address, "no login in time")
-                await connection.close(CLOSE_GOING, "no login within the time allowed")
-                return
+            message = await ws.receive()
             if message.type is WSMsgType.TEXT:
                 if not connection.frames.take(loop.time()):
                     self.limit_log.bite("frames", connection.address, "frames too fast")
-                    connection.push(
-                        frame("error", reason="too-fast", text="Too fast: that was not sent.")
-                    )
+                    connection.push(_too_fast(message.data))
                     continue
                 self._request(connection, message.data, loop.time())
             elif message.type is WSMsgType.ERROR:  # a frame over the size, or not WebSocket
@@ -419,13 +454,31 @@ class Gateway:
         elif user is None:
             connection.push(frame("error", reason="not-logged-in", text="Log in first."))
         elif isinstance(request, Say):
-            events: list[ClientEvent] = []
-            for line in request.text.splitlines():
-                if line.strip():
-                    events += user.core.say(line, now)
-            self._handle(user, events, now)
+            self._say(user, request.text, now)
         elif isinstance(request, Leave):
             self._handle(user, user.core.leave(now), now)
+
+    def _say(self, user: WebUser, text: str, now: float) -> None:
+        """Each line of ``text`` as a chat line; lines the pace's queue cannot take any more
+        go back to the page in one error, to stay in its input box."""
+        events: list[ClientEvent] = []
+        unsent: list[str] = []
+        for line in text.splitlines():
+            if not line.strip():
+                continue
+            said = [] if unsent else user.core.say(line, now)
+            if unsent or (said and getattr(said[0], "reason", None) == Reason.QUEUE_FULL):
+                unsent.append(line)
+                continue
+            events += said
+        self._handle(user, events, now)
+        if unsent:
+            words = (
+                f"{len(unsent)} line(s) not sent yet: too many are waiting to go out. They "
+                "are back in the box: send them in a moment."
+            )
+            back = "\n".join(unsent)
+            self._emit(user, frame("error", reason="queue-full", text=words, unsent=back))
 
     def _login(self, connection: Connection, request: Login, now: float) -> None:
         user = self.users.get(request.resume or "")
@@ -444,8 +497,15 @@ class Gateway:
             )
             return
         name = request.name.strip()
-        if not request.again and name in self.watcher.roster:
-            text = f"{name} is already in the chat: choose another name."
+        mine = self._detached(name, connection.address)
+        if mine is not None and user is None:  # a page closed and opened again: the same person
+            self._attach(connection, mine, 0)
+            self._emit(mine, _state_frame(mine.core.state, mine.core.user, mine.core))
+            return
+        taken = _holder(name, self.watcher.roster)
+        if not request.again and taken is not None:
+            same = "" if taken == name else f" (as {taken})"
+            text = f"{name} is already in the chat{same}: choose another name."
             connection.push(frame("error", reason="name-taken", text=text))
             return
         if user is None:
@@ -462,6 +522,19 @@ class Gateway:
         if self.roster_known:
             user.core.know_roster(self.watcher.roster)
         self._handle(user, user.core.login(name, now), now)
+
+    def _detached(self, name: str, address: str) -> WebUser | None:
+        """A session of ``name`` from the same browser address whose page went away (a
+        closed tab opened again within --resume-within): it is taken up, not refused."""
+        for user in self.users.values():
+            if (
+                user.connection is None
+                and user.address == address
+                and user.core.user == name
+                and user.active
+            ):
+                return user
+        return None
 
     def _new_user(self, connection: Connection) -> WebUser | None:
         assert self._loop is not None
@@ -562,13 +635,8 @@ class Gateway:
         self._handle(user, events, now)
 
     def user_socket_error(self, user: WebUser, exc: Exception) -> None:
-        options = self.options
         if isinstance(exc, ConnectionRefusedError):
-            text = (
-                f"Nothing answers at {options.server}:{options.port}: the chat server is not "
-                "running there (the gateway's operator can check its address)."
-            )
-            self._emit(user, frame("error", reason="refused", text=text))
+            user.refused = True  # said when the login gives up (the last word the page sees)
         log.info("socket of %s (%s): %s", user.core.user or "?", user.address, exc)
 
     # --- events to datagrams and frames -------------------------------------------------------
@@ -593,28 +661,59 @@ class Gateway:
             if isinstance(event, NotFromServer):
                 continue  # logged once, by the group's reader
             if isinstance(event, RelayStyleLearned):
-                self.relay_style = event.style
+                self._learned(event.style)
             if isinstance(event, LocalError) and event.reason == Reason.NO_WELCOME:
-                event = LocalError(event.reason, self._no_welcome(event.message))
+                event = LocalError(event.reason, self._no_welcome(user))
+            elif isinstance(event, Notice):
+                event = Notice(_page_words(event.message))
             text = _frame(event, at_ms, shared)
             if text is not None:
                 self._emit(user, text)
         self._arm(user)
 
+    def _learned(self, style: RelayStyle) -> None:
+        """One person's echo showed how the server relays: everyone here presumes it (a
+        person who only reads would otherwise never see a sender named), and new people
+        start with it."""
+        if style is self.relay_style:
+            return
+        self.relay_style = style
+        for user in self.users.values():
+            user.core.presume_relay_style(style)
+
     def _state(self, user: WebUser, event: StateChanged, now: float) -> None:
         core = user.core
+        if event.state is not ClientState.LOGGING_IN:
+            said = "is in the chat" if event.state is ClientState.IN_CHAT else "left the chat"
+            log.info("%s %s (page at %s)", event.user or core.last_user, said, user.address)
         if event.state is ClientState.IN_CHAT:
             if not self.roster_known and now - self._list_asked > 5.0:
                 self._list_asked = now  # one list for the whole gateway, not one per person
                 self._send(user, b"list,")
         self._emit(user, _state_frame(core.state, event.user, core))
 
-    def _no_welcome(self, message: str) -> str:
+    def _no_welcome(self, user: WebUser) -> str:
+        """Why a login got no welcome, as far as the gateway can tell, in a person's words;
+        the operator's part goes to the gateway's log."""
+        options = self.options
+        name = user.core.last_user or "?"
+        if user.refused:
+            log.warning("%s could not join: nothing listens at %s:%s", name, options.server,
+                        options.port)  # fmt: skip
+            return (
+                "The chat is not running: nothing answers at the chat's address. Try again "
+                "later, or ask whoever runs it."
+            )
         inside = sum(1 for u in self.users.values() if u.core.state is ClientState.IN_CHAT)
+        log.warning(
+            "%s got no welcome from %s:%s (%d in through this gateway; a lanchat-server lets "
+            "32 in from one address unless started with --gateway %s)",
+            name, options.server, options.port, inside, self.source_address,
+        )  # fmt: skip
         return (
-            f"{message} The name may be taken, or the server lets no more people in from "
-            f"this gateway's address ({inside} are in through it now; a lanchat-server lets "
-            "32 in from one address unless started with --gateway <the gateway's address>)."
+            f"The chat did not let you in as {name}. The name may be taken, or the chat lets "
+            f"no more people in through this page ({inside} are in through it). Try another "
+            "name, or ask whoever runs the chat."
         )
 
     def _send(self, user: WebUser, data: bytes) -> None:
@@ -662,6 +761,38 @@ class Gateway:
         self._handle(user, user.core.handle_timer(now), now)
 
 
+def _holder(name: str, roster: list[str]) -> str | None:
+    """Who in ``roster`` holds ``name`` as the server will see it (case, look-alike letters
+    and width are one name: protocol_lib.names.canonical_name), or None."""
+    try:
+        wanted = canonical_name(name)
+    except LocalProtocolError:
+        return None  # not a name at all: the core says why when it is tried
+    for user in roster:
+        try:
+            if canonical_name(user) == wanted:
+                return user
+        except LocalProtocolError:
+            continue
+    return None
+
+
+def _page_words(text: str) -> str:
+    """The core's notices speak to the window's typists (/login): the page has a button."""
+    return text.replace("Type /login to join again.", "Join again when it is back.")
+
+
+def _too_fast(text: str) -> str:
+    """The refusal of a frame that came too fast, with its text to put back if it was a
+    line (the page then keeps what was typed)."""
+    try:
+        request = read_request(text)
+    except FrameError:
+        request = None
+    unsent = request.text if isinstance(request, Say) else ""
+    return frame("error", reason="too-fast", text="Too fast: not sent.", unsent=unsent)
+
+
 def _state_frame(state: ClientState, user: str | None, core: ClientCore) -> str:
     """Where this person is: logged out, logging in, or in the chat (with who is there)."""
     in_chat = state is ClientState.IN_CHAT
@@ -693,6 +824,18 @@ def qr_png(url: str) -> bytes:
     out = io.BytesIO()
     segno.make(url, error="m", boost_error=False).save(out, kind="png", scale=8, border=3)
     return out.getvalue()
+
+
+def _source_address(server: str, port: int) -> str:
+    """The address this machine sends from to the server (what its --gateway must name)."""
+    import socket
+
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        try:
+            probe.connect((server, port))
+            return str(probe.getsockname()[0])
+        except OSError:
+            return "?"
 
 
 def _unicast_socket(server: str, port: int) -> Any:

@@ -26,6 +26,7 @@ const page = {
   last: null,            // {sender, at} of the last chat line shown: for grouping
   lastDay: null,
   mine: new Map(),       // id -> the mark element of an own line
+  pendingName: null,     // a Join pressed while the connection was down: sent on open
 };
 
 function connect() {
@@ -40,7 +41,10 @@ function connect() {
       send({ t: "login", name: page.name, resume: page.token, seen: page.seen, again: true });
     } else if (page.name && page.inChat) {
       send({ t: "login", name: page.name, again: true });
+    } else if (page.pendingName) {
+      send({ t: "login", name: page.pendingName });
     }
+    page.pendingName = null;
   };
   ws.onmessage = (event) => receive(JSON.parse(event.data));
   ws.onclose = (event) => {
@@ -49,6 +53,11 @@ function connect() {
     if (event.code === 4001) {  // the same session was opened in another tab: do not fight it
       setLink("Open in another tab", true);
       system("This chat is open in another tab or window. Reload this page to use it here.", true);
+      return;
+    }
+    if (event.code === 4002) {  // too many pages from this address: try again later, slowly
+      setLink("Waiting for a free place", true);
+      setTimeout(connect, 15000 * (0.75 + Math.random() / 2));
       return;
     }
     const delay = Math.min(8000, 500 * 2 ** page.retries) * (0.75 + Math.random() / 2);
@@ -119,14 +128,17 @@ const SHOW = {
       setLink("Joining…", false);
     } else {
       $("join-button").disabled = false;
-      if (page.inChat && !page.leaving) system("You are no longer in the chat.", true);
+      const thrownOut = page.inChat && !page.leaving;
       leaveChat();
+      setLink("Not in the chat", false);
+      if (thrownOut) $("join-error").textContent = "You are no longer in the chat.";
     }
   },
   line(f) { chatLine(f.sender, f.text, f.at, false); },
   raw(f) { chatLine(null, f.text, f.at, false, "raw"); },
   mine(f) {
     const mark = chatLine(page.me, f.text, f.at, true);
+    toEnd();  // your own line: the view goes to it, wherever you were reading
     mark.dataset.id = f.id;
     page.mine.set(f.id, mark);
     setMark(mark, f.status);
@@ -140,18 +152,19 @@ const SHOW = {
   },
   joined(f) {
     addPerson(f.user);
-    if (f.user !== page.me || page.inChat) system(`${f.user} joined`, false, f.at);
+    if (f.user !== page.me || page.inChat) system(" joined", false, f.at, f.user);
   },
   left(f) {
     page.people = page.people.filter((p) => p !== f.user);
     drawPeople();
-    system(`${f.user} left`, false, f.at);
+    system(" left", false, f.at, f.user);
   },
   roster(f) { setPeople(f.users); },
   notice(f) { system(f.text, false); },
   error(f) {
     if (page.inChat) system(f.text, true);
     else $("join-error").textContent = f.text;
+    if (f.unsent) giveBack(f.unsent);
     if (f.reason === "name-taken" || f.reason === "no-welcome" || f.reason === "taken-over") {
       forgetSession();
     }
@@ -258,18 +271,40 @@ function setMark(mark, status) {
   mark.closest(".msg").classList.toggle("failed", status === "failed");
 }
 
-function system(text, isError, at) {
-  if (!page.inChat && isError) {
+// A line about the chat rather than in it; ``name`` (a person's, foreign) leads it in a box
+// of its own, so that a right-to-left name does not turn the sentence around it.
+function system(text, isError, at, name) {
+  if (!page.inChat && !name) {  // the conversation is hidden: say it where it is seen
     $("join-error").textContent = text;
     return;
   }
   if (at) dayHeading(at);
   const li = document.createElement("li");
   li.className = "system" + (isError ? " error" : "");
-  li.dir = "auto";
-  li.textContent = text;
+  if (name) {
+    const who = document.createElement("span");
+    who.className = "name";
+    who.dir = "auto";
+    who.textContent = name;
+    li.append(who, document.createTextNode(text));
+  } else {
+    li.dir = "auto";
+    li.textContent = text;
+  }
   append(li);
   page.last = null;
+}
+
+function toEnd() {
+  $("log").scrollTop = $("log").scrollHeight;
+  $("to-end").hidden = true;
+}
+
+// Lines the gateway could not take (too fast, too many waiting) go back into the box.
+function giveBack(text) {
+  const box = $("text");
+  box.value = box.value ? `${text}\n${box.value}` : text;
+  updateCounter();
 }
 
 // --- people -------------------------------------------------------------------------
@@ -309,7 +344,8 @@ function updateCounter() {
   const counter = $("counter");
   if (longest > page.room - 100) {
     counter.textContent = longest > page.room
-      ? `Too long: ${longest} bytes, at most ${page.room} fit in one line.`
+      ? `Too long for one line: ${longest} of ${page.room} bytes (accented letters and ` +
+        "emoji take 2 to 4). Shorten it or split it with Shift+Enter."
       : `${page.room - longest} bytes left`;
   } else {
     counter.textContent = "";
@@ -322,7 +358,12 @@ function submitLine(event) {
   event.preventDefault();
   const text = $("text");
   if (!text.value.trim() || $("send").disabled) return;
-  if (send({ t: "say", text: text.value })) {
+  const frame = { t: "say", text: text.value };
+  if (JSON.stringify(frame).length > 4000) {  // the gateway's frame limit, as JSON counts
+    system("Too much at once: send it in parts.", true);
+    return;
+  }
+  if (send(frame)) {
     text.value = "";
     updateCounter();
   } else {
@@ -333,11 +374,16 @@ function submitLine(event) {
 function join(event) {
   event.preventDefault();
   const name = $("name").value.trim();
-  if (!name) return;
+  if (!name) {
+    $("join-error").textContent = "Type a name first.";
+    return;
+  }
   page.name = name;
   forgetSession();
+  $("join-error").textContent = "";
   if (!send({ t: "login", name })) {
-    $("join-error").textContent = "Not connected yet; trying again…";
+    page.pendingName = name;  // sent as soon as the connection is back
+    $("join-error").textContent = "Not connected yet: you join as soon as it is back.";
   }
 }
 
@@ -353,10 +399,7 @@ function setUp() {
     $("people").classList.remove("open");
     $("people-button").setAttribute("aria-expanded", "false");
   });
-  $("to-end").addEventListener("click", () => {
-    $("log").scrollTop = $("log").scrollHeight;
-    $("to-end").hidden = true;
-  });
+  $("to-end").addEventListener("click", toEnd);
   $("people-button").addEventListener("click", () => {
     const open = $("people").classList.toggle("open");
     $("people-button").setAttribute("aria-expanded", String(open));
