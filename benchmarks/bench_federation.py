@@ -172,16 +172,20 @@ def relay_cost(broker: str, rate: int = 20_000, repetitions: int = 3, compare: s
 
 
 def _relay_once(broker: str | None, root: Path, rate: int) -> dict:
-    """Our server (at ``root``) relaying ``rate`` lines/s for 3 s: its CPU per line."""
+    """Our server (at ``root``) relaying ``rate`` lines/s for 3 s: its CPU per line; with
+    federation on, a second site (idle) is in the federation too, as in any real one."""
     port, group_port = free_port(), free_port()
+    other = site("labB", free_port(), free_port(), broker, root) if broker else None
     proc = site("labA", port, group_port, broker, root)
     try:
         cpu0 = cpu_seconds(proc.pid)
         r = run_load(port, {"labA": (GROUPS["labA"], group_port)}, rate, 3.0, 0.5)
         r["cpu_us"] = (cpu_seconds(proc.pid) - cpu0) / max(1, r["labA"]["seen"]) * 1e6
     finally:
-        proc.kill()
-        proc.wait()
+        for running in (proc, other):
+            if running is not None:
+                running.kill()
+                running.wait()
     return r
 
 
