@@ -259,7 +259,7 @@ def flat_in_sites(counts: list[int], compare: str | None, rate: int = 2_000) -> 
 def faults(repetitions: int = 3) -> None:
     """How long the federation takes to heal: a broker restarted with its store, and the
     cluster node a site is connected to killed.  Uses the tests' helpers (real processes)."""
-    from tests.helpers_nats import NatsServer, Site, free_tcp_port
+    from tests.helpers_nats import FAILOVER_WAIT, NatsServer, Site, free_tcp_port
 
     print("\nHealing after a fault (a line sent at site labA, timed until labB's group has it)")
     print("| fault | seconds, each repetition |")
@@ -288,10 +288,12 @@ def faults(repetitions: int = 3) -> None:
             nodes = [NatsServer(store / "c", f"n{i}", ports[i], tuple(ports)) for i in range(3)]
             for node in nodes:
                 node.start()
+            for node in nodes:  # JetStream answers only once the cluster has chosen a leader
+                node.wait_for_metadata_leader()
             urls, extra = [n.url for n in nodes], ("--federation-replicas", "3")
             a, b = (
-                Site("labA", *urls, extra=extra).start(),
-                Site("labB", *urls, extra=extra).start(),
+                Site("labA", *urls, extra=extra).start(connect_wait=FAILOVER_WAIT),
+                Site("labB", *urls, extra=extra).start(connect_wait=FAILOVER_WAIT),
             )
             try:
                 alice = a.login("alice")
