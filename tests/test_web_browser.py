@@ -314,3 +314,23 @@ def test_a_server_that_stops_is_said_on_the_page(browser):
             assert page.text_content("#link") == "Not in the chat"
             assert page.input_value("#name") == "sam"  # ready to join again
             page.context.close()
+
+
+def test_a_long_paste_in_chinese_goes_out_whole_in_frames_the_gateway_takes(browser):
+    """Five lines of 300 Chinese characters (900 bytes each, 4.5 KB as one frame, over the
+    gateway's 4 KB): the page sends them in frames under the limit; all five are relayed."""
+    with running_server() as server:
+        with gateway_for(server.addr, server.group, server.group_port) as gateway:
+            page = open_page(browser, gateway.url, viewport=PHONE)
+            join(page, "lin")
+            lines = [str(n) + "中" * 300 for n in range(5)]
+            page.get_by_label("Message").fill("\n".join(lines))
+            page.keyboard.press("Enter")
+            page.wait_for_function(
+                "() => document.querySelectorAll('#log .mark[aria-label=\"relayed to "
+                "everyone\"]').length === 5"
+            )
+            assert texts(page) == lines
+            assert page.input_value("#text") == ""
+            assert gateway.gateway.limit_log.bitten["bad-websocket"] == 0
+            page.context.close()

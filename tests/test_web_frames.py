@@ -43,6 +43,7 @@ def test_any_text_from_a_page_is_a_request_or_our_error(text):
         ('{"t":"login","name":"bob"}', Login("bob")),
         ('{"t":"login","name":"bob","resume":"abc","seen":7,"again":true}',
          Login("bob", "abc", 7, True)),
+        ('{"t":"login","name":"bob","device":"d-1"}', Login("bob", device="d-1")),
         ('{"t":"leave"}', Leave()),
     ],
 )  # fmt: skip
@@ -53,7 +54,8 @@ def test_the_pages_requests(text, wanted):
 @pytest.mark.parametrize(
     "text",
     ['{"t":"say"}', '{"t":"say","text":5}', '{"t":"login","name":"x","seen":-1}',
-     '{"t":"login","name":"x","seen":true}', '{"t":"login"}', '{"t":"nope"}', "[1]", "{",
+     '{"t":"login","name":"x","seen":true}', '{"t":"login","name":"x","device":7}',
+     '{"t":"login"}', '{"t":"nope"}', "[1]", "{",
      '{"t":"say","text":"' + "x" * 5000 + '"}', '{"t":"login","name":"' + "n" * 65 + '"}'],
 )  # fmt: skip
 def test_what_is_not_a_request_says_why(text):

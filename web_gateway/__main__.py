@@ -134,11 +134,8 @@ async def _serve(options, qr: bool) -> int:  # type: ignore[no-untyped-def]
     gateway = Gateway(options)
     try:
         await gateway.start()
-    except OSError as exc:
-        print(
-            f"lanchat-web: cannot serve the page on {options.http_host}:{options.http_port}: {exc}",
-            file=sys.stderr,
-        )
+    except OSError as exc:  # GatewayError says which part could not start
+        print(f"lanchat-web: {exc}", file=sys.stderr)
         return 1
     stop = asyncio.Event()  # before saying where: whoever reads that may stop us at once
     loop = asyncio.get_running_loop()

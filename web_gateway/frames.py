@@ -62,6 +62,7 @@ class Login:
     resume: str | None = None
     seen: int = 0  # frames of that session the page has already shown
     again: bool = False  # the page was in the chat under this name before (a reconnect)
+    device: str | None = None  # this browser's own random id (its tabs share it)
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,7 +121,10 @@ def _login(frame: dict[str, Any]) -> Login:
     seen = _field(frame, "seen", int, 0)
     if seen < 0:
         raise FrameError("'seen' below 0")
-    return Login(name, resume, seen, bool(_field(frame, "again", bool, False)))
+    device = _field(frame, "device", str)
+    if device is not None and len(device) > TOKEN_CHARS:
+        raise FrameError("'device' too long")
+    return Login(name, resume, seen, bool(_field(frame, "again", bool, False)), device)
 
 
 def frame(kind: str, **fields: Any) -> str:

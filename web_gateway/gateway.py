@@ -226,6 +226,8 @@ class WebUser:
         self.expiry: asyncio.TimerHandle | None = None  # while no page is attached
         self.unsent: list[bytes] = []  # datagrams made before the socket was open
         self.refused = False  # the server's port answered "nothing listens here"
+        self.device: str | None = None  # the browser's id: only it takes a waiting session up
+        self.was_in = False  # was in the chat (a failed login is not a leaving)
 
     @property
     def active(self) -> bool:
@@ -374,7 +376,8 @@ class Gateway:
             await ws.prepare(request)  # a page cannot read an HTTP refusal: it is told here
             words = (
                 f"Too many chat pages are open on this device or network address "
-                f"({self.limits.per_address}): close one, and this page joins by itself."
+                f"({self.limits.per_address}): close one; this page tries again every few "
+                "seconds."
             )
             await ws.send_str(frame("error", reason="too-many-pages", text=words))
             await ws.close(code=CLOSE_TOO_MANY, message=b"too many pages from this address")
@@ -459,26 +462,28 @@ class Gateway:
             self._handle(user, user.core.leave(now), now)
 
     def _say(self, user: WebUser, text: str, now: float) -> None:
-        """Each line of ``text`` as a chat line; lines the pace's queue cannot take any more
-        go back to the page in one error, to stay in its input box."""
+        """Each line of ``text`` as a chat line. Lines that cannot go (refused: too long, a
+        control character; or more than the pace's queue takes) go back to the page in one
+        error that says why, to stay in its input box: nothing typed is lost."""
         events: list[ClientEvent] = []
-        unsent: list[str] = []
+        back: list[str] = []
+        why: dict[str, None] = {}  # the reasons, in order, once each
+        full = False
         for line in text.splitlines():
             if not line.strip():
                 continue
-            said = [] if unsent else user.core.say(line, now)
-            if unsent or (said and getattr(said[0], "reason", None) == Reason.QUEUE_FULL):
-                unsent.append(line)
+            said = [] if full else user.core.say(line, now)
+            refusal = said[0] if said and isinstance(said[0], LocalError) else None
+            if full or refusal is not None:
+                full = full or (refusal is not None and refusal.reason == Reason.QUEUE_FULL)
+                back.append(line)
+                why[_refusal_words(refusal)] = None
                 continue
             events += said
         self._handle(user, events, now)
-        if unsent:
-            words = (
-                f"{len(unsent)} line(s) not sent yet: too many are waiting to go out. They "
-                "are back in the box: send them in a moment."
-            )
-            back = "\n".join(unsent)
-            self._emit(user, frame("error", reason="queue-full", text=words, unsent=back))
+        if back:
+            words = f"{len(back)} line(s) not sent ({'; '.join(why)}): back in the box."
+            self._emit(user, frame("error", reason="not-sent", text=words, unsent="\n".join(back)))
 
     def _login(self, connection: Connection, request: Login, now: float) -> None:
         user = self.users.get(request.resume or "")
@@ -497,7 +502,7 @@ class Gateway:
             )
             return
         name = request.name.strip()
-        mine = self._detached(name, connection.address)
+        mine = self._detached(name, connection.address, request.device)
         if mine is not None and user is None:  # a page closed and opened again: the same person
             self._attach(connection, mine, 0)
             self._emit(mine, _state_frame(mine.core.state, mine.core.user, mine.core))
@@ -518,17 +523,23 @@ class Gateway:
             user = self._new_user(connection)
             if user is None:
                 return
+            user.device = request.device
             self._attach(connection, user, 0)
         if self.roster_known:
             user.core.know_roster(self.watcher.roster)
         self._handle(user, user.core.login(name, now), now)
 
-    def _detached(self, name: str, address: str) -> WebUser | None:
-        """A session of ``name`` from the same browser address whose page went away (a
-        closed tab opened again within --resume-within): it is taken up, not refused."""
+    def _detached(self, name: str, address: str, device: str | None) -> WebUser | None:
+        """A session of ``name`` whose page went away, asked for again by the same browser
+        (its address and its own random id: a closed tab opened again within
+        --resume-within): it is taken up, not refused. Another browser behind the same
+        address (a shared PC, a NAT) is not that person."""
+        if device is None:
+            return None
         for user in self.users.values():
             if (
                 user.connection is None
+                and user.device == device
                 and user.address == address
                 and user.core.user == name
                 and user.active
@@ -683,9 +694,10 @@ class Gateway:
 
     def _state(self, user: WebUser, event: StateChanged, now: float) -> None:
         core = user.core
-        if event.state is not ClientState.LOGGING_IN:
+        if event.state is ClientState.IN_CHAT or user.was_in:
             said = "is in the chat" if event.state is ClientState.IN_CHAT else "left the chat"
             log.info("%s %s (page at %s)", event.user or core.last_user, said, user.address)
+            user.was_in = event.state is ClientState.IN_CHAT
         if event.state is ClientState.IN_CHAT:
             if not self.roster_known and now - self._list_asked > 5.0:
                 self._list_asked = now  # one list for the whole gateway, not one per person
@@ -707,7 +719,8 @@ class Gateway:
         inside = sum(1 for u in self.users.values() if u.core.state is ClientState.IN_CHAT)
         log.warning(
             "%s got no welcome from %s:%s (%d in through this gateway; a lanchat-server lets "
-            "32 in from one address unless started with --gateway %s)",
+            "--max-sessions-per-host in from one address, 32 by default, unless started with "
+            "--gateway %s)",
             name, options.server, options.port, inside, self.source_address,
         )  # fmt: skip
         return (
@@ -775,6 +788,15 @@ def _holder(name: str, roster: list[str]) -> str | None:
         except LocalProtocolError:
             continue
     return None
+
+
+def _refusal_words(refusal: LocalError | None) -> str:
+    """Why a line was not taken, for a person (the core's words are a typist's)."""
+    if refusal is None or refusal.reason == Reason.QUEUE_FULL:
+        return "too many are waiting to go out: send them in a moment"
+    if refusal.reason == Reason.TEXT_CONTROL:
+        return "it holds an invisible control character"
+    return refusal.message
 
 
 def _page_words(text: str) -> str:

@@ -10,6 +10,12 @@ const MARK_WORDS = {
 };
 const GROUP_WITHIN_MS = 5 * 60 * 1000;
 const store = window.sessionStorage;  // per tab: two tabs are two people
+const FRAME_BYTES = 3800;  // under the gateway's 4,096-byte frame, as UTF-8 JSON
+// This browser's own id, kept across tabs and restarts: a closed tab's waiting session is
+// given back to this browser only, not to anyone else who types the name.
+const device = localStorage.getItem("lanchat.device") ||
+  (crypto.randomUUID ? crypto.randomUUID() : String(Math.random()).slice(2));
+localStorage.setItem("lanchat.device", device);
 
 const page = {
   ws: null,
@@ -38,11 +44,12 @@ function connect() {
     page.retries = 0;
     setLink("Connected", false);
     if (page.name && page.token) {
-      send({ t: "login", name: page.name, resume: page.token, seen: page.seen, again: true });
+      send({ t: "login", name: page.name, resume: page.token, seen: page.seen, again: true,
+             device });
     } else if (page.name && page.inChat) {
-      send({ t: "login", name: page.name, again: true });
+      send({ t: "login", name: page.name, again: true, device });
     } else if (page.pendingName) {
-      send({ t: "login", name: page.pendingName });
+      send({ t: "login", name: page.pendingName, device });
     }
     page.pendingName = null;
   };
@@ -63,7 +70,7 @@ function connect() {
     const delay = Math.min(8000, 500 * 2 ** page.retries) * (0.75 + Math.random() / 2);
     page.retries += 1;
     const why = event.code === 4000 ? " (this page fell behind)" : "";
-    setLink(`Connection lost${why}; reconnecting…`, true);
+    setLink(`Reconnecting…${why}`, true);
     setTimeout(connect, delay);
   };
 }
@@ -147,8 +154,10 @@ const SHOW = {
     for (const id of f.ids) {
       const mark = page.mine.get(id);
       if (mark) setMark(mark, f.status);
+      if (mark && f.status === "failed") offerAgain(mark);
       if (f.status === "delivered" || f.status === "failed") page.mine.delete(id);
     }
+    if (f.status === "delivered" && page.inChat) setLink("In the chat", false);
   },
   joined(f) {
     addPerson(f.user);
@@ -162,6 +171,9 @@ const SHOW = {
   roster(f) { setPeople(f.users); },
   notice(f) { system(f.text, false); },
   error(f) {
+    if (f.reason === "server-silent" || f.reason === "not-relayed") {
+      setLink("The chat is not answering", true);
+    }
     if (page.inChat) system(f.text, true);
     else $("join-error").textContent = f.text;
     if (f.unsent) giveBack(f.unsent);
@@ -182,6 +194,8 @@ function enterChat() {
 
 function leaveChat() {
   page.inChat = false;
+  $("people").classList.remove("open");
+  $("people-button").setAttribute("aria-expanded", "false");
   $("chat").hidden = true;
   $("people-button").hidden = true;
   $("join").hidden = false;
@@ -262,6 +276,21 @@ function chatLine(sender, text, at, own, kind) {
   append(li);
   page.last = { key, at };
   return mark;
+}
+
+// A line not relayed gets a button that sends it again (as chat apps do); the line as it was
+// typed comes from the bubble's own text.
+function offerAgain(mark) {
+  const bubble = mark.closest(".bubble");
+  if (bubble.querySelector(".again")) return;
+  const again = document.createElement("button");
+  again.type = "button";
+  again.className = "again";
+  again.textContent = "Send again";
+  again.addEventListener("click", () => {
+    if (send({ t: "say", text: bubble.querySelector(".text").textContent })) again.remove();
+  });
+  bubble.append(again);
 }
 
 function setMark(mark, status) {
@@ -358,17 +387,37 @@ function submitLine(event) {
   event.preventDefault();
   const text = $("text");
   if (!text.value.trim() || $("send").disabled) return;
-  const frame = { t: "say", text: text.value };
-  if (JSON.stringify(frame).length > 4000) {  // the gateway's frame limit, as JSON counts
-    system("Too much at once: send it in parts.", true);
+  const frames = sayFrames(text.value);
+  if (!frames) {
+    system("One line is too long to send; shorten it.", true);
     return;
   }
-  if (send(frame)) {
+  if (page.ws && page.ws.readyState === WebSocket.OPEN) {
+    for (const frame of frames) send(frame);
     text.value = "";
     updateCounter();
   } else {
     system("Not sent: the connection is down; it is coming back by itself.", true);
   }
+}
+
+// The lines in frames each under the gateway's size, counted as it counts them (UTF-8 bytes
+// of the JSON): a paste of long lines in emoji or Chinese goes as several frames, not as
+// one the gateway must refuse. Null if a single line cannot fit.
+function sayFrames(text) {
+  const frames = [];
+  let lines = [];
+  const size = (ls) => encoder.encode(JSON.stringify({ t: "say", text: ls.join("\n") })).length;
+  for (const line of text.split("\n")) {
+    if (size([line]) > FRAME_BYTES) return null;
+    if (lines.length && size([...lines, line]) > FRAME_BYTES) {
+      frames.push({ t: "say", text: lines.join("\n") });
+      lines = [];
+    }
+    lines.push(line);
+  }
+  if (lines.length) frames.push({ t: "say", text: lines.join("\n") });
+  return frames;
 }
 
 function join(event) {
@@ -381,7 +430,7 @@ function join(event) {
   page.name = name;
   forgetSession();
   $("join-error").textContent = "";
-  if (!send({ t: "login", name })) {
+  if (!send({ t: "login", name, device })) {
     page.pendingName = name;  // sent as soon as the connection is back
     $("join-error").textContent = "Not connected yet: you join as soon as it is back.";
   }
