@@ -334,3 +334,19 @@ def test_a_long_paste_in_chinese_goes_out_whole_in_frames_the_gateway_takes(brow
             assert page.input_value("#text") == ""
             assert gateway.gateway.limit_log.bitten["bad-websocket"] == 0
             page.context.close()
+
+
+def test_a_page_nobody_joins_lets_go_of_its_connection_until_someone_does(browser):
+    with running_server() as server:
+        with gateway_for(
+            server.addr, server.group, server.group_port, login_within=1.0, heartbeat=0.3
+        ) as gateway:
+            page = open_page(browser, gateway.url)
+            page.wait_for_function("() => document.getElementById('link').textContent === ''")
+            opened: list[str] = []  # closed for idling (4003); from now on, no reconnecting
+            page.on("websocket", lambda ws: opened.append(ws.url))
+            page.wait_for_timeout(1500)  # a page that reconnected would have by now
+            assert opened == [] and not gateway.gateway.connections
+            join(page, "sam")  # Join opens it again and logs in
+            assert len(opened) == 1
+            page.context.close()

@@ -238,6 +238,7 @@ CLOSE_TOO_SLOW = 4000  # page did not read its frames: it reconnects and catches
 CLOSE_REPLACED = 4001  # the same session was taken up by another connection
 CLOSE_GOING = 1001
 CLOSE_TOO_MANY = 4002  # too many pages from one address: the page waits before trying again
+CLOSE_IDLE = 4003  # no login in time: the page connects again when someone presses Join
 
 
 class Gateway:
@@ -419,7 +420,7 @@ class Gateway:
         if connection.user is None and not connection.dropped:
             self.limit_log.bite("login-timeout", connection.address, "no login in time")
             asyncio.get_running_loop().create_task(
-                connection.close(CLOSE_GOING, "no login within the time allowed")
+                connection.close(CLOSE_IDLE, "no login within the time allowed")
             )
 
     async def _read_frames(

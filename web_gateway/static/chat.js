@@ -33,6 +33,7 @@ const page = {
   lastDay: null,
   mine: new Map(),       // id -> the mark element of an own line
   pendingName: null,     // a Join pressed while the connection was down: sent on open
+  idle: false,           // closed by the gateway for not joining in time: no reconnecting
 };
 
 function connect() {
@@ -60,6 +61,11 @@ function connect() {
     if (event.code === 4001) {  // the same session was opened in another tab: do not fight it
       setLink("Open in another tab", true);
       system("This chat is open in another tab or window. Reload this page to use it here.", true);
+      return;
+    }
+    if (event.code === 4003) {  // nobody joined in time: connect again when someone does
+      page.idle = true;
+      setLink("", false);
       return;
     }
     if (event.code === 4002) {  // too many pages from this address: try again later, slowly
@@ -432,6 +438,10 @@ function join(event) {
   $("join-error").textContent = "";
   if (!send({ t: "login", name, device })) {
     page.pendingName = name;  // sent as soon as the connection is back
+    if (page.idle) {  // closed for idling (4003): open it now
+      page.idle = false;
+      connect();
+    }
     $("join-error").textContent = "Not connected yet: you join as soon as it is back.";
   }
 }
