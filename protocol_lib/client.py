@@ -426,9 +426,12 @@ class ClientCore:
         if self.state is ClientState.LOGGING_IN:
             self._move(Move.WELCOMED)
             self._login_deadline = None
-            # Our retries may each be welcomed: those echoes are not a takeover.
+            # Our retries may each be welcomed: those echoes are not a takeover; nor is the
+            # answer to a login we resent by ourselves (_ask_to_rejoin) while this one was
+            # typed: its window is kept.
             retries = self._login_attempts > 1
-            self._own_welcome_until = now + self.config.login_timeout if retries else now
+            until = now + self.config.login_timeout if retries else now
+            self._own_welcome_until = max(self._own_welcome_until, until)
             out.append(StateChanged(self.state, user))
             if self.config.list_after_login:
                 out.append(self._send_now(ListRequest().encode(), now))
