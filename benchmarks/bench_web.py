@@ -27,7 +27,6 @@ import argparse
 import asyncio
 import json
 import os
-import socket
 import subprocess
 import sys
 import threading
@@ -40,16 +39,10 @@ sys.path.insert(0, str(ROOT))
 from benchmarks.bench_rest import rss_mb  # noqa: E402
 from benchmarks.bench_server import cpu_seconds, free_port  # noqa: E402
 from protocol_lib.io.net import group_receiver, group_sender  # noqa: E402
-from tests.helpers_web import slow_page  # noqa: E402
+from tests.helpers_web import free_tcp_port, slow_page  # noqa: E402
 
 LOOPBACK = "127.0.0.1"
 RATE = 20.0  # lines a second from the group
-
-
-def free_tcp_port() -> int:
-    with socket.socket() as s:
-        s.bind((LOOPBACK, 0))
-        return int(s.getsockname()[1])
 
 
 def start(args: list[str], ready: str) -> subprocess.Popen[str]:
@@ -83,7 +76,6 @@ class Users:
         self.n = n
         self.delays: list[float] = []
         self.counting = False
-        self.sessions: list = []  # type: ignore[type-arg]
 
     async def open(self) -> None:
         import aiohttp

@@ -254,7 +254,6 @@ class _BrokerSession:
         self.stream_resets = 0  # times the broker was found to have lost the stream
         self.stream_created: Any = None  # when the stream this run reads was made
         self.reading = False  # the one reader (fetch loop) of this run has started
-        self.echoes = 0  # own batches the consumer brought back, skipped unread
         self.own_subject = EVENTS_SUBJECT.format(site=self.config.site)
         self.cut_off_logged = False
 
@@ -620,7 +619,6 @@ class _BrokerSession:
                 continue
             last_seq = seq
             if message.subject == own:
-                self.echoes += 1
                 continue
             try:
                 events, errors = decode_events(message.data)

@@ -54,7 +54,7 @@ def web_port(gateway: GatewayThread | None) -> int | None:
     """The TCP port the gateway's page is on (for the chat's record)."""
     if gateway is None:
         return None
-    return int(gateway.url.rstrip("/").rsplit(":", 1)[1])
+    return gateway.gateway.port
 
 
 def web_urls(options: ServerOptions, gateway: GatewayThread) -> list[str]:

@@ -10,13 +10,10 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from tests.helpers_nats import free_tcp_port  # below the ephemeral range: safe to bind again
 from tests.helpers_net import LOOPBACK, WAIT
 
-
-def free_tcp_port() -> int:
-    with socket.socket() as s:
-        s.bind((LOOPBACK, 0))
-        return int(s.getsockname()[1])
+__all__ = ["Page", "free_tcp_port", "gateway_for", "slow_page"]
 
 
 @contextmanager

@@ -142,7 +142,7 @@ async def _serve(options, qr: bool) -> int:  # type: ignore[no-untyped-def]
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError, AttributeError, ValueError):
             loop.add_signal_handler(sig, stop.set)
-    port = int(gateway.url.rsplit(":", 1)[1].strip("/"))
+    port = gateway.port
     print(
         f"lanchat-web: the chat at {options.server}:{options.port} "
         f"(group {options.group}:{options.group_port})",

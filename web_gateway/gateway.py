@@ -45,6 +45,7 @@ from protocol_lib.client_events import (
     StateChanged,
 )
 from protocol_lib.errors import LocalProtocolError
+from protocol_lib.io.doctor import route_from
 from protocol_lib.io.net import ANY_INTERFACE, group_receiver, server_sources
 from protocol_lib.names import canonical_name
 from protocol_lib.ratelimit import RateLimit, TokenBucket
@@ -169,7 +170,7 @@ class Connection:
     def __init__(self, ws: web.WebSocketResponse, address: str, limits: Limits) -> None:
         self.ws = ws
         self.address = address
-        self.queue: asyncio.Queue[str | None] = asyncio.Queue(limits.send_queue)
+        self.queue: asyncio.Queue[str] = asyncio.Queue(limits.send_queue)
         self.frames = TokenBucket(limits.frames)
         self.user: WebUser | None = None
         self.dropped = False
@@ -190,10 +191,7 @@ class Connection:
         queue = self.queue
         try:
             while True:
-                text = await queue.get()
-                if text is None:
-                    return
-                await ws.send_str(text)
+                await ws.send_str(await queue.get())
         except (ConnectionError, RuntimeError):
             pass  # the connection went; its reader notices and the session waits
 
@@ -201,13 +199,9 @@ class Connection:
         self.dropped = True
         self.writer.cancel()
         try:
-            await asyncio.wait_for(ws_close(self.ws, code, message), 2.0)
+            await asyncio.wait_for(self.ws.close(code=code, message=message.encode()[:120]), 2.0)
         except (TimeoutError, ConnectionError, RuntimeError):
             pass
-
-
-async def ws_close(ws: web.WebSocketResponse, code: int, message: str) -> None:
-    await ws.close(code=code, message=message.encode()[:120])
 
 
 class WebUser:
@@ -255,21 +249,23 @@ class Gateway:
         # person's client presumes it (senders named from the first line), and still
         # checks it against its own echo.
         self.relay_style = options.relay_style
-        self.watcher = ClientCore(self._config(list_after_login=False))
+        self.watcher = ClientCore(self._config())
         self.roster_known = False
         self._list_asked = float("-inf")
         self._group: asyncio.DatagramTransport | None = None
         self._runner: web.AppRunner | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self.url = ""
+        self.port = 0  # the page's TCP port, once serving
         self.source_address = "?"  # where the server sees this gateway's people come from
-        self.lines_delivered = 0  # chat lines from the group, times the people they reached
         self._static = _read_page()
         self._qr_cache: dict[str, bytes] = {}
 
-    def _config(self, list_after_login: bool) -> ClientConfig:
+    def _config(self) -> ClientConfig:
+        """A person's client: no list of its own after the welcome (one for the gateway,
+        ``_state``), the server's sources, the relay style known so far, a short queue."""
         return ClientConfig(
-            list_after_login=list_after_login,
+            list_after_login=False,
             server_sources=self.sources,
             relay_style=self.relay_style,
             max_queued=self.limits.queued_lines,
@@ -288,7 +284,7 @@ class Gateway:
                 f"cannot join the group {options.group}:{options.group_port} on interface "
                 f"{options.interface}: {exc}"
             ) from exc
-        self.source_address = _source_address(options.server, options.port)
+        self.source_address = route_from((options.server, options.port)) or "?"
         sock.setblocking(False)
         transport, _ = await loop.create_datagram_endpoint(lambda: _GroupSocket(self), sock=sock)
         self._group = transport
@@ -308,8 +304,8 @@ class Gateway:
             raise GatewayError(
                 f"cannot serve the page on {options.http_host}:{options.http_port}: {exc}"
             ) from exc
-        bound = self._runner.addresses[0]
-        self.url = f"http://{bound[0]}:{bound[1]}/"
+        host, self.port = self._runner.addresses[0][:2]
+        self.url = f"http://{host}:{self.port}/"
 
     async def stop(self) -> None:
         """Every person leaves the chat (an exit each: the server says bye), every page
@@ -491,7 +487,7 @@ class Gateway:
         if user is not None and (user.core.user or user.core.last_user) == request.name:
             self._attach(connection, user, request.seen)
             if user.active:  # where it is now: the frames that said so may be long gone
-                self._emit(user, _state_frame(user.core.state, user.core.user, user.core))
+                self._emit(user, _state_frame(user.core))
             else:  # the session ended while the page was away
                 self._handle(user, user.core.login(request.name, now), now)
             return
@@ -506,7 +502,7 @@ class Gateway:
         mine = self._detached(name, connection.address, request.device)
         if mine is not None and user is None:  # a page closed and opened again: the same person
             self._attach(connection, mine, 0)
-            self._emit(mine, _state_frame(mine.core.state, mine.core.user, mine.core))
+            self._emit(mine, _state_frame(mine.core))
             return
         taken = _holder(name, self.watcher.roster)
         if not request.again and taken is not None:
@@ -550,7 +546,7 @@ class Gateway:
 
     def _new_user(self, connection: Connection) -> WebUser | None:
         assert self._loop is not None
-        user = WebUser(ClientCore(self._config(list_after_login=False)), connection.address)
+        user = WebUser(ClientCore(self._config()), connection.address)
         try:
             sock = _unicast_socket(self.options.server, self.options.port)
         except OSError as exc:
@@ -703,7 +699,7 @@ class Gateway:
             if not self.roster_known and now - self._list_asked > 5.0:
                 self._list_asked = now  # one list for the whole gateway, not one per person
                 self._send(user, b"list,")
-        self._emit(user, _state_frame(core.state, event.user, core))
+        self._emit(user, _state_frame(core))
 
     def _no_welcome(self, user: WebUser) -> str:
         """Why a login got no welcome, as far as the gateway can tell, in a person's words;
@@ -816,11 +812,10 @@ def _too_fast(text: str) -> str:
     return frame("error", reason="too-fast", text="Too fast: not sent.", unsent=unsent)
 
 
-def _state_frame(state: ClientState, user: str | None, core: ClientCore) -> str:
+def _state_frame(core: ClientCore) -> str:
     """Where this person is: logged out, logging in, or in the chat (with who is there)."""
-    in_chat = state is ClientState.IN_CHAT
-    users = core.roster if in_chat else []
-    return frame("state", state=state, user=user, room=core.text_room(), users=users)
+    users = core.roster if core.state is ClientState.IN_CHAT else []
+    return frame("state", state=core.state, user=core.user, room=core.text_room(), users=users)
 
 
 def _frame(
@@ -849,18 +844,6 @@ def qr_png(url: str) -> bytes:
     return out.getvalue()
 
 
-def _source_address(server: str, port: int) -> str:
-    """The address this machine sends from to the server (what its --gateway must name)."""
-    import socket
-
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
-        try:
-            probe.connect((server, port))
-            return str(probe.getsockname()[0])
-        except OSError:
-            return "?"
-
-
 def _unicast_socket(server: str, port: int) -> Any:
     """A socket of this person's own, connected to the server: the server sees one address
     per person, and a refusal (nothing listening) comes back as an error on it."""
@@ -879,7 +862,6 @@ def _unicast_socket(server: str, port: int) -> Any:
 def _read_page() -> dict[str, tuple[bytes, str]]:
     """The page's files, read once: served from memory, nothing else from the disk."""
     root = resources.files(__package__).joinpath(STATIC)
-    return {path: (root.joinpath(name).read_bytes(), kind) for path, (name, kind) in _FILES}
-
-
-_FILES = list(PAGE_FILES.items())
+    return {
+        path: (root.joinpath(name).read_bytes(), kind) for path, (name, kind) in PAGE_FILES.items()
+    }

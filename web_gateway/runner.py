@@ -9,17 +9,16 @@ import io
 import sys
 import threading
 
-from protocol_lib.io.discovery import lan_addresses
+from protocol_lib.io.discovery import served_interfaces
 
 from .gateway import Gateway, GatewayOptions
 
 
 def page_urls(http_host: str, port: int) -> list[str]:
-    """Where people open the page: each LAN address for 0.0.0.0, else the one bound."""
-    if http_host in ("0.0.0.0", ""):
-        hosts = sorted(lan_addresses()) or ["127.0.0.1"]
-    else:
-        hosts = [http_host]
+    """Where people open the page: each LAN address for 0.0.0.0 (the addresses a server
+    there is announced on), else the one bound; loopback when that is all there is."""
+    lan = sorted(served_interfaces(http_host))
+    hosts = lan or ["127.0.0.1" if http_host == "0.0.0.0" else http_host]
     return [f"http://{host}:{port}/" for host in hosts]
 
 
