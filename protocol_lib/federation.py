@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import base64
 import json
+import json.encoder
 import re
 from collections.abc import Container
 from dataclasses import dataclass, field
@@ -47,6 +48,7 @@ _T = TypeVar("_T")
 
 MAX_MESSAGE_BYTES = 512 * 1024  # one broker message: a batch of events (NATS allows 1 MB)
 BATCH_EVENTS = 512  # events per broker message at most: one publish and one ack for them all
+_json_string = json.encoder.encode_basestring  # a str as JSON, quotes included (C, non-ASCII kept)
 
 
 def site_problem(site: str) -> str | None:
@@ -118,10 +120,32 @@ class EventBatch(NamedTuple):
 
 
 def encode_events(events: list[SiteEvent]) -> bytes:
-    """A JSON array of event objects, readable by any tool that reads the stream."""
-    return json.dumps(
-        [_event_fields(event) for event in events], ensure_ascii=False, separators=(",", ":")
-    ).encode()
+    """A JSON array of event objects, readable by any tool that reads the stream.
+
+    Written field by field rather than by ``json.dumps`` of a dict per event: this
+    runs for every chat line a federated site relays, and the dicts cost 1.4 us a
+    line against 0.5 (bench_protocol).  The bytes are exactly ``json.dumps``'s (a
+    hypothesis test holds it to that), so every site's decoder reads them.
+    """
+    if not events:
+        return b"[]"
+    first = events[0]
+    site, epoch, string = first.site, first.epoch, _json_string
+    head = f'{{"site":{string(site)},"epoch":{epoch},"seq":'
+    parts = []
+    for event in events:
+        if event.site != site or event.epoch != epoch or event.kind is EventKind.ROSTER:
+            parts.append(_dumps(_event_fields(event)))
+        elif event.kind is EventKind.MSG:
+            parts.append(
+                f'{head}{event.seq},"kind":"msg","user":{string(event.user)},'
+                f'"text":{string(event.text)}}}'
+            )
+        else:
+            parts.append(
+                f'{head}{event.seq},"kind":"{event.kind.value}","user":{string(event.user)}}}'
+            )
+    return f"[{','.join(parts)}]".encode()
 
 
 def _event_fields(event: SiteEvent) -> dict[str, object]:
@@ -138,6 +162,10 @@ def _event_fields(event: SiteEvent) -> dict[str, object]:
     if event.kind is EventKind.MSG:
         fields["text"] = event.text
     return fields
+
+
+def _dumps(value: object) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
 def decode_events(data: bytes) -> tuple[list[SiteEvent], list[RemoteProtocolError]]:
