@@ -60,7 +60,7 @@ class FederatedServerCore(ServerCore):
         out.append(self._sites.publish(EventKind.WELCOME, name))
 
     def _said(self, user: str, text: str, out: list[ServerAction]) -> None:
-        out.append(self._sites.publish(EventKind.MSG, user, text))
+        out.append(self._sites.said(user, text))
 
     def _left(self, user: str, out: list[ServerAction]) -> None:
         # the name is free before the others hear the bye
@@ -177,6 +177,15 @@ class _Sites:
         self._seq += 1
         config = self.config
         return Publish(SiteEvent(config.site, config.epoch, self._seq, kind, user, text, users))
+
+    def said(self, user: str, text: str) -> Publish:
+        """``publish(EventKind.MSG, user, text)`` for the relay's every line: the tuples
+        made directly (``tuple.__new__``, as a NamedTuple's own ``__new__`` does, without
+        its Python frame) cost 0.25 us a line instead of 0.5."""
+        self._seq += 1
+        config = self.config
+        fields = (config.site, config.epoch, self._seq, EventKind.MSG, user, text, ())
+        return tuple.__new__(Publish, (tuple.__new__(SiteEvent, fields),))
 
     def claim(self, user: str, addr: Address, reassert: bool = False) -> ClaimName:
         """Ask for ``user``'s name; a first claim may clear entries of sites given up."""

@@ -172,6 +172,9 @@ def test_chat_lines_are_published_in_order_with_increasing_seq():
         events += published(core.receive(f"msg,line {i}".encode(), A, 2.0 + i))
     assert [(e.kind, e.text) for e in events] == [("msg", f"line {i}") for i in range(3)]
     assert [e.seq for e in events] == sorted({e.seq for e in events})
+    # made without the NamedTuples' __new__ (for speed): still whole events of their type
+    assert all(type(e) is SiteEvent and e == SiteEvent(*e) for e in events)
+    assert events[0] == SiteEvent("labA", EPOCH, events[0].seq, EventKind.MSG, "alice", "line 0")
     batches = [EventBatch.of(events[:2]), EventBatch.of(events[2:])]
     assert len({b.dedup_id for b in batches}) == 2
     assert [b.subject for b in batches] == ["lanchat.events.labA"] * 2
