@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import socket
 import ssl
 import threading
@@ -58,17 +59,20 @@ from protocol_lib.federation import (
     site_problem,
 )
 
-FETCH_BATCH = 256  # events taken from the consumer at once
+PULL_BATCH = 256  # broker messages (batches of events) one pull request asks for
+PULL_EXPIRES = 5.0  # seconds a pull request waits at the broker; then the next (at rest: 0.2/s)
 REQUEST_TIMEOUT = 2.0  # seconds for one broker request (a claim, a publish's ack)
 RETRY_PAUSE = 0.5  # seconds between tries while the broker is away
 STOP_TIMEOUT = 3.0  # seconds a stopping server waits for its last events and releases
 BUSY_BATCH = 32  # events: a batch this full means a flood, where larger batches pay off
-LINGER = 0.005  # seconds a flood's next batch waits to fill (idle chat is sent at once)
-# 5 ms, not 2: each site now reads its own batches back (one consumer for all sites), and
-# fuller batches under a flood cost the relay 1.96x instead of 2.55x at 20k lines/s (with a
-# second site; bench_federation --relay-only), for a few ms more across sites (p50 at
-# 20k/s 8.8 ms, was 5.5; at 1k/s unchanged, 1.8 ms: a chat's pace sends each line at once).
-KICK_INTERVAL = 0.001  # seconds: how often a busy loop's actions are taken, at most
+LINGER = 0.01  # seconds a flood's next batch waits to fill (idle chat is sent at once)
+# Each batch costs the broker's thread about as much as 150 of its lines (a publish and its
+# ack, its own copy read back, the wake-ups): under a flood, fuller batches cost the relay
+# less, for a few ms more across sites.  At 20k lines/s with a second site (this thread's CPU
+# from /proc, 2026-12-03): 5 ms 3.7 us a line in this thread, cross-site p50 7 ms; 10 ms
+# 2.7 us, 11.7 ms; 20 ms 2.0 us, 22 ms (and no less in all).  A chat's pace (batches under
+# BUSY_BATCH) never waits.
+KICK_INTERVAL = 0.001  # seconds: how often claims and releases are taken, at most
 INBOX_HIGH_WATER = 10_000  # inputs the loop has not taken yet: the consumer waits
 
 _Item = TypeVar("_Item")
@@ -133,7 +137,12 @@ class FederationLink:
         self.config = config
         self._inputs: deque[FederationInput] = deque()
         self._notes: deque[str] = deque()  # log lines from this thread, logged by the loop
-        self._actions: deque[Publish | ClaimName | ReleaseNames] = deque()
+        # This site's events, and the releases of its own names in their place among
+        # them (a user's name is free at the broker before their bye is published):
+        # the publisher takes them from here itself.
+        self.outgoing: deque[Publish | ReleaseNames] = deque()
+        self.publisher_busy = True  # False: it waits for ``outgoing``, a submit wakes it
+        self._requests: deque[ClaimName | ReleaseNames] = deque()  # each a task of its own
         self._kick_pending = False
         self._wake_pending = False
         self._wake_sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -151,8 +160,23 @@ class FederationLink:
         self._thread.start()
 
     def submit(self, action: Publish | ClaimName | ReleaseNames) -> None:
-        """Hand an action to the broker's thread (cheap: the relay calls it per chat line)."""
-        self._actions.append(action)
+        """Hand an action to the broker's thread (cheap: the relay calls it per chat line).
+
+        A chat line is appended to ``outgoing`` and wakes the broker's thread only
+        if the publisher waits for one: under a stream of lines it is busy
+        publishing the last batch and takes them when it is done (a wake-up per
+        line cost the relay more than the publishing itself, and one every
+        millisecond still 2 us a line at 20,000 lines/s).
+        """
+        if isinstance(action, Publish) or (
+            isinstance(action, ReleaseNames) and action.site == self.config.site
+        ):
+            self.outgoing.append(action)
+            if not self.publisher_busy:
+                self.publisher_busy = True
+                self._loop.call_soon_threadsafe(self._wake_publisher)
+            return
+        self._requests.append(action)
         if not self._kick_pending:
             self._kick_pending = True
             self._loop.call_soon_threadsafe(self._kick)
@@ -183,22 +207,32 @@ class FederationLink:
         finally:
             self._loop.close()
 
-    def _kick(self) -> None:
-        """Take what the loop submitted; stay "kicked" for KICK_INTERVAL.
+    def _wake_publisher(self) -> None:
+        if self._session is not None:
+            self._session.outgoing_ready.set()
 
-        While the flag is up the loop only appends, so under a stream of chat
-        lines this thread wakes at most once per KICK_INTERVAL (a wake-up per
-        line cost the relay more than the publishing itself).
-        """
+    def publisher_idle(self) -> bool:
+        """The publisher found ``outgoing`` empty: the next ``submit`` wakes it.  False if
+        a line came meanwhile (the relay saw the publisher busy: it goes on)."""
+        self.publisher_busy = False
+        if not self.outgoing:  # read after the flag went down: a later submit wakes it
+            return True
+        self.publisher_busy = True
+        return False
+
+    def _kick(self) -> None:
+        """Start a task for each claim and release submitted; stay "kicked" for
+        KICK_INTERVAL (a host logging in names by the thousand wakes this thread at
+        most once per KICK_INTERVAL)."""
         session = self._session
-        popleft = self._actions.popleft
-        while self._actions and session is not None:
+        popleft = self._requests.popleft
+        while self._requests and session is not None:
             session.take(popleft())
         self._loop.call_later(KICK_INTERVAL, self._rearm)
 
     def _rearm(self) -> None:
         self._kick_pending = False
-        if self._actions:  # appended after the last look, while the flag was up
+        if self._requests:  # appended after the last look, while the flag was up
             self._kick_pending = True
             self._kick()
 
@@ -241,9 +275,7 @@ class _BrokerSession:
         self.stop_requested = asyncio.Event()
         self.stopping = False
         self.stop_deadline = 0.0
-        # This site's events, and the releases of its own names in their place among
-        # them: a user's name is free at the broker before their bye is published.
-        self.outgoing: deque[Publish | ReleaseNames] = deque()
+        self.outgoing = link.outgoing  # this site's events (the loop appends, we take)
         self.formed: EventBatch | None = None  # the batch being published (kept until acked)
         self.published = 0
         self.releasing = 0  # releases under way: a stopping server waits for them
@@ -253,19 +285,18 @@ class _BrokerSession:
         self.join_seq: int | None = None  # the stream's end when this run joined
         self.stream_resets = 0  # times the broker was found to have lost the stream
         self.stream_created: Any = None  # when the stream this run reads was made
-        self.reading = False  # the one reader (fetch loop) of this run has started
+        self.reading = False  # the one reader of this run has started
+        self.read_seq = 0  # the last stream seq read (redeliveries at or below it are skipped)
+        self.pull_ended = asyncio.Event()  # the reader's pull request is over: ask again
+        self.pull_left = 0  # messages still to come under the request
+        self.pull_status: str | None = None  # how the request ended (408: it expired)
         self.own_subject = EVENTS_SUBJECT.format(site=self.config.site)
         self.cut_off_logged = False
 
     # --- from the loop ---
 
-    def take(self, action: Publish | ClaimName | ReleaseNames) -> None:
-        if isinstance(action, Publish) or (
-            isinstance(action, ReleaseNames) and action.site == self.config.site
-        ):
-            self.outgoing.append(action)
-            self.outgoing_ready.set()
-        elif isinstance(action, ClaimName):
+    def take(self, action: ClaimName | ReleaseNames) -> None:
+        if isinstance(action, ClaimName):
             self._spawn(self._claim(action))
         else:
             self._spawn(self._release(action))
@@ -439,15 +470,16 @@ class _BrokerSession:
         site = self.config.site
         return f"{len(site)}_{site}_"  # the length makes (reader, origin) names unambiguous
 
-    async def _reader_subscription(self) -> Any:
-        """This site's durable consumer: every site's events, its own included.
+    async def _reader_consumer(self) -> str:
+        """This site's durable consumer (made if missing): every site's events, its own
+        included; the subject its pull requests go to.
 
-        One consumer and one fetch loop per site, however many sites there are (one per
-        other site made N x (N-1) of each). A site's own batches come back too: each is
-        skipped by its subject before it is decoded, one message per batch of up to
-        BATCH_EVENTS lines. nats-server 2.9 (Debian's) filters a consumer on one subject
-        only; this needs nothing newer."""
-        from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
+        One consumer per site, however many sites there are (one per other site
+        made N x (N-1)). A site's own batches come back too: each is skipped by its
+        subject before it is decoded, one message per batch of up to BATCH_EVENTS
+        lines. nats-server 2.9 (Debian's) filters a consumer on one subject only;
+        this needs nothing newer."""
+        from nats.js.api import DEFAULT_PREFIX, AckPolicy, ConsumerConfig, DeliverPolicy
         from nats.js.errors import NotFoundError
 
         durable = self._durable_prefix() + "sites"
@@ -467,7 +499,7 @@ class _BrokerSession:
                     max_ack_pending=20_000,
                 ),
             )
-        return await self.js.pull_subscribe_bind(durable=durable, stream=EVENTS_STREAM)
+        return f"{DEFAULT_PREFIX}.CONSUMER.MSG.NEXT.{EVENTS_STREAM}.{durable}"
 
     async def _claims(self) -> tuple[NameClaim, ...]:
         from nats.js.errors import NoKeysError
@@ -494,6 +526,7 @@ class _BrokerSession:
             return None
 
     async def _disconnected(self) -> None:
+        self.pull_ended.set()  # the request is likely lost with the connection: a new one
         if self.connected.is_set():
             self.connected.clear()
             self.link.report(LinkChanged(False))
@@ -529,8 +562,9 @@ class _BrokerSession:
 
         while True:
             if self.formed is None and not self.outgoing:
-                self.outgoing_ready.clear()
-                await self.outgoing_ready.wait()
+                if self.link.publisher_idle():
+                    self.outgoing_ready.clear()
+                    await self.outgoing_ready.wait()
                 continue
             await self.connected.wait()
             head = self.outgoing[0] if self.formed is None else None
@@ -561,74 +595,100 @@ class _BrokerSession:
                 await asyncio.sleep(LINGER)
 
     def _next_batch(self) -> EventBatch:
+        """This site's next events, up to BATCH_EVENTS and half a broker message; a
+        batch never jumps a release (runs for every line: names bound once)."""
         events: list[SiteEvent] = []
+        outgoing, append, popleft = self.outgoing, events.append, self.outgoing.popleft
         budget = MAX_MESSAGE_BYTES // 2
-        while self.outgoing and len(events) < BATCH_EVENTS:
-            head = self.outgoing[0]
+        while outgoing and len(events) < BATCH_EVENTS:
+            head = outgoing[0]
             if isinstance(head, ReleaseNames):
-                break  # a batch never jumps a release
-            budget -= head.event.size_hint()
+                break
+            event = head.event
+            budget -= event.size_hint()
             if budget < 0 and events:
                 break
-            events.append(head.event)
-            self.outgoing.popleft()
+            append(event)
+            popleft()
         return EventBatch.of(events)
 
     async def _reader(self) -> None:
-        """Other sites' events from this site's durable consumer, acknowledged after
-        hand-over.
+        """Other sites' events from this site's durable consumer, pushed by the broker
+        under one pull request at a time, acknowledged after hand-over.
 
-        The consumer lives in the broker: after an outage (or a broker restart
-        with its store) reading goes on after the last acknowledged message.
+        A request asks for PULL_BATCH messages and waits at the broker up to
+        PULL_EXPIRES; the broker sends each message as it is stored, and a status
+        when the request ends (408 when it expired).  Then the next request.  Not
+        ``fetch``: it asks twice and waits on a timer for every batch it returns,
+        and with this site's own batches coming back that cost the relay about 1.7 us
+        a line at 20,000 lines/s; at rest it asked every second.  The consumer
+        lives in the broker: after an outage (or a broker restart with its store)
+        reading goes on after the last acknowledged message.
         """
-        import nats.errors
-
-        subscription = None
-        last_seq, resets = 0, self.stream_resets
+        inbox = self.nc.new_inbox()
+        await self.nc.subscribe(inbox, cb=self._delivered)
+        subject: str | None = None
+        resets = self.stream_resets
         while True:
             await self.connected.wait()
             if resets != self.stream_resets:  # a new stream: its sequence starts again
-                subscription, last_seq, resets = None, 0, self.stream_resets
+                subject, self.read_seq, resets = None, 0, self.stream_resets
             if self.link.backlog() > INBOX_HIGH_WATER:
                 await asyncio.sleep(0.01)
                 continue
+            self.pull_ended.clear()
             try:
-                if subscription is None:
-                    subscription = await self._reader_subscription()
-                messages = await subscription.fetch(FETCH_BATCH, timeout=1.0)
-            except (TimeoutError, nats.errors.TimeoutError):
-                continue  # nothing new within a second (or the request timed out)
+                if subject is None:
+                    subject = await self._reader_consumer()
+                self.pull_left, self.pull_status = PULL_BATCH, None
+                request = {"batch": PULL_BATCH, "expires": int(PULL_EXPIRES * 1e9)}
+                await self.nc.publish(subject, json.dumps(request).encode(), reply=inbox)
             except Exception as exc:  # the broker went away (its own lines say so), or
                 if self.connected.is_set() and not self.stopping:  # the consumer was lost
                     self.link.note(f"federation: reading the other sites failed: {exc!r}")
-                subscription = None
+                subject = None
                 await self._pause()
                 continue
-            last_seq = self._hand_over(messages, last_seq)
-            if messages:
-                with contextlib.suppress(Exception):
-                    await messages[-1].ack()
+            try:  # a request the broker lost says nothing: ask again after its time
+                await asyncio.wait_for(self.pull_ended.wait(), PULL_EXPIRES + REQUEST_TIMEOUT)
+            except TimeoutError:
+                subject = None  # and look at the consumer first: it may be gone
+            if self.pull_status not in (None, "408"):  # e.g. 409: the consumer was deleted
+                subject = None
 
-    def _hand_over(self, messages: list[Any], last_seq: int) -> int:
-        """Decode and report a fetched batch, skipping redeliveries and this site's own
-        batches; the last stream seq."""
-        own = self.own_subject
-        for message in messages:
-            seq = message.metadata.sequence.stream
-            if seq <= last_seq:
-                continue
-            last_seq = seq
-            if message.subject == own:
-                continue
-            try:
-                events, errors = decode_events(message.data)
-            except RemoteProtocolError as exc:
-                events, errors = [], [exc]
-            for error in errors[:3]:  # a broken peer must not flood the log
-                self.link.note(f"federation: an event on {message.subject} ignored: {error}")
-            for event in events:
-                self.link.report(RemoteEvent(event))
-        return last_seq
+    async def _delivered(self, message: Any) -> None:
+        """A message under this site's pull request: an event batch, or a status that
+        ends the request."""
+        headers = message.headers
+        status = headers.get("Status") if headers else None
+        if status is not None:
+            if status != "100":  # 100: an idle heartbeat, nothing ends
+                self.pull_status = status
+                self.pull_ended.set()
+            return
+        self.pull_left -= 1
+        if self.pull_left <= 0:
+            self.pull_status = None
+            self.pull_ended.set()
+        seq = message.metadata.sequence.stream
+        if seq <= self.read_seq:  # delivered again (an ack lost): handed over already
+            return
+        self.read_seq = seq
+        if message.subject != self.own_subject:
+            self._hand_over(message)
+        with contextlib.suppress(Exception):  # AckPolicy.ALL: this one and all before it
+            await message.ack()
+
+    def _hand_over(self, message: Any) -> None:
+        """Decode and report one other site's batch."""
+        try:
+            events, errors = decode_events(message.data)
+        except RemoteProtocolError as exc:
+            events, errors = [], [exc]
+        for error in errors[:3]:  # a broken peer must not flood the log
+            self.link.note(f"federation: an event on {message.subject} ignored: {error}")
+        for event in events:
+            self.link.report(RemoteEvent(event))
 
     async def _heartbeats(self) -> None:
         subject = HEARTBEAT_SUBJECT.format(site=self.config.site)

@@ -209,6 +209,37 @@ def test_a_broker_that_lost_its_store_is_rejoined_and_the_chat_goes_on(broker, m
     a.expect(b"msg,bob: hi alice", FAILOVER_WAIT)
 
 
+def test_a_site_whose_consumer_is_deleted_at_the_broker_reads_on_from_where_it_was(
+    broker, make_site
+):
+    """An operator's cleanup (or a broker that lost it) takes labB's one consumer away while
+    its pull request waits: labB makes it again and reads on, nothing lost or doubled."""
+    import asyncio
+
+    import nats
+
+    a, b = make_site("labA", broker.url), make_site("labB", broker.url)
+    alice = a.login("alice")
+    b.expect(b"welcome,alice")
+    alice.send(b"msg,before")
+    b.expect(b"msg,alice: before")
+    [durable] = [c for c in broker.consumers("LANCHAT_EVENTS") if c.startswith("4_labB_")]
+
+    async def delete() -> None:
+        nc = await nats.connect(broker.url)
+        try:
+            await nc.jetstream().delete_consumer("LANCHAT_EVENTS", durable)
+        finally:
+            await nc.close()
+
+    asyncio.run(delete())
+    alice.send(b"msg,after")
+    b.expect(b"msg,alice: after", FAILOVER_WAIT)
+    assert durable in broker.consumers("LANCHAT_EVENTS")
+    later = b.drain(1.0)
+    assert not any(d.startswith(b"msg,") or d.startswith(b"welcome,") for d in later), later
+
+
 def test_who_came_and_went_while_the_broker_was_away_is_reconciled(broker, make_site):
     a, b = make_site("labA", broker.url), make_site("labB", broker.url)
     b.login("bob")
