@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import multiprocessing as mp
+import os
 import shutil
 import subprocess
 import sys
@@ -143,11 +144,12 @@ def cross_site(broker: str) -> None:
             proc.wait()
 
 
-def relay_cost(broker: str, rate: int = 20_000, repetitions: int = 3, compare: str = "") -> None:
+def relay_cost(broker: str, rate: int = 20_000, repetitions: int = 3, compare: str = "") -> float:
+    """Prints the table; returns this code's median CPU per line with federation off."""
     print(f"\nThe local relay at {rate:,} lines/s, 3 s, federation off and on (alternating)")
-    print("| code | server | CPU per line (median) | x off (median, spread) | local p50 | "
-          "local p99 | lines relayed |")  # fmt: skip
-    print("|---|---|---|---|---|---|---|")
+    print("| code | server | CPU per line (median) | x off (median, spread) | of it, threads "
+          "beside the relay's | local p50 | local p99 | lines relayed |")  # fmt: skip
+    print("|---|---|---|---|---|---|---|---|")
     with contextlib.ExitStack() as stack:
         variants: list[tuple[str, Path]] = [("this", ROOT)]
         if compare:
@@ -165,10 +167,83 @@ def relay_cost(broker: str, rate: int = 20_000, repetitions: int = 3, compare: s
             ratios = [a["cpu_us"] / b["cpu_us"] for a, b in zip(rs, off, strict=True)]
             print(f"| {label} | federation {mode} | {median(r['cpu_us'] for r in rs):.1f} us | "
                   f"{median(ratios):.2f} ({min(ratios):.2f}-{max(ratios):.2f}) | "
+                  f"{median(r['beside_us'] for r in rs):.1f} us | "
                   f"{median(r['labA']['p50'] for r in rs):.2f} ms | "
                   f"{median(r['labA']['p99'] for r in rs):.2f} ms | "
                   f"{median(r['labA']['seen'] / r['sent'] for r in rs):.1%} |",
                   flush=True)  # fmt: skip
+    return median(r["cpu_us"] for r in results["this", "off"])
+
+
+def floor(broker: str, off_us: float, batch: int = 300) -> None:
+    """The least that federation adds to a line in this design, each part timed alone
+    (no threads, no waiting): the federated core's extra work, the line's share of
+    encoding a batch, and of publishing it with its ack.  Against the relay's cost
+    with federation off (``off_us``, the table above), this is how close to it an
+    in-process federation can ever come."""
+    import asyncio
+
+    import nats
+
+    from protocol_lib import ServerConfig, ServerCore
+    from protocol_lib.federated_server import FederatedServerCore
+    from protocol_lib.federation import (
+        ClaimAnswered,
+        ClaimName,
+        ClaimOutcome,
+        EventBatch,
+        FederationConfig,
+        LinkChanged,
+        Publish,
+    )
+
+    line, addr = b"msg,an ordinary chat line of some forty bytes", ("127.0.0.1", 5000)
+
+    def per_line(core: ServerCore, n: int = 100_000) -> float:
+        for action in core.receive(b"login,u0", addr, 0.0):
+            if isinstance(action, ClaimName):
+                answer = ClaimAnswered("u0", addr, ClaimOutcome.GRANTED, None, False)
+                core.federated(answer, 0.0)  # type: ignore[attr-defined]
+        best = float("inf")
+        for _ in range(5):
+            start = time.perf_counter()
+            for _ in range(n):
+                core.receive(line, addr, 1.0)
+            best = min(best, (time.perf_counter() - start) / n * 1e6)
+        return best
+
+    config = ServerConfig(rate_limit=None)
+    federated = FederatedServerCore(config, FederationConfig("labA", time.time_ns(), 15.0))
+    federated.federated(LinkChanged(True, ()), 0.0)
+    core_us = per_line(federated) - per_line(ServerCore(config))
+    events = [a.event for a in federated.receive(line, addr, 2.0) if isinstance(a, Publish)]
+    events = [events[0]._replace(seq=events[0].seq + i) for i in range(batch)]
+    start = time.perf_counter()
+    for _ in range(200):
+        data = EventBatch.of(events).data
+    encode_us = (time.perf_counter() - start) / 200 / batch * 1e6
+
+    async def publishing() -> float:
+        nc = await nats.connect(broker)
+        js = nc.jetstream(timeout=2.0)
+        await js.add_stream(name="FLOOR", subjects=["floor.>"])
+        start = time.thread_time()
+        for i in range(300):
+            await js.publish("floor.labA", data, headers={"Nats-Msg-Id": str(i)})
+        spent = time.thread_time() - start
+        await js.delete_stream("FLOOR")
+        await nc.close()
+        return spent / 300 / batch * 1e6
+
+    publish_us = asyncio.run(publishing())
+    total = core_us + encode_us + publish_us
+    print(f"\nThe least federation adds to a line here, each part timed alone ({batch} lines "
+          "a batch)")  # fmt: skip
+    print("| the federated core's extra work | encoding | publish and ack | sum | "
+          "x off at best |")  # fmt: skip
+    print("|---|---|---|---|---|")
+    print(f"| {core_us:.2f} us | {encode_us:.2f} us | {publish_us:.2f} us | {total:.2f} us | "
+          f"{(off_us + total) / off_us:.2f} |", flush=True)  # fmt: skip
 
 
 def _relay_once(broker: str | None, root: Path, rate: int) -> dict:
@@ -178,15 +253,30 @@ def _relay_once(broker: str | None, root: Path, rate: int) -> dict:
     other = site("labB", free_port(), free_port(), broker, root) if broker else None
     proc = site("labA", port, group_port, broker, root)
     try:
-        cpu0 = cpu_seconds(proc.pid)
+        cpu0, beside0 = cpu_seconds(proc.pid), beside_relay(proc.pid)
         r = run_load(port, {"labA": (GROUPS["labA"], group_port)}, rate, 3.0, 0.5)
-        r["cpu_us"] = (cpu_seconds(proc.pid) - cpu0) / max(1, r["labA"]["seen"]) * 1e6
+        lines = max(1, r["labA"]["seen"])
+        r["cpu_us"] = (cpu_seconds(proc.pid) - cpu0) / lines * 1e6
+        r["beside_us"] = (beside_relay(proc.pid) - beside0) / lines * 1e6
     finally:
         for running in (proc, other):
             if running is not None:
                 running.kill()
                 running.wait()
     return r
+
+
+def beside_relay(pid: int) -> float:
+    """CPU seconds of ``pid``'s threads but its main one (the relay loop): the broker's
+    thread with federation on, and the log's writer (idle under ``--quiet``-less load:
+    the server logs nothing per line by default)."""
+    total = 0.0
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        if task.name != str(pid):
+            with contextlib.suppress(FileNotFoundError):
+                fields = (task / "stat").read_text().rsplit(")", 1)[1].split()
+                total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
 
 
 def consumers(monitor: int) -> list[str]:
@@ -330,7 +420,8 @@ def main() -> None:
         try:
             if not args.relay_only:
                 cross_site(url)
-            relay_cost(url, compare=args.compare or "")
+            off_us = relay_cost(url, compare=args.compare or "")
+            floor(url, off_us)
         finally:
             proc.kill()
             proc.wait()
