@@ -77,6 +77,7 @@ class ChatBridge(QObject):
     incoming = Signal(int)  # chat lines from others in one batch (the window counts unread)
     announce = Signal(str)  # what a screen reader should say about a batch from others
     showRow = Signal(int)  # the view should bring this row into sight and select it (a hit)
+    hitsChanged = Signal()  # the search bar's "2 of 7" moved
     # A paste that waits for the user's yes (or a line too long for one message, split to
     # fit): how many lines, the first of them, and why the question is asked.
     pasteConfirmationNeeded = Signal(int, str, str)
@@ -293,12 +294,41 @@ class ChatBridge(QObject):
 
     @Slot(result=int)
     def nextHit(self) -> int:
-        """F3: the next line of the last search that is in the view (newest first, cycling)."""
+        """F3, Enter in the search bar: the next older line of the last search that is in
+        the view (newest first, cycling); its row, or -1."""
         self.feed.flush()
-        row = self.hits.next_row()
+        return self._show_hit(self.hits.next_row())
+
+    @Slot(result=int)
+    def previousHit(self) -> int:
+        """Shift+F3, Shift+Enter in the search bar: the next newer line (cycling)."""
+        self.feed.flush()
+        return self._show_hit(self.hits.previous_row())
+
+    @Slot(str, result=int)
+    def findInView(self, words: str) -> int:
+        """The search bar's words changed: the lines in the view with all of them (case
+        ignored); the newest is shown.  How many; none for no words."""
+        self.feed.flush()
+        self.hits.find(words)
+        self._show_hit(self.hits.next_row())
+        return self.hits.count
+
+    def _show_hit(self, row: int) -> int:
         if row >= 0:
             self.showRow.emit(row)
+        self.hitsChanged.emit()
         return row
+
+    @Slot(str)
+    def searchHistory(self, words: str) -> None:
+        """The search bar's "Search the history": what /search WORDS lists, as the last line."""
+        if words.strip():
+            self.send(f"/search {words.strip()}")
+
+    hitNumber = Property(int, lambda self: self.hits.position()[0], notify=hitsChanged)
+    hitCount = Property(int, lambda self: self.hits.position()[1], notify=hitsChanged)
+    keepsHistory = Property(bool, lambda self: self.feed.history is not None, constant=True)
 
     messages = Property(QObject, lambda self: self._messages, constant=True)
     users = Property(QObject, lambda self: self._users, constant=True)

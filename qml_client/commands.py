@@ -50,7 +50,8 @@ class DoctorRequested:
 
 @dataclass(frozen=True, slots=True)
 class SearchRequested:
-    """The user asked to search the kept history (``/search WORDS``, Ctrl+F)."""
+    """The user asked to search the kept history (``/search WORDS``, the search bar's
+    "Search the history")."""
 
     words: str
 
@@ -79,7 +80,7 @@ Type a message and press Enter. Commands:
   /nick NAME    change your name (leave, join again)
   /list         who is in the chat
   /clear        empty this window (the chat goes on)
-  /search WORDS find lines in the history (Ctrl+F; F3: next)
+  /search WORDS list the history's lines with WORDS
   /doctor       find out why nobody can be heard, and what to do
   /quit         leave the chat and close the window
   /help         this list
@@ -87,7 +88,8 @@ Type a message and press Enter. Commands:
 Raw lines work too: login,NAME  msg,TEXT  list,  exit,
 Keys: Up/Down your earlier lines, Tab completes names,
 PageUp/PageDown scroll, Ctrl+Home/Ctrl+End first/latest,
-Shift+Up/Down select lines to copy with Ctrl+C, Ctrl+plus/minus zoom."""
+Shift+Up/Down select lines to copy with Ctrl+C, Ctrl+plus/minus zoom,
+Ctrl+F find in the window (Enter/F3 older, Shift+Enter/Shift+F3 newer)."""
 
 
 def pasted_lines(text: str) -> list[str]:

@@ -102,7 +102,7 @@ class LineFeed(QObject):
             self.presenter.system(
                 f"Earlier conversation above ({len(earlier)} "
                 f"{'line' if len(earlier) == 1 else 'lines'} from the history; Ctrl+F "
-                "searches older ones)"
+                "finds words, in older lines too)"
             )
         )
         self.flush()

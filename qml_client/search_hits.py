@@ -1,6 +1,7 @@
-"""The lines of the view that the last /search found, visited one by one (F3), newest
-first, cycling.  Lines are known by their sequence number, so a hit that has left the
-scrollback meanwhile is skipped (and forgotten).  No Qt here but the model it reads."""
+"""The lines of the view that the last search found, visited one by one, newest first,
+cycling: older (Enter, F3, the search bar's up arrow) and newer (Shift+Enter, Shift+F3).
+Lines are known by their sequence number, so a hit that has left the scrollback meanwhile
+is skipped (and forgotten).  No Qt here but the model it reads."""
 
 from __future__ import annotations
 
@@ -13,13 +14,15 @@ if TYPE_CHECKING:  # the model is the view's; this module needs no Qt to run
 class SearchHits:
     def __init__(self, model: MessageModel) -> None:
         self.model = model
-        self._hits: list[int] = []  # sequence numbers of the view's matching lines
-        self._next = 0
+        self._hits: list[int] = []  # sequence numbers of the view's matching lines, newest first
+        self._current = -1  # index in _hits of the hit shown; -1: none yet
 
     def find(self, words: str) -> bool:
-        """Remember the view's lines with ``words``; whether there are any."""
-        self._hits = [self.model.sequence(row) for row in self.model.rows_with(words)]
-        self._next = 0
+        """Remember the view's lines with every one of ``words``; whether there are any
+        (no words find nothing)."""
+        rows = self.model.rows_with(words) if words.strip() else []
+        self._hits = [self.model.sequence(row) for row in rows]
+        self._current = -1
         return bool(self._hits)
 
     @property
@@ -27,14 +30,39 @@ class SearchHits:
         """Hits remembered (some may have left the view since)."""
         return len(self._hits)
 
+    def position(self) -> tuple[int, int]:
+        """(the hit shown, 1 = the newest; 0 if none) and how many are still in the view."""
+        kept = [i for i, seq in enumerate(self._hits) if self.model.row_of(seq) is not None]
+        if len(kept) != len(self._hits):
+            current = self._hits[self._current] if self._current >= 0 else None
+            self._hits = [self._hits[i] for i in kept]
+            self._current = self._hits.index(current) if current in self._hits else -1
+        return self._current + 1, len(self._hits)
+
     def next_row(self) -> int:
-        """The row of the next hit still in the view, or -1."""
+        """The row of the next older hit still in the view (after the oldest, the newest
+        again), or -1."""
+        return self._step(1)
+
+    def previous_row(self) -> int:
+        """The row of the next newer hit still in the view (after the newest, the oldest
+        again), or -1."""
+        return self._step(-1)
+
+    def _step(self, delta: int) -> int:
         while self._hits:
-            at = self._next % len(self._hits)
+            if self._current < 0:
+                at = 0 if delta > 0 else len(self._hits) - 1
+            else:
+                at = (self._current + delta) % len(self._hits)
             row = self.model.row_of(self._hits[at])
-            if row is None:
-                del self._hits[at]
-                continue
-            self._next += 1
-            return row
+            if row is not None:
+                self._current = at
+                return row
+            del self._hits[at]  # it has left the view
+            if at < self._current:
+                self._current -= 1
+            elif at == self._current:  # the only one, gone
+                self._current = -1
+        self._current = -1
         return -1

@@ -209,7 +209,12 @@ def main() -> int:
         sizes.setProperty("zoom", 1.0)
         bob.window.resize(900, 600)
         field.setProperty("text", "")
-        scene.say("bob", "/search café")
+        # Ctrl+F: the search bar, "café" typed, the history's lines asked for too
+        QMetaObject.invokeMethod(bob.window.findChild(QObject, "searchBar"), "open")
+        bob.window.findChild(QQuickItem, "searchField").setProperty("text", "café")
+        bob.bridge.searchHistory("café")  # lists the history's lines, shows the view's newest
+        pump(lambda: "match 'café'" in bob.bridge.messages.line(
+            bob.bridge.messages.rowCount() - 1).line_text, "the history's listing")  # fmt: skip
         photograph(bob, args.out / ("screenshot-search.png" if args.readme else "search.png"))
         if not args.readme:  # the start of bob's view: his history, the day, the logins
             Theme.choice = "light"

@@ -68,6 +68,25 @@ def test_search_hits_cycle_newest_first_and_skip_lines_that_left_the_view(qapp):
     assert not hits.find("cherry") and hits.next_row() == -1
 
 
+def test_search_hits_walk_both_ways_and_say_where_they_are(qapp):
+    from qml_client.models import MessageModel
+    from qml_client.search_hits import SearchHits
+
+    model = MessageModel(scrollback=4)
+    model.append_lines([line(f"apple {n}") for n in range(4)])  # rows 0-3, newest last
+    hits = SearchHits(model)
+    assert hits.find("APPLE") and hits.position() == (0, 4)  # none shown yet
+    assert hits.previous_row() == 0 and hits.position() == (4, 4)  # newer than none: oldest
+    assert hits.previous_row() == 1 and hits.position() == (3, 4)
+    assert [hits.next_row() for _ in range(3)] == [0, 3, 2]  # older, then round to newest
+    assert hits.position() == (2, 4) and hits.previous_row() == 3  # back to the newest
+    model.append_lines([line("pear"), line("plum"), line("fig")])  # apples 0-2 leave
+    assert hits.position() == (1, 1)  # the one shown is still there: it is "1 of 1"
+    assert hits.previous_row() == hits.next_row() == 0
+    assert model.line(0).line_text == "apple 3"
+    assert not hits.find("   ") and hits.position() == (0, 0)  # no words find nothing
+
+
 def test_the_feed_shows_a_line_at_once_and_paces_a_flood(qtbot):
     from qml_client.feed import SHOW_INTERVAL, LineFeed
     from qml_client.models import MessageModel

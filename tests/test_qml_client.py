@@ -987,6 +987,58 @@ def test_search_hits_stay_on_their_lines_while_the_scrollback_drops_older_ones(q
         assert chat.bridge.nextHit() == -1
 
 
+def test_ctrl_f_opens_a_search_bar_that_walks_the_lines_older_and_newer(qtbot, server):
+    """As in the chats people use daily: Ctrl+F, words, "1 of 3" (the newest shown),
+    Enter / F3 older, Shift+Enter / Shift+F3 newer, cycling; words nowhere said so; Esc
+    closes the bar, lets the line go, and typing goes to the message field again."""
+    from PySide6.QtTest import QTest
+
+    press = QTest.keyClick
+    shift, ctrl = Qt.KeyboardModifier.ShiftModifier, Qt.KeyboardModifier.ControlModifier
+    with chat_window(qtbot, server.options()) as chat:
+        log_in(qtbot, chat, server)
+        for text in ("needle one", "hay", "needle two", "NEEDLE three <b>", "hay again"):
+            server.to_group(f"msg,{text}".encode())
+        qtbot.waitUntil(lambda: lines(chat)[-1][2] == "hay again", timeout=WAIT_MS)
+        bar, view = item(chat, "searchBar"), item(chat, "messageView")
+        assert not bar.property("visible")
+        press(chat.window, Qt.Key.Key_F, ctrl)
+        field = item(chat, "searchField")
+        qtbot.waitUntil(lambda: bar.property("visible") and field.hasActiveFocus(), timeout=WAIT_MS)
+        count = item(chat, "searchCount")
+
+        def row(text: str) -> int:
+            return next(r for r, line in enumerate(lines(chat)) if line[2] == text)
+
+        def at(place: str, text: str) -> None:
+            qtbot.waitUntil(lambda: text_of(count) == place, timeout=WAIT_MS)
+            assert view.property("selectionFirst") == row(text) == view.property("selectionLast")
+            assert not view.property("following")  # the view stays on the line shown
+
+        type_line(chat, "needle", enter=False)  # found once typing rests
+        at("1 of 3", "NEEDLE three <b>")
+        press(chat.window, Qt.Key.Key_Return)
+        at("2 of 3", "needle two")
+        press(chat.window, Qt.Key.Key_Return, shift)
+        at("1 of 3", "NEEDLE three <b>")
+        press(chat.window, Qt.Key.Key_F3)
+        press(chat.window, Qt.Key.Key_F3)
+        at("3 of 3", "needle one")
+        press(chat.window, Qt.Key.Key_F3)  # round again
+        at("1 of 3", "NEEDLE three <b>")
+        press(chat.window, Qt.Key.Key_F3, shift)  # newer than the newest: the oldest
+        at("3 of 3", "needle one")
+        type_line(chat, " zzz", enter=False)
+        qtbot.waitUntil(lambda: text_of(count) == "no line in the view", timeout=WAIT_MS)
+        assert view.property("selectionFirst") == -1
+        press(chat.window, Qt.Key.Key_Escape)
+        qtbot.waitUntil(lambda: not bar.property("visible"), timeout=WAIT_MS)
+        assert item(chat, "input").hasActiveFocus()
+        assert chat.bridge.nextHit() == -1  # closed: F3 finds nothing
+        type_line(chat, "after the search")
+        server.expect(b"msg,after the search")
+
+
 def test_the_client_switches_threads_every_millisecond():
     """The GUI thread and the worker take turns at the interpreter every 1 ms (not
     Python's 5), so neither waits long for the other under a flood."""

@@ -74,10 +74,14 @@ ApplicationWindow {
         onActivated: ChatSizes.reset()
     }
 
-    // F3: the next hit of the last /search among the lines in the view.
+    // F3 / Shift+F3: the older / newer line of the last search among the lines in the view.
     Shortcut {
         sequences: [StandardKey.FindNext]
         onActivated: window.bridge.nextHit()
+    }
+    Shortcut {
+        sequences: [StandardKey.FindPrevious]
+        onActivated: window.bridge.previousHit()
     }
 
     // Ctrl+C: the text selected in the input field, else the lines selected in the view.
@@ -86,13 +90,10 @@ ApplicationWindow {
         onActivated: input.selectedText !== "" ? input.copy() : window.copySelectedLines()
     }
 
-    // Ctrl+F: search the kept history (the line typed is /search WORDS).
+    // Ctrl+F: the search bar (/search WORDS still lists the history's lines, typed).
     Shortcut {
         sequences: [StandardKey.Find]
-        onActivated: {
-            window.setInput("/search ");
-            input.forceActiveFocus();
-        }
+        onActivated: searchBar.open()
     }
 
     Connections {
@@ -347,6 +348,30 @@ ApplicationWindow {
             serverAddress: window.bridge.serverAddress
             onJoinRequested: row => window.bridge.join(row)
             onHostRequested: window.bridge.host("")
+        }
+
+        SearchBar {
+            id: searchBar
+            objectName: "searchBar"
+            Layout.fillWidth: true
+            visible: false
+            number: window.bridge.hitNumber
+            count: window.bridge.hitCount
+            history: window.bridge.keepsHistory
+            onWordsEdited: words => {
+                if (window.bridge.findInView(words) === 0)
+                    messageView.clearSelection();
+            }
+            onOlder: window.bridge.nextHit()
+            onNewer: window.bridge.previousHit()
+            onHistoryRequested: words => window.bridge.searchHistory(words)
+            onClosed: {
+                visible = false;
+                window.bridge.findInView("");  // nothing found: F3 finds nothing either
+                messageView.clearSelection();
+                window.bridge.endSearch();
+                input.forceActiveFocus();
+            }
         }
 
         RowLayout {
