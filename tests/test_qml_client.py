@@ -1057,9 +1057,12 @@ def test_nothing_is_clipped_at_480_px_at_any_zoom_and_the_end_is_the_end(qtbot, 
     off at the bottom (the view followed the end before the line's height was known),
     zoom left the input and the list behind and the status line truncated."""
     from PySide6.QtCore import QRectF
+    from PySide6.QtTest import QTest
 
     with chat_window(qtbot, server.options()) as chat:
         chat.window.resize(480, 640)
+        scroll_bar = item(chat, "viewScrollBar")  # a welcome line fits: no bar (its handle
+        assert qml_value(scroll_bar, "policy === ScrollBar.AlwaysOff")  # filled the track)
         log_in(qtbot, chat, server)
         server.to_group(b"list,alice,bob")
         echo_first_line(qtbot, chat, server)
@@ -1108,6 +1111,16 @@ def test_nothing_is_clipped_at_480_px_at_any_zoom_and_the_end_is_the_end(qtbot, 
             assert not item(chat, "statusLine").property("truncated")
             assert not item(chat, "userPanel").isVisible()  # 480 px: the People button
             assert item(chat, "peopleButton").isVisible()
+            assert qml_value(scroll_bar, "policy === ScrollBar.AlwaysOn")  # more than fits
+            field = item(chat, "input")  # a short hint: one line, not four
+            assert field.property("placeholderText") == "Message (/help)"
+            assert field.height() < 1.5 * send.height(), f"zoom step {step}: a tall input"
+        QTest.keyClick(chat.window, Qt.Key.Key_F, Qt.KeyboardModifier.ControlModifier)
+        close = item(chat, "searchClose")  # the search bar at the largest zoom: all of it
+        qtbot.waitUntil(close.isVisible, timeout=WAIT_MS)
+        qtbot.waitUntil(lambda: laid_out_around(close), timeout=WAIT_MS)
+        assert close.mapToScene(close.boundingRect().topRight()).x() <= chat.window.width()
+        assert text_of(item(chat, "searchHistory")) == "History"
 
 
 def _visual_items(top: QQuickItem) -> list[QQuickItem]:

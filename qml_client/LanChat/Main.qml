@@ -454,9 +454,12 @@ ApplicationWindow {
                     textFormat: TextEdit.PlainText
                     Accessible.name: qsTr("Message")
                     Accessible.description: qsTr("Type a message or a command such as /help, then Enter")
+                    // Narrow (a small window, a large zoom): a short hint, not four lines of one.
                     placeholderText: window.bridge.inChat
-                        ? qsTr("Type a message and press Enter (/help for commands)")
-                        : qsTr("Type /login and your name, then Enter, to join the chat")
+                        ? (window.narrow ? qsTr("Message (/help)")
+                                         : qsTr("Type a message and press Enter (/help for commands)"))
+                        : (window.narrow ? qsTr("/login NAME to join")
+                                         : qsTr("Type /login and your name, then Enter, to join the chat"))
                     background: Rectangle {
                         color: ChatColors.base
                         border.color: input.activeFocus ? ChatColors.highlight : ChatColors.viewBorder

@@ -102,9 +102,14 @@ Frame {
             }
         }
 
-        // Always shown: people want to see where they are in the chat (and AsNeeded's
-        // fade-out is one more animation started and stopped in a busy pass).
-        ScrollBar.vertical: ScrollBar { id: vbar; policy: ScrollBar.AlwaysOn }
+        // Shown whenever there is more than fits: people want to see where they are in the
+        // chat (AsNeeded's fade-out would be one more animation started and stopped in a
+        // busy pass); not while everything fits, where its handle filled the whole track.
+        ScrollBar.vertical: ScrollBar {
+            id: vbar
+            objectName: "viewScrollBar"
+            policy: list.contentHeight > list.height ? ScrollBar.AlwaysOn : ScrollBar.AlwaysOff
+        }
 
         // Follows the end with positionViewAtEnd (by index: it jumps without laying out
         // what it skips). Setting contentY instead kept the 200,000-lines/s flood from
