@@ -78,6 +78,7 @@ class ChatBridge(QObject):
     announce = Signal(str)  # what a screen reader should say about a batch from others
     showRow = Signal(int)  # the view should bring this row into sight and select it (a hit)
     hitsChanged = Signal()  # the search bar's "2 of 7" moved
+    searchOpened = Signal(str)  # /search WORDS typed: the search bar shows the words
     # A paste that waits for the user's yes (or a line too long for one message, split to
     # fit): how many lines, the first of them, and why the question is asked.
     pasteConfirmationNeeded = Signal(int, str, str)
@@ -108,6 +109,7 @@ class ChatBridge(QObject):
         self._users = UserModel(self)
         self.feed = LineFeed(self._messages, self.presenter, history, self._reader, self)
         self.hits = SearchHits(self._messages)
+        self._messages.rowsInserted.connect(self._lines_added)
         self.attention = Attention(self.presenter, notifier if options.notify else None,
                                    options.unread_line, self.feed.remove)  # fmt: skip
         self.account = Account(options, settings, names, self._in_chat_as, self)
@@ -152,13 +154,6 @@ class ChatBridge(QObject):
                 ", so this one does not log in (that would take the name over). "
                 "Type /login NAME to join."
             )
-
-    @Slot()
-    def endSearch(self) -> None:
-        """Esc: the search's note goes from the status line (the view's selection too)."""
-        if self._status_note.startswith("search "):
-            self._status_note = ""
-            self.statusChanged.emit()
 
     @Slot()
     def shutdown(self, say_exit: bool = True) -> None:
@@ -314,6 +309,11 @@ class ChatBridge(QObject):
         self._show_hit(self.hits.next_row())
         return self.hits.count
 
+    def _lines_added(self, _parent: object, first: int, last: int) -> None:
+        """New lines while the search bar is open: those with its words are counted."""
+        if self.hits.added(first, last):
+            self.hitsChanged.emit()
+
     def _show_hit(self, row: int) -> int:
         if row >= 0:
             self.showRow.emit(row)
@@ -322,7 +322,8 @@ class ChatBridge(QObject):
 
     @Slot(str)
     def searchHistory(self, words: str) -> None:
-        """The search bar's "Search the history": what /search WORDS lists, as the last line."""
+        """The search bar's "Search the history": what /search WORDS does (the history's
+        lines listed as the last line, shown)."""
         if words.strip():
             self.send(f"/search {words.strip()}")
 
@@ -460,20 +461,18 @@ class ChatBridge(QObject):
         if update.clear:
             self._messages.clear()
         if update.search is not None:
-            if self.hits.find(update.search):  # the view's lines, before the listing
-                QTimer.singleShot(0, self.nextHit)
+            # The history's lines, listed as the last line and shown (selected); the search
+            # bar opens with the words and counts the view's lines (Enter: the newest).
+            self.hits.find(update.search)
             lines += self.feed.search(update.search)
-            # What was searched stays in sight while the view shows a hit (the listing of
-            # the history's hits is the last line, below).
-            found = self.hits.count
-            self._status_note = (
-                f"search {update.search!r}: {found} in this view, F3 next, the history's "
-                "below; Esc ends"
-                if found
-                else f"search {update.search!r}: see the last line"
-            )
-            self.statusChanged.emit()
+            self.searchOpened.emit(update.search)
+            QTimer.singleShot(0, self._show_listing)
         return lines
+
+    def _show_listing(self) -> None:
+        self.feed.flush()
+        self.showRow.emit(self._messages.rowCount() - 1)
+        self.hitsChanged.emit()
 
     def _account_requests(self, update: ViewUpdate) -> list[ChatLine]:
         """A welcome remembered (and that name's history shown), the name held or let go,

@@ -80,7 +80,8 @@ Type a message and press Enter. Commands:
   /nick NAME    change your name (leave, join again)
   /list         who is in the chat
   /clear        empty this window (the chat goes on)
-  /search WORDS list the history's lines with WORDS
+  /search WORDS list the history's lines with WORDS (each the start of a
+                word; case and accents ignored)
   /doctor       find out why nobody can be heard, and what to do
   /quit         leave the chat and close the window
   /help         this list
@@ -89,7 +90,8 @@ Raw lines work too: login,NAME  msg,TEXT  list,  exit,
 Keys: Up/Down your earlier lines, Tab completes names,
 PageUp/PageDown scroll, Ctrl+Home/Ctrl+End first/latest,
 Shift+Up/Down select lines to copy with Ctrl+C, Ctrl+plus/minus zoom,
-Ctrl+F find in the window (Enter/F3 older, Shift+Enter/Shift+F3 newer)."""
+Ctrl+F find in the window (Enter/F3 older, Shift+Enter/Shift+F3 newer,
+"Search the history" lists older lines, Esc closes)."""
 
 
 def pasted_lines(text: str) -> list[str]:

@@ -27,6 +27,7 @@ from pathlib import Path
 
 from .cli import Conversation
 from .places import data_dir
+from .search_hits import folded_words
 
 WRITE_INTERVAL = 0.5  # seconds a recorded line may wait before it is on disk
 WRITE_BATCH = 2000  # or this many lines, whichever comes first
@@ -47,6 +48,15 @@ CREATE TRIGGER IF NOT EXISTS lines_indexed AFTER INSERT ON lines BEGIN
     INSERT INTO lines_text (rowid, text, sender) VALUES (new.id, new.text, new.sender);
 END;
 """
+
+
+def match_query(words: str) -> str | None:
+    """The FTS5 query for ``words``: each folded word (letters and digits only, so nothing
+    FTS5 reads as syntax) as the start of a word of the text (not the sender); None for
+    no words."""
+    terms = folded_words(words)
+    return " AND ".join(f'text : "{t}"*' for t in terms) if terms else None
+
 
 # The lines a window reads: those kept under its name, and those kept before ``me``
 # existed (NULL), which every name reads.  One parameter: the name.
@@ -130,16 +140,17 @@ class HistoryStore:
         return [StoredLine(*row) for row in reversed(rows)]
 
     def search(self, words: str, limit: int = 50, *, me: str = "") -> list[StoredLine]:
-        """Lines of this conversation kept by ``me`` with every word of ``words``, newest
-        first."""
-        terms = [w.replace('"', '""') for w in words.split()]
-        if not terms:
+        """Lines of this conversation kept by ``me`` whose text has every word of ``words``,
+        each as the start of a word, case and accents ignored, newest first: the rule of
+        the window's search bar (search_hits.folded_words), so the two agree."""
+        query = match_query(words)
+        if query is None:
             return []
-        query = " ".join(f'"{t}"*' for t in terms)  # each word, as a prefix, quoted: no syntax
         rows = self._read.execute(
             "SELECT lines.at, lines.kind, lines.sender, lines.text FROM lines_text "
             "JOIN lines ON lines.id = lines_text.rowid "
             f"WHERE lines_text MATCH ? AND lines.conversation = ? AND {_READ_BY} "
+            "AND lines.kind IN ('in', 'out', 'raw', 'foreign') "  # what people said
             "ORDER BY lines.id DESC LIMIT ?",
             (query, self.conversation, me, limit),
         ).fetchall()

@@ -29,6 +29,7 @@ from protocol_lib.discovery import ChatRecord
 from protocol_lib.display import shown_name, shown_text
 
 from .presenter import ChatLine, LineKind, day_of
+from .search_hits import has_words
 
 QML_IMPORT_NAME = "LanChatBackend"
 QML_IMPORT_MAJOR_VERSION = 1
@@ -60,6 +61,7 @@ SMALL_MARKS: dict[MessageStatus | None, str] = {
 GROUP_GAP = 300.0  # seconds: a sender's next line after longer starts a group of its own
 
 _IN_BUBBLE = frozenset({LineKind.OUT, LineKind.IN, LineKind.RAW, LineKind.FOREIGN})
+_SAID = _IN_BUBBLE  # what a search looks in: lines people sent, not the window's own
 
 
 class MessageRoles(IntEnum):
@@ -194,16 +196,15 @@ class MessageModel(QAbstractListModel):
             index = self.index(row, 0)
             self.dataChanged.emit(index, index, _NEIGHBOUR_ROLES)
 
-    def rows_with(self, words: str) -> list[int]:
-        """Rows whose text or sender has every word (case ignored), newest first."""
-        wanted = [w.casefold() for w in words.split()]
+    def rows_with(self, terms: list[str], first: int = 0, last: int = -1) -> list[int]:
+        """Rows ``first``..``last`` (all by default) whose text has every one of ``terms``
+        (folded words, each the start of a word: search_hits.has_words), newest first.
+        Only what people said: not the window's own lines (a history listing, a join)."""
+        last = len(self._rows) - 1 if last < 0 else last
         return [
             row
-            for row in range(len(self._rows) - 1, -1, -1)
-            if all(
-                w in f"{self._rows[row].sender} {self._rows[row].line_text}".casefold()
-                for w in wanted
-            )
+            for row in range(last, first - 1, -1)
+            if self._rows[row].kind in _SAID and has_words(terms, self._rows[row].line_text)
         ]
 
     def as_text(self, first: int, last: int) -> str:

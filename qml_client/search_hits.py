@@ -5,25 +5,60 @@ is skipped (and forgotten).  No Qt here but the model it reads."""
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # the model is the view's; this module needs no Qt to run
     from .models import MessageModel
 
+_WORD = re.compile(r"[^\W_]+")  # letters and digits: what SQLite's unicode61 calls a token
+
+
+def folded_words(text: str) -> list[str]:
+    """The words of ``text`` as a search compares them: case and accents ignored ("Café"
+    is "cafe"), split at anything but letters and digits, as the history's full-text
+    index (SQLite FTS5, unicode61) splits them, so the window and the history agree."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    bare = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return _WORD.findall(bare)
+
+
+def has_words(terms: list[str], text: str) -> bool:
+    """Whether every one of ``terms`` (folded words) starts a word of ``text``: "port"
+    finds "ports" and "Port", not "report"."""
+    words = folded_words(text)
+    return all(any(word.startswith(term) for word in words) for term in terms)
+
 
 class SearchHits:
     def __init__(self, model: MessageModel) -> None:
         self.model = model
+        self._terms: list[str] = []  # the words searched, folded; none: no search
         self._hits: list[int] = []  # sequence numbers of the view's matching lines, newest first
         self._current = -1  # index in _hits of the hit shown; -1: none yet
 
     def find(self, words: str) -> bool:
         """Remember the view's lines with every one of ``words``; whether there are any
         (no words find nothing)."""
-        rows = self.model.rows_with(words) if words.strip() else []
+        self._terms = folded_words(words)
+        rows = self.model.rows_with(self._terms) if self._terms else []
         self._hits = [self.model.sequence(row) for row in rows]
         self._current = -1
         return bool(self._hits)
+
+    def added(self, first: int, last: int) -> bool:
+        """Rows ``first``..``last`` came into the view (new lines): those with the words
+        join the hits, as the newest; whether any did.  The hit shown stays shown."""
+        if not self._terms:
+            return False
+        rows = self.model.rows_with(self._terms, first, last)
+        if not rows:
+            return False
+        self._hits[:0] = [self.model.sequence(row) for row in rows]
+        if self._current >= 0:
+            self._current += len(rows)
+        return True
 
     @property
     def count(self) -> int:

@@ -979,8 +979,8 @@ def test_search_hits_stay_on_their_lines_while_the_scrollback_drops_older_ones(q
             server.to_group(f"msg,more {i}".encode())
         qtbot.waitUntil(lambda: lines(chat)[-1][2] == "more 4", timeout=WAIT_MS)
         shown = [model.line(chat.bridge.nextHit()).line_text for _ in range(3)]
-        # (the search itself showed the newest hit): the other, then round again
-        assert shown == ["needle one", "needle two", "needle one"]
+        # (the search showed the history's listing): the newest, the other, round again
+        assert shown == ["needle two", "needle one", "needle two"]
         for i in range(12):  # and now the hits are gone too
             server.to_group(f"msg,later {i}".encode())
         qtbot.waitUntil(lambda: lines(chat)[-1][2] == "later 11", timeout=WAIT_MS)
@@ -1028,15 +1028,37 @@ def test_ctrl_f_opens_a_search_bar_that_walks_the_lines_older_and_newer(qtbot, s
         at("1 of 3", "NEEDLE three <b>")
         press(chat.window, Qt.Key.Key_F3, shift)  # newer than the newest: the oldest
         at("3 of 3", "needle one")
+        QTest.mouseClick(chat.window, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier,
+                         centre_of(item(chat, "searchNewer")))  # fmt: skip
+        at("2 of 3", "needle two")
+        assert field.hasActiveFocus()  # a click leaves the keys in the field
+        server.to_group(b"msg,a needle arrives")  # while the bar is open: counted, newest
+        qtbot.waitUntil(lambda: text_of(count) == "3 of 4", timeout=WAIT_MS)
+        press(chat.window, Qt.Key.Key_Return, shift)
+        at("2 of 4", "NEEDLE three <b>")
+        press(chat.window, Qt.Key.Key_Return, shift)
+        qtbot.waitUntil(lambda: text_of(count) == "1 of 4", timeout=WAIT_MS)
+        assert view.property("selectionFirst") == row("a needle arrives")
+        assert view.property("following")  # the last line: the view follows the end
         type_line(chat, " zzz", enter=False)
-        qtbot.waitUntil(lambda: text_of(count) == "no line in the view", timeout=WAIT_MS)
+        qtbot.waitUntil(lambda: text_of(count) == "not found", timeout=WAIT_MS)
         assert view.property("selectionFirst") == -1
         press(chat.window, Qt.Key.Key_Escape)
         qtbot.waitUntil(lambda: not bar.property("visible"), timeout=WAIT_MS)
-        assert item(chat, "input").hasActiveFocus()
+        assert item(chat, "input").hasActiveFocus() and view.property("following")
         assert chat.bridge.nextHit() == -1  # closed: F3 finds nothing
         type_line(chat, "after the search")
         server.expect(b"msg,after the search")
+        press(chat.window, Qt.Key.Key_F, ctrl)  # open again: the words found again
+        qtbot.waitUntil(lambda: text_of(count) == "not found", timeout=WAIT_MS)
+        press(chat.window, Qt.Key.Key_End)  # (the words are selected, to type anew)
+        for _ in range(4):
+            press(chat.window, Qt.Key.Key_Backspace)
+        qtbot.waitUntil(lambda: text_of(count) == "1 of 4", timeout=WAIT_MS)
+        press(chat.window, Qt.Key.Key_Escape)
+        press(chat.window, Qt.Key.Key_F3)  # F3 with the bar closed opens it, found again
+        qtbot.waitUntil(lambda: bar.property("visible"), timeout=WAIT_MS)
+        qtbot.waitUntil(lambda: text_of(count) == "1 of 4", timeout=WAIT_MS)
 
 
 def test_the_client_switches_threads_every_millisecond():

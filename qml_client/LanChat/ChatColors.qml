@@ -15,7 +15,7 @@ QtObject {
     readonly property color otherBubble: dark ? "#2f3437" : "#eceff1"
     readonly property color rawBubble: dark ? "#4a3f1f" : "#fff4d6"    // raw and foreign lines
     readonly property color mention: dark ? "#ffd54f" : "#f9a825"      // a line that names you
-    readonly property color selection: dark ? "#37474f" : "#cfe3f7"    // lines selected to copy
+    readonly property color selection: dark ? "#2b4f72" : "#cfe3f7"    // lines selected, a hit
     readonly property color viewBackground: dark ? "#1b1d1f" : "#ffffff"
     readonly property color viewBorder: dark ? "#3c4043" : "#c8c8c8"
     readonly property color inChat: dark ? "#81c784" : "#2e7d32"       // the status line

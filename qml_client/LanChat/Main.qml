@@ -75,13 +75,14 @@ ApplicationWindow {
     }
 
     // F3 / Shift+F3: the older / newer line of the last search among the lines in the view.
+    // With the bar closed they open it, with the last words found again.
     Shortcut {
         sequences: [StandardKey.FindNext]
-        onActivated: window.bridge.nextHit()
+        onActivated: searchBar.visible ? window.bridge.nextHit() : searchBar.open()
     }
     Shortcut {
         sequences: [StandardKey.FindPrevious]
-        onActivated: window.bridge.previousHit()
+        onActivated: searchBar.visible ? window.bridge.previousHit() : searchBar.open()
     }
 
     // Ctrl+C: the text selected in the input field, else the lines selected in the view.
@@ -102,6 +103,7 @@ ApplicationWindow {
         // Screen readers hear what others write (the view is not read as it changes).
         function onAnnounce(text) { messageView.Accessible.announce(text); }
         function onShowRow(row) { messageView.showRow(row); }
+        function onSearchOpened(words) { searchBar.openWith(words); }
         function onIncoming(count) {
             if (window.active)
                 return;
@@ -365,11 +367,11 @@ ApplicationWindow {
             onOlder: window.bridge.nextHit()
             onNewer: window.bridge.previousHit()
             onHistoryRequested: words => window.bridge.searchHistory(words)
-            onClosed: {
+            onClosed: {  // back to the conversation: its end, following it
                 visible = false;
-                window.bridge.findInView("");  // nothing found: F3 finds nothing either
+                window.bridge.findInView("");  // new lines are not looked at any more
                 messageView.clearSelection();
-                window.bridge.endSearch();
+                messageView.toLatest();
                 input.forceActiveFocus();
             }
         }
@@ -498,8 +500,10 @@ ApplicationWindow {
                             window.setInput(window.bridge.nextLine());
                     }
                     Keys.onEscapePressed: {
-                        messageView.clearSelection();
-                        window.bridge.endSearch();
+                        if (searchBar.visible)
+                            searchBar.closed();
+                        else
+                            messageView.clearSelection();
                     }
                     Keys.onTabPressed: window.setInput(window.bridge.completeName(input.text))
                     Keys.onPressed: event => {

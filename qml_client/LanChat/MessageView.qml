@@ -31,8 +31,12 @@ Frame {
         list.followEnd = list.cursorRow === list.count - 1;
     }
     function showRow(row) {  // a search hit: in sight, selected, and the view stays there
-        list.followEnd = false;
-        list.positionViewAtIndex(row, ListView.Center);
+        if (row === list.count - 1) {  // the last line: at the end, and following it (no
+            toLatest();                // "Jump to latest" over the line, none half hidden)
+        } else {
+            list.followEnd = false;
+            list.positionViewAtIndex(row, ListView.Center);
+        }
         selectRows(row, row);
     }
     function selectRows(first, last) { list.anchorRow = first; list.cursorRow = last; }

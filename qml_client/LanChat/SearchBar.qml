@@ -20,10 +20,18 @@ Frame {
     signal historyRequested(string words)
     signal closed()
 
-    function open() {
+    function open() {  // Ctrl+F, F3 while closed: the last words found again
         visible = true;
         field.forceActiveFocus();
         field.selectAll();
+        if (field.text.trim() !== "")
+            bar.wordsEdited(field.text);
+    }
+    function openWith(words) {  // /search WORDS typed: the bridge has counted them
+        typing.stop();
+        field.text = words;
+        visible = true;
+        Qt.callLater(field.forceActiveFocus);  // after the message field's Enter is done
     }
 
     padding: 4
@@ -72,14 +80,16 @@ Frame {
             color: bar.count === 0 && field.text.trim() !== "" ? ChatColors.error : ChatColors.muted
             font.pixelSize: ChatSizes.px(12)
             text: field.text.trim() === "" ? ""
-                : bar.count === 0 ? qsTr("no line in the view")
-                : bar.number === 0 ? qsTr("%n line(s)", "", bar.count)
+                : bar.count === 0 ? qsTr("not found")
+                : bar.number === 0 ? qsTr("%1 in the view").arg(bar.count)
                 : qsTr("%1 of %2").arg(bar.number).arg(bar.count)
             Accessible.name: text
         }
 
         ToolButton {
             objectName: "searchOlder"
+            focusPolicy: Qt.NoFocus  // a click leaves the keys in the field
+            opacity: enabled ? 1 : 0.35
             text: "\u25B2"  // ▲
             enabled: bar.count > 0
             Accessible.name: qsTr("Older line")
@@ -90,6 +100,8 @@ Frame {
 
         ToolButton {
             objectName: "searchNewer"
+            focusPolicy: Qt.NoFocus  // a click leaves the keys in the field
+            opacity: enabled ? 1 : 0.35
             text: "\u25BC"  // ▼
             enabled: bar.count > 0
             Accessible.name: qsTr("Newer line")
@@ -100,6 +112,7 @@ Frame {
 
         Button {
             objectName: "searchHistory"
+            focusPolicy: Qt.NoFocus
             visible: bar.history
             enabled: field.text.trim() !== ""
             text: bar.width < ChatSizes.px(560) ? qsTr("History") : qsTr("Search the history")
@@ -109,6 +122,8 @@ Frame {
 
         ToolButton {
             objectName: "searchClose"
+            focusPolicy: Qt.NoFocus  // a click leaves the keys in the field
+            opacity: enabled ? 1 : 0.35
             text: "\u2715"  // ✕
             Accessible.name: qsTr("Close the search")
             ToolTip.visible: hovered
