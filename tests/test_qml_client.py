@@ -672,6 +672,32 @@ def test_the_view_follows_new_lines_once_the_scrollback_is_full(qtbot, server):
         qtbot.waitUntil(lambda: bottom_line() == "line 159", timeout=WAIT_MS)
 
 
+def test_the_jump_button_counts_only_lines_out_of_sight(qtbot, server):
+    """The trial: "(3 new)" while the newest line was in plain sight (a short conversation,
+    the view not following because a line was selected)."""
+    from PySide6.QtCore import Qt
+    from PySide6.QtTest import QTest
+
+    with chat_window(qtbot, server.options()) as chat:
+        log_in(qtbot, chat, server)
+        jump, frame = item(chat, "jumpToLatest"), item(chat, "messageView")
+        server.to_group(b"msg,one")
+        qtbot.waitUntil(lambda: lines(chat)[-1][2] == "one", timeout=WAIT_MS)
+        for _ in range(2):  # the last line selected, then the one above it too
+            QTest.keyClick(chat.window, Qt.Key.Key_Up, Qt.KeyboardModifier.ShiftModifier)
+        qtbot.waitUntil(lambda: not frame.property("following"), timeout=WAIT_MS)
+        for text in ("two", "three"):  # arrive where they are seen
+            server.to_group(f"msg,{text}".encode())
+        qtbot.waitUntil(lambda: lines(chat)[-1][2] == "three", timeout=WAIT_MS)
+        assert not frame.property("following") and not jump.isVisible()
+        for i in range(60):  # and now far below
+            server.to_group(f"msg,more {i}".encode())
+        qtbot.waitUntil(lambda: lines(chat)[-1][2] == "more 59", timeout=WAIT_MS)
+        qtbot.waitUntil(jump.isVisible, timeout=WAIT_MS)
+        new = int(text_of(jump).split("(")[1].split()[0])
+        assert 0 < new < 60, text_of(jump)  # those out of sight, not all 62 since
+
+
 def test_keys_scroll_the_view_and_a_button_counts_what_arrived_meanwhile(qtbot, server):
     from PySide6.QtCore import Qt
     from PySide6.QtTest import QTest

@@ -11,8 +11,12 @@ Frame {
     signal linkActivated(string url)
     readonly property alias count: list.count
     readonly property alias following: list.followEnd
-    // Lines appended since the view stopped following the end (for "jump to latest").
-    readonly property int newBelow: following ? 0 : model.appended - list.appendedWhenLeft
+    // Lines appended since the view stopped following the end and not in sight (for "jump
+    // to latest": lines that arrived where they are seen, below a short conversation, are
+    // not "new below").
+    readonly property int belowSight: list.lastSeenRow < 0 ? list.count : list.count - 1 - list.lastSeenRow
+    readonly property int newBelow: following ? 0
+        : Math.max(0, Math.min(model.appended - list.appendedWhenLeft, belowSight))
 
     // Lines selected with the mouse (rows of the model), -1 when none: Ctrl+C copies them.
     readonly property int selectionFirst: Math.min(list.anchorRow, list.cursorRow)
@@ -81,6 +85,13 @@ Frame {
         }
         property int appendedWhenLeft: 0
         onFollowEndChanged: if (!followEnd) appendedWhenLeft = root.model.appended
+        // The last row at least partly in sight (a short conversation: the last row); -1
+        // if none is known (between two rows).
+        readonly property int lastSeenRow: {
+            const bottom = Math.min(contentY + height, originY + contentHeight) - 1;
+            const row = indexAt(width / 2, bottom);
+            return row >= 0 ? row : indexAt(width / 2, bottom - 8);
+        }
 
         anchors.fill: parent
         clip: true
@@ -158,7 +169,7 @@ Frame {
     // Scrolled up while lines arrive: a way back, with how much was missed.
     Button {
         objectName: "jumpToLatest"
-        visible: !root.following
+        visible: !root.following && root.belowSight > 0  // not while the end is in sight
         anchors.right: parent.right
         anchors.bottom: parent.bottom
         anchors.margins: 12
