@@ -57,7 +57,7 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"TCP port of the page (default {DEFAULT_HTTP_PORT}; 0 picks a free one)",
     )
     add_server_options(parser, remembered=False)
-    add("--title", default="", help="the chat's name shown on the page (default: the server)")
+    add("--title", default="", help="the chat's name shown on the page (default: LAN chat)")
     add(
         "--max-users",
         type=ranged_int(1, 100_000, "users"),

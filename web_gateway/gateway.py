@@ -398,7 +398,7 @@ class Gateway:
         options = self.options
         return frame(
             "hello",
-            chat=options.title or f"{options.server}:{options.port}",
+            chat=options.title,  # none: the page keeps its own name ("LAN chat")
             server=f"{options.server}:{options.port}",
         )
 

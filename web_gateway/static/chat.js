@@ -97,8 +97,10 @@ function setLink(text, down) {
 
 function receive(frame) {
   if (frame.t === "hello") {
-    $("title").textContent = frame.chat;
-    document.title = `${frame.chat} · LAN chat`;
+    if (frame.chat) {  // --title; else "LAN chat", not an address nobody calls the chat by
+      $("title").textContent = frame.chat;
+      document.title = `${frame.chat} · LAN chat`;
+    }
     return;
   }
   if (frame.t === "attached") {
