@@ -110,6 +110,12 @@ class ChatBridge(QObject):
         self.feed = LineFeed(self._messages, self.presenter, history, self._reader, self)
         self.hits = SearchHits(self._messages)
         self._messages.rowsInserted.connect(self._lines_added)
+        # "2 of 7" as the view's lines come and go: worked out once, at most every 100 ms
+        self._hit_place = (0, 0)
+        self._place_timer = QTimer(self, singleShot=True, interval=100)
+        self._place_timer.timeout.connect(self._hits_moved)
+        self._messages.rowsRemoved.connect(self._lines_removed)
+        self._messages.modelReset.connect(self._lines_removed)
         self.attention = Attention(self.presenter, notifier if options.notify else None,
                                    options.unread_line, self.feed.remove)  # fmt: skip
         self.account = Account(options, settings, names, self._in_chat_as, self)
@@ -302,8 +308,9 @@ class ChatBridge(QObject):
 
     @Slot(str, result=int)
     def findInView(self, words: str) -> int:
-        """The search bar's words changed: the lines in the view with all of them (case
-        ignored); the newest is shown.  How many; none for no words."""
+        """The search bar's words changed: the lines in the view with all of them (each the
+        start of a word, case and Latin accents ignored: search_hits); the newest is
+        shown.  How many; none for no words."""
         self.feed.flush()
         self.hits.find(words)
         self._show_hit(self.hits.next_row())
@@ -311,24 +318,35 @@ class ChatBridge(QObject):
 
     def _lines_added(self, _parent: object, first: int, last: int) -> None:
         """New lines while the search bar is open: those with its words are counted."""
-        if self.hits.added(first, last):
-            self.hitsChanged.emit()
+        if self.hits.added(first, last) and not self._place_timer.isActive():
+            self._place_timer.start()
+
+    def _lines_removed(self, *_args: object) -> None:
+        """Lines left the view (the scrollback, /clear): hits among them are not counted."""
+        if self.hits.count and not self._place_timer.isActive():
+            self._place_timer.start()
 
     def _show_hit(self, row: int) -> int:
         if row >= 0:
             self.showRow.emit(row)
-        self.hitsChanged.emit()
+        self._hits_moved()
         return row
+
+    def _hits_moved(self) -> None:
+        self._place_timer.stop()
+        self._hit_place = self.hits.position()
+        self.hitsChanged.emit()
 
     @Slot(str)
     def searchHistory(self, words: str) -> None:
         """The search bar's "Search the history": what /search WORDS does (the history's
-        lines listed as the last line, shown)."""
+        lines listed as the last line, shown), without the words in the input's recall."""
         if words.strip():
-            self.send(f"/search {words.strip()}")
+            self.feed.flush()
+            self.feed.add(self._search(words.strip()), False)
 
-    hitNumber = Property(int, lambda self: self.hits.position()[0], notify=hitsChanged)
-    hitCount = Property(int, lambda self: self.hits.position()[1], notify=hitsChanged)
+    hitNumber = Property(int, lambda self: self._hit_place[0], notify=hitsChanged)
+    hitCount = Property(int, lambda self: self._hit_place[1], notify=hitsChanged)
     keepsHistory = Property(bool, lambda self: self.feed.history is not None, constant=True)
 
     messages = Property(QObject, lambda self: self._messages, constant=True)
@@ -461,18 +479,22 @@ class ChatBridge(QObject):
         if update.clear:
             self._messages.clear()
         if update.search is not None:
-            # The history's lines, listed as the last line and shown (selected); the search
-            # bar opens with the words and counts the view's lines (Enter: the newest).
-            self.hits.find(update.search)
-            lines += self.feed.search(update.search)
-            self.searchOpened.emit(update.search)
-            QTimer.singleShot(0, self._show_listing)
+            lines += self._search(update.search)
         return lines
+
+    def _search(self, words: str) -> list[ChatLine]:
+        """The history's lines with ``words``, as one listing line, shown (selected) once in
+        the view; the search bar opens with the words and counts the view's lines
+        (Enter: the newest)."""
+        self.hits.find(words)
+        self.searchOpened.emit(words)
+        QTimer.singleShot(0, self._show_listing)
+        return self.feed.search(words)
 
     def _show_listing(self) -> None:
         self.feed.flush()
         self.showRow.emit(self._messages.rowCount() - 1)
-        self.hitsChanged.emit()
+        self._hits_moved()
 
     def _account_requests(self, update: ViewUpdate) -> list[ChatLine]:
         """A welcome remembered (and that name's history shown), the name held or let go,

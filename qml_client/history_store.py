@@ -51,11 +51,12 @@ END;
 
 
 def match_query(words: str) -> str | None:
-    """The FTS5 query for ``words``: each folded word (letters and digits only, so nothing
-    FTS5 reads as syntax) as the start of a word of the text (not the sender); None for
-    no words."""
-    terms = folded_words(words)
-    return " AND ".join(f'text : "{t}"*' for t in terms) if terms else None
+    """The FTS5 query for ``words``: each word typed, quoted (nothing in it is read as
+    syntax), as a phrase whose last word may be the start of one, in the text (not the
+    sender); FTS5 folds and splits it as it did the lines. None for no words."""
+    typed = [word for word in words.split() if folded_words(word)]
+    quoted = [word.replace('"', '""') for word in typed]
+    return " AND ".join(f'text : "{word}"*' for word in quoted) if quoted else None
 
 
 # The lines a window reads: those kept under its name, and those kept before ``me``
@@ -141,8 +142,8 @@ class HistoryStore:
 
     def search(self, words: str, limit: int = 50, *, me: str = "") -> list[StoredLine]:
         """Lines of this conversation kept by ``me`` whose text has every word of ``words``,
-        each as the start of a word, case and accents ignored, newest first: the rule of
-        the window's search bar (search_hits.folded_words), so the two agree."""
+        each as the start of a word, case and Latin accents ignored, newest first: the
+        window's search bar finds lines by the same rule (search_hits.has_words)."""
         query = match_query(words)
         if query is None:
             return []

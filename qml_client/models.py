@@ -196,9 +196,9 @@ class MessageModel(QAbstractListModel):
             index = self.index(row, 0)
             self.dataChanged.emit(index, index, _NEIGHBOUR_ROLES)
 
-    def rows_with(self, terms: list[str], first: int = 0, last: int = -1) -> list[int]:
+    def rows_with(self, terms: list[list[str]], first: int = 0, last: int = -1) -> list[int]:
         """Rows ``first``..``last`` (all by default) whose text has every one of ``terms``
-        (folded words, each the start of a word: search_hits.has_words), newest first.
+        (search_hits.search_phrases, found as search_hits.has_words finds them), newest first.
         Only what people said: not the window's own lines (a history listing, a join)."""
         last = len(self._rows) - 1 if last < 0 else last
         return [

@@ -212,7 +212,7 @@ def main() -> int:
         # Ctrl+F: the search bar, "café" typed, the history's lines asked for too
         QMetaObject.invokeMethod(bob.window.findChild(QObject, "searchBar"), "open")
         bob.window.findChild(QQuickItem, "searchField").setProperty("text", "café")
-        bob.bridge.searchHistory("café")  # lists the history's lines, shows the view's newest
+        bob.bridge.searchHistory("café")  # the history's lines listed, that listing shown
         pump(lambda: "match 'café'" in bob.bridge.messages.line(
             bob.bridge.messages.rowCount() - 1).line_text, "the history's listing")  # fmt: skip
         photograph(bob, args.out / ("screenshot-search.png" if args.readme else "search.png"))

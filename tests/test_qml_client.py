@@ -686,9 +686,12 @@ def test_the_jump_button_counts_only_lines_out_of_sight(qtbot, server):
         for _ in range(2):  # the last line selected, then the one above it too
             QTest.keyClick(chat.window, Qt.Key.Key_Up, Qt.KeyboardModifier.ShiftModifier)
         qtbot.waitUntil(lambda: not frame.property("following"), timeout=WAIT_MS)
+        listing = item(chat, "messageList")
         for text in ("two", "three"):  # arrive where they are seen
             server.to_group(f"msg,{text}".encode())
         qtbot.waitUntil(lambda: lines(chat)[-1][2] == "three", timeout=WAIT_MS)
+        last = len(lines(chat)) - 1  # laid out, and in sight
+        qtbot.waitUntil(lambda: listing.property("lastSeenRow") == last, timeout=WAIT_MS)
         assert not frame.property("following") and not jump.isVisible()
         for i in range(60):  # and now far below
             server.to_group(f"msg,more {i}".encode())
@@ -1085,6 +1088,32 @@ def test_ctrl_f_opens_a_search_bar_that_walks_the_lines_older_and_newer(qtbot, s
         press(chat.window, Qt.Key.Key_F3)  # F3 with the bar closed opens it, found again
         qtbot.waitUntil(lambda: bar.property("visible"), timeout=WAIT_MS)
         qtbot.waitUntil(lambda: text_of(count) == "1 of 4", timeout=WAIT_MS)
+
+
+def test_the_search_bar_counts_down_as_hits_leave_the_scrollback_and_after_clear(qtbot, server):
+    """A review: the count was worked out only when lines came, so hits that left the
+    window (the scrollback, /clear) were still counted."""
+    from PySide6.QtTest import QTest
+
+    with chat_window(qtbot, server.options()) as chat:
+        log_in(qtbot, chat, server)
+        chat.bridge.message_model.scrollback = 12
+        for text in ("needle one", "needle two", "hay"):
+            server.to_group(f"msg,{text}".encode())
+        qtbot.waitUntil(lambda: lines(chat)[-1][2] == "hay", timeout=WAIT_MS)
+        QTest.keyClick(chat.window, Qt.Key.Key_F, Qt.KeyboardModifier.ControlModifier)
+        type_line(chat, "needle", enter=False)
+        count = item(chat, "searchCount")
+        qtbot.waitUntil(lambda: text_of(count) == "1 of 2", timeout=WAIT_MS)
+        for i in range(12):  # both leave the window
+            server.to_group(f"msg,more hay {i}".encode())
+        qtbot.waitUntil(lambda: lines(chat)[-1][2] == "more hay 11", timeout=WAIT_MS)
+        assert "needle two" not in [line[2] for line in lines(chat)]
+        qtbot.waitUntil(lambda: text_of(count) == "not found", timeout=WAIT_MS)
+        server.to_group(b"msg,a needle again")
+        qtbot.waitUntil(lambda: text_of(count) == "1 in the view", timeout=WAIT_MS)
+        chat.bridge.send("/clear")
+        qtbot.waitUntil(lambda: text_of(count) == "not found", timeout=WAIT_MS)
 
 
 def test_the_client_switches_threads_every_millisecond():

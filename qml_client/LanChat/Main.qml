@@ -501,7 +501,7 @@ ApplicationWindow {
                     }
                     Keys.onEscapePressed: {
                         if (searchBar.visible)
-                            searchBar.closed();
+                            searchBar.close();
                         else
                             messageView.clearSelection();
                     }

@@ -27,6 +27,10 @@ Frame {
         if (field.text.trim() !== "")
             bar.wordsEdited(field.text);
     }
+    function close() {  // Esc, the ✕, Esc in the message field
+        typing.stop();  // words typed just before must not search after the bar is gone
+        bar.closed();
+    }
     function openWith(words) {  // /search WORDS typed: the bridge has counted them
         typing.stop();
         field.text = words;
@@ -71,7 +75,7 @@ Frame {
             onTextEdited: typing.restart()
             Keys.onReturnPressed: event => field.enter(event)
             Keys.onEnterPressed: event => field.enter(event)
-            Keys.onEscapePressed: bar.closed()
+            Keys.onEscapePressed: bar.close()
         }
 
         Label {
@@ -128,7 +132,7 @@ Frame {
             Accessible.name: qsTr("Close the search")
             ToolTip.visible: hovered
             ToolTip.text: qsTr("Close (Esc)")
-            onClicked: bar.closed()
+            onClicked: bar.close()
         }
     }
 }
