@@ -504,6 +504,9 @@ class ClientCore:
             return [self._send_now(LoginRequest(self.user or "").encode(), now)]
         tries = self._login_attempts
         return [
+            # A welcome we never heard (sent to a group we do not hear) may still have
+            # let us in: the exit takes the login back, or the name stays held by nobody.
+            SendDatagram(ExitRequest().encode()),
             *self._logged_out("no welcome came"),
             LocalError(
                 Reason.NO_WELCOME,

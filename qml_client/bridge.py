@@ -196,6 +196,9 @@ class ChatBridge(QObject):
                 f"The pasted text has {count} lines. Each line is sent as a message of its "
                 "own, at the pace the server allows."
             )
+            if self._paste.loses_layout():
+                why += " Indentation and blank lines are not sent: a chat line cannot start "
+                why += "with a space."
             self.pasteConfirmationNeeded.emit(count, self._paste.preview(), why)
             return False
         split = self._split_offer(line)

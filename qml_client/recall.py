@@ -71,6 +71,13 @@ class PasteGate:
         more = len(lines) - shown
         return "\n".join(lines[:shown] + ([f"\u2026 and {more} more"] if more > 0 else []))
 
+    def loses_layout(self) -> bool:
+        """Whether the waiting paste has indented or blank lines: a chat line cannot start
+        with a space (every peer trims it), so code pasted loses its layout (the dialog
+        says so)."""
+        lines = (self.waiting or "").splitlines()
+        return any(not line.strip() or line[:1].isspace() for line in lines)
+
     def release(self) -> str | None:
         """The waiting paste, now to be sent (None: nothing waits); the gate is empty after."""
         text, self.waiting = self.waiting, None

@@ -153,6 +153,9 @@ def test_login_is_retried_then_given_up():
     assert datagrams(client.handle_timer(2.0)) == [b"login,bob"]
     events = client.handle_timer(3.0)
     assert errors(events) == ["no-welcome"]
+    # a trial: the server let erin in, its welcome went to a group she did not hear, and
+    # her name stayed in the chat after she closed the window: giving up takes it back
+    assert datagrams(events) == [b"exit,"]
     assert client.state is ClientState.LOGGED_OUT and client.next_deadline() is None
     assert datagrams(typed_line(client, "/login", 4.0)) == [b"login,bob"]  # the last name
 

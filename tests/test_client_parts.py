@@ -136,7 +136,11 @@ def test_a_long_paste_waits_for_a_yes_and_a_short_one_does_not():
     gate = PasteGate(limit=2)
     assert gate.holds("one\ntwo\n\n") == 0 and gate.waiting is None
     assert gate.holds("a\nb\nc") == 3 and gate.waiting == "a\nb\nc"
+    assert not gate.loses_layout()
     assert gate.release() == "a\nb\nc" and gate.release() is None
+    for code in ("def f(x):\n    return x\nprint(f(2))", "a\n\nb\nc"):  # the dialog warns
+        assert gate.holds(code) == 3 and gate.loses_layout(), code
+        gate.release()
 
 
 def test_the_unread_marker_moves_and_the_old_one_is_taken_back():

@@ -1190,7 +1190,7 @@ def test_nothing_is_clipped_at_480_px_at_any_zoom_and_the_end_is_the_end(qtbot, 
             assert item(chat, "peopleButton").isVisible()
             assert qml_value(scroll_bar, "policy === ScrollBar.AlwaysOn")  # more than fits
             field = item(chat, "input")  # a short hint: one line, not four
-            assert field.property("placeholderText") == "Message (/help)"
+            assert field.property("placeholderText") in ("Message (/help)", "Message")
             assert field.height() < 1.5 * send.height(), f"zoom step {step}: a tall input"
         QTest.keyClick(chat.window, Qt.Key.Key_F, Qt.KeyboardModifier.ControlModifier)
         close = item(chat, "searchClose")  # the search bar at the largest zoom: all of it
@@ -1198,6 +1198,26 @@ def test_nothing_is_clipped_at_480_px_at_any_zoom_and_the_end_is_the_end(qtbot, 
         qtbot.waitUntil(lambda: laid_out_around(close), timeout=WAIT_MS)
         assert close.mapToScene(close.boundingRect().topRight()).x() <= chat.window.width()
         assert text_of(item(chat, "searchHistory")) == "History"
+
+
+def test_a_narrow_window_s_people_button_leaves_the_keys_in_the_message_field(qtbot, server):
+    """A trial at 400 px: after People, typed text went nowhere (the button had the keys)
+    and Esc did not close the list."""
+    from PySide6.QtTest import QTest
+
+    with chat_window(qtbot, server.options()) as chat:
+        chat.window.resize(400, 600)
+        log_in(qtbot, chat, server)
+        people, panel = item(chat, "peopleButton"), item(chat, "userPanel")
+        qtbot.waitUntil(lambda: people.isVisible() and laid_out_around(people), timeout=WAIT_MS)
+        QTest.mouseClick(chat.window, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier,
+                         centre_of(people))  # fmt: skip
+        qtbot.waitUntil(panel.isVisible, timeout=WAIT_MS)
+        type_line(chat, "typed after People")
+        server.expect(b"msg,typed after People")
+        QTest.keyClick(chat.window, Qt.Key.Key_Escape)
+        qtbot.waitUntil(lambda: not panel.isVisible(), timeout=WAIT_MS)
+        assert not people.property("checked")
 
 
 def _visual_items(top: QQuickItem) -> list[QQuickItem]:

@@ -458,7 +458,8 @@ ApplicationWindow {
                     Accessible.description: qsTr("Type a message or a command such as /help, then Enter")
                     // Narrow (a small window, a large zoom): a short hint, not four lines of one.
                     placeholderText: window.bridge.inChat
-                        ? (window.narrow ? qsTr("Message (/help)")
+                        ? (window.width < ChatSizes.px(480) ? qsTr("Message")
+                           : window.narrow ? qsTr("Message (/help)")
                                          : qsTr("Type a message and press Enter (/help for commands)"))
                         : (window.narrow ? qsTr("/login NAME to join")
                                          : qsTr("Type /login and your name, then Enter, to join the chat"))
@@ -502,6 +503,8 @@ ApplicationWindow {
                     Keys.onEscapePressed: {
                         if (searchBar.visible)
                             searchBar.close();
+                        else if (window.narrow && window.peopleShown)
+                            window.peopleShown = false;
                         else
                             messageView.clearSelection();
                     }
@@ -538,7 +541,10 @@ ApplicationWindow {
                 visible: window.narrow
                 checkable: true
                 checked: window.peopleShown
-                onToggled: window.peopleShown = checked
+                onToggled: {
+                    window.peopleShown = checked;
+                    input.forceActiveFocus();  // typing goes on where it went (a trial lost keys)
+                }
                 text: qsTr("People (%1)").arg(window.bridge.users.count)
                 Accessible.name: qsTr("Show who is in the chat")
             }
