@@ -60,7 +60,7 @@ class FederatedServerCore(ServerCore):
         out.append(self._sites.publish(EventKind.WELCOME, name))
 
     def _said(self, user: str, text: str, out: list[ServerAction]) -> None:
-        out.append(self._sites.said(user, text))
+        out.append(self._sites.publish(EventKind.MSG, user, text))
 
     def _left(self, user: str, out: list[ServerAction]) -> None:
         # the name is free before the others hear the bye
@@ -174,17 +174,12 @@ class _Sites:
     def publish(
         self, kind: EventKind, user: str = "", text: str = "", users: tuple[str, ...] = ()
     ) -> Publish:
-        self._seq += 1
-        config = self.config
-        return Publish(SiteEvent(config.site, config.epoch, self._seq, kind, user, text, users))
-
-    def said(self, user: str, text: str) -> Publish:
-        """``publish(EventKind.MSG, user, text)`` for the relay's every line: the tuples
+        """This site's next event.  Runs for every line the relay passes on: the tuples are
         made directly (``tuple.__new__``, as a NamedTuple's own ``__new__`` does, without
-        its Python frame) cost 0.25 us a line instead of 0.5."""
+        its Python frame): 0.38 us a line instead of 0.57."""
         self._seq += 1
         config = self.config
-        fields = (config.site, config.epoch, self._seq, EventKind.MSG, user, text, ())
+        fields = (config.site, config.epoch, self._seq, kind, user, text, users)
         return tuple.__new__(Publish, (tuple.__new__(SiteEvent, fields),))
 
     def claim(self, user: str, addr: Address, reassert: bool = False) -> ClaimName:
