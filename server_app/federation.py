@@ -707,9 +707,7 @@ class _BrokerSession:
             return
         if seq > self.read_seq + 1:
             await self._read_missed(seq)
-        self.read_seq = seq
-        if message.subject != self.own_subject:
-            self._hand_over(message.subject, message.data)
+        self._accept(seq, message.subject, message.data)
 
     async def _read_missed(self, seq: int) -> None:
         """Batches between the last one read and ``seq`` that never arrived: in flight
@@ -732,9 +730,8 @@ class _BrokerSession:
                 return
             if stored.seq >= seq:
                 break
-            self.read_seq, found = stored.seq, found + 1
-            if stored.subject != self.own_subject:
-                self._hand_over(stored.subject, stored.data or b"")
+            self._accept(stored.seq, stored.subject, stored.data or b"")
+            found += 1
         if found:
             self.link.note(f"federation: {found} batch(es) that never arrived read from the stream")
 
@@ -747,6 +744,12 @@ class _BrokerSession:
         if message is not None:
             with contextlib.suppress(Exception):  # lost with the link: sent again, skipped
                 await message.ack()
+
+    def _accept(self, seq: int, subject: str, data: bytes) -> None:
+        """Batch ``seq`` is read: handed over, unless it is this site's own."""
+        self.read_seq = seq
+        if subject != self.own_subject:
+            self._hand_over(subject, data)
 
     def _hand_over(self, subject: str, data: bytes) -> None:
         """Decode and report one other site's batch."""
