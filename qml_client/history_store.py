@@ -27,6 +27,7 @@ from pathlib import Path
 
 from .cli import Conversation
 from .places import data_dir
+from .presenter import SAID
 from .search_hits import folded_words
 
 WRITE_INTERVAL = 0.5  # seconds a recorded line may wait before it is on disk
@@ -62,6 +63,8 @@ def match_query(words: str) -> str | None:
 # The lines a window reads: those kept under its name, and those kept before ``me``
 # existed (NULL), which every name reads.  One parameter: the name.
 _READ_BY = "(lines.me = ? OR lines.me IS NULL)"
+# What a search finds: what people said (presenter.SAID), as the window's search does.
+_SAID_KINDS = ", ".join(sorted(f"'{kind.value}'" for kind in SAID))
 
 
 def default_path() -> Path:
@@ -151,7 +154,7 @@ class HistoryStore:
             "SELECT lines.at, lines.kind, lines.sender, lines.text FROM lines_text "
             "JOIN lines ON lines.id = lines_text.rowid "
             f"WHERE lines_text MATCH ? AND lines.conversation = ? AND {_READ_BY} "
-            "AND lines.kind IN ('in', 'out', 'raw', 'foreign') "  # what people said
+            f"AND lines.kind IN ({_SAID_KINDS}) "
             "ORDER BY lines.id DESC LIMIT ?",
             (query, self.conversation, me, limit),
         ).fetchall()

@@ -28,7 +28,7 @@ from protocol_lib.client_events import MessageStatus
 from protocol_lib.discovery import ChatRecord
 from protocol_lib.display import shown_name, shown_text
 
-from .presenter import ChatLine, LineKind, day_of
+from .presenter import SAID, ChatLine, LineKind, day_of
 from .search_hits import has_words
 
 QML_IMPORT_NAME = "LanChatBackend"
@@ -60,9 +60,6 @@ SMALL_MARKS: dict[MessageStatus | None, str] = {
 
 GROUP_GAP = 300.0  # seconds: a sender's next line after longer starts a group of its own
 
-_IN_BUBBLE = frozenset({LineKind.OUT, LineKind.IN, LineKind.RAW, LineKind.FOREIGN})
-_SAID = _IN_BUBBLE  # what a search looks in: lines people sent, not the window's own
-
 
 class MessageRoles(IntEnum):
     """What the QML delegate reads: display text and booleans, never codes to compare."""
@@ -92,7 +89,7 @@ _MESSAGE_ROLES: dict[int, tuple[bytes, Callable[[ChatLine], object]]] = {
     MessageRoles.MARK_TEXT: (b"markText", lambda line: SMALL_MARKS[line.status]),
     MessageRoles.MARK_WORDS: (b"markWords", lambda line: MARK_TEXTS[line.status]),
     MessageRoles.OUTGOING: (b"outgoing", lambda line: line.kind is LineKind.OUT),
-    MessageRoles.IN_BUBBLE: (b"inBubble", lambda line: line.kind in _IN_BUBBLE),
+    MessageRoles.IN_BUBBLE: (b"inBubble", lambda line: line.kind in SAID),
     MessageRoles.RAW: (b"raw", lambda line: line.kind is LineKind.RAW),
     MessageRoles.FOREIGN: (b"foreign", lambda line: line.kind is LineKind.FOREIGN),
     MessageRoles.IS_ERROR: (b"isError", lambda line: line.kind is LineKind.ERROR),
@@ -115,7 +112,7 @@ def continues(line: ChatLine, above: ChatLine) -> bool:
     same day, each within GROUP_GAP of the one before (a system line between ends a group)."""
     return (
         line.kind is above.kind
-        and line.kind in _IN_BUBBLE
+        and line.kind in SAID
         and line.sender == above.sender
         and 0 <= line.at - above.at <= GROUP_GAP
         and _day(line) == _day(above)
@@ -204,7 +201,7 @@ class MessageModel(QAbstractListModel):
         return [
             row
             for row in range(last, first - 1, -1)
-            if self._rows[row].kind in _SAID and has_words(terms, self._rows[row].line_text)
+            if self._rows[row].kind in SAID and has_words(terms, self._rows[row].line_text)
         ]
 
     def as_text(self, first: int, last: int) -> str:

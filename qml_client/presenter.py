@@ -71,6 +71,10 @@ class LineKind(StrEnum):
     ERROR = "error"  # what went wrong
 
 
+# What people sent (shown in bubbles, found by a search), not what the window says.
+SAID = frozenset({LineKind.OUT, LineKind.IN, LineKind.RAW, LineKind.FOREIGN})
+
+
 @dataclass(slots=True)
 class ChatLine:
     """One line of the message view, already safe to display."""
