@@ -321,12 +321,18 @@ class ChatBridge(QObject):
 
     def _lines_added(self, _parent: object, first: int, last: int) -> None:
         """New lines while the search bar is open: those with its words are counted."""
-        if self.hits.added(first, last) and not self._place_timer.isActive():
-            self._place_timer.start()
+        if self.hits.added(first, last):
+            self._hits_moved_soon()
 
     def _lines_removed(self, *_args: object) -> None:
         """Lines left the view (the scrollback, /clear): hits among them are not counted."""
-        if self.hits.count and not self._place_timer.isActive():
+        if self.hits.count:
+            self._hits_moved_soon()
+
+    def _hits_moved_soon(self) -> None:
+        """Within 100 ms, not at every batch (a running timer is not restarted: under a
+        flood it would never fire)."""
+        if not self._place_timer.isActive():
             self._place_timer.start()
 
     def _show_hit(self, row: int) -> int:

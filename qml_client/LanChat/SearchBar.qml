@@ -14,6 +14,7 @@ Frame {
     property int count: 0  // hits in the view
     property bool history: true  // the history is kept: it can be searched too
     readonly property alias words: field.text
+    readonly property bool hasWords: field.text.trim() !== ""
     signal wordsEdited(string words)  // after a short pause in typing
     signal older()
     signal newer()
@@ -24,7 +25,7 @@ Frame {
         visible = true;
         field.forceActiveFocus();
         field.selectAll();
-        if (field.text.trim() !== "")
+        if (hasWords)
             bar.wordsEdited(field.text);
     }
     function close() {  // Esc, the ✕, Esc in the message field
@@ -41,6 +42,15 @@ Frame {
     padding: 4
     Accessible.role: Accessible.Pane
     Accessible.name: qsTr("Find in the conversation")
+
+    // The bar's small buttons: a click leaves the keys in the field; a tip on hover.
+    component BarButton: ToolButton {
+        property string tip
+        focusPolicy: Qt.NoFocus
+        opacity: enabled ? 1 : 0.35
+        ToolTip.visible: hovered
+        ToolTip.text: tip
+    }
 
     // Each keystroke would search the view again (10,000 lines at most): once typing rests.
     Timer {
@@ -81,36 +91,30 @@ Frame {
         Label {
             objectName: "searchCount"
             textFormat: Text.PlainText
-            color: bar.count === 0 && field.text.trim() !== "" ? ChatColors.error : ChatColors.muted
+            color: bar.count === 0 && bar.hasWords ? ChatColors.error : ChatColors.muted
             font.pixelSize: ChatSizes.px(12)
-            text: field.text.trim() === "" ? ""
+            text: !bar.hasWords ? ""
                 : bar.count === 0 ? qsTr("not found")
                 : bar.number === 0 ? qsTr("%1 in the view").arg(bar.count)
                 : qsTr("%1 of %2").arg(bar.number).arg(bar.count)
             Accessible.name: text
         }
 
-        ToolButton {
+        BarButton {
             objectName: "searchOlder"
-            focusPolicy: Qt.NoFocus  // a click leaves the keys in the field
-            opacity: enabled ? 1 : 0.35
             text: "\u25B2"  // ▲
             enabled: bar.count > 0
             Accessible.name: qsTr("Older line")
-            ToolTip.visible: hovered
-            ToolTip.text: qsTr("Older (Enter, F3)")
+            tip: qsTr("Older (Enter, F3)")
             onClicked: bar.older()
         }
 
-        ToolButton {
+        BarButton {
             objectName: "searchNewer"
-            focusPolicy: Qt.NoFocus  // a click leaves the keys in the field
-            opacity: enabled ? 1 : 0.35
             text: "\u25BC"  // ▼
             enabled: bar.count > 0
             Accessible.name: qsTr("Newer line")
-            ToolTip.visible: hovered
-            ToolTip.text: qsTr("Newer (Shift+Enter, Shift+F3)")
+            tip: qsTr("Newer (Shift+Enter, Shift+F3)")
             onClicked: bar.newer()
         }
 
@@ -118,20 +122,17 @@ Frame {
             objectName: "searchHistory"
             focusPolicy: Qt.NoFocus
             visible: bar.history
-            enabled: field.text.trim() !== ""
+            enabled: bar.hasWords
             text: bar.width < ChatSizes.px(560) ? qsTr("History") : qsTr("Search the history")
             Accessible.name: qsTr("List the kept history's lines with these words")
             onClicked: bar.historyRequested(field.text)
         }
 
-        ToolButton {
+        BarButton {
             objectName: "searchClose"
-            focusPolicy: Qt.NoFocus  // a click leaves the keys in the field
-            opacity: enabled ? 1 : 0.35
             text: "\u2715"  // ✕
             Accessible.name: qsTr("Close the search")
-            ToolTip.visible: hovered
-            ToolTip.text: qsTr("Close (Esc)")
+            tip: qsTr("Close (Esc)")
             onClicked: bar.close()
         }
     }
