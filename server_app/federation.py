@@ -32,6 +32,7 @@ import ssl
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -115,11 +116,23 @@ class FederationOptions:
         return options
 
 
-async def _unsubscribe(subscription: Any) -> None:
+def broker_away(exc: BaseException) -> bool:
+    """A failure that means the broker is away, slow or has closed the link: nats-py's own
+    errors, a socket's, a time-out.  Expected in a federation's life, and said by the link's
+    own lines (cut off, reconnected); anything else is a bug and gets a line of its own."""
+    import nats.errors
+
+    return isinstance(exc, (nats.errors.Error, OSError, asyncio.TimeoutError))
+
+
+async def _unsubscribe(subscription: Any, note: Callable[[str], None]) -> None:
     """Give a request's inbox up (a request still waiting at the broker finds nobody)."""
     if subscription is not None:
-        with contextlib.suppress(Exception):  # the link is gone: so is the interest
+        try:
             await subscription.unsubscribe()
+        except Exception as exc:  # the link is gone: so is the interest
+            if not broker_away(exc):
+                note(f"federation: giving a pull request up failed: {exc!r}")
 
 
 def _taken(queue: deque[_Item]) -> list[_Item]:
@@ -381,8 +394,16 @@ class _BrokerSession:
             f"federation: {self.published} event(s) published in {self.batches} message(s)"
             + (f"; {unsent} not sent (the broker was away)" if unsent else "")
         )
-        with contextlib.suppress(Exception):
+        try:
             await asyncio.wait_for(self.nc.close(), 1.0)
+        except Exception as exc:
+            self._unexpected("closing the link", exc)
+
+    def _unexpected(self, doing: str, exc: Exception) -> None:
+        """A line for a failure that is not the broker being away (that one the link's own
+        lines say): a bug must be seen, not answered as "unavailable" in silence."""
+        if not broker_away(exc):
+            self.link.note(f"federation: {doing} failed: {exc!r}")
 
     def _spawn(self, coroutine: Any) -> None:
         task = asyncio.get_running_loop().create_task(coroutine)
@@ -599,7 +620,8 @@ class _BrokerSession:
                 )
             except MaxPayloadError:  # can never go (a roster of >10,000 names): say so, drop it
                 self.link.note(f"federation: {batch.length} event(s) too large to publish")
-            except Exception:
+            except Exception as exc:
+                self._unexpected("publishing a batch", exc)
                 await self._pause()  # the broker is away or slow: the same batch again
                 continue
             else:
@@ -666,14 +688,14 @@ class _BrokerSession:
                 if self.connected.is_set() and not self.stopping:  # the consumer was lost
                     self.link.note(f"federation: reading the other sites failed: {exc!r}")
                 subject = None
-                await _unsubscribe(request)
+                await _unsubscribe(request, self.link.note)
                 await self._pause()
                 continue
             try:  # a request the broker lost says nothing: ask again after its time
                 await asyncio.wait_for(self.pull_ended.wait(), PULL_EXPIRES + REQUEST_TIMEOUT)
             except TimeoutError:
                 subject = None  # and look at the consumer first: it may be gone
-            await _unsubscribe(request)
+            await _unsubscribe(request, self.link.note)
             await self._acknowledge()
             if self.pull_status not in (None, "408"):  # e.g. 409: the consumer was deleted
                 subject = None
@@ -742,8 +764,10 @@ class _BrokerSession:
         well inside the consumer's ack_wait, so nothing is sent again meanwhile."""
         message, self.unacked = self.unacked, None
         if message is not None:
-            with contextlib.suppress(Exception):  # lost with the link: sent again, skipped
+            try:
                 await message.ack()
+            except Exception as exc:  # lost with the link: sent again, skipped
+                self._unexpected("acknowledging a batch", exc)
 
     def _accept(self, seq: int, subject: str, data: bytes) -> None:
         """Batch ``seq`` is read: handed over, unless it is this site's own."""
@@ -767,8 +791,10 @@ class _BrokerSession:
         beat = str(self.config.epoch).encode()
         while True:
             if self.connected.is_set():
-                with contextlib.suppress(Exception):
+                try:
                     await self.nc.publish(subject, beat)
+                except Exception as exc:
+                    self._unexpected("sending a heartbeat", exc)
             await asyncio.sleep(self.config.heartbeat_interval)
 
     async def _heartbeat_heard(self, message: Any) -> None:
@@ -806,7 +832,8 @@ class _BrokerSession:
             return answer(ClaimOutcome.GRANTED)
         except KeyWrongLastSequenceError:
             pass
-        except Exception:
+        except Exception as exc:
+            self._unexpected("claiming a name", exc)
             return answer(ClaimOutcome.UNAVAILABLE)
         try:
             entry = await self.kv.get(action.key)
@@ -821,7 +848,8 @@ class _BrokerSession:
             return answer(ClaimOutcome.HELD, holder)
         except KeyNotFoundError:  # released between our create and our get: ask again
             return await self._claim_answer(action)
-        except Exception:
+        except Exception as exc:
+            self._unexpected("reading a name's claim", exc)
             return answer(ClaimOutcome.UNAVAILABLE)
 
     async def _release(self, action: ReleaseNames) -> None:
@@ -841,7 +869,8 @@ class _BrokerSession:
             keys = action.keys if action.keys is not None else tuple(await self.kv.keys())
         except NoKeysError:
             return
-        except Exception:
+        except Exception as exc:
+            self._unexpected("listing the names", exc)
             return
         for key in keys:
             try:
@@ -851,5 +880,6 @@ class _BrokerSession:
                 revision, claim = held
                 if claim.site == action.site and claim.epoch == action.epoch:
                     await self.kv.delete(key, last=revision)
-            except Exception:  # a newer claim, or the broker went away
+            except Exception as exc:  # a newer claim, or the broker went away
+                self._unexpected("releasing a name", exc)
                 continue

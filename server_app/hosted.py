@@ -22,7 +22,7 @@ from .web import INSTALL_HINT, start_web, web_port, web_urls
 if TYPE_CHECKING:
     from web_gateway.runner import GatewayThread
 
-USERS_UPDATE_INTERVAL = 5.0  # seconds between looks at the number of users for the record
+USERS_UPDATE_INTERVAL = 2.0  # seconds between looks at the number of users for the record
 
 
 def advertise(server: ChatServer, log: LogSink, web: int | None = None) -> Advertiser | None:
@@ -42,7 +42,7 @@ def advertise(server: ChatServer, log: LogSink, web: int | None = None) -> Adver
         title, interfaces[0], server.address[1], options.group, options.group_port,
         RelayStyle.ATTRIBUTED, users=0, web=web,
     )  # fmt: skip
-    advertiser = Advertiser(record, interfaces)
+    advertiser = Advertiser(record, interfaces, report=lambda why: log.plain(f"mDNS: {why}."))
     advertiser.start()
 
     def watch() -> None:

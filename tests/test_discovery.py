@@ -121,6 +121,55 @@ def test_a_server_on_one_host_is_found_from_another_within_two_seconds(lan):
         server.stop()
 
 
+def _running_browser(lan: Lan, seconds: float) -> Process:
+    """A browser on the student's host that prints each record, and each change of its
+    ``users``, as it comes (tests.peers.browse), for ``seconds``."""
+    return Process(lan.popen("student", [
+        sys.executable, "-m", "tests.peers.browse", lan.addresses["student"], str(seconds)],
+        cwd=ROOT, env=mdns_env(), text=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+    ))  # fmt: skip
+
+
+def _client(lan: Lan, host: str) -> Process:
+    process = Process(lan.popen(host, [
+        sys.executable, "-m", "tests.peers.client", lan.addresses["server"], str(PORT), GROUP,
+        str(GROUP_PORT), lan.addresses[host]], stdin=subprocess.PIPE, cwd=ROOT,
+        env=mdns_env(), text=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+    ))  # fmt: skip
+    process.expect("READY")
+    return process
+
+
+@netns
+def test_the_chat_stays_findable_with_its_people_counted_as_they_come_and_go(lan):
+    """Issue 36, point 1: the record's first update (a login) withdrew it for good, so a
+    student who came after the first login found nothing.  Now a browser that was open
+    before anyone came sees the count follow the chat, and new searches after each change
+    find the chat with its current count; the server's log has no mDNS complaint."""
+    server = _server(lan, "--title", "Lab 3")
+    running = _running_browser(lan, 40.0)
+    people: list[Process] = []
+    try:
+        server.expect("Announced on")
+        running.expect('"users": 0')
+        for count, name in enumerate(("alice", "bob"), start=1):
+            person = _client(lan, "student")
+            people.append(person)
+            person.send(f"login,{name}")
+            person.expect(f"RECV b'welcome,{name}'")
+            running.expect(f'"users": {count}')  # within USERS_UPDATE_INTERVAL and a bit
+            _, final = _browse(lan, 2.5)  # a student who arrives now: a new search
+            assert [(r["title"], r["users"]) for r in final] == [("Lab 3", count)]
+        people[0].send("exit,")
+        running.expect('"users": 1')
+        _, final = _browse(lan, 2.5)
+        assert [(r["title"], r["users"]) for r in final] == [("Lab 3", 1)]
+        assert not [line for line in server.output.seen if "mDNS" in line]
+    finally:
+        for process in (*people, running, server):
+            process.stop()
+
+
 @netns
 def test_with_no_advertise_nothing_is_found(lan):
     server = _server(lan, "--no-advertise")

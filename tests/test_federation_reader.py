@@ -144,3 +144,23 @@ def test_a_batch_that_breaks_the_reader_costs_itself_and_is_said(session):
     notes = session.link.notes()
     assert any("internal error reading 'lanchat.events.labA'" in note for note in notes), notes
     assert texts(session) == ["line 2"]
+
+
+def test_an_acknowledgement_lost_with_the_link_is_quiet_and_a_bug_in_it_is_said(session):
+    """Issue 36, point 1's rule for the whole tree: a failure that means the broker is away
+    is said by the link's own lines; anything else gets a line, never a silent pass."""
+    from nats.errors import ConnectionClosedError
+
+    for error, said in ((ConnectionClosedError(), False), (ValueError("a bug"), True)):
+        message = delivered(1, *batch(1))
+
+        async def ack(error: Exception = error) -> None:
+            raise error
+
+        message.ack = ack
+        session.unacked = message
+        asyncio.run(session._acknowledge())
+        notes = [note for note in session.link.notes() if "acknowledging" in note]
+        assert bool(notes) is said, notes
+        if said:
+            assert "ValueError('a bug')" in notes[0]

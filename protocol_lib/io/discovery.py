@@ -10,7 +10,6 @@ zeroconf's thread with the whole list each time something is added, updated or r
 
 from __future__ import annotations
 
-import contextlib
 import os
 import socket
 import threading
@@ -52,11 +51,22 @@ def served_interfaces(host: str) -> list[str]:
 
 
 class Advertiser:
-    """One chat's record on the interfaces it serves, from ``start`` until ``close``."""
+    """One chat's record on the interfaces it serves, from ``start`` until ``close``.
 
-    def __init__(self, record: ChatRecord, interfaces: list[str]) -> None:
+    ``report`` is told, in a sentence, whatever goes wrong with mDNS after the start (an
+    update or a goodbye that zeroconf refused): a record that silently stops being current
+    is how a chat once vanished from every search five seconds into a lesson.
+    """
+
+    def __init__(
+        self,
+        record: ChatRecord,
+        interfaces: list[str],
+        report: Callable[[str], None] | None = None,
+    ) -> None:
         self.record = record
         self.interfaces = interfaces
+        self.report = report
         self.problem: str | None = None  # why it could not advertise, once known
         self.registered = threading.Event()  # set when the record is out (or failed)
         self._zc: Zeroconf | None = None
@@ -91,11 +101,20 @@ class Advertiser:
             if zc is None or info is None or self._closed or not self.registered.is_set():
                 return
             self.record = replace(self.record, users=users)
-            info = self._info = self._service_info(info.name)
-        with contextlib.suppress(Exception):
+            # the registered name and host name, as registration settled them: zeroconf's
+            # update replaces the registered record with this one, and one without a host
+            # name cannot be announced (it raised, with the old record already withdrawn)
+            info = self._info = self._service_info(info.name, info.server)
+        try:
             zc.update_service(info)
+        except Exception as exc:  # zeroconf raises many kinds: said, never hidden
+            self._report(f"could not update the announced record: {type(exc).__name__}: {exc}")
 
-    def _service_info(self, name: str) -> ServiceInfo:
+    def _report(self, problem: str) -> None:
+        if self.report is not None:
+            self.report(problem)
+
+    def _service_info(self, name: str, server: str | None = None) -> ServiceInfo:
         from zeroconf import ServiceInfo
 
         return ServiceInfo(
@@ -104,6 +123,7 @@ class Advertiser:
             addresses=[socket.inet_aton(a) for a in self.interfaces],
             port=self.record.port,
             properties=self.record.txt(),
+            server=server,
         )
 
     def close(self) -> None:
@@ -114,9 +134,11 @@ class Advertiser:
             self._zc = self._info = None
         if zc is None:
             return
-        with contextlib.suppress(Exception):
+        try:
             if info is not None and self.registered.is_set() and self.problem is None:
                 zc.unregister_service(info)
+        except Exception as exc:  # browsers then drop the record when its TTL runs out
+            self._report(f"could not withdraw the announced record: {type(exc).__name__}: {exc}")
         zc.close()
 
 
@@ -181,7 +203,6 @@ class Browser:
         browser, zc = self._browser, self._zc
         self._browser = self._zc = None
         if browser is not None:
-            with contextlib.suppress(Exception):
-                browser.cancel()
+            browser.cancel()  # raises only for a bug: let it be seen
         if zc is not None:
             zc.close()

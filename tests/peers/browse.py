@@ -1,5 +1,6 @@
 """Browse DNS-SD for ``_lanchat._udp`` on INTERFACE for SECONDS; print each record as JSON
-(with the time it was first seen), then END.  Run inside a test's network namespace."""
+(with the time it was first seen, and again each time its ``users`` changes), then END.
+Run inside a test's network namespace."""
 
 from __future__ import annotations
 
@@ -15,15 +16,16 @@ from protocol_lib.io.discovery import Browser
 def main() -> int:
     interface, seconds = sys.argv[1], float(sys.argv[2])
     started = time.monotonic()
-    seen: dict[str, float] = {}
+    shown: dict[str, int | None] = {}  # title -> users, as last printed
     lock = threading.Lock()
 
     def changed(records) -> None:  # type: ignore[no-untyped-def]
         with lock:
             for record in records:
-                if record.title not in seen:
-                    seen[record.title] = time.monotonic() - started
-                    print(json.dumps({**asdict(record), "after": seen[record.title]}), flush=True)
+                if record.title not in shown or shown[record.title] != record.users:
+                    shown[record.title] = record.users
+                    after = time.monotonic() - started
+                    print(json.dumps({**asdict(record), "after": after}), flush=True)
 
     browser = Browser(changed, [interface])
     problem = browser.start()
