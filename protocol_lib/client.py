@@ -10,12 +10,16 @@ What it guarantees a user:
 - Nothing typed is lost to the server's rate limit: chat lines go out at a
   pace a little under the server's limit (``ClientConfig.send_limit``); lines
   typed faster wait in a queue (shown as queued) and leave from ``handle_timer``.
-- A line not relayed says what is known: the server relays other lines (so
-  it refused or lost this one), or nothing has come from it for a while.  In
-  the second case the client also asks to log in again, once: a server that
-  was restarted has forgotten the session and drops every line of ours, and
-  its welcome puts the client back in the chat (lines not relayed stay marked
-  for the user to send again; nothing is resent by itself).
+- A line not relayed says only what is known.  If the server relays other lines
+  but not ours, it has most likely forgotten us (it was restarted): the client
+  logs in again by itself and sends the line again once the server welcomes it
+  (a line refused a second time is marked "not relayed").  If nothing at all has
+  come from the chat since the line went out, nobody here can know whether it was
+  relayed (a firewall on this side drops the group, and the others did get it;
+  or the server is down): the line is marked "not confirmed", never "not
+  relayed", the chat is said to be silent (``ChatSilence``: the window runs its
+  doctor), and the client asks to log in again; if the server welcomes it, the
+  line is sent again.  Anything heard from the server ends the silence.
 - Nothing is credited to the wrong person.  The client learns the server's
   relay style from the echo of its own lines: plain ``msg,<text>`` (the
   spec's) or attributed ``msg,<user>: <text>``.  On a plain relay it never
@@ -49,9 +53,11 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from .client_events import (
+    ChatSilence,
     ClientEvent,
     ClientState,
     DeliveryFailed,
+    DeliveryUnknown,
     IncomingMessage,
     LocalError,
     MessageDelivered,
@@ -143,6 +149,8 @@ class _Pending:
     text: str
     sent_at: float
     user: str  # the name it was sent under: what an attributed echo starts with
+    resent: bool = False  # sent again after a login of ours: not again
+    unconfirmed: bool = False  # marked so (DeliveryUnknown): held for a welcome back
 
 
 class ClientCore:
@@ -159,10 +167,15 @@ class ClientCore:
         self._login_attempts = 0
         self._login_deadline: float | None = None
         self._own_welcome_until = float("-inf")  # welcomes of ours until then echo our retries
-        self._rejoin_asked_at: float | None = None  # in chat, a silent server: login re-sent
+        # In the chat, our login sent again by ourselves (lines unanswered): until when its
+        # welcome is awaited; the lines to send again when it comes.
+        self._rejoin_deadline: float | None = None
+        self._held: list[_Pending] = []
+        self._silent_at: float | None = None  # when the chat was found silent (ChatSilence)
         self._next_id = 1
         self._pace = TokenBucket(self.config.send_limit) if self.config.send_limit else None
         self._queue: deque[tuple[int, str]] = deque()  # (id, text) waiting for the pace
+        self._resent: set[int] = set()  # ids in the queue that are sent for the second time
         self._leave_after_queue = False
         self._pending: deque[_Pending] = deque()
         self._last_heard: float | None = None  # last datagram from the server
@@ -197,6 +210,17 @@ class ClientCore:
     def heard_from_server(self) -> bool:
         """Whether any datagram from the server has arrived (the doctor's first question)."""
         return self._last_heard is not None
+
+    def heard_since(self, when: float) -> bool:
+        """Whether a datagram from the server arrived at ``when`` or later: what was heard
+        minutes ago says nothing about a firewall put up since."""
+        return self._last_heard is not None and self._last_heard >= when
+
+    @property
+    def silent(self) -> bool:
+        """Lines of ours or our login went unanswered and nothing has come from the server
+        since (``ChatSilence``)."""
+        return self._silent_at is not None
 
     @property
     def queued(self) -> int:
@@ -275,6 +299,14 @@ class ClientCore:
         self._list_shown_until = now + self.config.list_shown_within
         return [self._send_now(ListRequest().encode(), now)]
 
+    def probe(self, now: float) -> list[ClientEvent]:
+        """Ask the server for something it answers on the group, without showing it: the
+        user list (a doctor's look that counts only what arrives now, ``heard_since``).
+        Nothing outside the chat: the server answers no request of a stranger."""
+        if self.state is not ClientState.IN_CHAT:
+            return []
+        return [self._send_now(ListRequest().encode(), now)]
+
     def leave(self, now: float) -> list[ClientEvent]:
         """Leave the chat once the lines still queued are sent."""
         if self.state is ClientState.LOGGED_OUT:
@@ -345,6 +377,9 @@ class ClientCore:
                 self._relay(text, events)
             else:
                 self._parsed(data, now, events)
+        if self._silent_at is not None and self._last_heard == now:
+            self._silent_at = None
+            events.append(ChatSilence(False))
         return events
 
     def _parsed(self, data: bytes, now: float, out: list[ClientEvent]) -> None:
@@ -366,22 +401,11 @@ class ClientCore:
 
     def _relay(self, text: str, out: list[ClientEvent]) -> None:
         style = self.relay_style
-        if self._pending:  # lines of ours that wait for their echo (none, mostly)
-            # A presumed style is not trusted to read our own echo: either form confirms.
-            sure = self._style_confirmed
-            for i, mine in enumerate(self._pending):
-                if (style is not RelayStyle.ATTRIBUTED or not sure) and text == mine.text:
-                    learned = RelayStyle.PLAIN
-                elif (style is not RelayStyle.PLAIN or not sure) and (
-                    text == f"{mine.user}: {mine.text}"
-                ):
-                    learned = RelayStyle.ATTRIBUTED
-                else:
-                    continue
-                del self._pending[i]
-                out += self._learn(learned)
-                out.append(MessageDelivered(mine.message_id))
-                return
+        # lines of ours that wait for their echo (none, mostly), or whose echo is late
+        if (self._pending and self._echo_of(self._pending, text, out)) or (
+            self._held and self._echo_of(self._held, text, out)
+        ):
+            return
         head, sep, rest = text.partition(": ")
         named = bool(sep) and wire_name_problem(head) is None
         if style is not RelayStyle.PLAIN and not named:
@@ -395,6 +419,26 @@ class ClientCore:
             # Plain, or not known yet: "alice: hi" may be bob addressing alice on a plain
             # relay, so the line is shown whole and nobody is credited.
             out.append(IncomingMessage(None, text))
+
+    def _echo_of(self, mine: deque[_Pending] | list[_Pending], text: str,
+                  out: list[ClientEvent]) -> bool:  # fmt: skip
+        """Whether ``text`` is the echo of one of ``mine``: then it is delivered."""
+        # A presumed style is not trusted to read our own echo: either form confirms.
+        style, sure = self.relay_style, self._style_confirmed
+        for i, line in enumerate(mine):
+            if (style is not RelayStyle.ATTRIBUTED or not sure) and text == line.text:
+                learned = RelayStyle.PLAIN
+            elif (style is not RelayStyle.PLAIN or not sure) and (
+                text == f"{line.user}: {line.text}"
+            ):
+                learned = RelayStyle.ATTRIBUTED
+            else:
+                continue
+            del mine[i]
+            out += self._learn(learned)
+            out.append(MessageDelivered(line.message_id))
+            return True
+        return False
 
     def _learn(self, style: RelayStyle) -> list[ClientEvent]:
         presumed = self.relay_style if not self._style_confirmed else RelayStyle.UNKNOWN
@@ -411,17 +455,17 @@ class ClientCore:
             out.append(UserJoined(user))
         if user != self.user:
             return out
-        if self.state is ClientState.IN_CHAT and self._rejoin_asked_at is not None:
-            self._rejoin_asked_at = None
+        if self.state is ClientState.IN_CHAT and self._rejoin_deadline is not None:
+            self._rejoin_deadline = None
             if now <= self._own_welcome_until:  # the answer to our login of _not_relayed
-                out.append(
-                    Notice(
-                        "The server welcomed you again: you are back in the chat. Lines "
-                        "marked not relayed were not; send them again if they matter."
-                    )
-                )
+                held, self._held = self._held, []
+                again = f" Sending your {len(held)} line(s) again." if held else ""
+                out.append(Notice(f"The server welcomed you back into the chat.{again}"))
                 if self.config.list_after_login:
                     out.append(self._send_now(ListRequest().encode(), now))
+                self._queue.extendleft((mine.message_id, mine.text) for mine in reversed(held))
+                self._resent.update(mine.message_id for mine in held)
+                self._send_queued(now, out)
                 return out
         if self.state is ClientState.LOGGING_IN:
             self._move(Move.WELCOMED)
@@ -478,6 +522,8 @@ class ClientCore:
         deadlines = []
         if self._login_deadline is not None:
             deadlines.append(self._login_deadline)
+        if self._rejoin_deadline is not None:
+            deadlines.append(self._rejoin_deadline)
         if self._pending:
             deadlines.append(self._pending[0].sent_at + self.config.delivery_timeout)
         if self._queue and self._pace is not None:
@@ -489,6 +535,8 @@ class ClientCore:
         out: list[ClientEvent] = []
         if self._login_deadline is not None and now >= self._login_deadline:
             out += self._retry_login(now)
+        if self._rejoin_deadline is not None and now >= self._rejoin_deadline:
+            out += self._not_welcomed_back(now)
         self._send_queued(now, out)
         lost: list[_Pending] = []
         while self._pending and now >= self._pending[0].sent_at + self.config.delivery_timeout:
@@ -518,60 +566,112 @@ class ClientCore:
     def _send_queued(self, now: float, out: list[ClientEvent]) -> None:
         while self._queue and (self._pace is None or self._pace.take(now)):
             message_id, text = self._queue.popleft()
-            self._pending.append(_Pending(message_id, text, now, self.user or ""))
+            resent = bool(self._resent) and message_id in self._resent
+            if resent:
+                self._resent.discard(message_id)
+            self._pending.append(_Pending(message_id, text, now, self.user or "", resent))
             out += [SendDatagram(ChatMessage(text).encode()), MessageSent(message_id)]
         if self._leave_after_queue and not self._queue:
             out += self.close(now)
 
     def _not_relayed(self, lost: list[_Pending], now: float) -> list[ClientEvent]:
-        """Say what is known: is the server relaying other lines, or silent?"""
+        """Lines whose echo did not come in time: say only what is known.
+
+        Heard from the server since a line went out: it relays, but not ours.  The usual
+        cause is a restart that forgot our session; so log in again and send it again when
+        welcomed (once: a second refusal is final).  Heard nothing at all since: the line
+        may or may not have been relayed (``DeliveryUnknown``) and the chat is silent."""
         heard = self._last_heard
-        refused: list[int] = []  # the server relayed something after we sent these
-        unheard: list[int] = []
+        refused: list[_Pending] = []  # the server relayed something after we sent these
+        unheard: list[_Pending] = []
         for mine in lost:
             relaying = heard is not None and heard > mine.sent_at
-            (refused if relaying else unheard).append(mine.message_id)
+            (refused if relaying else unheard).append(mine)
         timeout = f"{self.config.delivery_timeout:g} s"
+        out: list[ClientEvent] = []
+        rejoining = self.state is ClientState.IN_CHAT and bool(self.user)
+        retry = [mine for mine in refused if not mine.resent and rejoining]
+        final = [mine.message_id for mine in refused if mine.resent or not rejoining]
+        if final:
+            out += [
+                DeliveryFailed(tuple(final)),
+                LocalError(
+                    Reason.NOT_RELAYED,
+                    f"{len(final)} line(s) not relayed within {timeout}, although the "
+                    "server relays other lines: it refused or lost them. Send them again; "
+                    "if it keeps happening, type /login to log in again.",
+                ),
+            ]
+        if retry:
+            self._held += retry
+            out.append(
+                Notice(
+                    f"The server relays other lines but not your last {len(retry)}: it may "
+                    "have been restarted and forgotten you. Logging you in again to send "
+                    "them."
+                )
+            )
+        if unheard:
+            silent = "nothing has come from the chat since"
+            if heard is not None:
+                silent = f"nothing has come from the chat for {now - heard:.0f} s"
+            for mine in unheard:
+                mine.unconfirmed = True
+                if not mine.resent and rejoining:
+                    self._held.append(mine)
+            out += [
+                DeliveryUnknown(tuple(mine.message_id for mine in unheard)),
+                LocalError(
+                    Reason.SERVER_SILENT,
+                    f"{len(unheard)} line(s) not confirmed within {timeout}: {silent}, so "
+                    "whether the others got them cannot be known here.",
+                ),
+            ]
+            out += self._fall_silent(now)
+        if retry or unheard:
+            out += self._ask_to_rejoin(now)
+        return out
+
+    def _fall_silent(self, now: float) -> list[ClientEvent]:
+        if self._silent_at is not None:
+            return []
+        self._silent_at = now
+        return [ChatSilence(True)]
+
+    def _ask_to_rejoin(self, now: float) -> list[ClientEvent]:
+        """In the chat, our lines unrelayed: send our login again, unless one is awaited
+        already.  A server that restarted welcomes us (_welcome then sends the held lines
+        and keeps us in the chat); one that keeps the session welcomes us again (ours:
+        WELCOME_AGAIN), which is not a takeover inside the window."""
+        if self.state is not ClientState.IN_CHAT or not self.user:
+            return []
+        if self._rejoin_deadline is not None:
+            return []
+        window = self.config.login_timeout * self.config.login_attempts
+        self._rejoin_deadline = now + window
+        self._own_welcome_until = now + window
+        return [self._send_now(LoginRequest(self.user).encode(), now)]
+
+    def _not_welcomed_back(self, now: float) -> list[ClientEvent]:
+        """Our login sent again got no welcome in its window: the lines held for it are not
+        sent; the chat is silent, or it relays others and will not have us back."""
+        self._rejoin_deadline = None
+        held, self._held = self._held, []
+        refused = [mine.message_id for mine in held if not mine.unconfirmed]
         out: list[ClientEvent] = []
         if refused:
             out += [
                 DeliveryFailed(tuple(refused)),
                 LocalError(
                     Reason.NOT_RELAYED,
-                    f"{len(refused)} line(s) not relayed within {timeout}, although the "
-                    "server is relaying other lines: it refused or lost them. Send them "
-                    "again; if it keeps happening, type /login to log in again.",
+                    f"{len(refused)} line(s) not relayed: the server relays other lines but "
+                    f"did not welcome you back as {self.user}. Type /login to log in again "
+                    "(another may have taken the name).",
                 ),
             ]
-        if unheard:
-            silent = "nothing has come from the server since"
-            if heard is not None:
-                silent = f"nothing has come from the server for {now - heard:.0f} s"
-            out += [
-                DeliveryFailed(tuple(unheard)),
-                LocalError(
-                    Reason.SERVER_SILENT,
-                    f"{len(unheard)} line(s) not relayed within {timeout}, and {silent}: "
-                    "the server may be down or unreachable, or have forgotten you. Asked "
-                    "it to log you in again; a line here will say when it does.",
-                ),
-            ]
-            out += self._ask_to_rejoin(now)
+        if not self.heard_since(now - self.config.login_timeout * self.config.login_attempts):
+            out += self._fall_silent(now)
         return out
-
-    def _ask_to_rejoin(self, now: float) -> list[ClientEvent]:
-        """In the chat, our lines unrelayed by a silent server: send our login again, at
-        most once per login window.  A server that restarted welcomes us (_welcome then
-        says so and keeps us in the chat); one that is down or keeps the session ignores
-        it or welcomes us again, which is not a takeover inside the window."""
-        if self.state is not ClientState.IN_CHAT or not self.user:
-            return []
-        window = self.config.login_timeout * self.config.login_attempts
-        if self._rejoin_asked_at is not None and now < self._rejoin_asked_at + window:
-            return []
-        self._rejoin_asked_at = now
-        self._own_welcome_until = now + window
-        return [self._send_now(LoginRequest(self.user).encode(), now)]
 
     # --- helpers ------------------------------------------------------------
 
@@ -594,10 +694,19 @@ class ClientCore:
         self._move(Move.LEFT)
         self.user = None
         self._login_deadline = None
-        self._rejoin_asked_at = None
+        self._rejoin_deadline = None
+        self._silent_at = None  # a chat we are not in is not ours to call silent
         self._leave_after_queue = False
         self._list_shown_until = None
+        held, self._held = self._held, []
+        self._resent.clear()
         out: list[ClientEvent] = [StateChanged(self.state, None)]
+        unsent = tuple(mine.message_id for mine in held if not mine.unconfirmed)
+        if unsent:  # refused, held for a welcome back that will not come now
+            out += [
+                DeliveryFailed(unsent),
+                LocalError(Reason.NOT_RELAYED, f"{len(unsent)} line(s) not relayed: {why}"),
+            ]
         if self._queue:
             ids = tuple(message_id for message_id, _ in self._queue)
             self._queue.clear()

@@ -29,7 +29,10 @@ class MessageStatus(StrEnum):
     QUEUED = "queued"  # typed faster than the server's pace allows: waiting to be sent
     PENDING = "pending"  # sent; waiting for the group to relay it back
     DELIVERED = "delivered"  # the group relayed it: everyone got it
-    FAILED = "failed"  # not relayed in time, or never sent (we left the chat)
+    FAILED = "failed"  # known not relayed (the server relays others), or never sent
+    # sent, but nothing came back from the chat at all: it may have been relayed (this
+    # computer may not receive the group) or not (the server is down); we cannot know
+    UNCONFIRMED = "unconfirmed"
     SENT = "sent"  # sent raw before any welcome: no echo can be matched to it
 
 
@@ -102,6 +105,22 @@ class DeliveryFailed:
     """These lines of ours were not relayed in time, or never sent (a LocalError says why)."""
 
     message_ids: tuple[int, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryUnknown:
+    """These lines of ours went out, and nothing at all has come back from the chat since:
+    whether they were relayed cannot be known (a LocalError says so)."""
+
+    message_ids: tuple[int, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ChatSilence:
+    """The chat stopped answering (``silent``: lines of ours or a login got no answer and
+    nothing at all came from the server), or answers again (anything came from it)."""
+
+    silent: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,6 +203,8 @@ ClientEvent = Union[
     MessageSent,
     MessageDelivered,
     DeliveryFailed,
+    DeliveryUnknown,
+    ChatSilence,
     IncomingMessage,
     UserJoined,
     UserLeft,

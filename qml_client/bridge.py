@@ -124,6 +124,7 @@ class ChatBridge(QObject):
         self._paste = PasteGate()
         self._name_waiting: str | None = None  # a typed login that waits for the yes
         self._doctor: threading.Thread | None = None  # the doctor's probes, while they run
+        self._stopped = False  # the chat is silent and the doctor found nothing listening
         self._doctorDone.connect(self._diagnosed)
         self.hosted: HostedServer | None = None  # the server this window hosts, if any
         self._chats = ChatsModel(self)
@@ -430,9 +431,21 @@ class ChatBridge(QObject):
     )  # fmt: skip
     status = Property(
         str,
-        lambda self: status_line(self.options, self.core.state, self.core.user, self._status_note),
+        lambda self: status_line(
+            self.options, self.core.state, self.core.user, self._status_note, self._silence()
+        ),
         notify=statusChanged,
     )
+    answering = Property(bool, lambda self: not self.core.silent, notify=statusChanged)
+
+    def _silence(self) -> str:
+        """What is known now of a chat that went quiet: the doctor's verdict, when it has
+        one, else that it does not answer ("" while it does)."""
+        if not self.core.silent:
+            return ""
+        if self._stopped:
+            return f"The server at {self.options.server}:{self.options.port} has stopped"
+        return "The chat is not answering"
 
     @property
     def message_model(self) -> MessageModel:
@@ -465,9 +478,13 @@ class ChatBridge(QObject):
         self.attention.notify(update)
         if update.roster_changed or update.state_changed:
             self._users.set_users(tuple(self.core.roster), self.core.user)
+        if update.silence_changed:
+            self._stopped = False
         if update.state_changed:
             self._status_note = ""
             self.stateChanged.emit()
+            self.statusChanged.emit()
+        elif update.silence_changed:
             self.statusChanged.emit()
         if update.quit:
             QTimer.singleShot(0, self.quitRequested.emit)
@@ -509,6 +526,8 @@ class ChatBridge(QObject):
         """A welcome remembered (and that name's history shown), the name held or let go,
         a relay style seen remembered; a line for each problem."""
         problems: list[str | None] = []
+        if update.renamed is not None:  # before show_earlier: the same conversation
+            self.feed.renamed(*update.renamed)
         if update.state_changed:
             if self.core.state is ClientState.IN_CHAT:
                 problems.append(self.account.remember_login())
@@ -523,34 +542,42 @@ class ChatBridge(QObject):
         if self._doctor is not None:
             return []
         opts = self.options
+        started = time.monotonic()  # the core's clock (driver.py)
+        self.driver.act(self.core.probe(started))  # the window's own session asks too
 
         def run() -> None:
             findings = probe(opts.server, opts.port, opts.group, opts.group_port, opts.interface)
-            self._doctorDone.emit(findings)
+            self._doctorDone.emit((findings, started))
 
         self._doctor = threading.Thread(target=run, name="doctor", daemon=True)
         self._doctor.start()
         return [self.presenter.system("Looking for why (about 2 s)\u2026")]
 
     @Slot(object)
-    def _diagnosed(self, findings: Findings) -> None:
-        """The probes are back: what this window knows too, then one paragraph a cause."""
+    def _diagnosed(self, probed: tuple[Findings, float]) -> None:
+        """The probes are back: what this window heard while they ran too (what it heard
+        before says nothing of a firewall put up since), then one paragraph a cause."""
+        findings, started = probed
         self._doctor = None
         if self.driver.closed:
             return
         findings = dataclasses.replace(
             findings,
-            heard_group=findings.heard_group or self.core.heard_from_server,
+            heard_group=findings.heard_group or self.core.heard_since(started),
             other_sources=tuple(
                 dict.fromkeys([*findings.other_sources, *self.finder.heard_sources])
             ),
         )
+        diagnoses = diagnose(findings, sys.platform)
         self.feed.add([
             self.presenter.system(
                 d.paragraph(), LineKind.SYSTEM if d.key == "fine" else LineKind.ERROR
             )
-            for d in diagnose(findings, sys.platform)
+            for d in diagnoses
         ])  # fmt: skip
+        if self.core.silent and any(d.key == "refused" for d in diagnoses):
+            self._stopped = True
+            self.statusChanged.emit()
 
     def report(self, problem: str) -> None:
         """Show a problem of ours (not from the network) as a red line."""

@@ -45,6 +45,7 @@ MARK_TEXTS: dict[MessageStatus | None, str] = {
     MessageStatus.PENDING: "\u2026 sending",
     MessageStatus.DELIVERED: "\u2713 delivered",
     MessageStatus.FAILED: "\u2717 not relayed",
+    MessageStatus.UNCONFIRMED: "? not confirmed",
     MessageStatus.SENT: "sent (no delivery mark)",
 }
 """The mark of an own line in words, for each status (what a screen reader says)."""

@@ -35,6 +35,8 @@ from protocol_lib import (
     UserLeft,
 )
 from protocol_lib.client_events import (
+    ChatSilence,
+    DeliveryUnknown,
     MessageSent,
     MessageStatus,
     NameTakenOver,
@@ -117,6 +119,8 @@ class ViewUpdate:
     foreign: list[str] = field(default_factory=list)  # hosts not the server that sent to the group
     failed: bool = False  # a line of this batch says that something went wrong
     relay_learned: RelayStyle | None = None  # seen what the server does: remember it
+    silence_changed: bool = False  # the chat stopped answering, or answers again
+    renamed: tuple[str, str] | None = None  # (old, new): a /nick welcomed; the history follows
 
 
 def shorten(text: str) -> str:
@@ -137,6 +141,18 @@ def day_of(at: float) -> str:
     return f"{when:%A} {when.day} {when:%B %Y}"
 
 
+def arrivals_sentence(first: list[str], count: int, verb: str) -> str:
+    """One line for ``count`` people who joined (or left) one after another: the first
+    names (already shown safe) and how many more, so a flood of logins is one line."""
+    if count == 1:
+        return f"{first[0]} {verb}"
+    if count == 2:
+        return f"{first[0]} and {first[1]} {verb}"
+    if count == 3:
+        return f"{first[0]}, {first[1]} and {first[2]} {verb}"
+    return f"{first[0]}, {first[1]} and {count - 2:,} others {verb}"
+
+
 def roster_sentence(users: Iterable[str]) -> str:
     names = [shown_name(u) for u in users]
     return f"In the chat ({len(names)}): {', '.join(names)}" if names else "Nobody is in the chat."
@@ -151,6 +167,7 @@ class Presenter:
         # once the new name is welcomed; a failed login ends it, said as it is.
         self.renaming: tuple[str, str] | None = None
         self.renaming_left = False  # the old name has been left (the first half is done)
+        self.last_me: str | None = None  # the name we were last in the chat as
 
     def system(self, text: str, kind: LineKind = LineKind.SYSTEM) -> ChatLine:
         """A line of our own (not foreign text) for the view; not kept in the history."""
@@ -168,6 +185,8 @@ class Presenter:
 
     def present(self, events: Sequence[TypedEvent], me: str | None) -> ViewUpdate:
         batch = _Batch(self._now(), me, self)  # one clock read: a flood arrives in a second
+        if me is not None:
+            self.last_me = me
         for event in events:
             if type(event) is IncomingMessage:  # what a flood is made of: one check
                 batch.incoming(event)
@@ -180,6 +199,7 @@ class Presenter:
                     | MessageSent()
                     | MessageDelivered()
                     | DeliveryFailed()
+                    | DeliveryUnknown()
                 ):
                     batch.message(event)
                 case UserJoined() | UserLeft() | RosterChanged() | UserListShown():
@@ -193,6 +213,7 @@ class Presenter:
                     | ClearRequested()
                     | SearchRequested()
                     | DoctorRequested()
+                    | ChatSilence()
                 ):
                     batch.state_or_request(event)
                 case LocalError() | Notice() | UnrecognisedLine() | NotFromServer():
@@ -209,11 +230,12 @@ _MessageEvent = (
     | MessageSent
     | MessageDelivered
     | DeliveryFailed
+    | DeliveryUnknown
 )
 _PeopleEvent = UserJoined | UserLeft | RosterChanged | UserListShown
 _StateOrRequest = (  # not session.SessionEvent (the server's machine)
     StateChanged | NameTakenOver | RelayStyleLearned
-    | QuitRequested | ClearRequested | SearchRequested | NameChange | DoctorRequested
+    | QuitRequested | ClearRequested | SearchRequested | NameChange | DoctorRequested | ChatSilence
 )  # fmt: skip
 _NoticeEvent = LocalError | Notice | UnrecognisedLine | NotFromServer
 
@@ -228,6 +250,9 @@ class _Batch:
         self.stamp = time_of_day(at)
         self.me = me
         self.staged: dict[int, ChatLine] = {}  # own lines of this batch, by message id
+        # The last line of this batch, if it says who joined or left: (line, verb, the
+        # first names, how many); the next join (or leave) is told in it.
+        self.arrivals: tuple[ChatLine, str, list[str], int] | None = None
 
     def line(self, kind: LineKind, text: str, sender: str = "", kept: bool = False) -> None:
         """A line for the view; ``kept``: part of the conversation (the history keeps it)."""
@@ -272,22 +297,42 @@ class _Batch:
             case DeliveryFailed(message_ids):
                 for message_id in message_ids:
                     self.mark(message_id, MessageStatus.FAILED)
+            case DeliveryUnknown(message_ids):
+                for message_id in message_ids:
+                    self.mark(message_id, MessageStatus.UNCONFIRMED)
 
     def people(self, event: _PeopleEvent) -> None:
         match event:
             case UserJoined(user):
                 self.update.roster_changed = True
                 if user != self.me:  # our own login says "You are in the chat as ..."
-                    self.line(LineKind.SYSTEM, f"{shown_name(user)} joined", kept=True)
+                    self.arrived(user, "joined")
             case UserLeft(user):
                 self.update.roster_changed = True
                 renaming = self.presenter.renaming
-                if renaming is None or user != renaming[0]:  # our old name: said as a rename
-                    self.line(LineKind.SYSTEM, f"{shown_name(user)} left", kept=True)
+                if renaming is not None and user == renaming[0]:
+                    pass  # our old name: said as a rename
+                elif user != self.me and user != self.presenter.last_me:
+                    self.arrived(user, "left")  # our own: "The server ended your session"
             case RosterChanged():
                 self.update.roster_changed = True
             case UserListShown(users):
                 self.line(LineKind.SYSTEM, roster_sentence(users))
+
+    def arrived(self, user: str, verb: str) -> None:
+        """``user`` joined (or left): in the line of the joins (leaves) just before, if
+        the last line is one, so a burst of logins is one line, not a thousand."""
+        lines = self.update.lines
+        told = self.arrivals
+        if told is not None and told[1] == verb and lines and lines[-1] is told[0]:
+            line, _, first, count = told
+            if len(first) < 3:
+                first.append(shown_name(user))
+            line.line_text = arrivals_sentence(first, count + 1, verb)
+            self.arrivals = (line, verb, first, count + 1)
+            return
+        self.line(LineKind.SYSTEM, f"{shown_name(user)} {verb}", kept=True)
+        self.arrivals = (lines[-1], verb, [shown_name(user)], 1)
 
     def state(self, state: ClientState, user: str | None) -> None:
         """A state of ours, said in one line; a rename (/nick) as one line for its two."""
@@ -296,6 +341,7 @@ class _Batch:
         if renaming is not None and state is not ClientState.LOGGED_OUT:
             if state is ClientState.IN_CHAT:  # the new name is welcomed
                 self.presenter.renaming = None
+                self.update.renamed = renaming
                 old, new = (shown_name(name) for name in renaming)
                 self.line(LineKind.SYSTEM, f"{old} is now {new} (you)", kept=True)
         elif renaming is not None and not self.presenter.renaming_left:
@@ -333,6 +379,9 @@ class _Batch:
                 self.request(event)
             case DoctorRequested():
                 self.update.doctor = True
+            case ChatSilence(silent):
+                self.update.silence_changed = True
+                self.update.doctor |= silent  # the chat went quiet: look for why, at once
 
     def request(self, event: NameChange | QuitRequested | ClearRequested | SearchRequested) -> None:
         """What a typed command asks of the window."""
@@ -418,12 +467,17 @@ def window_title(options: ClientOptions, state: ClientState, user: str | None) -
     return f"{where} ({state.value})"
 
 
-def status_line(options: ClientOptions, state: ClientState, user: str | None, note: str) -> str:
-    """The line under the input: server, group (and interface), state, and a note."""
+def status_line(
+    options: ClientOptions, state: ClientState, user: str | None, note: str, silence: str = ""
+) -> str:
+    """The line under the input: server, group (and interface), state, and a note; a chat
+    that went quiet says what is known of it instead of a state it cannot vouch for."""
     iface = "" if options.interface == ANY_INTERFACE else f" on {options.interface}"
     said = state.value
     if state is not ClientState.LOGGED_OUT and user:
         said += f" as {shown_name(user)}"
+    if silence:
+        said = silence
     parts = [f"Server {options.server}:{options.port}",
              f"group {options.group}:{options.group_port}{iface}", said]  # fmt: skip
     if note:

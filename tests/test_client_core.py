@@ -27,6 +27,8 @@ from protocol_lib import (
     parse_server,
 )
 from protocol_lib.client_events import (
+    ChatSilence,
+    DeliveryUnknown,
     MessageSent,
     MessageStatus,
     NameTakenOver,
@@ -175,38 +177,50 @@ def test_own_message_is_delivered_when_its_relay_returns_and_teaches_the_style(r
     assert client.relay_style is style
 
 
-def test_unrelayed_messages_from_a_silent_server_say_so_without_inventing_a_restart():
+def test_lines_unanswered_by_a_silent_chat_are_not_confirmed_never_said_not_relayed():
+    """Issue 36, point 2: behind a firewall that drops the group on this side, the server
+    relays our lines and the others get them; nothing comes back.  "Not relayed" would make
+    a person send them twice: they are "not confirmed", the chat is silent (the window runs
+    its doctor), and the login goes again; anything heard ends the silence."""
     client = logged_in()
     first = typed_line(client, "one", 1.0)[1].message_id
     second = typed_line(client, "two", 2.0)[1].message_id
     assert client.next_deadline() == 6.0
     events = client.handle_timer(7.5)
-    assert DeliveryFailed((first, second)) in events
+    assert DeliveryUnknown((first, second)) in events
+    assert not [e for e in events if isinstance(e, DeliveryFailed)]
     assert errors(events) == ["server-silent"]
     (error,) = [e for e in events if isinstance(e, LocalError)]
-    assert "may be down" in error.message and "restart" not in error.message
-    assert client.next_deadline() is None
+    assert "not confirmed" in error.message and "cannot be known" in error.message
+    assert ChatSilence(True) in events and client.silent
+    assert datagrams(events) == [b"login,bob"]
+    assert client.receive(b"msg,alice: hello?", None, 9.0)[-1] == ChatSilence(False)
+    assert not client.silent
 
 
-def test_a_silent_server_is_asked_once_to_log_us_in_again_and_its_welcome_keeps_us_in():
-    """A server restarted under us has forgotten the session and drops our lines: after
-    the delivery timeout the client sends its login again, once per window; the welcome
-    that answers puts it back in the chat (no takeover), and nothing is resent."""
+def test_a_restarted_server_welcomes_us_back_and_the_unconfirmed_lines_go_again():
+    """The server was killed and came back: our lines went nowhere.  The login the client
+    sent by itself is welcomed (no takeover), and the held lines are sent again, once."""
     client = logged_in()
-    typed_line(client, "one", 1.0)
-    typed_line(client, "two", 2.5)
+    one = typed_line(client, "one", 1.0)[1].message_id
+    two = typed_line(client, "two", 2.5)[1].message_id
     events = client.handle_timer(6.0)
     assert errors(events) == ["server-silent"] and datagrams(events) == [b"login,bob"]
-    events = client.handle_timer(7.5)  # "two" is lost too, within the login's window
+    events = client.handle_timer(7.5)  # "two" is unanswered too, within the login's window
     assert errors(events) == ["server-silent"] and datagrams(events) == []
     back = client.receive(b"welcome,bob", None, 7.6)
-    assert client.state is ClientState.IN_CHAT
+    assert client.state is ClientState.IN_CHAT and not client.silent
     assert not any(isinstance(e, NameTakenOver) for e in back)
-    assert [type(e) for e in back] == [Notice, SendDatagram]
-    assert "back in the chat" in back[0].message and datagrams(back) == [b"list,"]
-    assert (
-        datagrams(client.handle_timer(30.0)) == []
-    )  # nothing pending: nothing asked, nothing resent
+    (notice,) = [e for e in back if isinstance(e, Notice)]
+    assert "welcomed you back" in notice.message and "2 line(s) again" in notice.message
+    assert datagrams(back) == [b"list,", b"msg,one", b"msg,two"]
+    assert [e for e in back if isinstance(e, MessageSent)] == [MessageSent(one), MessageSent(two)]
+    assert client.receive(b"msg,bob: one", None, 7.7) == [
+        RelayStyleLearned(RelayStyle.ATTRIBUTED),
+        MessageDelivered(one),
+    ]
+    events = client.handle_timer(20.0)  # "two" refused after its second try: final
+    assert DeliveryFailed((two,)) in events and datagrams(events) == []
 
 
 def test_a_login_typed_while_the_client_asks_by_itself_is_no_takeover():
@@ -233,22 +247,76 @@ def test_a_welcome_for_us_long_after_the_login_we_resent_is_a_takeover():
     assert client.state is ClientState.LOGGED_OUT
 
 
-def test_no_login_is_resent_while_the_server_relays_other_lines():
-    client = logged_in()
-    typed_line(client, "one", 1.0)
-    client.receive(b"msg,alice: still talking", None, 3.0)
-    assert datagrams(client.handle_timer(6.5)) == []
-
-
-def test_unrelayed_message_while_the_server_relays_others_says_it_was_refused():
+def test_a_line_refused_while_the_server_relays_others_logs_in_again_and_goes_again():
+    """Issue 36, point 2: the server was restarted while this window was quiet; another
+    window logged in again, so lines are relayed, but ours are refused (not logged in).
+    The client logs in again by itself and sends the line once welcomed."""
     client = logged_in()
     mine = typed_line(client, "one", 1.0)[1].message_id
-    client.receive(b"msg,alice: still talking", None, 3.0)  # the server is up
+    client.receive(b"welcome,alice", None, 2.0)  # the server is up (and has alice back)
+    client.receive(b"msg,alice: still talking", None, 3.0)
     events = client.handle_timer(6.5)
-    assert DeliveryFailed((mine,)) in events
-    assert errors(events) == ["not-relayed"]
+    assert not [e for e in events if isinstance(e, DeliveryFailed | DeliveryUnknown)]
+    assert datagrams(events) == [b"login,bob"] and errors(events) == []
+    (notice,) = [e for e in events if isinstance(e, Notice)]
+    assert "Logging you in again to send" in notice.message
+    assert not client.silent  # it answers: only not to us
+    back = client.receive(b"welcome,bob", None, 6.6)
+    assert datagrams(back) == [b"list,", b"msg,one"] and MessageSent(mine) in back
+    assert MessageDelivered(mine) in client.receive(b"msg,bob: one", None, 6.7)
+
+
+def test_a_line_refused_again_after_the_welcome_back_is_not_relayed():
+    client = logged_in()
+    mine = typed_line(client, "one", 1.0)[1].message_id
+    client.receive(b"msg,alice: still talking", None, 3.0)
+    client.handle_timer(6.5)
+    client.receive(b"welcome,bob", None, 6.6)
+    client.receive(b"msg,alice: and talking", None, 8.0)
+    events = client.handle_timer(11.7)
+    assert DeliveryFailed((mine,)) in events and errors(events) == ["not-relayed"]
     (error,) = [e for e in events if isinstance(e, LocalError)]
-    assert "relaying other lines" in error.message and "restart" not in error.message
+    assert "relays other lines" in error.message
+    assert datagrams(events) == []  # once: no loop of logins and resends
+
+
+def test_a_refused_line_whose_login_is_not_welcomed_back_is_not_relayed():
+    """The server relays others and will not have us back (another took the name during
+    the restart): the line is known not relayed, and the message says what to do."""
+    client = logged_in()
+    mine = typed_line(client, "one", 1.0)[1].message_id
+    client.receive(b"msg,alice: still talking", None, 3.0)
+    client.handle_timer(6.5)  # our login goes again
+    client.receive(b"msg,alice: talking on", None, 7.0)
+    assert client.next_deadline() == 9.5
+    events = client.handle_timer(9.5)
+    assert DeliveryFailed((mine,)) in events and errors(events) == ["not-relayed"]
+    (error,) = [e for e in events if isinstance(e, LocalError)]
+    assert "did not welcome you back as bob" in error.message
+    assert not client.silent
+
+
+def test_a_silent_chat_whose_login_goes_unanswered_stays_silent_and_unconfirmed():
+    client = logged_in()
+    mine = typed_line(client, "one", 1.0)[1].message_id
+    events = client.handle_timer(6.0)
+    assert ChatSilence(True) in events
+    events = client.handle_timer(9.0)
+    assert events == [] and client.silent  # said once; the marks stay "not confirmed"
+    assert client.next_deadline() is None
+    # the chat answers much later: no resend of a line that may have reached everyone
+    assert client.receive(b"msg,alice: back", None, 60.0)[-1] == ChatSilence(False)
+    assert b"msg,one" not in datagrams(client.handle_timer(61.0))
+    assert mine
+
+
+def test_a_late_echo_of_an_unconfirmed_line_delivers_it_and_it_is_not_sent_again():
+    client = logged_in()
+    mine = typed_line(client, "one", 1.0)[1].message_id
+    client.handle_timer(6.0)
+    events = client.receive(b"msg,bob: one", None, 6.5)
+    assert MessageDelivered(mine) in events and ChatSilence(False) in events
+    assert datagrams(client.receive(b"welcome,bob", None, 6.6)) == [b"list,"]
 
 
 def test_relays_from_others_are_incoming_with_sender_when_in_the_roster():
@@ -759,7 +827,7 @@ def test_tool_api_speaks_without_the_typed_grammar():
         st.tuples(st.sampled_from(["type", "relay", "tick"]), st.text(max_size=20)), max_size=40
     )
 )
-def test_every_typed_line_ends_delivered_failed_or_queued_never_forgotten(steps):
+def test_every_typed_line_ends_delivered_failed_unconfirmed_never_forgotten(steps):
     client = logged_in()
     client.receive(b"list,bob", None, 0.2)
     now = 1.0
@@ -779,12 +847,12 @@ def test_every_typed_line_ends_delivered_failed_or_queued_never_forgotten(steps)
                 ours[e.message_id] = e.text
             elif isinstance(e, MessageDelivered):
                 ended.add(e.message_id)
-            elif isinstance(e, DeliveryFailed):
+            elif isinstance(e, DeliveryFailed | DeliveryUnknown):
                 ended.update(e.message_ids)
     now += 1000.0
     while client.next_deadline() is not None and now < 1e6:
         for e in client.handle_timer(max(now, client.next_deadline())):
-            if isinstance(e, DeliveryFailed):
+            if isinstance(e, DeliveryFailed | DeliveryUnknown):
                 ended.update(e.message_ids)
             if isinstance(e, MessageDelivered):
                 ended.add(e.message_id)
@@ -858,3 +926,13 @@ def test_what_a_typed_line_says_is_read_once_for_sending_and_for_counting():
     assert said_texts("/search x") is None and said_texts("msg,hi") is None
     assert said_texts("one\n/two\n\n") == ["one", "/two"]  # a paste: every line literally
     assert said_texts("   ") == []
+
+
+def test_a_doctor_s_probe_asks_the_list_quietly_and_only_in_the_chat():
+    client = logged_in()
+    assert datagrams(client.probe(3.0)) == [b"list,"]
+    assert not client.heard_since(3.0)
+    events = client.receive(b"list,alice,bob", None, 3.1)
+    assert not any(isinstance(e, UserListShown) for e in events)  # not written to the view
+    assert client.heard_since(3.0) and not client.heard_since(3.2)
+    assert ClientCore().probe(4.0) == []

@@ -213,3 +213,37 @@ def test_a_rename_is_one_line_once_the_new_name_is_welcomed():
     assert "carol left" in [line.line_text for line in update.lines]
     texts = [line.line_text for line in update.lines]
     assert presenter.renaming is None and "You are not in the chat." in texts
+
+
+def test_a_burst_of_joins_is_one_line_and_the_people_list_is_not_buried():
+    """Issue 37, point 4 (1,000 phantom logins were 1,000 lines) and issue 36, point 6
+    (join and leave churn): joins in a row are one line, leaves in a row another."""
+    from protocol_lib import UserLeft
+
+    joins = [UserJoined(f"x{i}") for i in range(1000)]
+    update = present(joins)
+    assert [line.line_text for line in update.lines] == ["x0, x1 and 998 others joined"]
+    assert update.lines[0].kept  # the history keeps the one line, not a thousand
+    few = present([UserJoined("amira"), UserJoined("jonas"), UserJoined("lea")])
+    assert [line.line_text for line in few.lines] == ["amira, jonas and lea joined"]
+    churn = present([
+        UserJoined("amira"), UserLeft("jonas"), UserLeft("lea"),
+        IncomingMessage("amira", "hi"), UserJoined("lea"),
+    ])  # fmt: skip
+    assert [line.line_text for line in churn.lines] == [
+        "amira joined", "jonas and lea left", "hi", "lea joined"
+    ]  # fmt: skip
+    hostile = present([UserJoined("\u202eevil"), UserJoined("x")])
+    assert hostile.lines[0].line_text == f"{shown_name(chr(0x202E) + 'evil')} and x joined"
+
+
+def test_your_own_window_does_not_say_you_left_when_the_server_ends_the_chat():
+    """Issue 36, point 6: "bob left" about yourself, beside "The server ended your session"."""
+    from protocol_lib import ClientCore
+
+    core, presenter = ClientCore(), Presenter(now=lambda: 1_796_220_000.0)
+    presenter.present(core.login("bob", 0.0) + core.receive(b"welcome,bob", None, 0.1), core.user)
+    events = core.receive(b"bye,alice", None, 1.0) + core.receive(b"bye,bob", None, 1.1)
+    texts = [line.line_text for line in presenter.present(events, core.user).lines]
+    assert "alice left" in texts and "bob left" not in texts
+    assert any("The server ended your session" in text for text in texts)

@@ -26,6 +26,7 @@ from typing import Any, Union
 from protocol_lib.client_events import (
     ClientEvent,
     DeliveryFailed,
+    DeliveryUnknown,
     IncomingMessage,
     LocalError,
     MessageDelivered,
@@ -61,7 +62,8 @@ class Login:
     name: str
     resume: str | None = None
     seen: int = 0  # frames of that session the page has already shown
-    again: bool = False  # the page was in the chat under this name before (a reconnect)
+    again: bool = False  # a reconnect, as the page says: it takes nothing over (a name in
+    # use is taken up only by its own session: the resume token, or the browser's device id)
     device: str | None = None  # this browser's own random id (its tabs share it)
 
 
@@ -153,6 +155,8 @@ def event_frame(event: ClientEvent, at_ms: int) -> str | None:  # noqa: C901 (on
         return frame("mark", ids=[event.message_id], status="pending")
     if isinstance(event, DeliveryFailed):
         return frame("mark", ids=list(event.message_ids), status="failed")
+    if isinstance(event, DeliveryUnknown):
+        return frame("mark", ids=list(event.message_ids), status="unconfirmed")
     if isinstance(event, UserJoined):
         return frame("joined", user=event.user, at=at_ms)
     if isinstance(event, UserLeft):

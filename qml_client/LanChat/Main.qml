@@ -565,7 +565,8 @@ ApplicationWindow {
             text: window.bridge.status
             wrapMode: Text.Wrap  // a large zoom or a narrow window: a second line, not "..."
             font.pixelSize: ChatSizes.px(12)
-            color: window.bridge.inChat ? ChatColors.inChat
+            color: !window.bridge.answering ? ChatColors.error
+                 : window.bridge.inChat ? ChatColors.inChat
                  : window.bridge.loggingIn ? ChatColors.loggingIn : ChatColors.loggedOut
         }
     }

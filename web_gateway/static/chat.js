@@ -3,10 +3,11 @@
 "use strict";
 
 const $ = (id) => document.getElementById(id);
-const MARKS = { queued: "◷", pending: "…", delivered: "✓", failed: "✗ not relayed", sent: "" };
+const MARKS = { queued: "◷", pending: "…", delivered: "✓", failed: "✗ not relayed",
+  unconfirmed: "? not confirmed", sent: "" };
 const MARK_WORDS = {
   queued: "waiting to be sent", pending: "sent, not yet relayed", delivered: "relayed to everyone",
-  failed: "not relayed", sent: "sent",
+  failed: "not relayed", unconfirmed: "not confirmed: nothing came back from the chat", sent: "sent",
 };
 const GROUP_WITHIN_MS = 5 * 60 * 1000;
 const store = window.sessionStorage;  // per tab: two tabs are two people
