@@ -108,6 +108,15 @@ class LineFeed(QObject):
         self.flush()
         self.model.append_lines(shown)  # shown, not recorded again
 
+    def renamed(self, old: str, new: str) -> None:
+        """The window is in the chat as ``new`` now (/nick): the lines kept as ``old`` are
+        its conversation still, read under ``new`` from now on, and already in the view
+        (show_earlier must not show them again, below the newer ones)."""
+        if self.history is not None:  # after the lines recorded as old (record's order)
+            self.history.rename(old, new)
+        if self.shown_for == old:
+            self.shown_for = new
+
     def search(self, words: str) -> list[ChatLine]:
         """The lines of the history with ``words``, newest first, as one listing."""
         if self.history is None:

@@ -10,9 +10,11 @@ lines (``->``, "you") showed in alice's window as hers.  Lines kept before ``me`
 existed are read under every name.  The GUI thread hands lines over with
 ``record`` (a list append under a lock); a writer thread inserts them in one
 transaction per batch, every ``WRITE_INTERVAL`` seconds or ``WRITE_BATCH``
-lines, so a flood costs the view nothing but the hand-over.  Reading (the last
-lines at start, a search) uses a connection of its own; WAL mode lets it read
-while the writer writes.
+lines, so a flood costs the view nothing but the hand-over.  A rename (``/nick``) moves the
+lines kept under the old name to the new one (``rename``): the conversation belongs to the
+window's chat, not to the name it had, so it stays whole through renames and reopens.
+Reading (the last lines at start, a search) uses a connection of its own; WAL mode lets it
+read while the writer writes.
 """
 
 from __future__ import annotations
@@ -111,6 +113,7 @@ class HistoryStore:
         ).fetchone()
         self._lock = threading.Condition()
         self._pending: list[tuple[int, float, str, str, str, str]] = []
+        self._renames: list[tuple[str, str]] = []  # (old, new): after the pending lines
         self._closing = False
         self._busy = False  # the writer holds a batch it has not committed yet
         self.failure: str | None = None  # why the writer stopped, if it did
@@ -133,6 +136,15 @@ class HistoryStore:
             self._pending.extend(rows)
             if first or len(self._pending) >= WRITE_BATCH:  # the writer: awake, or write now
                 self._lock.notify()
+
+    def rename(self, old: str, new: str) -> None:
+        """The window that kept lines as ``old`` is in the chat as ``new`` now: its lines,
+        those recorded until now included, are read under ``new`` from now on."""
+        if old == new:
+            return
+        with self._lock:
+            self._renames.append((old, new))
+            self._lock.notify()
 
     def recent(self, limit: int = SHOWN_AT_START, *, me: str = "") -> list[StoredLine]:
         """The last ``limit`` lines of this conversation kept by ``me``, oldest first."""
@@ -165,7 +177,7 @@ class HistoryStore:
         deadline = time.monotonic() + timeout
         with self._lock:
             self._lock.notify()
-            while (self._pending or self._busy) and self.failure is None:
+            while (self._pending or self._renames or self._busy) and self.failure is None:
                 if not self._lock.wait(max(0.0, deadline - time.monotonic())):
                     return False
         return True
@@ -186,20 +198,25 @@ class HistoryStore:
             return
         while True:
             with self._lock:
-                while not self._pending and not self._closing:
+                while not self._pending and not self._renames and not self._closing:
                     self._lock.wait()  # at rest: asleep until a line comes (no wake-ups)
-                if not self._closing and len(self._pending) < WRITE_BATCH:
+                if not self._closing and not self._renames and len(self._pending) < WRITE_BATCH:
                     self._lock.wait(WRITE_INTERVAL)  # more lines, in one transaction
                 batch, self._pending = self._pending, []
-                self._busy = bool(batch)
+                renames, self._renames = self._renames, []
+                self._busy = bool(batch or renames)
                 closing = self._closing
-            if batch:
+            if batch or renames:
                 try:
                     with db:  # one transaction per batch
                         db.executemany(
                             "INSERT INTO lines (conversation, at, kind, sender, text, me) "
                             "VALUES (?, ?, ?, ?, ?, ?)",
                             batch,
+                        )
+                        db.executemany(
+                            "UPDATE lines SET me = ? WHERE conversation = ? AND me = ?",
+                            [(new, self.conversation, old) for old, new in renames],
                         )
                 except sqlite3.Error as exc:  # a full disk, a locked file: say so, go on
                     self.failure = f"history not kept: {exc}"

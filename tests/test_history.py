@@ -158,7 +158,8 @@ def test_chat_close_and_open_again_the_lines_and_a_search_hit_are_there(
         bar, count = item(chat, "searchBar"), item(chat, "searchCount")
         assert bar.property("visible") and text_of(item(chat, "searchField")) == "meeting"
         qtbot.waitUntil(lambda: text_of(count) == "1 in the view", timeout=WAIT_MS)
-        QTest.keyClick(chat.window, Qt.Key.Key_Return)  # the one in the view
+        assert item(chat, "input").hasActiveFocus()  # the next line typed is a message
+        QTest.keyClick(chat.window, Qt.Key.Key_F3)  # the one in the view
         hit = next(
             r
             for r, (kind, _, text, _) in enumerate(lines(chat))
@@ -342,5 +343,84 @@ def test_a_login_by_name_later_shows_that_names_conversation(qtbot, fake_server,
         qtbot.waitUntil(lambda: lines(chat)[-1][2] == "You are in the chat as alice.",
                         timeout=WAIT_MS)  # fmt: skip
         assert [text for _, _, text, _ in lines(chat)].count("see you at five") == 1
+    finally:
+        chat.close(say_exit=False)
+
+
+def test_a_rename_moves_the_conversation_to_the_new_name_in_order(store):
+    """Issue 36, point 5: the lines kept as bob are robert's after /nick robert."""
+    store.record([("in", "alice", "hello bob")], at=100.0, me="bob")
+    store.record([("out", "bob", "hi alice")], at=101.0, me="bob")
+    store.record([("in", "carol", "for alice's window")], at=101.5, me="alice")
+    store.rename("bob", "robert")
+    store.record([("in", "alice", "hello robert")], at=102.0, me="robert")
+    assert store.flush()
+    texts = [line.text for line in store.recent(me="robert")]
+    assert texts == ["hello bob", "hi alice", "hello robert"]
+    assert store.recent(me="bob") == []
+    assert [line.text for line in store.search("hello", me="robert")] == [
+        "hello robert", "hello bob"
+    ]  # fmt: skip
+    assert [line.text for line in store.recent(me="alice")] == ["for alice's window"]
+
+
+def test_a_renamed_window_keeps_its_conversation_through_a_reopen_and_back(
+    qtbot, fake_server, tmp_path
+):
+    """Issue 36, point 5: /nick robert, close, reopen (as robert): what was said as bob
+    was gone, "Search the history" found nothing on screen, and /nick bob brought the old
+    lines back below newer ones.  Now the conversation is the window's, whole, in order."""
+    from qml_client.app import open_window
+
+    settings = SettingsStore(tmp_path / "settings.json")
+    history_path = tmp_path / "history.sqlite3"
+    options = fake_server.options()
+
+    def nick(chat, old: str, new: str) -> None:
+        type_line(chat, f"/nick {new}")
+        fake_server.expect(f"login,{new}".encode())
+        fake_server.to_group(f"bye,{old}".encode())
+        fake_server.to_group(f"welcome,{new}".encode())
+        qtbot.waitUntil(lambda: chat.bridge.user == new and chat.bridge.inChat,
+                        timeout=WAIT_MS)  # fmt: skip
+
+    def at(chat, text: str) -> list[int]:
+        """The rows of the view where someone said ``text`` (with its sender, or not)."""
+        rows = enumerate(lines(chat))
+        return [row for row, (kind, _, said, _) in rows if kind == "in" and said.endswith(text)]
+
+    chat, _ = open_window(options, set(), settings, history_path)
+    try:
+        chat.window.show()
+        chat.bridge.start()
+        type_line(chat, "/login bob")
+        fake_server.expect(b"login,bob")
+        fake_server.to_group(b"welcome,bob")
+        qtbot.waitUntil(lambda: chat.bridge.inChat, timeout=WAIT_MS)
+        fake_server.to_group(b"msg,alice: the quiz is on friday")
+        qtbot.waitUntil(lambda: "the quiz is on friday" in lines(chat)[-1][2], timeout=WAIT_MS)
+        nick(chat, "bob", "robert")
+        fake_server.to_group(b"msg,alice: welcome robert")
+        qtbot.waitUntil(lambda: "welcome robert" in lines(chat)[-1][2], timeout=WAIT_MS)
+        assert at(chat, "the quiz is on friday") == [2]  # not shown again for the new name
+    finally:
+        chat.close(say_exit=False)
+    again = dataclasses.replace(options, user="robert")
+    chat, _ = open_window(again, {"user"}, settings, history_path)
+    try:
+        chat.window.show()
+        chat.bridge.start()
+        assert at(chat, "the quiz is on friday") < at(chat, "welcome robert")
+        type_line(chat, "/search quiz")
+        qtbot.waitUntil(lambda: "1 line(s) match 'quiz'" in lines(chat)[-1][2], timeout=WAIT_MS)
+        fake_server.expect(b"login,robert")
+        fake_server.to_group(b"welcome,robert")
+        qtbot.waitUntil(lambda: chat.bridge.inChat, timeout=WAIT_MS)
+        fake_server.to_group(b"msg,alice: later")
+        qtbot.waitUntil(lambda: "later" in lines(chat)[-1][2], timeout=WAIT_MS)
+        nick(chat, "robert", "bob")
+        assert len(at(chat, "the quiz is on friday")) == 1
+        assert at(chat, "later") > at(chat, "welcome robert")
+        assert lines(chat)[-1][2] == "robert is now bob (you)"  # nothing old brought back
     finally:
         chat.close(say_exit=False)

@@ -35,8 +35,8 @@ Frame {
     function openWith(words) {  // /search WORDS typed: the bridge has counted them
         typing.stop();
         field.text = words;
-        visible = true;
-        Qt.callLater(field.forceActiveFocus);  // after the message field's Enter is done
+        visible = true;  // the keys stay in the message field (the next line typed went
+                         // into the bar): F3/Shift+F3 walk the hits, Ctrl+F goes there
     }
 
     padding: 4
