@@ -101,8 +101,9 @@ class SettingsStore:
             raw = json.loads(self.path.read_text(encoding="utf-8"))
         except FileNotFoundError:
             return Remembered(), None
-        except (OSError, ValueError) as exc:
-            return Remembered(), f"settings in {self.path} could not be read ({exc}); ignored"
+        except (OSError, ValueError, RecursionError) as exc:  # nested 100,000 deep: too deep
+            why = "nested too deep" if isinstance(exc, RecursionError) else str(exc)
+            return Remembered(), f"settings in {self.path} could not be read ({why}); ignored"
         if not isinstance(raw, dict):
             return Remembered(), f"settings in {self.path} are not a JSON object; ignored"
         known = {f.name: raw[f.name] for f in fields(Remembered) if f.name in raw}

@@ -57,7 +57,9 @@ def test_two_windows_saving_at_once_leave_a_readable_file(tmp_path):
 @pytest.mark.parametrize(
     "content",
     ["{not json", "[1, 2]", '{"port": "many"}', '{"user": "a,b"}', '{"group": "10.0.0.1"}',
-     '{"geometry": [1, 2]}', '{"port": 70000}'],
+     '{"geometry": [1, 2]}', '{"port": 70000}',
+     pytest.param("[" * 100_000, id="lists-nested-100k-deep"),
+     pytest.param('{"a":' * 100_000, id="objects-nested-100k-deep")],
 )  # fmt: skip
 def test_a_damaged_file_is_reported_and_ignored_never_fatal(tmp_path, content):
     path = tmp_path / "settings.json"
