@@ -154,7 +154,7 @@ class FederatedServerCore(ServerCore):
             if answer.outcome is ClaimOutcome.GRANTED:
                 out.append(sites.release(user))
             return
-        self._join(user, addr, canonical, out)
+        self._join(user, addr, canonical, now, out)
 
 
 _Reject = Callable[[list[ServerAction], float, Reason, Address, str], None]

@@ -40,6 +40,7 @@ class Reason(StrEnum):
     NAME_COMBINING = "name-combining"
     # The server's decisions (server.py, session.py)
     RATE_LIMITED = "rate-limited"
+    HOST_BUDGET = "host-budget"
     NOT_LOGGED_IN = "not-logged-in"
     ALREADY_LOGGED_IN = "already-logged-in"
     NAME_TAKEN = "name-taken"
@@ -80,6 +81,7 @@ REASONS: dict[Reason, str] = {
     Reason.NAME_INVISIBLE: "the name contains an invisible character (zero-width, format or blank)",
     Reason.NAME_COMBINING: "the name has a combining mark with no letter under it, or a tall stack",
     Reason.RATE_LIMITED: "the sender is over its rate limit",
+    Reason.HOST_BUDGET: "the sender's host is over the budget its ports without a session share",
     Reason.NOT_LOGGED_IN: "the sender is not logged in",
     Reason.ALREADY_LOGGED_IN: "the sender is logged in under another name; exit first",
     Reason.NAME_TAKEN: "the name, or one that looks the same, is in use",

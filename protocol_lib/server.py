@@ -21,12 +21,14 @@ from .ratelimit import RateLimit, RateLimiter, TokenBucket
 from .reasons import Reason
 from .server_events import (
     Address,
+    HostSweeping,
     RejectionsSummarised,
     RequestArrived,
     RequestRejected,
     SendToAddress,
     SendToGroup,
     ServerAction,
+    SessionEvicted,
 )
 from .session import (
     LOGIN_RULES,
@@ -100,6 +102,22 @@ _STRANGER = Session("", ("", 0))  # stands for every address not logged in; neve
 # What the login rules say to a new address asking for a name nobody holds; the login
 # hot path (ServerCore._join_plain) takes that row as it is, and only while it says JOIN.
 _NEW_NAME_JOINS = LOGIN_RULES[SessionState.NEW, NameHolder.NOBODY] is LoginOutcome.JOIN
+
+
+HOST_BURST = 4  # x a client's burst: what the ports of a host without a session share ...
+HOST_RATE = 2  # ... and x its rate
+SWEEP_PORTS = 64  # ports of one host without a session refused in a log window: a sweep
+SWEEP_HOSTS = 4096  # hosts watched for sweeps at once (spoofed sources are many)
+
+
+class _SweepWatch:
+    """The ports of one host refused in the current window (a few, or SWEEP_PORTS)."""
+
+    __slots__ = ("since", "ports")
+
+    def __init__(self, since: float) -> None:
+        self.since = since
+        self.ports: set[int] = set()
 
 
 def _advance(session: Session, event: SessionEvent) -> None:
@@ -189,7 +207,17 @@ class ServerCore:
         # The encoded list replies and their size, until a login or exit changes the
         # roster: a refused request (and every request between changes) encodes nothing.
         self._list_replies: tuple[list[bytes], int] | None = None
-        self._limiter = RateLimiter(self.config.rate_limit) if self.config.rate_limit else None
+        limit = self.config.rate_limit
+        self._limiter = RateLimiter(limit) if limit else None
+        # What the ports of one host without a session share: a class's logins behind one
+        # address (a lab's NAT, the loopback of a demo) fit its burst; a sweep of spoofed
+        # ports gets 2x one client's rate, hours for a host's 65,535 ports.
+        self._host_limiter = (
+            RateLimiter(RateLimit(limit.burst * HOST_BURST, limit.per_second * HOST_RATE))
+            if limit
+            else None
+        )
+        self._sweeps: dict[str, _SweepWatch] = {}  # host -> its ports refused in a window
         self._rejection_log = _RejectionLog(self.config.log_interval, self.config.log_burst)
         self.received = 0  # datagrams handed to receive()
         self.relayed = 0  # chat lines sent to the group
@@ -222,12 +250,11 @@ class ServerCore:
         """Handle one datagram from ``addr`` received at time ``now``."""
         out: list[ServerAction] = []
         self.received += 1
-        if self._limiter is not None and not self._limiter.allow(addr, now):
-            self._reject(out, now, Reason.RATE_LIMITED, addr)
-            return out
         session = self._by_addr.get(addr)
+        if self._limiter is not None and self._over_budget(session, addr, now, out):
+            return out
         if (
-            self._relay_plain(session, data, out)
+            self._relay_plain(session, data, now, out)
             if session is not None
             else self._join_plain(data, addr, now, out)
         ):
@@ -307,7 +334,13 @@ class ServerCore:
         current = self._by_addr.get(addr, _STRANGER)
         canonical = canonical_name(name)
         holder = self._by_name.get(canonical)
-        rule = LOGIN_RULES[current.state, name_holder(addr, name, holder)]
+        held_by = name_holder(addr, name, holder)
+        if held_by is NameHolder.SAME_HOST and addr[0] in self.config.gateway_hosts:
+            # Through a gateway every page is a person of its own: another of its ports is
+            # someone else (a page took over a classmate's name, or a window's on the
+            # gateway's host), never the same client restarted.
+            held_by = NameHolder.OTHER_HOST
+        rule = LOGIN_RULES[current.state, held_by]
         takeover_from = None
         match rule:
             case Reason():
@@ -318,7 +351,7 @@ class ServerCore:
                     return
                 if not self._may_join(name, canonical, addr, now, out):
                     return  # refused, or something later decides (federated: a claim)
-                self._join(name, addr, canonical, out)
+                self._join(name, addr, canonical, now, out)
                 return
             case LoginOutcome.TAKE_OVER:
                 assert holder is not None
@@ -334,9 +367,12 @@ class ServerCore:
         out.append(RequestArrived("login", name, addr, takeover_from=takeover_from))
         out.append(SendToGroup(Welcome(name).encode()))
 
-    def _join(self, name: str, addr: Address, canonical: str, out: list[ServerAction]) -> None:
+    def _join(
+        self, name: str, addr: Address, canonical: str, now: float, out: list[ServerAction]
+    ) -> None:
         """A new session, welcomed."""
         session = Session(name, addr, ChatRelay.attributed_prefix(name))
+        session.spoke = now
         _advance(session, SessionEvent.LOGIN)
         self._by_name[canonical] = session
         self._list_replies = None
@@ -356,7 +392,9 @@ class ServerCore:
             return f"{name!r} looks like {holder.user!r}, who is in the chat"
         return f"{name!r} is in use from another host"
 
-    def _relay_plain(self, session: Session, data: bytes, out: list[ServerAction]) -> bool:
+    def _relay_plain(
+        self, session: Session, data: bytes, now: float, out: list[ServerAction]
+    ) -> bool:
         """The hot path: a plain chat line from a logged-in address, relayed in one step.
 
         Exactly what ``parse_client`` + ``_chat`` would do for such a line (a
@@ -368,6 +406,7 @@ class ServerCore:
         if text is None or len(session.relay_prefix) + len(data) - 4 > MAX_DATAGRAM_BYTES:
             return False
         _advance(session, SessionEvent.MSG)
+        session.spoke = now
         self.relayed += 1
         out.append(RequestArrived("msg", session.user, session.addr, text))
         out.append(SendToGroup(session.relay_prefix + data[4:]))
@@ -391,7 +430,7 @@ class ServerCore:
         if canonical in self._by_name:
             return False  # taken, a take-over or a look-alike: the rules decide
         if self._room_for(addr, now, out):
-            self._join(name, addr, canonical, out)
+            self._join(name, addr, canonical, now, out)
         return True
 
     def _chat(self, text: str, addr: Address, now: float, out: list[ServerAction]) -> None:
@@ -405,6 +444,7 @@ class ServerCore:
                 out, now, Reason.RELAY_TOO_LONG, addr, f"{len(text.encode())} bytes of text"
             )
             return
+        session.spoke = now
         self.relayed += 1
         out.append(RequestArrived("msg", session.user, addr, text))
         out.append(SendToGroup(data))
@@ -457,6 +497,44 @@ class ServerCore:
             del self._per_host[host]
             self._list_budget.pop(host, None)
 
+    def _over_budget(
+        self, session: Session | None, addr: Address, now: float, out: list[ServerAction]
+    ) -> bool:
+        """Whether the datagram is over its rate limit (then refused and logged).
+
+        A session has a budget of its own; every port of a host that has none shares the
+        host's (a gateway's pages excepted: each is a port of its own).  Spoofed datagrams
+        swept over the ports of a session's host, to hit its port, then take hours, not a
+        quarter of a second."""
+        assert self._limiter is not None and self._host_limiter is not None
+        if session is not None or addr[0] in self.config.gateway_hosts:
+            if self._limiter.allow(addr, now):
+                return False
+            self._reject(out, now, Reason.RATE_LIMITED, addr)
+            return True
+        if self._host_limiter.allow(addr[0], now):
+            return False
+        self._reject(out, now, Reason.HOST_BUDGET, addr)
+        self._watch_sweep(addr, now, out)
+        return True
+
+    def _watch_sweep(self, addr: Address, now: float, out: list[ServerAction]) -> None:
+        """Count the ports of ``addr``'s host refused in this window; at SWEEP_PORTS, say
+        once that a sweep looks under way."""
+        host, interval = addr[0], self.config.log_interval
+        watch = self._sweeps.get(host)
+        if watch is None or now >= watch.since + interval:
+            if len(self._sweeps) >= SWEEP_HOSTS:  # bounded: forget the windows that ended
+                self._sweeps = {h: w for h, w in self._sweeps.items() if now < w.since + interval}
+                if len(self._sweeps) >= SWEEP_HOSTS:
+                    return
+            watch = self._sweeps[host] = _SweepWatch(now)
+        ports = watch.ports
+        if len(ports) < SWEEP_PORTS:
+            ports.add(addr[1])
+            if len(ports) == SWEEP_PORTS:
+                out.append(HostSweeping(host, SWEEP_PORTS, watch.since))
+
     def _room_for(self, addr: Address, now: float, out: list[ServerAction]) -> bool:
         """Whether a new session from ``addr`` fits the caps (else the reason is logged)."""
         config = self.config
@@ -467,9 +545,30 @@ class ServerCore:
             detail = f"{config.max_sessions_per_host} sessions from this host already"
             self._reject(out, now, Reason.HOST_SESSIONS_FULL, addr, detail)
             return False
-        if len(self._by_name) >= config.max_sessions:
+        if len(self._by_name) >= config.max_sessions and not self._make_room(now, out):
             self._reject(out, now, Reason.SERVER_FULL, addr, f"{config.max_sessions} sessions")
             return False
+        return True
+
+    def _make_room(self, now: float, out: list[ServerAction]) -> bool:
+        """The chat is full: end the session that has been silent the longest on the host
+        that holds the most (more than one; a gateway's pages are people, each its own).
+        1,000 phantom logins from 200 addresses once kept every newcomer out for the rest
+        of the lesson; a person on a host of their own is never the one ended."""
+        gateways = self.config.gateway_hosts
+        held, host = max(
+            ((n, h) for h, n in self._per_host.items() if h not in gateways), default=(0, "")
+        )
+        if held <= 1:
+            return False  # truly full: one session a host
+        victim = min(
+            (s for s in self._by_name.values() if s.addr[0] == host), key=lambda s: s.spoke
+        )
+        _advance(victim, SessionEvent.EXIT)
+        self._end_session(victim)
+        out.append(SessionEvicted(victim.user, victim.addr, held))
+        out.append(SendToGroup(Bye(victim.user).encode()))
+        self._left(victim.user, out)
         return True
 
     def _active(

@@ -64,12 +64,33 @@ class RejectionsSummarised(NamedTuple):
         return sum(n for _, n in self.counts)
 
 
+class HostSweeping(NamedTuple):
+    """Datagrams from many ports of ``host`` that have no session were refused: a sweep of
+    source ports (spoofed, to hit a session's port by chance) is the likely cause.  Said
+    once per rejection-log window per host."""
+
+    host: str
+    ports: int  # distinct ports refused in the window, at least
+    since: float
+
+
+class SessionEvicted(NamedTuple):
+    """The chat was full and ``addr``'s host held the most sessions: its session that had
+    been silent the longest (``user``) was ended to let a newcomer in."""
+
+    user: str
+    addr: Address
+    held: int  # sessions its host held
+
+
 ServerAction = Union[
     SendToGroup,
     SendToAddress,
     RequestArrived,
     RequestRejected,
     RejectionsSummarised,
+    HostSweeping,
+    SessionEvicted,
     # federation (only with a FederationConfig)
     Publish,
     ClaimName,

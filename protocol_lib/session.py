@@ -120,13 +120,14 @@ class Rejection:
 class Session:
     """One user's place in the chat: a few hundred bytes, no machine registration."""
 
-    __slots__ = ("state", "user", "addr", "relay_prefix")
+    __slots__ = ("state", "user", "addr", "relay_prefix", "spoke")
 
     def __init__(self, user: str, addr: tuple[str, int], relay_prefix: bytes = b"") -> None:
         self.state: str = SessionState.NEW.value
         self.user = user
         self.addr = addr
         self.relay_prefix = relay_prefix  # the server's ``msg,<user>: ``, encoded once
+        self.spoke = 0.0  # when it joined or last said something (a full chat's choice)
 
     def __repr__(self) -> str:
         return f"Session({self.user!r}, {self.addr!r}, state={self.state!r})"

@@ -33,9 +33,11 @@ from typing import BinaryIO
 
 from protocol_lib.server_events import (
     Address,
+    HostSweeping,
     RejectionsSummarised,
     RequestArrived,
     RequestRejected,
+    SessionEvicted,
 )
 
 LogEvent = RequestArrived | RequestRejected | RejectionsSummarised
@@ -107,6 +109,21 @@ def summary_line(event: RejectionsSummarised) -> str:
     return (
         f"rejected {event.total} more datagrams from {event.sources} source(s) "
         f"in the last {seconds:.1f}s without logging each: {counts}"
+    )
+
+
+def warning_line(event: HostSweeping | SessionEvicted) -> str:
+    """What the operator should know beside the requests: a sweep of source ports under way
+    (said once per log window per host), a session ended to let a newcomer into a full chat."""
+    if isinstance(event, SessionEvicted):
+        return (
+            f"the chat is full: {who(event.user, event.addr)} was ended to let a newcomer in "
+            f"(its host held {event.held} sessions, the most; it had been silent the longest)"
+        )
+    return (
+        f"warning: datagrams from {event.ports}+ ports of {event.host} that have no session "
+        "were refused within one log window: a sweep of source ports (spoofed, to hit a "
+        "session's port) looks under way; they share one budget"
     )
 
 

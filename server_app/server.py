@@ -46,10 +46,11 @@ from protocol_lib.io.net import (
     why,
 )
 from protocol_lib.io.waker import stop_signals
+from protocol_lib.server_events import HostSweeping, SessionEvicted
 
 from .cli import ServerOptions, Verbosity
 from .federation import FederationLink
-from .logfmt import LogSink
+from .logfmt import LogSink, warning_line
 from .wakeups import WakeUps
 
 WAKE_INTERVAL = 0.1  # seconds: under traffic, the longest a timer or the log's flush waits
@@ -299,6 +300,8 @@ class ChatServer:
             elif isinstance(action, (RequestRejected, RejectionsSummarised)):
                 if verbosity:
                     self.log.event(action)
+            elif isinstance(action, (HostSweeping, SessionEvicted)):
+                self.log.line(warning_line(action))
             else:
                 assert_never(action)
 

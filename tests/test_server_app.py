@@ -292,6 +292,30 @@ def test_sessions_per_host_cap_bites_and_is_logged():
                 client.close()
 
 
+def test_a_sweep_of_ports_is_one_warning_line_and_a_session_keeps_its_budget():
+    """Issue 37, point 3, through the real server and its log: datagrams from 200 ports
+    of this host with no session share one budget; the log says once that a sweep looks
+    under way; a logged-in user's lines still go through."""
+    with running_server() as srv:
+        group = GroupListener(srv.group, srv.group_port)
+        alice = UdpClient(srv.addr)
+        sweep = [socket.socket(socket.AF_INET, socket.SOCK_DGRAM) for _ in range(200)]
+        try:
+            alice.send(b"login,alice")
+            group.expect(b"welcome,alice")
+            for sock in sweep:  # bounded: 200 datagrams, to the server on loopback
+                sock.sendto(b"msg,alice: not me", srv.addr)
+            srv.wait_for_line(r"warning: datagrams from 64\+ ports of 127\.0\.0\.1 .* sweep")
+            alice.send(b"msg,still me")
+            group.expect(b"msg,alice: still me")
+            assert sum("sweep of source ports" in line for line in srv.history) == 1
+        finally:
+            group.close()
+            alice.close()
+            for sock in sweep:
+                sock.close()
+
+
 def test_quiet_prints_only_start_and_stop():
     with running_server("--quiet") as srv:
         group = GroupListener(srv.group, srv.group_port)

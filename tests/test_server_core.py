@@ -17,6 +17,7 @@ from protocol_lib import (
     ServerConfig,
     ServerCore,
 )
+from protocol_lib.server_events import HostSweeping, SessionEvicted
 from tests.strategies import texts
 
 A = ("10.0.0.1", 5000)
@@ -211,12 +212,39 @@ def test_nothing_from_an_unknown_address_is_relayed(datagram):
 
 def test_rate_limit_drops_and_counts():
     srv = ServerCore(ServerConfig(rate_limit=RateLimit(burst=3, per_second=1)))
-    srv.receive(b"login,bob", A, 0)
+    srv.receive(b"login,bob", A, 0)  # from the host's budget: a session has its own after
     results = [sent(srv.receive(b"msg,x", A, 0)) for _ in range(5)]
-    assert results == [[b"msg,bob: x"]] * 2 + [[]] * 3
-    assert srv.rejections["rate-limited"] == 3
+    assert results == [[b"msg,bob: x"]] * 3 + [[]] * 2
+    assert srv.rejections["rate-limited"] == 2
     assert sent(srv.receive(b"msg,x", A, 1.0)) == [b"msg,bob: x"]
     assert sent(srv.receive(b"msg,y", B, 0)) == []  # B's own bucket: refused for login only
+
+
+def test_a_sweep_of_spoofed_ports_shares_one_budget_and_is_said_once():
+    """Issue 37, point 3: 28,232 datagrams with alice's IP, one per source port, went
+    through in 0.25 s (each port a fresh bucket), and those that hit alice's and bob's
+    ports were relayed as theirs.  Ports without a session now share their host's budget:
+    the sweep gets a burst, then 10 a second, and the log says once what is going on."""
+    srv = ServerCore(ServerConfig(rate_limit=RateLimit(burst=10, per_second=5)))
+    alice, bob = ("10.0.0.1", 40001), ("10.0.0.1", 40002)
+    srv.receive(b"login,alice", alice, 0.0)
+    srv.receive(b"login,bob", bob, 0.0)
+    actions = []
+    for i in range(28_232):  # 0.25 s, a port each (alice's and bob's are above them)
+        port = 1024 + i
+        actions += srv.receive(b"msg,alice: give me your password", ("10.0.0.1", port),
+                               i * 0.25 / 28_232)  # fmt: skip
+    # through: the host's burst of 40 less alice's and bob's logins, and 2 tokens refilled
+    assert srv.rejections["host-budget"] == 28_232 - (40 - 2) - 2
+    sweeps = [a for a in actions if isinstance(a, HostSweeping)]
+    assert len(sweeps) == 1 and sweeps[0].host == "10.0.0.1"
+    # alice and bob keep their own budgets meanwhile
+    assert sent(srv.receive(b"msg,still here", alice, 0.3)) == [b"msg,alice: still here"]
+    assert sent(srv.receive(b"msg,me too", bob, 0.3)) == [b"msg,bob: me too"]
+    # at 10 a second, all 65,535 ports of a host take hours
+    assert (65_535 - 40) / 10 > 1.8 * 3600
+    # and a newcomer on that host can still log in once the sweep's burst has refilled
+    assert welcomed(srv.receive(b"login,carol", ("10.0.0.1", 50000), 10.0))
 
 
 def test_rejections_are_summarised_under_a_flood():
@@ -283,8 +311,49 @@ def test_a_gateways_address_is_not_held_to_the_per_host_cap_but_to_the_total():
     assert srv.rejections["host-sessions-full"] == 1
     for port in (4, 5):
         assert welcomed(srv.receive(f"login,p{port}".encode(), ("10.0.0.9", port), 0.0))
-    assert not welcomed(srv.receive(b"login,p9", ("10.0.0.9", 9), 0.0))  # the chat is full
+    # the chat is full: the host holding the most (a gateway's pages are people) makes room
+    assert welcomed(srv.receive(b"login,p9", ("10.0.0.9", 9), 0.0))
+    assert srv.users.count("a") + srv.users.count("b") == 1
+    assert not welcomed(srv.receive(b"login,p10", ("10.0.0.9", 10), 0.0))  # truly full now
     assert srv.rejections["server-full"] == 1
+
+
+def test_a_full_chat_still_lets_a_person_in_by_ending_the_longest_silent_phantom():
+    """Issue 37, point 4: 1,000 logins from 200 addresses filled --max-sessions and kept
+    every newcomer out for the rest of the lesson.  A full chat ends the longest-silent
+    session of the host holding the most, and says so (a bye for everyone, a log line);
+    a person on a host of their own is never the one ended."""
+    srv = ServerCore(ServerConfig(rate_limit=None, max_sessions=1000))
+    assert welcomed(srv.receive(b"login,teacher", ("10.0.0.1", 1), 0.0))
+    srv.receive(b"msg,good morning", ("10.0.0.1", 1), 1.0)
+    for i in range(998):  # 998 phantoms, 5 a host, and one more on the first host
+        srv.receive(f"login,x{i}".encode(), (f"10.66.{i // 5 // 250}.{i // 5 % 250}", i), 2.0)
+    srv.receive(b"login,extra", ("10.66.0.0", 999), 2.5)
+    srv.receive(b"msg,i am real", ("10.66.0.0", 0), 3.0)  # x0 speaks: not the silent one
+    assert len(srv.users) == 1000
+    actions = srv.receive(b"login,amira", ("10.0.0.2", 7), 4.0)
+    assert welcomed(actions) and "amira" in srv.users and "teacher" in srv.users
+    (evicted,) = [a for a in actions if isinstance(a, SessionEvicted)]
+    assert evicted == SessionEvicted("x1", ("10.66.0.0", 1), 6)  # x0 spoke; x1 never did
+    assert b"bye,x1" in sent(actions) and len(srv.users) == 1000
+    for i in range(300):  # the phantoms come back: they push out phantoms, never people
+        srv.receive(f"login,y{i}".encode(), (f"10.77.0.{i % 200}", 1000 + i), 5.0)
+    assert {"teacher", "amira", "x0"} <= set(srv.users) and len(srv.users) == 1000
+
+
+def test_through_a_gateway_another_port_is_another_person_never_a_takeover():
+    """Issue 37, point 1, at the server: a page (a port of the gateway) asking for a name
+    held at another port of the gateway's address, a window's on that host included, is
+    refused; elsewhere a re-login from the same host still takes its ghost over."""
+    srv = ServerCore(ServerConfig(rate_limit=None, gateway_hosts=frozenset({"10.0.0.9"})))
+    assert welcomed(srv.receive(b"login,alice", ("10.0.0.9", 1000), 0.0))  # a page
+    assert welcomed(srv.receive(b"login,teacher", ("10.0.0.9", 4000), 0.0))  # a window there
+    for name in (b"alice", b"teacher"):
+        actions = srv.receive(b"login," + name, ("10.0.0.9", 1001), 1.0)
+        assert not welcomed(actions) and rejected(actions) == ["name-taken"]
+    assert srv.address_of("alice") == ("10.0.0.9", 1000)
+    srv.receive(b"login,bob", ("10.0.0.1", 5000), 2.0)
+    assert welcomed(srv.receive(b"login,bob", ("10.0.0.1", 5001), 3.0))  # restarted client
 
 
 def test_sessions_in_total_are_capped():

@@ -415,6 +415,31 @@ def test_names_taken_look_alikes_a_reopened_tab_and_a_server_that_is_not_there(c
         run(alone())
 
 
+def test_no_page_takes_a_name_in_use_by_saying_it_was_there_before(chat):
+    """Issue 37, point 1: the page sends ``again: true`` on every reconnect, and the gateway
+    skipped its name check for it; the server let "the same host" (the gateway) take the
+    name over: any page threw alice out and spoke as her.  Now only her own session (its
+    resume token, her browser's id) takes her name up."""
+    with gateway_for(chat.addr, chat.group, chat.group_port) as gateway:
+
+        async def scene() -> None:
+            alice = await Page.open(gateway.url)
+            await alice.login("alice", device="her-browser")
+            mallory = await Page.open(gateway.url)
+            await mallory.send(t="login", name="alice", again=True, device="mallorys")
+            await mallory.wait_for(kind("error", reason="name-taken"), "refused", 2.0)
+            await mallory.send(t="login", name="alice", again=True, resume="a-guess")
+            await mallory.wait_for(kind("error", reason="name-taken"), "refused again", 2.0)
+            await alice.send(t="say", text="still me")
+            await alice.wait_for(kind("mark", status="delivered"), "alice still speaks")
+            assert not [f for f in alice.frames if f.get("reason") == "taken-over"]
+            for page in (alice, mallory):
+                await page.close()
+
+        run(scene())
+    assert not [line for line in chat.history if "login request has arrived from alice" in line][1:]
+
+
 def test_lines_the_pace_cannot_take_go_back_to_the_page(chat):
     with gateway_for(chat.addr, chat.group, chat.group_port, queued_lines=5) as gateway:
 

@@ -505,7 +505,7 @@ class Gateway:
             self._emit(mine, _state_frame(mine.core))
             return
         taken = _holder(name, self.watcher.roster)
-        if not request.again and taken is not None:
+        if taken is not None:  # ``again`` (every reconnect says it) is no licence to take it
             same = "" if taken == name else f" (as {taken})"
             text = f"{name} is already in the chat{same}: choose another name."
             connection.push(frame("error", reason="name-taken", text=text))
