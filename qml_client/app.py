@@ -283,9 +283,18 @@ class CurrentWindow:
         return True
 
 
+def hosting_places(lan: list[str], port: int) -> list[tuple[str, int]]:
+    """Where "Host a chat" tries to bind, in order: every address on the spec's port (the
+    port every implementation assumes); the first LAN address alone on it, which is free
+    when only a loopback server holds it (run-chat's: it hosted on a random port, out of
+    other implementations' reach); any port the OS picks; loopback alone without a LAN."""
+    if not lan:
+        return [("127.0.0.1", port), ("127.0.0.1", 0)]
+    return [("0.0.0.0", port), (lan[0], port), ("0.0.0.0", 0)]
+
+
 def start_hosting(title: str) -> tuple[HostedServer | None, str]:
-    """Our server on this machine's first LAN address (all of them: 0.0.0.0), the spec's
-    port if free, else one the OS picks; on loopback alone when there is no LAN."""
+    """Our server where others reach it (``hosting_places``), announced; why not, if not."""
     from protocol_lib import DEFAULT_SERVER_PORT
     from protocol_lib.io.discovery import lan_addresses
     from protocol_lib.io.net import SocketSetupError
@@ -294,12 +303,12 @@ def start_hosting(title: str) -> tuple[HostedServer | None, str]:
     from server_app.web import DEFAULT_HTTP_PORT
 
     lan = lan_addresses()
-    host, interface = ("0.0.0.0", lan[0]) if lan else ("127.0.0.1", "127.0.0.1")
+    interface = lan[0] if lan else "127.0.0.1"
     # Phones join through a web page when the web extra is installed ("Invite phones").
     web = ["--web", str(DEFAULT_HTTP_PORT)] if importlib.util.find_spec("aiohttp") else []
     log = data_dir() / "hosted-server.log"
     problem = ""
-    for port in (DEFAULT_SERVER_PORT, 0):
+    for host, port in hosting_places(lan, DEFAULT_SERVER_PORT):
         argv = ["--host", host, "--port", str(port), "--interface", interface,
                 "--title", title, "--log-file", str(log), *web]  # fmt: skip
         try:

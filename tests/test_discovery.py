@@ -277,6 +277,42 @@ def test_the_host_buttons_server_serves_another_host_and_ends_with_its_window(cl
 
 
 @netns
+def test_host_a_chat_takes_the_spec_port_beside_run_chats_loopback_server(classroom):
+    """Issue 36, point 3: with run-chat's server on 127.0.0.1:4321, Host a chat went to a
+    random port, out of reach of implementations that assume 4321.  It binds the LAN
+    address on 4321 now; a student's plain client reaches it there."""
+    lan = classroom
+    output = {"text": True, "stdout": subprocess.PIPE, "stderr": subprocess.STDOUT}
+    loopback = Process(lan.popen("teacher", [
+        sys.executable, "-m", "server_app", "--host", "127.0.0.1", "--port", str(PORT),
+        "--interface", "127.0.0.1", "--no-advertise",
+    ], cwd=ROOT, env=mdns_env(), **output))  # fmt: skip
+    teacher = student = None
+    try:
+        loopback.expect("Multiuser server is ready on 127.0.0.1")
+        env = dict(mdns_env(), QT_QPA_PLATFORM="offscreen")
+        teacher = Process(lan.popen("teacher", [
+            sys.executable, "-m", "tests.peers.host_child", "rivera", "Lab 3",
+        ], stdin=subprocess.PIPE, cwd=ROOT, env=env, **output))  # fmt: skip
+        teacher.expect(f"HOSTING {lan.addresses['teacher']}:{PORT} True")
+        student = Process(lan.popen("student", [
+            sys.executable, "-m", "tests.peers.client", lan.addresses["teacher"], str(PORT),
+            "224.1.1.1", "2241", lan.addresses["student"]], stdin=subprocess.PIPE, cwd=ROOT,
+            env=mdns_env(), **output))  # fmt: skip
+        student.expect("READY")
+        student.send("login,sam")
+        student.expect("RECV b'welcome,sam'")
+        _, final = _browse(lan, 2.0)
+        assert [(r["title"], r["port"]) for r in final] == [("Lab 3", PORT)]
+        teacher.send("close")
+        teacher.expect("ENDED")
+    finally:
+        for process in (teacher, student, loopback):
+            if process is not None:
+                process.stop()
+
+
+@netns
 def test_lanchat_host_from_a_terminal(lan):
     """``lanchat --host TITLE``: the window hosts at start; the student's host finds it."""
     env = dict(mdns_env(), QT_QPA_PLATFORM="offscreen")
