@@ -114,7 +114,7 @@ class Bot:
                 data, addr = sock.recvfrom(READ_SIZE)
             except OSError:  # would block (all read), or an ICMP error: next time
                 return
-            self.carry_out(self.client.receive(data, addr[0], time.monotonic()))
+            self.carry_out(self.client.receive(data, addr, time.monotonic()))
 
     def stop(self, *_: object) -> None:
         self.stopping = True

@@ -33,7 +33,15 @@ What it guarantees a user:
   either form confirms or corrects it, and so does an unnamed line.
 - Only the server changes the client's state: with ``server_sources`` set,
   a datagram from any other address (a forged ``bye,<our name>``) is shown
-  as such and changes nothing.
+  as such and changes nothing.  Once the server has welcomed our own login, only
+  the port that welcome came from (the server's sending socket) and the server's
+  own port (unicast list replies) speak for it: another program on the server's
+  host, or a second server there, is shown, not believed.  The port is learned
+  again at each welcome of a login of ours.  A restarted server sends from a new
+  port: when another port of the server's address talks, the client asks the
+  server (``list,``); if its known port stays quiet, the chat is silent, the client
+  logs in again, and the welcome that answers is believed from its new port.  A
+  forger cannot make the real server quiet, so it is never believed.
 - A ``welcome`` for our name that we did not ask for means another client
   took the name over: we say so and leave the chat (``/login`` takes it back).
 
@@ -97,6 +105,18 @@ from .wire import (
     plain_chat_text,
 )
 
+Source = tuple[str, int] | str | None
+"""Where a datagram came from: (address, port) as ``recvfrom`` gives it; an address alone
+(a tool that keeps only that: no port is checked); None (cannot be known)."""
+
+
+UNSURE_KEPT = 200  # datagrams from an unknown port of the server's, kept while finding out
+
+
+def _not_from_server(data: bytes, source: tuple[str, int]) -> NotFromServer:
+    shown = data.decode("utf-8", errors="replace").strip()
+    return NotFromServer(source[0], shown, source[1])
+
 
 @dataclass(frozen=True, slots=True)
 class ClientConfig:
@@ -114,6 +134,7 @@ class ClientConfig:
     # Source IPs that speak for the server; a datagram from any other changes
     # nothing.  Empty: every source is believed (a tool that has no addresses).
     server_sources: frozenset[str] = frozenset()
+    server_port: int = 0  # the server's own port: its unicast replies come from it
     list_shown_within: float = 5.0  # seconds in which a /list reply is written to the view
     # How the server relays, if known before it is heard: from a discovery record, from the
     # launcher that started our own server, or remembered from an earlier visit.  Presumed
@@ -172,6 +193,15 @@ class ClientCore:
         self._rejoin_deadline: float | None = None
         self._held: list[_Pending] = []
         self._silent_at: float | None = None  # when the chat was found silent (ChatSilence)
+        # The ports the server's datagrams come from, learned from the welcome of our own
+        # login (None: not yet; any port of the server's address is believed until then).
+        self._server_ports: frozenset[int] | None = None
+        self._port_check: tuple[float, float] | None = None  # (asked at, deadline)
+        # Datagrams from another port of the server's address, while it is found out whose
+        # they are: replayed if a welcome of ours teaches that port (a restarted server),
+        # else shown as not from the server (a forger: the known socket still answers).
+        self._unsure: list[tuple[bytes, tuple[str, int]]] = []
+        self._replay: list[tuple[bytes, tuple[str, int]]] = []
         self._next_id = 1
         self._pace = TokenBucket(self.config.send_limit) if self.config.send_limit else None
         self._queue: deque[tuple[int, str]] = deque()  # (id, text) waiting for the pace
@@ -347,17 +377,29 @@ class ClientCore:
 
     # --- what the group (or the server by unicast) sends --------------------
 
-    def receive(self, data: bytes, source: str | None, now: float) -> list[ClientEvent]:
+    def receive(self, data: bytes, source: Source, now: float) -> list[ClientEvent]:
         """Interpret one datagram from the group or from the server, received at ``now``.
 
         The server core's shape (``receive(data, addr, now)``); ``source`` is the
-        sender's IP address (None where the caller cannot know it): a datagram from an
-        address outside ``server_sources`` is only shown.
+        sender's (address, port) as ``recvfrom`` gives it, or its address alone (a tool
+        that keeps only that: no port is then checked), or None where the caller cannot
+        know it.  A datagram from an address outside ``server_sources``, or from a port of
+        the server's that is not its sending socket, is only shown.
         """
         return self.receive_all([(data, source)], now)
 
+    @property
+    def server_ports(self) -> frozenset[int] | None:
+        """The ports the server's datagrams are believed from (None: any, not learned)."""
+        return self._server_ports
+
+    def trust_server_ports(self, ports: frozenset[int]) -> None:
+        """Believe the server only from ``ports``, as another client of the same server
+        learned them from its welcome (a gateway's group reader logs in as nobody)."""
+        self._server_ports = ports
+
     def receive_all(
-        self, datagrams: Iterable[tuple[bytes, str | None]], now: float
+        self, datagrams: Iterable[tuple[bytes, Source]], now: float
     ) -> list[ClientEvent]:
         """``receive`` for each datagram, in arrival order: their events in one list.
 
@@ -367,22 +409,60 @@ class ClientCore:
         events: list[ClientEvent] = []
         sources = self.config.server_sources
         for data, source in datagrams:
-            if source is not None and sources and source not in sources:
-                shown = data.decode("utf-8", errors="replace").strip()
-                events.append(NotFromServer(source, shown))
-                continue
+            if source is not None and sources:
+                address = source if type(source) is str else source[0]
+                if address not in sources:
+                    shown = data.decode("utf-8", errors="replace").strip()
+                    events.append(NotFromServer(address, shown))
+                    continue
+                ports = self._server_ports
+                if ports is not None and type(source) is tuple and source[1] not in ports:
+                    if not self._new_port(data, source, now, events):
+                        continue
             self._last_heard = now
             text = plain_chat_text(data)  # a chat line, the common case: parsed in one step
             if text is not None:
                 self._relay(text, events)
             else:
-                self._parsed(data, now, events)
+                self._parsed(data, source, now, events)
+                if self._replay:  # a welcome taught a restarted server's port
+                    replay, self._replay = self._replay, []
+                    events += self.receive_all(replay, now)
         if self._silent_at is not None and self._last_heard == now:
             self._silent_at = None
             events.append(ChatSilence(False))
         return events
 
-    def _parsed(self, data: bytes, now: float, out: list[ClientEvent]) -> None:
+    def _new_port(
+        self, data: bytes, source: tuple[str, int], now: float, out: list[ClientEvent]
+    ) -> bool:
+        """A datagram from the server's address, not from its sending socket: believed only
+        if it is the welcome that answers a login of ours (a restarted server's new
+        socket; the port is learned from it); else shown, and our login sent again (a
+        restarted server welcomes it, ours welcomes it again from its known port)."""
+        try:
+            message = parse_server(data)
+        except RemoteProtocolError:
+            message = None
+        answering = self.state is ClientState.LOGGING_IN or (
+            self._rejoin_deadline is not None and self._silent_at is not None
+        )
+        if isinstance(message, Welcome) and message.user == self.user and answering:
+            self._server_ports = None  # learned again by _welcome
+            return True
+        finding_out = self._port_check is not None or self._rejoin_deadline is not None
+        if self.state is ClientState.IN_CHAT and not finding_out and not self.silent:
+            window = self.config.login_timeout * self.config.login_attempts
+            self._port_check = (now, now + window)  # is the server's own socket still there?
+            out.append(self._send_now(ListRequest().encode(), now))
+            finding_out = True
+        if finding_out and len(self._unsure) < UNSURE_KEPT:
+            self._unsure.append((data, source))
+        else:
+            out.append(_not_from_server(data, source))
+        return False
+
+    def _parsed(self, data: bytes, source: Source, now: float, out: list[ClientEvent]) -> None:
         try:
             message = parse_server(data)
         except RemoteProtocolError as exc:
@@ -392,6 +472,8 @@ class ClientCore:
         if isinstance(message, ChatRelay):
             self._relay(message.text, out)
         elif isinstance(message, Welcome):
+            if message.user == self.user and type(source) is tuple and self.config.server_sources:
+                self._learn_port(source[1], now)
             out += self._welcome(message.user, now)
         elif isinstance(message, Bye):
             out += self._bye(message.user)
@@ -484,6 +566,23 @@ class ClientCore:
             out += self._logged_out("another client took your name")
         return out
 
+    def _learn_port(self, port: int, now: float) -> None:
+        """A welcome for our name, from the server's address: if it answers a login of ours
+        (not a takeover by another client), its port is the server's sending socket; what
+        came from that port meanwhile is read now (``_replay``)."""
+        answering = self.state is ClientState.LOGGING_IN or (
+            self._rejoin_deadline is not None and now <= self._own_welcome_until
+        )
+        if answering or self._server_ports is None:
+            ports = self._server_ports = frozenset({port, self.config.server_port})
+            unsure, self._unsure = self._unsure, []
+            self._replay = [item for item in unsure if item[1][1] in ports]
+
+    def _unsure_shown(self) -> list[ClientEvent]:
+        """The datagrams kept while finding out, now known not to be the server's."""
+        unsure, self._unsure = self._unsure, []
+        return [_not_from_server(data, source) for data, source in unsure]
+
     def _bye(self, user: str) -> list[ClientEvent]:
         out: list[ClientEvent] = [UserLeft(user)]
         self._roster.pop(user, None)
@@ -524,6 +623,8 @@ class ClientCore:
             deadlines.append(self._login_deadline)
         if self._rejoin_deadline is not None:
             deadlines.append(self._rejoin_deadline)
+        if self._port_check is not None:
+            deadlines.append(self._port_check[1])
         if self._pending:
             deadlines.append(self._pending[0].sent_at + self.config.delivery_timeout)
         if self._queue and self._pace is not None:
@@ -537,6 +638,17 @@ class ClientCore:
             out += self._retry_login(now)
         if self._rejoin_deadline is not None and now >= self._rejoin_deadline:
             out += self._not_welcomed_back(now)
+        if self._port_check is not None and now >= self._port_check[1]:
+            asked, _ = self._port_check
+            self._port_check = None
+            # strictly after: what came in the same batch as the unknown port's came before
+            # the question (one clock reading per batch)
+            answered = self._last_heard is not None and self._last_heard > asked
+            if not answered and self.state is ClientState.IN_CHAT:
+                out += self._fall_silent(now)  # its socket is gone: a restarted server?
+                out += self._ask_to_rejoin(now)
+            else:  # the server's socket answered: the other port is not the server
+                out += self._unsure_shown()
         self._send_queued(now, out)
         lost: list[_Pending] = []
         while self._pending and now >= self._pending[0].sent_at + self.config.delivery_timeout:
@@ -658,7 +770,7 @@ class ClientCore:
         self._rejoin_deadline = None
         held, self._held = self._held, []
         refused = [mine.message_id for mine in held if not mine.unconfirmed]
-        out: list[ClientEvent] = []
+        out: list[ClientEvent] = self._unsure_shown()  # no welcome taught their port
         if refused:
             out += [
                 DeliveryFailed(tuple(refused)),
@@ -696,11 +808,12 @@ class ClientCore:
         self._login_deadline = None
         self._rejoin_deadline = None
         self._silent_at = None  # a chat we are not in is not ours to call silent
+        self._port_check = None
         self._leave_after_queue = False
         self._list_shown_until = None
         held, self._held = self._held, []
         self._resent.clear()
-        out: list[ClientEvent] = [StateChanged(self.state, None)]
+        out: list[ClientEvent] = [StateChanged(self.state, None), *self._unsure_shown()]
         unsent = tuple(mine.message_id for mine in held if not mine.unconfirmed)
         if unsent:  # refused, held for a welcome back that will not come now
             out += [

@@ -188,10 +188,15 @@ class UnrecognisedLine:
 
 @dataclass(frozen=True, slots=True)
 class NotFromServer:
-    """A datagram from ``source``, which is not the server: shown, never believed."""
+    """A datagram from ``source``, which is not the server: shown, never believed.
+
+    ``port`` is set when ``source`` is the server's address but the port is not the one
+    its datagrams come from (another program on the server's host, or forged): the
+    address alone proves nothing there."""
 
     source: str
     text: str
+    port: int | None = None
 
 
 ClientEvent = Union[

@@ -76,7 +76,9 @@ class ClientDriver(QObject):
         )
         if not config.server_sources:  # only the server's datagrams change our state
             sources = server_sources(options.server, options.server_sources)
-            config = dataclasses.replace(config, server_sources=sources)
+            config = dataclasses.replace(
+                config, server_sources=sources, server_port=config.server_port or options.port
+            )
         self.core = ClientCore(config)
         self.sock: socket.socket | None = None
         self.group_sock: socket.socket | None = None

@@ -406,12 +406,11 @@ class _Batch:
                 self.line(LineKind.SYSTEM, message)
             case UnrecognisedLine(text, _):
                 self.line(LineKind.RAW, shorten(shown_text(text)), kept=True)
-            case NotFromServer(source, text):
-                if text.startswith(("welcome,", "msg,", "bye,", "list,")):
+            case NotFromServer(source, text, port):
+                if port is None and text.startswith(("welcome,", "msg,", "bye,", "list,")):
                     self.update.foreign.append(source)  # the doctor's --server-source
-                self.line(
-                    LineKind.FOREIGN, shorten(shown_text(text)), shown_text(source), kept=True
-                )
+                where = source if port is None else f"{source}:{port}"  # the server's host
+                self.line(LineKind.FOREIGN, shorten(shown_text(text)), shown_text(where), kept=True)
 
 
 _LINK = re.compile(r"https?://[^\s<>\"'\u2068\u2069]+", re.IGNORECASE)

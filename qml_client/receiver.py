@@ -43,7 +43,7 @@ PAUSE_BATCH = 100  # datagrams a pause lets gather at most: ~0.15 ms of the work
 BUFFER_SHARE = 0.25  # the share of the kernel's receive buffer a pause may fill, on average
 KERNEL_BYTES_PER_DATAGRAM = 1024  # what a waiting datagram costs the buffer (832 for a chat line)
 
-Datagram = tuple[bytes, str]
+Datagram = tuple[bytes, tuple[str, int]]  # what came, and from which address and port
 """What was read and the IP address it came from (only the server's is believed)."""
 
 
@@ -180,8 +180,7 @@ class Receiver(threading.Thread):
         append = datagrams.append
         while len(datagrams) < MAX_BATCH:
             try:
-                data, addr = recvfrom(READ_SIZE)
-                append((data, addr[0]))
+                append(recvfrom(READ_SIZE))
             except (BlockingIOError, InterruptedError):
                 return
             except OSError as exc:  # e.g. an ICMP error reported on the unicast socket

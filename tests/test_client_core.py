@@ -450,7 +450,9 @@ _batch_datagrams = st.lists(
             st.sampled_from([b"msg,bob: hi, all", b"msg,hi, all", b"msg,bob: more"]),
             mutated_datagrams(),
         ),
-        st.sampled_from(["10.0.0.1", "10.0.0.1", "10.0.0.66", None]),
+        st.sampled_from(
+            [("10.0.0.1", 4321), ("10.0.0.1", 4321), ("10.0.0.1", 5555), ("10.0.0.66", 4321), None]
+        ),
     ),
     max_size=30,
 )
@@ -465,7 +467,7 @@ def test_a_batch_reads_as_its_datagrams_one_by_one(batch, own_line_waits):
     one_by_one, batched = ClientCore(config), ClientCore(config)
     for client in (one_by_one, batched):
         typed_line(client, "/login bob", 0.0)
-        client.receive(b"welcome,bob", "10.0.0.1", 0.1)
+        client.receive(b"welcome,bob", ("10.0.0.1", 4321), 0.1)
         if own_line_waits:
             typed_line(client, "hi, all", 0.2)
     expected = [event for data, source in batch for event in one_by_one.receive(data, source, 1.0)]
@@ -698,7 +700,7 @@ def test_a_presumed_attributed_relay_contradicted_by_an_unnamed_line_is_plain_fr
 def trusting(source: str = "10.0.0.1", name: str = "bob") -> ClientCore:
     client = ClientCore(ClientConfig(server_sources=frozenset({source})))
     typed_line(client, f"/login {name}", 0.0)
-    client.receive(f"welcome,{name}".encode(), source, 0.1)
+    client.receive(f"welcome,{name}".encode(), (source, 4321), 0.1)
     return client
 
 
@@ -706,7 +708,7 @@ def trusting(source: str = "10.0.0.1", name: str = "bob") -> ClientCore:
 def test_datagrams_from_another_host_change_nothing_and_are_shown_as_such(data):
     client = trusting()
     roster = client.roster
-    events = client.receive(data, "10.0.0.66", 5.0)
+    events = client.receive(data, ("10.0.0.66", 4321), 5.0)
     assert events == [NotFromServer("10.0.0.66", data.decode())]
     assert client.state is ClientState.IN_CHAT and client.roster == roster
 
@@ -714,16 +716,16 @@ def test_datagrams_from_another_host_change_nothing_and_are_shown_as_such(data):
 def test_forged_welcome_does_not_complete_a_login():
     client = ClientCore(ClientConfig(server_sources=frozenset({"10.0.0.1"})))
     typed_line(client, "/login bob", 0.0)
-    client.receive(b"welcome,bob", "10.0.0.66", 0.1)
+    client.receive(b"welcome,bob", ("10.0.0.66", 4321), 0.1)
     assert client.state is ClientState.LOGGING_IN
-    client.receive(b"welcome,bob", "10.0.0.1", 0.2)
+    client.receive(b"welcome,bob", ("10.0.0.1", 4321), 0.2)
     assert client.state is ClientState.IN_CHAT
 
 
 def test_forged_datagrams_do_not_count_as_the_server_being_alive():
     client = trusting()
     typed_line(client, "hello", 1.0)
-    client.receive(b"msg,mallory: noise", "10.0.0.66", 3.0)
+    client.receive(b"msg,mallory: noise", ("10.0.0.66", 4321), 3.0)
     assert "server-silent" in errors(client.handle_timer(6.5))
 
 
@@ -936,3 +938,59 @@ def test_a_doctor_s_probe_asks_the_list_quietly_and_only_in_the_chat():
     assert not any(isinstance(e, UserListShown) for e in events)  # not written to the view
     assert client.heard_since(3.0) and not client.heard_since(3.2)
     assert ClientCore().probe(4.0) == []
+
+
+SERVER, ITS_SOCKET, OTHER = "10.0.0.1", ("10.0.0.1", 50000), ("10.0.0.1", 50001)
+
+
+def pinned() -> ClientCore:
+    """In the chat as bob, welcomed from the server's sending socket (port 50000)."""
+    client = ClientCore(ClientConfig(server_sources=frozenset({SERVER}), server_port=4321))
+    typed_line(client, "/login bob", 0.0)
+    client.receive(b"welcome,bob", ITS_SOCKET, 0.1)
+    client.receive(b"list,alice,bob", (SERVER, 4321), 0.2)  # a unicast reply: its own port
+    assert client.server_ports == frozenset({50000, 4321}) and client.roster == ["alice", "bob"]
+    return client
+
+
+@pytest.mark.parametrize(
+    "data", [b"bye,bob", b"welcome,bob", b"welcome,mallory", b"list,mallory", b"msg,alice: hi"]
+)
+def test_another_program_on_the_servers_host_is_shown_never_believed(data):
+    """Issue 37, point 2: any local process (or a second server on the server's host) sent
+    bye,bob and welcome,alice to the group from the server's address, and every window
+    believed it.  Only the server's own socket speaks for it now: a datagram from another
+    port is kept while the client asks the server's socket (list,); that answers, so the
+    datagram is shown as not from the server and changes nothing."""
+    client = pinned()
+    events = client.receive(data, OTHER, 1.0)
+    assert events == [SendDatagram(b"list,")]  # is the server's socket still there? (once)
+    assert client.state is ClientState.IN_CHAT and client.roster == ["alice", "bob"]
+    assert client.receive(data, OTHER, 1.1) == []
+    client.receive(b"list,alice,bob", ITS_SOCKET, 1.2)  # it is: the forger stays a forger
+    shown = client.handle_timer(4.0)
+    assert shown == [NotFromServer(SERVER, data.decode(), 50001)] * 2 and not client.silent
+    events = client.receive(b"welcome,bob", OTHER, 5.0)  # and again later: asked again
+    assert datagrams(events) == [b"list,"] and client.state is ClientState.IN_CHAT
+    assert client.roster == ["alice", "bob"]
+
+
+def test_a_restarted_server_s_new_socket_is_believed_once_its_old_one_is_silent():
+    """A server killed and started again sends from a new port: its datagrams wait while
+    the client asks the old socket (no answer), falls silent, logs in again and is
+    welcomed from the new port; then they are read, in order, as the server's."""
+    client = pinned()
+    events = client.receive(b"welcome,carol", OTHER, 1.0)  # carol is back first
+    assert datagrams(events) == [b"list,"]
+    client.receive(b"msg,carol: anyone?", OTHER, 1.5)
+    events = client.handle_timer(4.0)  # nothing from port 50000 since: silent, log in again
+    assert ChatSilence(True) in events and datagrams(events) == [b"login,bob"]
+    back = client.receive(b"welcome,bob", OTHER, 4.1)
+    assert ChatSilence(False) in back and client.server_ports == frozenset({50001, 4321})
+    assert UserJoined("carol") in back and IncomingMessage(None, "carol: anyone?") in back
+    assert not [e for e in back if isinstance(e, NotFromServer)]
+    assert client.receive(b"msg,alice: back", OTHER, 4.2) == [IncomingMessage(None, "alice: back")]
+    events = client.receive(b"msg,alice: old", ITS_SOCKET, 4.3)  # the old port: now unsure
+    assert datagrams(events) == [b"list,"] and not client.handle_timer(4.4)
+    client.receive(b"list,alice,bob,carol", OTHER, 4.5)  # the server's socket answers
+    assert client.handle_timer(7.3) == [NotFromServer(SERVER, "msg,alice: old", 50000)]

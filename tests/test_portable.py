@@ -132,13 +132,13 @@ def test_a_reset_on_the_clients_receive_is_no_error_line():
         with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as peer:
             peer.sendto(b"msg,still here", sock.getsockname())
             time.sleep(0)  # loopback delivers at once; the drain below reads what is there
-            datagrams: list[tuple[bytes, str]] = []
+            datagrams: list[tuple[bytes, tuple[str, int]]] = []
             errors: list[str] = []
             deadline = time.monotonic() + 5
             fake = _ResettingSocket(sock, resets=2)
             while not datagrams and time.monotonic() < deadline:
                 Receiver._drain(fake, datagrams, errors)  # type: ignore[arg-type]
-        assert datagrams == [(b"msg,still here", LOOPBACK)]
+            assert datagrams == [(b"msg,still here", (LOOPBACK, peer.getsockname()[1]))]
         assert errors == [] and fake.resets == 0
 
 

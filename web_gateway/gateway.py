@@ -56,6 +56,7 @@ from .frames import (
     FrameError,
     Leave,
     Login,
+    Ping,
     Say,
     event_frame,
     frame,
@@ -150,7 +151,7 @@ class _UserSocket(asyncio.DatagramProtocol):
         self.user = user
 
     def datagram_received(self, data: bytes, addr: tuple[str | Any, int]) -> None:
-        self.gateway.unicast_received(self.user, data, addr[0])
+        self.gateway.unicast_received(self.user, data, (str(addr[0]), addr[1]))
 
     def error_received(self, exc: Exception) -> None:
         self.gateway.user_socket_error(self.user, exc)
@@ -161,7 +162,7 @@ class _GroupSocket(asyncio.DatagramProtocol):
         self.gateway = gateway
 
     def datagram_received(self, data: bytes, addr: tuple[str | Any, int]) -> None:
-        self.gateway.group_received(data, addr[0])
+        self.gateway.group_received(data, (str(addr[0]), addr[1]))
 
 
 class Connection:
@@ -222,6 +223,7 @@ class WebUser:
         self.refused = False  # the server's port answered "nothing listens here"
         self.device: str | None = None  # the browser's id: only it takes a waiting session up
         self.was_in = False  # was in the chat (a failed login is not a leaving)
+        self.took = 0  # the last "say" ref taken from the page: one resent is not said twice
 
     @property
     def active(self) -> bool:
@@ -267,6 +269,7 @@ class Gateway:
         return ClientConfig(
             list_after_login=False,
             server_sources=self.sources,
+            server_port=self.options.port,
             relay_style=self.relay_style,
             max_queued=self.limits.queued_lines,
         )
@@ -449,12 +452,19 @@ class Gateway:
             connection.push(frame("error", reason="bad-frame", text=f"Not understood: {exc}"))
             return
         user = connection.user
-        if isinstance(request, Login):
+        if isinstance(request, Ping):
+            connection.push(frame("pong"))
+        elif isinstance(request, Login):
             self._login(connection, request, now)
         elif user is None:
             connection.push(frame("error", reason="not-logged-in", text="Log in first."))
         elif isinstance(request, Say):
-            self._say(user, request.text, now)
+            ref = request.ref
+            if ref is None or ref > user.took:
+                self._say(user, request.text, now)
+                user.took = ref or user.took
+            if ref is not None:
+                connection.push(frame("took", ref=ref))
         elif isinstance(request, Leave):
             self._handle(user, user.core.leave(now), now)
 
@@ -618,21 +628,35 @@ class Gateway:
 
     # --- what the network says ------------------------------------------------------------
 
-    def group_received(self, data: bytes, source: str) -> None:
+    def group_received(self, data: bytes, source: tuple[str, int]) -> None:
         assert self._loop is not None
         now = self._loop.time()
         at_ms = int(time.time() * 1000)
         shared: dict[ClientEvent, str | None] = {}  # one frame per event for everyone
-        for event in self.watcher.receive(data, source, now):
+        for event in self._watched(data, source, now):
             if isinstance(event, NotFromServer):
-                self.limit_log.bite("not-server", source, f"ignored {event.text[:60]!r}")
+                where = f"{source[0]}:{source[1]}" if event.port else source[0]
+                self.limit_log.bite("not-server", where, f"ignored {event.text[:60]!r}")
             elif isinstance(event, RosterChanged):
                 self.roster_known = True
         for user in list(self.users.values()):
             if user.active:
                 self._handle(user, user.core.receive(data, source, now), now, at_ms, shared)
 
-    def unicast_received(self, user: WebUser, data: bytes, source: str) -> None:
+    def _watched(self, data: bytes, source: tuple[str, int], now: float) -> list[ClientEvent]:
+        """The group reader's events for a datagram; from a port of the server's address it
+        did not know, read again once a person's welcome has taught that port (a restarted
+        server's new socket)."""
+        events = self.watcher.receive(data, source, now)
+        if any(isinstance(e, NotFromServer) and e.port is not None for e in events):
+            for user in self.users.values():
+                ports = user.core.server_ports
+                if ports is not None and source[1] in ports:
+                    self.watcher.trust_server_ports(ports)
+                    return self.watcher.receive(data, source, now)
+        return events
+
+    def unicast_received(self, user: WebUser, data: bytes, source: tuple[str, int]) -> None:
         assert self._loop is not None
         now = self._loop.time()
         events = user.core.receive(data, source, now)
@@ -696,6 +720,11 @@ class Gateway:
             log.info("%s %s (page at %s)", event.user or core.last_user, said, user.address)
             user.was_in = event.state is ClientState.IN_CHAT
         if event.state is ClientState.IN_CHAT:
+            ports = core.server_ports
+            if ports is not None and ports != self.watcher.server_ports:
+                # the group's reader logs in as nobody: it believes the ports one person's
+                # welcome came from (a forged roster from another port is then ignored)
+                self.watcher.trust_server_ports(ports)
             if not self.roster_known and now - self._list_asked > 5.0:
                 self._list_asked = now  # one list for the whole gateway, not one per person
                 self._send(user, b"list,")

@@ -57,7 +57,7 @@ class Typist:
 
         while not self.done.is_set():
             try:
-                data, (source, _) = self.group_sock.recvfrom(65536)
+                data, source = self.group_sock.recvfrom(65536)
             except OSError:
                 data = None
             with self.lock:
