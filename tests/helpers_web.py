@@ -13,7 +13,7 @@ from typing import Any
 from tests.helpers_nats import free_tcp_port  # below the ephemeral range: safe to bind again
 from tests.helpers_net import LOOPBACK, WAIT
 
-__all__ = ["Page", "free_tcp_port", "gateway_for", "slow_page"]
+__all__ = ["LinkProxy", "Page", "free_tcp_port", "gateway_for", "slow_page"]
 
 
 @contextmanager
@@ -129,3 +129,75 @@ def slow_page(url: str) -> socket.socket:
     login = json.dumps({"t": "login", "name": "slowpoke"}).encode()
     sock.sendall(bytes([0x81, 0x80 | len(login)]) + b"\0\0\0\0" + login)  # mask 0
     return sock
+
+
+class LinkProxy:
+    """A TCP proxy on 127.0.0.1 in front of ``target``: the browser's link to the gateway,
+    which ``down()`` cuts the way Wi-Fi going away does (nothing is closed, nothing moves:
+    bytes wait in the proxy, connections opened meanwhile hang) and ``up()`` restores
+    (what waited is delivered, late, as TCP would after an outage).  Threads, bounded by
+    the test: ``close()`` ends every connection."""
+
+    def __init__(self, target: tuple[str, int]) -> None:
+        import threading
+
+        self.target = target
+        self.listener = socket.create_server((LOOPBACK, 0))
+        self.port = self.listener.getsockname()[1]
+        self.url = f"http://{LOOPBACK}:{self.port}/"
+        self.flowing = threading.Event()
+        self.flowing.set()
+        self.closed = threading.Event()
+        self.sockets: list[socket.socket] = []
+        self.connections = 0
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def down(self) -> None:
+        self.flowing.clear()
+
+    def up(self) -> None:
+        self.flowing.set()
+
+    def _accept(self) -> None:
+        import threading
+
+        while not self.closed.is_set():
+            try:
+                page, _ = self.listener.accept()
+            except OSError:
+                return
+            self.connections += 1
+            try:
+                gateway = socket.create_connection(self.target, timeout=WAIT)
+            except OSError:
+                page.close()
+                continue
+            gateway.settimeout(None)
+            self.sockets += [page, gateway]
+            for src, dst in ((page, gateway), (gateway, page)):
+                threading.Thread(target=self._pump, args=(src, dst), daemon=True).start()
+
+    def _pump(self, src: socket.socket, dst: socket.socket) -> None:
+        try:
+            while True:
+                self.flowing.wait()  # the link is down: nothing crosses, nothing closes
+                data = src.recv(65536)
+                self.flowing.wait()
+                if not data or self.closed.is_set():
+                    break
+                dst.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for sock in (src, dst):
+                try:
+                    sock.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+
+    def close(self) -> None:
+        self.closed.set()
+        self.flowing.set()
+        self.listener.close()
+        for sock in self.sockets:
+            sock.close()

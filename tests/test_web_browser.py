@@ -352,3 +352,59 @@ def test_a_page_nobody_joins_lets_go_of_its_connection_until_someone_does(browse
             join(page, "sam")  # Join opens it again and logs in
             assert len(opened) == 1
             page.context.close()
+
+
+def test_a_line_typed_on_a_dead_connection_is_kept_and_goes_once_it_is_back(browser):
+    """Issue 36, point 7: Wi-Fi off (the link down, the socket not closed), Jonas typed "is it
+    3/4?", Enter cleared the box, and the line was never seen again.  Now it shows at once
+    with a clock, the page finds the dead connection by itself within seconds and says so,
+    and once the link is back the line goes, once (what the dead connection held arrives
+    late and is not said twice), and is marked relayed."""
+    from tests.helpers_web import LinkProxy
+
+    with running_server() as server:
+        addr, group, group_port = server.addr, server.group, server.group_port
+        with gateway_for(addr, group, group_port) as gateway:
+            port = int(gateway.url.rstrip("/").rsplit(":", 1)[1])
+            proxy = LinkProxy((LOOPBACK, port))
+            typist = Typist(addr[1], group, group_port)
+            try:
+                typist.type("/login dana")
+                assert typist.in_chat()
+                page = open_page(browser, proxy.url, viewport=PHONE)
+                join(page, "jonas")
+                proxy.down()  # the Wi-Fi goes
+                say(page, "is it 3/4?")
+                bubble = page.locator("#log .msg.mine", has_text="is it 3/4?")
+                assert bubble.count() == 1  # at once, with its clock
+                mark = bubble.locator(".mark").get_attribute("aria-label")
+                assert mark == "waiting for the connection"
+                assert page.input_value("#text") == ""
+                page.wait_for_function(
+                    "() => document.getElementById('link').textContent.startsWith("
+                    "'Connection lost')",
+                    timeout=10_000,
+                )
+                proxy.up()  # back: the page connects again, and what waited arrives late too
+                page.wait_for_function(
+                    "() => [...document.querySelectorAll('#log .msg.mine')].some(li => "
+                    "li.textContent.includes('is it 3/4?') && li.querySelector("
+                    "'.mark[aria-label=\"relayed to everyone\"]'))",
+                    timeout=15_000,
+                )
+                heard = lambda t: [m for m in typist.incoming if m.text.endswith(t)]  # noqa: E731
+                assert typist.sees(lambda: heard("is it 3/4?"))
+                page.wait_for_function(
+                    "() => !document.querySelector('#log .outbox')"
+                )  # the kept copy is gone: one bubble for the line
+                assert [t for t in texts(page) if t == "is it 3/4?"] == ["is it 3/4?"]
+                server.wait_for_line(r'msg "is it 3/4\?" has arrived from user: jonas@')
+                say(page, "after")  # once this is through, anything said twice is too
+                assert typist.sees(lambda: heard("after"))
+                said = [line for line in server.history if '"is it 3/4?"' in line]
+                assert len(said) == 1, said
+                assert len(heard("is it 3/4?")) == 1
+                page.context.close()
+            finally:
+                typist.close()
+                proxy.close()

@@ -17,7 +17,7 @@ from protocol_lib.client_events import (
     SendDatagram,
     UserJoined,
 )
-from web_gateway.frames import FrameError, Leave, Login, Say, event_frame, read_request
+from web_gateway.frames import FrameError, Leave, Login, Ping, Say, event_frame, read_request
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.text(max_size=80),
@@ -33,7 +33,7 @@ def test_any_text_from_a_page_is_a_request_or_our_error(text):
     except FrameError as exc:
         assert str(exc)
     else:
-        assert isinstance(request, Login | Say | Leave)
+        assert isinstance(request, Login | Say | Leave | Ping)
 
 
 @pytest.mark.parametrize(
@@ -45,6 +45,8 @@ def test_any_text_from_a_page_is_a_request_or_our_error(text):
          Login("bob", "abc", 7, True)),
         ('{"t":"login","name":"bob","device":"d-1"}', Login("bob", device="d-1")),
         ('{"t":"leave"}', Leave()),
+        ('{"t":"say","text":"hi","ref":1733600000000}', Say("hi", 1733600000000)),
+        ('{"t":"ping"}', Ping()),
     ],
 )  # fmt: skip
 def test_the_pages_requests(text, wanted):
@@ -55,7 +57,9 @@ def test_the_pages_requests(text, wanted):
     "text",
     ['{"t":"say"}', '{"t":"say","text":5}', '{"t":"login","name":"x","seen":-1}',
      '{"t":"login","name":"x","seen":true}', '{"t":"login","name":"x","device":7}',
-     '{"t":"login"}', '{"t":"nope"}', "[1]", "{",
+     '{"t":"login"}', '{"t":"nope"}', "[1]", "{", '{"t":"say","text":"x","ref":0}',
+     '{"t":"say","text":"x","ref":"7"}', '{"t":"say","text":"x","ref":true}',
+     '{"t":"say","text":"x","ref":9007199254740993}',
      '{"t":"say","text":"' + "x" * 5000 + '"}', '{"t":"login","name":"' + "n" * 65 + '"}'],
 )  # fmt: skip
 def test_what_is_not_a_request_says_why(text):

@@ -18,6 +18,7 @@ from tests.helpers_net import (
     WAIT,
     GroupSender,
     OutputLines,
+    UdpClient,
     free_udp_port,
     running_server,
 )
@@ -159,25 +160,31 @@ async def _closed(page: Page, timeout: float = WAIT) -> bool:
     return True
 
 
-def test_a_page_that_stops_reading_is_dropped_and_holds_nobody_up(chat):
+def test_a_page_that_stops_reading_is_dropped_and_holds_nobody_up():
     """The slow page is a raw socket that does the WebSocket handshake with a tiny receive
-    buffer and then never reads; a flood of 4,000 lines of 900 bytes comes from the group."""
-    with gateway_for(chat.addr, chat.group, chat.group_port, send_queue=64) as gateway:
+    buffer and then never reads; a flood of 4,000 lines of 900 bytes comes from the group
+    (relayed by the server: only its socket speaks for it)."""
+    with (
+        running_server("--no-rate-limit", "--quiet") as chat,
+        gateway_for(chat.addr, chat.group, chat.group_port, send_queue=64) as gateway,
+    ):
 
         async def scene() -> None:
             good = await Page.open(gateway.url)
             await good.login("good")
             slow = slow_page(gateway.url)
             await good.wait_for(kind("joined", user="slowpoke"), "the slow page's person in")
-            group = GroupSender(chat.group, chat.group_port)
+            flooder = UdpClient(chat.addr)
+            flooder.send(b"login,flooder")
+            await good.wait_for(kind("joined", user="flooder"), "the flooder in")
             filler = "x" * 900
             for n in range(4000):
-                group.send(f"msg,flood {n} {filler}".encode())
+                flooder.send(f"msg,flood {n} {filler}".encode())
                 if n % 200 == 0:
-                    await asyncio.sleep(0)  # the gateway's thread reads meanwhile
-            group.send(b"msg,the last line")
+                    await asyncio.sleep(0.005)  # the server and the gateway read meanwhile
+            flooder.send(b"msg,the last line")
             await good.wait_for(kind("line", text="the last line"), "the last line", 20)
-            group.close()
+            flooder.close()
             slow.close()
             await good.close()
 
@@ -438,6 +445,32 @@ def test_no_page_takes_a_name_in_use_by_saying_it_was_there_before(chat):
 
         run(scene())
     assert not [line for line in chat.history if "login request has arrived from alice" in line][1:]
+
+
+def test_a_line_sent_again_under_its_number_is_said_once_and_pings_are_answered(chat):
+    """Issue 36, point 7: a page that found its connection dead sends its kept lines again
+    on the new one, under the numbers they had; what the dead connection delivered late
+    is not said twice.  A ping is answered, logged in or not."""
+    with gateway_for(chat.addr, chat.group, chat.group_port) as gateway:
+
+        async def scene() -> None:
+            page = await Page.open(gateway.url)
+            await page.send(t="ping")
+            await page.wait_for(kind("pong"), "a pong before the login")
+            await page.login("jonas")
+            for _ in range(2):
+                await page.send(t="say", text="is it 3/4?", ref=1000)
+                await page.wait_for(kind("took", ref=1000), "took")
+            await page.send(t="say", text="and 5/8?", ref=1001)
+            await page.wait_for(kind("took", ref=1001), "took the next")
+            await page.wait_for(kind("mark", status="delivered"), "delivered")
+            mine = [f["text"] for f in page.frames if f["t"] == "mine"]
+            assert mine.count("is it 3/4?") == 1 and "and 5/8?" in mine
+            await page.close()
+
+        run(scene())
+    chat.wait_for_line(r'msg "and 5/8\?" has arrived')
+    assert len([line for line in chat.history if '"is it 3/4?"' in line]) == 1
 
 
 def test_lines_the_pace_cannot_take_go_back_to_the_page(chat):

@@ -9,7 +9,13 @@ here escapes anything, because nothing downstream interprets it.
 
 Page -> gateway (``t`` is the kind):
     {"t": "login", "name": "bob", "resume": "<token>"?, "seen": 12?, "again": true?}
-    {"t": "say", "text": "hi"}          one or more lines; each is one chat line
+    {"t": "say", "text": "hi", "ref": 17?}  one or more lines; each is one chat line.
+                                        ``ref`` (increasing per page) is answered with
+                                        {"t": "took", "ref": 17}; a ref taken already is
+                                        answered, not said again (a page that resends
+                                        what a dead connection may have swallowed)
+    {"t": "ping"}                       answered with {"t": "pong"}: the page finds a
+                                        dead connection itself, in seconds
     {"t": "leave"}
 Gateway -> page: ``hello`` and ``attached`` (about the connection), then the user's own
 frames, which the page counts so that a page back from a Wi-Fi drop is sent only what
@@ -70,6 +76,12 @@ class Login:
 @dataclass(frozen=True, slots=True)
 class Say:
     text: str
+    ref: int | None = None  # the page's number for it: taken once, answered with "took"
+
+
+@dataclass(frozen=True, slots=True)
+class Ping:
+    pass
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,7 +89,8 @@ class Leave:
     pass
 
 
-PageRequest = Union[Login, Say, Leave]
+PageRequest = Union[Login, Say, Leave, Ping]
+MAX_REF = 2**53  # a page's numbers are JavaScript's safe integers
 
 
 def _field(frame: dict[str, Any], key: str, kind: type, default: Any = None) -> Any:
@@ -104,7 +117,12 @@ def read_request(text: str) -> PageRequest:
         text_field = _field(frame, "text", str)
         if text_field is None:
             raise FrameError("'say' without 'text'")
-        return Say(text_field)
+        ref = _field(frame, "ref", int)
+        if ref is not None and not 0 < ref <= MAX_REF:
+            raise FrameError("'ref' out of range")
+        return Say(text_field, ref)
+    if kind == "ping":
+        return Ping()
     if kind == "login":
         return _login(frame)
     if kind == "leave":

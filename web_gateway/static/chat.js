@@ -10,6 +10,11 @@ const MARK_WORDS = {
   failed: "not relayed", unconfirmed: "not confirmed: nothing came back from the chat", sent: "sent",
 };
 const GROUP_WITHIN_MS = 5 * 60 * 1000;
+// A connection can die without closing (Wi-Fi off, a screen lock): the browser goes on
+// "sending" into it for minutes. The page asks (a ping while in the chat, a number on each
+// line) and, when nothing comes back in time, drops it and connects again.
+const PING_EVERY_MS = 15000;
+const ANSWER_WITHIN_MS = 5000;
 const store = window.sessionStorage;  // per tab: two tabs are two people
 const FRAME_BYTES = 3800;  // under the gateway's 4,096-byte frame, as UTF-8 JSON
 // This browser's own id, kept across tabs and restarts: a closed tab's waiting session is
@@ -35,6 +40,9 @@ const page = {
   mine: new Map(),       // id -> the mark element of an own line
   pendingName: null,     // a Join pressed while the connection was down: sent on open
   idle: false,           // closed by the gateway for not joining in time: no reconnecting
+  outbox: [],            // {ref, frame, li}: lines typed, kept until the gateway took them
+  lastRef: 0,
+  answerTimer: null,     // set while an answer is due: none in time, the connection is dead
 };
 
 function connect() {
@@ -55,7 +63,11 @@ function connect() {
     }
     page.pendingName = null;
   };
-  ws.onmessage = (event) => receive(JSON.parse(event.data));
+  ws.onmessage = (event) => {
+    if (page.ws !== ws) return;  // a connection given up as dead
+    heard();
+    receive(JSON.parse(event.data));
+  };
   ws.onclose = (event) => {
     if (page.ws !== ws) return;
     page.ws = null;
@@ -82,6 +94,56 @@ function connect() {
   };
 }
 
+// --- a connection that died without closing --------------------------------------------
+
+function expectAnswer() {
+  if (page.answerTimer === null) page.answerTimer = setTimeout(connectionLost, ANSWER_WITHIN_MS);
+}
+
+function heard() {
+  clearTimeout(page.answerTimer);
+  page.answerTimer = null;
+  if (page.outbox.length && page.ws && page.ws.readyState === WebSocket.OPEN) expectAnswer();
+}
+
+function connectionLost() {
+  page.answerTimer = null;
+  const ws = page.ws;
+  if (!ws) return;
+  page.ws = null;  // its events are ignored from now on; closing a dead link is not awaited
+  ws.close();
+  setLink("Connection lost: reconnecting…", true);
+  setTimeout(connect, 300);
+}
+
+function ping() {
+  if (page.inChat && send({ t: "ping" })) expectAnswer();
+}
+
+function nextRef() {
+  page.lastRef = Math.max(Date.now(), page.lastRef + 1);  // increasing, across reloads too
+  return page.lastRef;
+}
+
+// A line typed shows at once with a clock, kept until the gateway says it took it; sent
+// again (the same number: the gateway takes it once) after a reconnect.
+function toOutbox(frame) {
+  frame.ref = nextRef();
+  const mark = chatLine(page.me, frame.text, Date.now(), true);
+  mark.textContent = " ◷";
+  mark.title = "waiting for the connection";
+  mark.setAttribute("aria-label", "waiting for the connection");
+  const li = mark.closest("li");
+  li.classList.add("outbox");
+  page.outbox.push({ ref: frame.ref, frame, li });
+  if (send(frame)) expectAnswer();
+}
+
+function sendOutbox() {
+  for (const entry of page.outbox) send(entry.frame);
+  if (page.outbox.length) expectAnswer();
+}
+
 function send(frame) {
   if (page.ws && page.ws.readyState === WebSocket.OPEN) {
     page.ws.send(JSON.stringify(frame));
@@ -97,6 +159,12 @@ function setLink(text, down) {
 }
 
 function receive(frame) {
+  if (frame.t === "pong") return;  // the connection is alive: heard() said so
+  if (frame.t === "took") {  // its "mine" lines are shown: the kept copy goes
+    const at = page.outbox.findIndex((entry) => entry.ref === frame.ref);
+    if (at >= 0) page.outbox.splice(at, 1)[0].li.remove();
+    return;
+  }
   if (frame.t === "hello") {
     if (frame.chat) {  // --title; else "LAN chat", not an address nobody calls the chat by
       $("title").textContent = frame.chat;
@@ -138,6 +206,7 @@ const SHOW = {
       if (!page.inChat) enterChat();
       if (f.users.length) setPeople(f.users);
       setLink("In the chat", false);
+      sendOutbox();  // what a dead connection may have swallowed (taken once)
     } else if (f.state === "logging in") {
       $("join-button").disabled = true;
       $("join-error").textContent = "";
@@ -147,7 +216,10 @@ const SHOW = {
       const thrownOut = page.inChat && !page.leaving;
       leaveChat();
       setLink("Not in the chat", false);
-      if (thrownOut) $("join-error").textContent = "You are no longer in the chat.";
+      if (thrownOut) {
+        const kept = $("join-error").textContent;  // lines given back, if any
+        $("join-error").textContent = `You are no longer in the chat. ${kept}`.trim();
+      }
     }
   },
   line(f) { chatLine(f.sender, f.text, f.at, false); },
@@ -203,6 +275,12 @@ function enterChat() {
 
 function leaveChat() {
   page.inChat = false;
+  if (page.outbox.length) {  // never taken: back in the box, said, for the next time
+    giveBack(page.outbox.map((entry) => entry.frame.text).join("\n"));
+    for (const entry of page.outbox) entry.li.remove();
+    page.outbox = [];
+    $("join-error").textContent = "Lines you typed were not sent: they are back in the box.";
+  }
   $("people").classList.remove("open");
   $("people-button").setAttribute("aria-expanded", "false");
   $("chat").hidden = true;
@@ -401,13 +479,10 @@ function submitLine(event) {
     system("One line is too long to send; shorten it.", true);
     return;
   }
-  if (page.ws && page.ws.readyState === WebSocket.OPEN) {
-    for (const frame of frames) send(frame);
-    text.value = "";
-    updateCounter();
-  } else {
-    system("Not sent: the connection is down; it is coming back by itself.", true);
-  }
+  for (const frame of frames) toOutbox(frame);  // shown now, sent now or once back
+  toEnd();
+  text.value = "";
+  updateCounter();
 }
 
 // The lines in frames each under the gateway's size, counted as it counts them (UTF-8 bytes
@@ -473,6 +548,10 @@ function setUp() {
     send({ t: "leave" });
   });
   $("name").value = localStorage.getItem("lanchat.lastName") || "";
+  setInterval(ping, PING_EVERY_MS);
+  document.addEventListener("visibilitychange", () => {  // a phone unlocked: still there?
+    if (document.visibilityState === "visible") ping();
+  });
   connect();
 }
 
