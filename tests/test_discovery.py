@@ -130,10 +130,14 @@ def _running_browser(lan: Lan, seconds: float) -> Process:
     ))  # fmt: skip
 
 
-def _client(lan: Lan, host: str) -> Process:
+def _client(
+    lan: Lan, host: str, server: str = "server", group: str = GROUP, group_port: int = GROUP_PORT
+) -> Process:
+    """A plain protocol client (tests.peers.client) on ``host``, for the chat on ``server``'s
+    address, once it is ready."""
     process = Process(lan.popen(host, [
-        sys.executable, "-m", "tests.peers.client", lan.addresses["server"], str(PORT), GROUP,
-        str(GROUP_PORT), lan.addresses[host]], stdin=subprocess.PIPE, cwd=ROOT,
+        sys.executable, "-m", "tests.peers.client", lan.addresses[server], str(PORT), group,
+        str(group_port), lan.addresses[host]], stdin=subprocess.PIPE, cwd=ROOT,
         env=mdns_env(), text=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
     ))  # fmt: skip
     process.expect("READY")
@@ -256,11 +260,7 @@ def test_the_host_buttons_server_serves_another_host_and_ends_with_its_window(cl
         assert [(r["title"], r["address"]) for r in final] == [
             ("Ms Rivera's chat", lan.addresses["teacher"])
         ]
-        student = Process(lan.popen("student", [
-            sys.executable, "-m", "tests.peers.client", lan.addresses["teacher"], str(PORT),
-            "224.1.1.1", "2241", lan.addresses["student"]], stdin=subprocess.PIPE, cwd=ROOT,
-            env=mdns_env(), **output))  # fmt: skip
-        student.expect("READY")
+        student = _client(lan, "student", "teacher", "224.1.1.1", 2241)
         student.send("login,sam")
         student.expect("RECV b'welcome,sam'")
         student.send("msg,hello miss")
@@ -295,11 +295,7 @@ def test_host_a_chat_takes_the_spec_port_beside_run_chats_loopback_server(classr
             sys.executable, "-m", "tests.peers.host_child", "rivera", "Lab 3",
         ], stdin=subprocess.PIPE, cwd=ROOT, env=env, **output))  # fmt: skip
         teacher.expect(f"HOSTING {lan.addresses['teacher']}:{PORT} True")
-        student = Process(lan.popen("student", [
-            sys.executable, "-m", "tests.peers.client", lan.addresses["teacher"], str(PORT),
-            "224.1.1.1", "2241", lan.addresses["student"]], stdin=subprocess.PIPE, cwd=ROOT,
-            env=mdns_env(), **output))  # fmt: skip
-        student.expect("READY")
+        student = _client(lan, "student", "teacher", "224.1.1.1", 2241)
         student.send("login,sam")
         student.expect("RECV b'welcome,sam'")
         _, final = _browse(lan, 2.0)

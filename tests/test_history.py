@@ -118,6 +118,25 @@ def test_the_xdg_data_home_is_followed(monkeypatch, tmp_path):
     assert data_home() == tmp_path
 
 
+def _window_in_chat(qtbot, fake_server, settings, history_path, name: str):  # type: ignore[no-untyped-def]
+    """A window (app.open_window: settings and history kept where the test says) that has
+    typed /login NAME and been welcomed by the fake server."""
+    from qml_client.app import open_window
+
+    chat, _ = open_window(fake_server.options(), set(), settings, history_path)
+    try:
+        chat.window.show()
+        chat.bridge.start()
+        type_line(chat, f"/login {name}")
+        fake_server.expect(f"login,{name}".encode())
+        fake_server.to_group(f"welcome,{name}".encode())
+        qtbot.waitUntil(lambda: chat.bridge.inChat, timeout=WAIT_MS)
+    except BaseException:
+        chat.close(say_exit=False)  # its worker stops before the test's app goes
+        raise
+    return chat
+
+
 def test_chat_close_and_open_again_the_lines_and_a_search_hit_are_there(
     qtbot, fake_server, tmp_path
 ):
@@ -126,14 +145,8 @@ def test_chat_close_and_open_again_the_lines_and_a_search_hit_are_there(
     settings = SettingsStore(tmp_path / "settings.json")
     history_path = tmp_path / "history.sqlite3"
     options = fake_server.options()
-    chat, _ = open_window(options, set(), settings, history_path)
+    chat = _window_in_chat(qtbot, fake_server, settings, history_path, "alice")
     try:
-        chat.window.show()
-        chat.bridge.start()
-        type_line(chat, "/login alice")
-        fake_server.expect(b"login,alice")
-        fake_server.to_group(b"welcome,alice")
-        qtbot.waitUntil(lambda: chat.bridge.inChat, timeout=WAIT_MS)
         fake_server.to_group(b"msg,bob: the meeting is at five")
         qtbot.waitUntil(lambda: "the meeting is at five" in lines(chat)[-1][2], timeout=WAIT_MS)
     finally:
@@ -389,14 +402,8 @@ def test_a_renamed_window_keeps_its_conversation_through_a_reopen_and_back(
         rows = enumerate(lines(chat))
         return [row for row, (kind, _, said, _) in rows if kind == "in" and said.endswith(text)]
 
-    chat, _ = open_window(options, set(), settings, history_path)
+    chat = _window_in_chat(qtbot, fake_server, settings, history_path, "bob")
     try:
-        chat.window.show()
-        chat.bridge.start()
-        type_line(chat, "/login bob")
-        fake_server.expect(b"login,bob")
-        fake_server.to_group(b"welcome,bob")
-        qtbot.waitUntil(lambda: chat.bridge.inChat, timeout=WAIT_MS)
         fake_server.to_group(b"msg,alice: the quiz is on friday")
         qtbot.waitUntil(lambda: "the quiz is on friday" in lines(chat)[-1][2], timeout=WAIT_MS)
         nick(chat, "bob", "robert")
