@@ -436,10 +436,11 @@ class ClientCore:
     def _new_port(
         self, data: bytes, source: tuple[str, int], now: float, out: list[ClientEvent]
     ) -> bool:
-        """A datagram from the server's address, not from its sending socket: believed only
-        if it is the welcome that answers a login of ours (a restarted server's new
-        socket; the port is learned from it); else shown, and our login sent again (a
-        restarted server welcomes it, ours welcomes it again from its known port)."""
+        """A datagram from the server's address, not from its sending socket: believed at
+        once only if it is the welcome that answers a login of ours while the chat is
+        silent (a restarted server's new socket; the port is learned from it).  Else it is
+        kept while the client finds out whose it is (asks the known socket, ``list,``, or
+        awaits a login's welcome), or shown as not from the server."""
         try:
             message = parse_server(data)
         except RemoteProtocolError:
@@ -574,9 +575,10 @@ class ClientCore:
             self._rejoin_deadline is not None and now <= self._own_welcome_until
         )
         if answering or self._server_ports is None:
-            ports = self._server_ports = frozenset({port, self.config.server_port})
-            unsure, self._unsure = self._unsure, []
-            self._replay = [item for item in unsure if item[1][1] in ports]
+            self._server_ports = frozenset({port, self.config.server_port})
+            # read again: those from the port now known as the server's, believed; the
+            # rest found out anew (or shown)
+            self._replay, self._unsure = self._unsure, []
 
     def _unsure_shown(self) -> list[ClientEvent]:
         """The datagrams kept while finding out, now known not to be the server's."""
