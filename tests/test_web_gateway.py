@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import signal
+import socket
 import subprocess
 import sys
 
@@ -128,6 +129,14 @@ def test_foreign_origins_too_many_pages_big_frames_floods_and_idlers_are_refused
             with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
                 await Page.open(gateway.url, Origin="http://evil.example")
             assert refused.value.status == 403
+            port = gateway.url.rstrip("/").rsplit(":", 1)[1]
+            rebound = f"evil.example:{port}"  # DNS rebinding: a name that points here
+            with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
+                await Page.open(gateway.url, Origin=f"http://{rebound}", Host=rebound)
+            assert refused.value.status == 403  # issue 37, point 6
+            for own in (f"localhost:{port}", f"{socket.gethostname()}.local:{port}"):
+                page = await Page.open(gateway.url, Origin=f"http://{own}", Host=own)
+                await page.close()
             same = gateway.url.rstrip("/")
             first = await Page.open(gateway.url, Origin=same)  # the page's own origin
             second = await Page.open(gateway.url)

@@ -21,6 +21,7 @@ import io
 import logging
 import re
 import secrets
+import socket
 import time
 from collections import Counter, deque
 from collections.abc import Callable
@@ -46,7 +47,7 @@ from protocol_lib.client_events import (
 )
 from protocol_lib.errors import LocalProtocolError
 from protocol_lib.io.doctor import route_from
-from protocol_lib.io.net import ANY_INTERFACE, group_receiver, server_sources
+from protocol_lib.io.net import ANY_INTERFACE, group_receiver, local_addresses, server_sources
 from protocol_lib.names import canonical_name
 from protocol_lib.ratelimit import RateLimit, TokenBucket
 from protocol_lib.reasons import Reason
@@ -259,6 +260,8 @@ class Gateway:
         self._loop: asyncio.AbstractEventLoop | None = None
         self.url = ""
         self.port = 0  # the page's TCP port, once serving
+        self._addresses: frozenset[str] = frozenset()  # this machine's (_own_host)
+        self._addresses_at = float("-inf")
         self.source_address = "?"  # where the server sees this gateway's people come from
         self._static = _read_page()
         self._qr_cache: dict[str, bytes] = {}
@@ -350,15 +353,35 @@ class Gateway:
                 self._qr_cache[host] = png
         return web.Response(body=png, content_type="image/png", headers=SECURITY_HEADERS)
 
+    def _own_host(self, netloc: str) -> bool:
+        """Whether ``netloc`` (a Host header, an Origin's host and port) names this machine:
+        one of its addresses, ``localhost``, its host name (``.local`` too); any port (a
+        proxy in front of the page).  A name that only resolves here (DNS rebinding: a page
+        at evil.example made to point at this machine) is not ours."""
+        host, _, port = netloc.rpartition(":")
+        if not port.isdigit():
+            host = netloc
+        host = host.lower().rstrip(".")
+        name = socket.gethostname().lower()
+        if host in ("localhost", name, f"{name}.local"):
+            return True
+        now = time.monotonic()
+        if now - self._addresses_at > 10.0:  # interfaces change rarely: looked at anew
+            self._addresses, self._addresses_at = local_addresses(), now
+        return host in self._addresses
+
     def _origin_problem(self, request: web.Request) -> str | None:
         """A page from elsewhere may not use a person's browser to talk here (the
-        WebSocket is not bound by the same-origin rule); tools that send no Origin may."""
+        WebSocket is not bound by the same-origin rule); tools that send no Origin may.
+        The page's own origin is this gateway's, whatever Host the browser says."""
         origin = request.headers.get("Origin")
         if origin is None:
             return None
         parts = urlsplit(origin)
         if parts.scheme in ("http", "https") and parts.netloc == request.host:
-            return None
+            if self._own_host(parts.netloc):
+                return None
+            return f"origin {origin[:80]!r} is not one of this gateway's addresses or names"
         return f"origin {origin[:80]!r} is not this page's ({request.host})"
 
     async def _websocket(self, request: web.Request) -> web.StreamResponse:
