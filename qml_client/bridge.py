@@ -23,13 +23,16 @@ from PySide6.QtGui import QDesktopServices, QGuiApplication
 from PySide6.QtQml import QmlElement
 
 from protocol_lib import ClientConfig, ClientCore, ClientState
+from protocol_lib.client_events import error_event
 from protocol_lib.display import shown_name
 from protocol_lib.doctor import Findings, diagnose
+from protocol_lib.errors import LocalProtocolError
 from protocol_lib.io.doctor import probe
+from protocol_lib.names import clean_name
 
 from .account import Account
 from .attention import Attention
-from .chats import ChatFinder
+from .chats import ChatFinder, typed_chat
 from .cli import ClientOptions
 from .commands import asked_name, said_texts, split_to_fit, typed_line
 from .driver import Batch, ClientDriver
@@ -154,12 +157,13 @@ class ChatBridge(QObject):
         if self.options.user:  # a login at start says itself, in one line
             self.send(f"/login {self.options.user}")
             return
-        self.note("Welcome to lanchat. Type /login NAME to join, /help for commands.")
+        self.note("Welcome to lanchat. Type your name above and press Join (or /login NAME "
+                  "here; /help for commands).")
         if self.account.elsewhere is not None:
             self.note(
                 f"Another window of yours is in this chat as {shown_name(self.account.elsewhere)}"
                 ", so this one does not log in (that would take the name over). "
-                "Type /login NAME to join."
+                "Type another name above and press Join."
             )
 
     @Slot()
@@ -367,6 +371,12 @@ class ChatBridge(QObject):
         str, lambda self: f"{self.options.server}:{self.options.port}", constant=True
     )
 
+    @Slot(str, str)
+    def hostAs(self, title: str, name: str) -> None:
+        """The start screen's Host a chat: as ``name`` ("": the window's name)."""
+        if self._named(name):
+            self.host(title)
+
     @Slot(str)
     def host(self, title: str) -> None:
         """Host a chat on this machine (the app starts the server, then a window on it)."""
@@ -411,9 +421,42 @@ class ChatBridge(QObject):
     @Slot(int)
     def join(self, row: int) -> None:
         """Join the chat found at ``row`` of ``chats``: the app opens a window on it."""
+        self.joinAs(row, "")
+
+    @Slot(int, str)
+    def joinAs(self, row: int, name: str) -> None:
+        """The start screen's Join beside a chat found: as ``name`` ("": the name the
+        window would log in as anyway)."""
         record = self._chats.record(row)
-        if record is not None:
+        if record is not None and self._named(name):
             self.joinRequested.emit(record)
+
+    @Slot(str, str)
+    def joinAddress(self, address: str, name: str) -> None:
+        """The start screen's address field: the chat there, on this window's group."""
+        record = typed_chat(address, self.options.group, self.options.group_port)
+        if isinstance(record, str):
+            self.report(record)
+        elif self._named(name):
+            self.joinRequested.emit(record)
+
+    def _named(self, name: str) -> bool:
+        """The window that joins logs in as ``name``; False (said) if it cannot be one."""
+        if not name.strip():
+            return True
+        try:
+            name = clean_name(name)
+        except LocalProtocolError as exc:
+            self.report(f"Not a name: {error_event(exc).message}.")
+            return False
+        self.options = dataclasses.replace(self.options, user=name)
+        return True
+
+    # The name the start screen offers: the last one this window used, or asked for, or
+    # the one remembered from the last visit.
+    suggestedName = Property(
+        str, lambda self: self.core.last_user or self.options.user or "", notify=stateChanged
+    )
 
     # shown to people, not compared
     state = Property(str, lambda self: self.core.state.value, notify=stateChanged)

@@ -82,3 +82,26 @@ class ChatFinder(QObject):
         browser, self._browser = self._browser, None
         if browser is not None:
             browser.close()
+
+
+def typed_chat(text: str, group: str, group_port: int) -> ChatRecord | str:
+    """The chat at an address a person typed on the start screen ("10.0.0.5", or with its
+    port, "10.0.0.5:4321"; "localhost"), on ``group``; else why it is not one, in words."""
+    import ipaddress
+
+    from protocol_lib import DEFAULT_SERVER_PORT
+
+    where = text.strip()
+    host, colon, port_text = where.rpartition(":")
+    if not colon:
+        host, port_text = where, str(DEFAULT_SERVER_PORT)
+    if host.lower() == "localhost":
+        host = "127.0.0.1"
+    try:
+        address = str(ipaddress.IPv4Address(host))
+        port = int(port_text)
+    except ValueError:
+        return f"Not an address: {where!r}. Type one like 10.0.0.5, or 10.0.0.5:4321."
+    if not 0 < port < 65536:
+        return f"Not a port: {port_text} (1 to 65535)."
+    return ChatRecord(where, address, port, group, group_port)

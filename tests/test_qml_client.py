@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QObject, Qt, QTimer, Signal
+from PySide6.QtCore import QMetaObject, QObject, Qt, QTimer, Signal
 from PySide6.QtQuick import QQuickItem
 from pytestqt.exceptions import TimeoutError as QtBotTimeout
 
@@ -47,6 +47,35 @@ def test_window_opens_ready_to_type(qtbot, server):
         assert f"Server 127.0.0.1:{server.port}" in status
         assert f"group {server.group}:{server.group_port}" in status
         assert "logged out" in status
+
+
+def test_the_start_screen_joins_without_a_command(qtbot, server):
+    """Issue 36, point 4: the first screen asked for "/login NAME".  Now a name field and
+    Join (this window's server), the chats found with Join, another address, and Host a
+    chat with its title; the start screen goes once in the chat."""
+    with chat_window(qtbot, server.options()) as chat:
+        panel, name = item(chat, "chatsPanel"), item(chat, "nameField")
+        assert panel.property("visible") and text_of(name) == ""
+        asked: list[object] = []
+        chat.bridge.joinRequested.connect(asked.append)
+        address = item(chat, "addressField")
+        address.setProperty("text", "10.0.0.5")
+        name.setProperty("text", "amira")
+        QMetaObject.invokeMethod(item(chat, "joinAddress"), "clicked")
+        qtbot.waitUntil(lambda: bool(asked), timeout=WAIT_MS)
+        record = asked[0]
+        assert (record.address, record.port, record.group) == ("10.0.0.5", 4321, server.group)
+        assert chat.bridge.options.user == "amira"  # the window that joins logs in as her
+        address.setProperty("text", "not an address")
+        QMetaObject.invokeMethod(item(chat, "joinAddress"), "clicked")
+        qtbot.waitUntil(lambda: lines(chat)[-1][2].startswith("Not an address"), timeout=WAIT_MS)
+        name.setProperty("text", "bob")
+        QMetaObject.invokeMethod(item(chat, "joinHere"), "clicked")
+        server.expect(b"login,bob")
+        server.to_group(b"welcome,bob")
+        qtbot.waitUntil(lambda: chat.bridge.inChat, timeout=WAIT_MS)
+        assert not panel.property("visible")  # the conversation, once in
+        assert item(chat, "input").hasActiveFocus()  # the keys where the chat is typed
 
 
 def test_typed_protocol_lines_and_plain_text_are_sent_exactly(qtbot, server):

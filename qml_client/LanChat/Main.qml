@@ -341,15 +341,19 @@ ApplicationWindow {
         anchors.margins: 10
         spacing: 8
 
-        // Not in a chat, and chats are announced here: join one without typing an address.
+        // Not in a chat: the start screen (a name, Join, the chats announced here, another
+        // address, Host a chat); no command needed.
         ChatsPanel {
             objectName: "chatsPanel"
             Layout.fillWidth: true
-            visible: !window.bridge.inChat
+            visible: !window.bridge.inChat && !window.bridge.loggingIn
             model: window.bridge.chats
             serverAddress: window.bridge.serverAddress
-            onJoinRequested: row => window.bridge.join(row)
-            onHostRequested: window.bridge.host("")
+            suggestedName: window.bridge.suggestedName
+            onJoinHereRequested: name => window.bridge.send(name ? "/login " + name : "/login")
+            onJoinRequested: (row, name) => window.bridge.joinAs(row, name)
+            onAddressJoinRequested: (address, name) => window.bridge.joinAddress(address, name)
+            onHostRequested: (title, name) => window.bridge.hostAs(title, name)
         }
 
         SearchBar {
@@ -393,7 +397,8 @@ ApplicationWindow {
 
             UserPanel {
                 objectName: "userPanel"
-                visible: !window.narrow || window.peopleShown
+                // out of the chat there is nobody to list (the start screen says where to go)
+                visible: window.bridge.inChat && (!window.narrow || window.peopleShown)
                 Layout.preferredWidth: Math.min(ChatSizes.px(200), window.width * 0.4)
                 Layout.fillHeight: true
                 model: window.bridge.users
@@ -461,8 +466,8 @@ ApplicationWindow {
                         ? (window.width < ChatSizes.px(480) ? qsTr("Message")
                            : window.narrow ? qsTr("Message (/help)")
                                          : qsTr("Type a message and press Enter (/help for commands)"))
-                        : (window.narrow ? qsTr("/login NAME to join")
-                                         : qsTr("Type /login and your name, then Enter, to join the chat"))
+                        : (window.narrow ? qsTr("Commands (/help)")
+                                         : qsTr("Join above, or type a command here (/help)"))
                     background: Rectangle {
                         color: ChatColors.base
                         border.color: input.activeFocus ? ChatColors.highlight : ChatColors.viewBorder
