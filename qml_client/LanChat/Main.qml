@@ -346,7 +346,7 @@ ApplicationWindow {
         ChatsPanel {
             objectName: "chatsPanel"
             Layout.fillWidth: true
-            visible: !window.bridge.inChat && !window.bridge.loggingIn
+            visible: !window.bridge.inChat
             model: window.bridge.chats
             serverAddress: window.bridge.serverAddress
             suggestedName: window.bridge.suggestedName
