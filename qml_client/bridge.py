@@ -386,6 +386,7 @@ class ChatBridge(QObject):
 
     def set_hosting(self, hosted: HostedServer | None) -> None:
         self.hosted = hosted
+        self.finder.hosting((self.options.server, self.options.port) if hosted else None)
         self.hostingChanged.emit()
 
     def end_hosting(self) -> None:

@@ -33,6 +33,7 @@ class ChatFinder(QObject):
         self._starting: threading.Thread | None = None
         self._announced: list[ChatRecord] = []
         self._heard: dict[str, ChatRecord] = {}  # source address -> a record made for it
+        self.own: tuple[str, int] | None = None  # the chat this window hosts: not offered
         self._found.connect(self._show_announced)
 
     @Slot(object)
@@ -54,10 +55,18 @@ class ChatFinder(QObject):
         """The hosts, not this window's server, that sent this protocol on its group."""
         return tuple(self._heard)
 
+    def hosting(self, where: tuple[str, int] | None) -> None:
+        """This window hosts the chat at ``where`` (None: none any more): it is not offered
+        to its own host with a Join."""
+        self.own = where
+        self._show()
+
     def _show(self) -> None:
         announced = {record.address for record in self._announced}
         heard = [r for address, r in self._heard.items() if address not in announced]
-        self.model.set_records([*self._announced, *heard])
+        own = self.own
+        records = [*self._announced, *heard]
+        self.model.set_records([r for r in records if (r.address, r.port) != own])
 
     def start(self, interfaces: list[str] | None = None) -> None:
         """Browse, from a thread of its own: importing zeroconf and opening its sockets

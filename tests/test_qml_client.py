@@ -1318,3 +1318,21 @@ def _visual_items(top: QQuickItem) -> list[QQuickItem]:
         found.append(node)
         stack.extend(node.childItems())
     return found
+
+
+def test_the_chat_a_window_hosts_is_not_offered_to_it_with_a_join(qapp):
+    """Issue 36, point 3: the host's own chat was listed in its window, with Join."""
+    from protocol_lib.discovery import ChatRecord
+    from qml_client.chats import ChatFinder
+    from qml_client.models import ChatsModel
+
+    model = ChatsModel()
+    finder = ChatFinder(model)
+    own = ChatRecord("Ms Rivera's chat", "10.0.0.5", 4321, "224.1.1.1", 2241)
+    other = ChatRecord("Lab 3", "10.0.0.7", 4321, "224.1.1.1", 2241)
+    finder._show_announced([own, other])
+    assert model.rowCount() == 2
+    finder.hosting(("10.0.0.5", 4321))
+    assert model.rowCount() == 1 and model.record(0) == other
+    finder.hosting(None)  # the chat ended: another's window may list a new one there
+    assert model.rowCount() == 2
