@@ -122,7 +122,7 @@ def main(argv: list[str] | None = None) -> int:
         if advertiser is not None:
             advertiser.close()  # a goodbye: browsers drop the chat at once
         if web is not None:
-            web.stop()  # its people leave (exit each) while the server still hears them
+            web.stop(ended=True)  # its people leave (an exit each; their pages: ended)
         if metrics is not None:
             metrics.close()
         restore()

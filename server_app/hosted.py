@@ -119,7 +119,7 @@ class HostedServer:
             self.advertiser.close()
             self.advertiser = None
         if self.web is not None:  # its people leave while the server still hears them
-            self.web.stop(timeout)
+            self.web.stop(timeout, ended=True)  # pages: "The host ended the chat"
             self.web = None
         self.server.stop()
         if self._thread.is_alive():

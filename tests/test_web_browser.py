@@ -408,3 +408,38 @@ def test_a_line_typed_on_a_dead_connection_is_kept_and_goes_once_it_is_back(brow
             finally:
                 typist.close()
                 proxy.close()
+
+
+def test_a_chat_the_host_ended_is_said_and_a_new_one_there_takes_nobody_in_unasked(browser):
+    """Issue 36, point 7: after "End the chat" the phones said "Reconnecting…" for ever, and
+    a chat hosted a minute later on the same laptop took them in without asking.  Now the
+    page says the host ended the chat, and a new chat at the same address takes it in only
+    when Join is pressed (one tap)."""
+    port = free_tcp_port()
+    with running_server() as server:
+        chat = (server.addr, server.group, server.group_port)
+        with gateway_for(*chat, http_port=port) as gateway:
+            page = open_page(browser, gateway.url, viewport=PHONE)
+            join(page, "amira")
+            gateway.stop(ended=True)  # what the host's "End the chat" does
+        page.wait_for_function(
+            "() => document.getElementById('join-error').textContent.startsWith("
+            "'The host ended the chat')"
+        )
+        assert page.text_content("#link") == "The chat has ended"
+        assert page.is_visible("#join") and not page.is_visible("#chat")
+        server.wait_for_line(r"exit request has arrived from user: amira@")
+        with gateway_for(*chat, http_port=port):
+            # a while for a reconnect that must not come (the old page reconnected at once)
+            page.wait_for_timeout(2500)
+            assert page.text_content("#link") == "The chat has ended"
+            assert not [
+                line for line in server.history if "login request has arrived from amira" in line
+            ][1:]
+            page.get_by_role("button", name="Join").click()  # one tap: the name is kept
+            page.wait_for_function(
+                "() => document.getElementById('link').textContent === 'In the chat'",
+                timeout=WAIT_MS * 2,
+            )
+            nothing_ran(page)
+            page.context.close()

@@ -256,6 +256,31 @@ def test_stopping_the_gateway_takes_everyone_out_and_tells_the_pages(chat):
     chat.wait_for_line(r"exit request has arrived from user: alice@")
 
 
+def test_a_chat_that_ends_tells_its_pages_so_and_they_join_nothing_by_themselves(chat):
+    """Issue 36, point 7: after "End the chat" the phones said "Reconnecting…" for ever,
+    and a chat hosted later on the same laptop took them in without asking.  A gateway
+    stopped because its chat ends closes its pages with "the chat has ended" (4004)."""
+    gateway_ctx = gateway_for(chat.addr, chat.group, chat.group_port)
+    gateway = gateway_ctx.__enter__()
+    loop = asyncio.new_event_loop()
+    try:
+        page = loop.run_until_complete(_logged_in(gateway.url, "alice"))
+        gateway.stop(ended=True)  # as HostedServer.stop and lanchat-server --web do
+        gateway_ctx.__exit__(None, None, None)
+        assert loop.run_until_complete(_closed(page))
+        assert page.ws.close_code == 4004
+        loop.run_until_complete(page.session.close())
+    finally:
+        loop.close()
+    chat.wait_for_line(r"exit request has arrived from user: alice@")
+
+
+async def _logged_in(url: str, name: str) -> Page:
+    page = await Page.open(url)
+    await page.login(name)
+    return page
+
+
 def test_the_page_and_nothing_else_is_served_with_its_guards(chat):
     import urllib.error
     import urllib.request

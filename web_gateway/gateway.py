@@ -236,6 +236,7 @@ CLOSE_REPLACED = 4001  # the same session was taken up by another connection
 CLOSE_GOING = 1001
 CLOSE_TOO_MANY = 4002  # too many pages from one address: the page waits before trying again
 CLOSE_IDLE = 4003  # no login in time: the page connects again when someone presses Join
+CLOSE_ENDED = 4004  # the host ended the chat: the page says so and waits for a Join
 
 
 class Gateway:
@@ -313,16 +314,19 @@ class Gateway:
         host, self.port = self._runner.addresses[0][:2]
         self.url = f"http://{host}:{self.port}/"
 
-    async def stop(self) -> None:
+    async def stop(self, ended: bool = False) -> None:
         """Every person leaves the chat (an exit each: the server says bye), every page
-        is told the gateway is going (it reconnects by itself), then the sockets close."""
+        is told the gateway is going (it reconnects by itself) or, ``ended``, that the host
+        ended the chat (it says so and joins nothing by itself), then the sockets close."""
         loop = asyncio.get_running_loop()
         closing = []
+        code, why = (CLOSE_ENDED, "the chat has ended") if ended else (
+            CLOSE_GOING, "the gateway is stopping")  # fmt: skip
         for user in self.users.values():
             if user.connection is not None:  # told "going away", not "you left": it comes back
                 connection, user.connection = user.connection, None
                 connection.user = None
-                closing.append(connection.close(CLOSE_GOING, "the gateway is stopping"))
+                closing.append(connection.close(code, why))
         now = loop.time()
         for user in list(self.users.values()):
             self._handle(user, user.core.close(now), now)

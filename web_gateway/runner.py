@@ -54,6 +54,7 @@ class GatewayThread:
         self._ready = threading.Event()
         self._problem: BaseException | None = None
         self._thread = threading.Thread(target=self._run, name="web-gateway", daemon=True)
+        self.ended = False  # stopped because the chat ends (``stop``)
 
     @property
     def url(self) -> str:
@@ -81,9 +82,12 @@ class GatewayThread:
             return
         self._ready.set()
         await self._stopped.wait()
-        await self.gateway.stop()
+        await self.gateway.stop(self.ended)
 
-    def stop(self, timeout: float = 10.0) -> None:
+    def stop(self, timeout: float = 10.0, ended: bool = False) -> None:
+        """Stop the gateway; ``ended``: because the chat ends (its host ended it), so the
+        pages say so and do not come back by themselves (else they reconnect)."""
+        self.ended = ended
         loop, stopped = self._loop, self._stopped
         if loop is not None and stopped is not None and self._thread.is_alive():
             with contextlib.suppress(RuntimeError):  # the loop already ended

@@ -81,6 +81,20 @@ function connect() {
       setLink("", false);
       return;
     }
+    if (event.code === 4004) {  // the host ended the chat: say so; join nothing by itself
+      page.idle = true;  // Join connects again (the same chat started again: one tap)
+      page.leaving = true;
+      $("join-error").textContent = "";
+      if (page.inChat) leaveChat();  // lines not taken go back into the box, said
+      page.people = [];
+      drawPeople();
+      setLink("The chat has ended", true);
+      $("join-button").disabled = false;
+      const kept = $("join-error").textContent;
+      $("join-error").textContent =
+        `The host ended the chat. Press Join if it starts again. ${kept}`.trim();
+      return;
+    }
     if (event.code === 4002) {  // too many pages from this address: try again later, slowly
       setLink("Waiting for a free place", true);
       setTimeout(connect, 15000 * (0.75 + Math.random() / 2));
