@@ -12,7 +12,7 @@ import pytest
 pytest.importorskip("aiohttp")
 playwright = pytest.importorskip("playwright.sync_api")
 
-from tests.helpers_net import LOOPBACK, ROOT, WAIT, running_server  # noqa: E402
+from tests.helpers_net import LOOPBACK, ROOT, WAIT, UdpClient, running_server  # noqa: E402
 from tests.helpers_web import free_tcp_port, gateway_for  # noqa: E402
 from tests.peers.servers import PeerServer  # noqa: E402
 from tests.peers.typist import Typist  # noqa: E402
@@ -202,6 +202,8 @@ def test_the_page_fits_a_phone_and_a_desktop(browser):
                     assert page.get_by_role("button", name="Leave the chat").is_visible()
                     page.screenshot(path=str(ARTIFACTS / f"web-{label}-people.png"))
                 page.locator("#leave").click()  # the next picture's list: the teacher and one
+                assert page.text_content("#leave") == "Tap again to leave"  # asked first
+                page.locator("#leave").click()
                 page.wait_for_selector("#join:not([hidden])")
                 page.context.close()
             if os.environ.get("LANCHAT_WRITE_DOCS"):
@@ -443,3 +445,51 @@ def test_a_chat_the_host_ended_is_said_and_a_new_one_there_takes_nobody_in_unask
             )
             nothing_ran(page)
             page.context.close()
+
+
+def test_the_page_asks_before_a_long_paste_keeps_the_keyboard_and_links_are_links(browser):
+    """Issue 36, point 7's smaller findings: 7 pasted lines went as 7 bubbles unasked (the
+    window asks above 5); Send took the focus (a phone's keyboard closed after each tap);
+    links were plain text; 27 leaves were 27 lines; your own join read "Amira joined"."""
+    with running_server() as server:
+        addr, group, group_port = server.addr, server.group, server.group_port
+        with gateway_for(addr, group, group_port) as gateway:
+            typist = Typist(addr[1], group, group_port)
+            try:
+                page = open_page(browser, gateway.url, viewport=PHONE)
+                join(page, "amira")
+                page.wait_for_selector("#log .system >> text=You joined the chat.")
+                assert not page.locator("#log .system", has_text="amira joined").count()
+                typist.type("/login dana")  # others come, one after another: one line
+                assert typist.in_chat()
+                page.wait_for_selector("#log .system >> text=dana joined")
+                paste = "\n".join(f"item {n}" for n in range(1, 8))
+                page.get_by_label("Message").fill(paste)
+                page.get_by_role("button", name="Send").click()
+                assert "Send these 7 lines as 7 messages?" in page.text_content("#counter")
+                assert page.input_value("#text") == paste and "item 1" not in texts(page)
+                assert page.evaluate("document.activeElement.id") == "text"  # keyboard stays
+                page.get_by_role("button", name="Send").click()  # yes
+                wait_for_text(page, "item 7")
+                assert page.evaluate("document.activeElement.id") == "text"
+                typist.type("see https://example.org/worksheet.pdf, and <b>bold</b>")
+                link = page.locator("#log a", has_text="https://example.org/worksheet.pdf")
+                link.wait_for()
+                assert link.get_attribute("href") == "https://example.org/worksheet.pdf"
+                assert link.get_attribute("rel") == "noopener noreferrer"
+                typist.type("javascript:alert(1) and http:// alone")  # no link made of these
+                page.wait_for_selector("#log .text >> text=javascript:alert(1)")
+                assert page.locator("#log a").count() == 1
+                others = [UdpClient(addr) for _ in range(4)]
+                for n, other in enumerate(others):
+                    other.send(f"login,kid{n}".encode())
+                page.wait_for_selector("#log .system >> text=kid0, kid1 and 2 others joined")
+                for other in others:
+                    other.send(b"exit,")
+                page.wait_for_selector("#log .system >> text=kid0, kid1 and 2 others left")
+                for other in others:
+                    other.close()
+                nothing_ran(page)
+                page.context.close()
+            finally:
+                typist.close()

@@ -41,6 +41,7 @@ const page = {
   pendingName: null,     // a Join pressed while the connection was down: sent on open
   idle: false,           // closed by the gateway for not joining in time: no reconnecting
   outbox: [],            // {ref, frame, li}: lines typed, kept until the gateway took them
+  asked: null,           // a paste of many lines asked about: the same text again sends it
   lastRef: 0,
   answerTimer: null,     // set while an answer is due: none in time, the connection is dead
 };
@@ -217,7 +218,10 @@ const SHOW = {
       page.name = f.user;
       store.setItem("lanchat.name", f.user);
       localStorage.setItem("lanchat.lastName", f.user);
-      if (!page.inChat) enterChat();
+      if (!page.inChat) {
+        enterChat();
+        system("You joined the chat.", false, Date.now());
+      }
       if (f.users.length) setPeople(f.users);
       setLink("In the chat", false);
       sendOutbox();  // what a dead connection may have swallowed (taken once)
@@ -256,12 +260,13 @@ const SHOW = {
   },
   joined(f) {
     addPerson(f.user);
-    if (f.user !== page.me || page.inChat) system(" joined", false, f.at, f.user);
+    const mine = f.user === page.me || (!page.inChat && f.user === page.name);
+    if (!mine) arrived(f.user, "joined", f.at);  // our own: "You joined" once in
   },
   left(f) {
     page.people = page.people.filter((p) => p !== f.user);
     drawPeople();
-    system(" left", false, f.at, f.user);
+    arrived(f.user, "left", f.at);
   },
   roster(f) { setPeople(f.users); },
   notice(f) { system(f.text, false); },
@@ -363,7 +368,8 @@ function chatLine(sender, text, at, own, kind) {
   const words = document.createElement("span");
   words.className = "text";
   words.dir = "auto";
-  words.textContent = kind === "raw" ? `The server sent: ${text}` : text;
+  if (kind === "raw") words.textContent = `The server sent: ${text}`;
+  else withLinks(words, text);
   const meta = document.createElement("span");
   meta.className = "meta";
   const time = document.createElement("time");
@@ -425,6 +431,75 @@ function system(text, isError, at, name) {
   page.last = null;
 }
 
+// Joins (or leaves) in a row are one line, as in the window: "a, b and 25 others left".
+function arrived(name, verb, at) {
+  const log = $("log");
+  const last = log.lastElementChild;
+  if (last && last.arrivals && last.arrivals.verb === verb && page.inChat) {
+    const told = last.arrivals;
+    if (told.names.length < 3) told.names.push(name);
+    told.count += 1;
+    drawArrivals(last);
+    return;
+  }
+  system("", false, at, name);  // a line with the name as a name (isolated)
+  const li = log.lastElementChild;
+  if (!li || !li.classList.contains("system")) return;  // said elsewhere (not in the chat)
+  li.arrivals = { verb, names: [name], count: 1 };
+  drawArrivals(li);
+}
+
+function drawArrivals(li) {
+  const { verb, names, count } = li.arrivals;
+  const parts = [];
+  const nameSpan = (n) => {
+    const span = document.createElement("span");
+    span.className = "name";
+    span.dir = "auto";
+    span.textContent = n;
+    return span;
+  };
+  if (count === 1) parts.push(nameSpan(names[0]), ` ${verb}`);
+  else if (count === 2) parts.push(nameSpan(names[0]), " and ", nameSpan(names[1]), ` ${verb}`);
+  else if (count === 3) {
+    parts.push(nameSpan(names[0]), ", ", nameSpan(names[1]), " and ", nameSpan(names[2]),
+               ` ${verb}`);
+  } else {
+    parts.push(nameSpan(names[0]), ", ", nameSpan(names[1]),
+               ` and ${(count - 2).toLocaleString()} others ${verb}`);
+  }
+  li.replaceChildren(...parts);
+}
+
+// http(s) addresses in a line become links (a tap opens them, the keyboard too); the rest
+// stays text. Only http and https, checked by the URL parser; never markup.
+const LINK = /https?:\/\/[^\s<>"']+/gi;
+const TRAILING = /[.,;:!?)\]}'"]+$/;
+
+function withLinks(element, text) {
+  let at = 0;
+  for (const match of text.matchAll(LINK)) {
+    const url = match[0].replace(TRAILING, "");
+    let href = null;
+    try {
+      const parsed = new URL(url);
+      if (parsed.protocol === "http:" || parsed.protocol === "https:") href = parsed.href;
+    } catch (error) {
+      href = null;
+    }
+    if (!href || url.length <= "https://".length) continue;
+    element.append(text.slice(at, match.index));
+    const a = document.createElement("a");
+    a.href = href;
+    a.textContent = url;
+    a.target = "_blank";
+    a.rel = "noopener noreferrer";
+    element.append(a);
+    at = match.index + url.length;
+  }
+  element.append(text.slice(at));
+}
+
 function toEnd() {
   $("log").scrollTop = $("log").scrollHeight;
   $("to-end").hidden = true;
@@ -475,7 +550,7 @@ function updateCounter() {
   if (longest > page.room - 100) {
     counter.textContent = longest > page.room
       ? `Too long for one line: ${longest} of ${page.room} bytes (accented letters and ` +
-        "emoji take 2 to 4). Shorten it or split it with Shift+Enter."
+        "emoji take 2 to 4). Shorten it, or split it into several lines."
       : `${page.room - longest} bytes left`;
   } else {
     counter.textContent = "";
@@ -484,10 +559,21 @@ function updateCounter() {
   $("send").disabled = longest > page.room;
 }
 
+const ASK_ABOVE_LINES = 5;  // a paste of more lines than this is asked about, as in the window
+
 function submitLine(event) {
   event.preventDefault();
   const text = $("text");
   if (!text.value.trim() || $("send").disabled) return;
+  const count = text.value.split("\n").filter((line) => line.trim()).length;
+  if (count > ASK_ABOVE_LINES && page.asked !== text.value) {
+    page.asked = text.value;  // the same text sent again: yes
+    const counter = $("counter");
+    counter.textContent = `Send these ${count} lines as ${count} messages? Press Send again.`;
+    counter.classList.remove("over");
+    return;
+  }
+  page.asked = null;
   const frames = sayFrames(text.value);
   if (!frames) {
     system("One line is too long to send; shorten it.", true);
@@ -555,7 +641,21 @@ function setUp() {
     const open = $("people").classList.toggle("open");
     $("people-button").setAttribute("aria-expanded", String(open));
   });
+  $("send").addEventListener("pointerdown", (event) => event.preventDefault());  // the
+  // keyboard stays open on a phone: the message field keeps the focus
   $("leave").addEventListener("click", () => {
+    const button = $("leave");
+    if (!button.dataset.asked) {  // asked first: a tap beside People is easy to make
+      button.dataset.asked = "1";
+      button.textContent = "Tap again to leave";
+      setTimeout(() => {
+        delete button.dataset.asked;
+        button.textContent = "Leave the chat";
+      }, 4000);
+      return;
+    }
+    delete button.dataset.asked;
+    button.textContent = "Leave the chat";
     page.leaving = true;
     page.name = null;
     store.removeItem("lanchat.name");
