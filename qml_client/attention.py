@@ -5,6 +5,7 @@ here."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 
 from .notify import Notifier
@@ -38,14 +39,15 @@ class Attention:
                 self._marked = False
 
     def marker(self, update: ViewUpdate) -> list[ChatLine]:
-        """The line above the first line that arrives while the user is away (once)."""
+        """The line above the first line someone says while the user is away (once; a join
+        or a note of the window's is nothing to read), without a time of its own."""
         away = not self.window_active and self.unread_line
-        if not away or self._marked or not update.lines:
+        if not away or self._marked or not update.incoming:
             return []
         self._marked = True
         if self._line is not None:
             self.retire(self._line)  # the marker moves: one in the view
-        self._line = self.presenter.system(UNREAD)
+        self._line = dataclasses.replace(self.presenter.system(UNREAD), timestamp="")
         return [self._line]
 
     def notify(self, update: ViewUpdate) -> None:

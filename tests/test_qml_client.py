@@ -880,6 +880,9 @@ def test_while_away_an_unread_line_marks_the_place_and_a_mention_notifies(qtbot,
         server.to_group(b"welcome,alice")
         qtbot.waitUntil(lambda: "alice" in chat.bridge.user_model.users, timeout=WAIT_MS)
         chat.bridge.setWindowActive(False)  # the user went to another window
+        server.to_group(b"welcome,carol")  # a join is nothing to read: no marker for it
+        qtbot.waitUntil(lambda: "carol" in chat.bridge.user_model.users, timeout=WAIT_MS)
+        assert not [line for line in lines(chat) if "unread" in line[2]]
         server.to_group(b"msg,alice: lunch at noon?")
         server.to_group(b"msg,alice: bob, are you coming?")
         qtbot.waitUntil(lambda: "are you coming" in lines(chat)[-1][2], timeout=WAIT_MS)
@@ -887,6 +890,8 @@ def test_while_away_an_unread_line_marks_the_place_and_a_mention_notifies(qtbot,
         marker = next(i for i, line in enumerate(shown) if "unread" in line[2])
         assert shown[marker + 1][2] == "lunch at noon?"  # right above the first new line
         assert [line[2] for line in shown].count("\u2500\u2500 unread \u2500\u2500") == 1
+        model = chat.bridge.message_model
+        assert model.line(marker).timestamp == ""  # the marker has no time of its own
         qtbot.waitUntil(lambda: bool(notes.sent), timeout=WAIT_MS)
         assert notes.sent == [("alice mentioned you", "bob, are you coming?")]
         model = chat.bridge.message_model

@@ -201,8 +201,8 @@ Item {
         color: root.isError ? ChatColors.error : ChatColors.muted
         text: root.inBubble ? ""
             : root.block ? root.lineText
-            : (root.isError ? "\u26a0 " : "") + "\u2068" + root.lineText + "\u2069  \u00b7 "
-              + root.timestamp
+            : (root.isError ? "\u26a0 " : "") + "\u2068" + root.lineText + "\u2069"
+              + (root.timestamp ? "  \u00b7 " + root.timestamp : "")  // none: the unread line
     }
 
     // The view's selection of whole lines shows behind them.
