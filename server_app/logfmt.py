@@ -23,6 +23,7 @@ line as soon as the target takes writes again.
 
 from __future__ import annotations
 
+import io
 import os
 import threading
 import time
@@ -190,7 +191,8 @@ class _Writer(threading.Thread):
             if data is None:
                 self._reopen()
                 continue
-            if self._write(data):
+            lost = self._write(data, lines)
+            if not lost:
                 with self._cond:
                     dropped, self._dropped = self._dropped, 0
                 if dropped:
@@ -200,19 +202,19 @@ class _Writer(threading.Thread):
                         f"{stamp} {dropped} log line(s) were dropped while the log "
                         "output was blocked or failing (the chat was not held up)\n"
                     )
-                    self._write(note.encode())
+                    self._write(note.encode(), 1)
             else:
                 with self._cond:
-                    self._dropped += lines
-                    self.dropped_total += lines
+                    self._dropped += lost
+                    self.dropped_total += lost
 
     def _reopen(self) -> None:
         if self.path is None:
             return
         try:
-            fresh = open(self.path, "ab")
+            fresh = open(self.path, "ab", buffering=0)
         except OSError as exc:  # the old file stays: nothing is lost, and the log says why
-            self._write(f"cannot reopen the log file {self.path}: {exc}\n".encode())
+            self._write(f"cannot reopen the log file {self.path}: {exc}\n".encode(), 1)
             return
         old, self.target = self.target, fresh
         try:
@@ -220,13 +222,30 @@ class _Writer(threading.Thread):
         except OSError:
             pass
 
-    def _write(self, data: bytes) -> bool:
+    def _write(self, data: bytes, lines: int) -> int:
+        """Write ``data`` (``lines`` lines); how many of them did not get out whole.
+
+        A log file is unbuffered (``raw``): a full disk takes part of a batch, and the
+        lines it did not take are counted exactly (a buffered file kept the rest in its
+        buffer and wrote it later: 92 counted as dropped where 48 were).  A stream
+        (stdout) is buffered: a failure there counts the batch."""
+        if not isinstance(self.target, io.RawIOBase):
+            try:
+                self.target.write(data)
+                self.target.flush()
+            except (OSError, ValueError):  # a closed terminal, a closed stream
+                return lines
+            return 0
+        rest = memoryview(data)
         try:
-            self.target.write(data)
-            self.target.flush()
-        except (OSError, ValueError):  # a closed terminal, a full disk, a closed file
-            return False
-        return True
+            while rest:
+                written = self.target.write(rest)
+                if not written:
+                    break
+                rest = rest[written:]
+        except (OSError, ValueError):  # a full disk, a closed file
+            pass
+        return bytes(rest).count(b"\n")
 
 
 class LogSink:
@@ -234,7 +253,8 @@ class LogSink:
 
     def __init__(self, stream: BinaryIO, log_file: str | None = None) -> None:
         self._stream = stream
-        self._file = open(log_file, "ab") if log_file else None  # closed in close()
+        # unbuffered: what a full disk did not take is known to the line (_Writer._write)
+        self._file = open(log_file, "ab", buffering=0) if log_file else None  # closed in close()
         # Not formatted yet, in order: (wall-clock ns or None for no timestamp, item).
         self._pending: list[tuple[int | None, str | LogEvent]] = []
         self._text: list[str] = []  # formatted lines, not handed over yet
