@@ -111,6 +111,8 @@ Source = tuple[str, int] | str | None
 
 
 UNSURE_KEPT = 200  # datagrams from an unknown port of the server's, kept while finding out
+SILENT_RETRY_FIRST = 5.0  # seconds: a silent chat is asked again (our login) after this ...
+SILENT_RETRY_MAX = 60.0  # ... and then less and less often, down to once a minute
 
 
 def _not_from_server(data: bytes, source: tuple[str, int]) -> NotFromServer:
@@ -193,6 +195,8 @@ class ClientCore:
         self._rejoin_deadline: float | None = None
         self._held: list[_Pending] = []
         self._silent_at: float | None = None  # when the chat was found silent (ChatSilence)
+        self._rejoin_last = 0.0  # when our login was last sent again by ourselves
+        self._silent_gap = SILENT_RETRY_FIRST  # then, silent: seconds until the next
         # The ports the server's datagrams come from, learned from the welcome of our own
         # login (None: not yet; any port of the server's address is believed until then).
         self._server_ports: frozenset[int] | None = None
@@ -627,6 +631,9 @@ class ClientCore:
             deadlines.append(self._rejoin_deadline)
         if self._port_check is not None:
             deadlines.append(self._port_check[1])
+        retry = self._silent_retry_at()
+        if retry is not None:
+            deadlines.append(retry)
         if self._pending:
             deadlines.append(self._pending[0].sent_at + self.config.delivery_timeout)
         if self._queue and self._pace is not None:
@@ -640,6 +647,9 @@ class ClientCore:
             out += self._retry_login(now)
         if self._rejoin_deadline is not None and now >= self._rejoin_deadline:
             out += self._not_welcomed_back(now)
+        retry = self._silent_retry_at()
+        if retry is not None and now >= retry:
+            out += self._ask_to_rejoin(now)  # is the chat back?
         if self._port_check is not None and now >= self._port_check[1]:
             asked, _ = self._port_check
             self._port_check = None
@@ -752,6 +762,17 @@ class ClientCore:
         self._silent_at = now
         return [ChatSilence(True)]
 
+    def _silent_retry_at(self) -> float | None:
+        """While the chat is silent (in it, no login of ours awaited): when to send our
+        login again, so that a server back from a crash has us back, and the lines kept
+        for it go, without the person typing: 5 s after the chat fell silent, then the
+        gap doubles up to SILENT_RETRY_MAX (a window at rest wakes rarely)."""
+        if self._silent_at is None or self._rejoin_deadline is not None:
+            return None
+        if self.state is not ClientState.IN_CHAT:
+            return None
+        return self._rejoin_last + self._silent_gap
+
     def _ask_to_rejoin(self, now: float) -> list[ClientEvent]:
         """In the chat, our lines unrelayed: send our login again, unless one is awaited
         already.  A server that restarted welcomes us (_welcome then sends the held lines
@@ -762,6 +783,11 @@ class ClientCore:
         if self._rejoin_deadline is not None:
             return []
         window = self.config.login_timeout * self.config.login_attempts
+        if self._silent_at is not None and self._rejoin_last >= self._silent_at:
+            self._silent_gap = min(self._silent_gap * 2, SILENT_RETRY_MAX)  # asked again
+        else:
+            self._silent_gap = SILENT_RETRY_FIRST
+        self._rejoin_last = now
         self._rejoin_deadline = now + window
         self._own_welcome_until = now + window
         return [self._send_now(LoginRequest(self.user).encode(), now)]
@@ -770,8 +796,10 @@ class ClientCore:
         """Our login sent again got no welcome in its window: the lines held for it are not
         sent; the chat is silent, or it relays others and will not have us back."""
         self._rejoin_deadline = None
-        held, self._held = self._held, []
-        refused = [mine.message_id for mine in held if not mine.unconfirmed]
+        # the lines nothing came back for wait for the next welcome (the chat may come
+        # back: _silent_retry asks again); those refused while others were relayed are final
+        refused = [mine.message_id for mine in self._held if not mine.unconfirmed]
+        self._held = [mine for mine in self._held if mine.unconfirmed]
         out: list[ClientEvent] = self._unsure_shown()  # no welcome taught their port
         if refused:
             out += [

@@ -157,8 +157,10 @@ class ChatBridge(QObject):
         if self.options.user:  # a login at start says itself, in one line
             self.send(f"/login {self.options.user}")
             return
-        self.note("Welcome to lanchat. Type your name above and press Join (or /login NAME "
-                  "here; /help for commands).")
+        self.note(
+            "Welcome to lanchat. Type your name above and press Join (or /login NAME "
+            "here; /help for commands)."
+        )
         if self.account.elsewhere is not None:
             self.note(
                 f"Another window of yours is in this chat as {shown_name(self.account.elsewhere)}"

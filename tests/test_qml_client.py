@@ -16,6 +16,7 @@ from PySide6.QtQuick import QQuickItem
 from pytestqt.exceptions import TimeoutError as QtBotTimeout
 
 from protocol_lib import ClientConfig
+from protocol_lib.client import SILENT_RETRY_FIRST
 from tests.helpers_net import WAIT, WAIT_MS
 from tests.qt_helpers import (
     centre_of,
@@ -56,6 +57,9 @@ def test_the_start_screen_joins_without_a_command(qtbot, server):
     with chat_window(qtbot, server.options()) as chat:
         panel, name = item(chat, "chatsPanel"), item(chat, "nameField")
         assert panel.property("visible") and text_of(name) == ""
+        QMetaObject.invokeMethod(item(chat, "joinHere"), "clicked")  # no name yet: said there
+        qtbot.waitUntil(lambda: item(chat, "nameHint").property("visible"), timeout=WAIT_MS)
+        assert name.hasActiveFocus() and not chat.bridge.loggingIn
         asked: list[object] = []
         chat.bridge.joinRequested.connect(asked.append)
         address = item(chat, "addressField")
@@ -377,6 +381,21 @@ def test_a_killed_server_turns_the_status_from_in_chat_to_stopped(qtbot):
             said = [row[2] for row in lines(chat)]
             assert any(text.startswith(f"Nothing listens at {LOOPBACK}") for text in said)
             assert not any("not relayed" in text for text in said)
+            # The server comes back: the window, asking again by itself now and then, is
+            # welcomed back and sends the line nobody confirmed, without anyone typing (a
+            # trial: it waited for the next line typed, and this one was lost).
+            again = ServerProcess(
+                port=server.port, group=server.group, group_port=server.group_port
+            ).start()
+            try:
+                qtbot.waitUntil(
+                    lambda: [row[3] for row in lines(chat) if row[0] == "out"] == ["delivered"],
+                    timeout=WAIT_MS + int(SILENT_RETRY_FIRST * 2000),
+                )
+                again.wait_for_line(r'msg "anyone\?" has arrived from user: alice@')
+                assert chat.bridge.answering and "in chat as alice" in text_of(status)
+            finally:
+                again.kill()
     finally:
         server.kill()
 

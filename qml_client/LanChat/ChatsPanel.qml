@@ -21,6 +21,15 @@ Frame {
     onSuggestedNameChanged: if (!nameField.text) nameField.text = suggestedName
     Component.onCompleted: nameField.text = suggestedName
 
+    function joinHere() {  // a name first: a person on the start screen types no commands
+        const name = nameField.text.trim();
+        nameHint.visible = name === "";
+        if (name === "")
+            nameField.forceActiveFocus();
+        else
+            root.joinHereRequested(name);
+    }
+
     padding: 8
     Accessible.role: Accessible.Pane
     Accessible.name: qsTr("Join a chat")
@@ -47,7 +56,8 @@ Frame {
                 placeholderText: qsTr("Your name")
                 Accessible.name: qsTr("Your name")
                 maximumLength: 64
-                onAccepted: root.joinHereRequested(text.trim())
+                onAccepted: root.joinHere()
+                onTextChanged: nameHint.visible = false
             }
             Button {
                 objectName: "joinHere"
@@ -55,8 +65,19 @@ Frame {
                 Accessible.name: qsTr("Join the chat at %1").arg(root.serverAddress)
                 ToolTip.visible: hovered
                 ToolTip.text: qsTr("The chat at %1").arg(root.serverAddress)
-                onClicked: root.joinHereRequested(nameField.text.trim())
+                onClicked: root.joinHere()
             }
+        }
+
+        Label {
+            id: nameHint
+            objectName: "nameHint"
+            visible: false
+            Layout.fillWidth: true
+            textFormat: Text.PlainText
+            wrapMode: Text.Wrap
+            color: ChatColors.error
+            text: qsTr("Type your name first: the others see it beside your lines.")
         }
 
         Label {

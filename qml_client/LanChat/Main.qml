@@ -104,6 +104,11 @@ ApplicationWindow {
         function onAnnounce(text) { messageView.Accessible.announce(text); }
         function onShowRow(row) { messageView.showRow(row); }
         function onSearchOpened(words) { searchBar.openWith(words); }
+        // In from the start screen: its fields are gone, the keys go where the chat is typed.
+        function onStateChanged() {
+            if (window.bridge.inChat && !input.activeFocus && !searchBar.visible)
+                input.forceActiveFocus();
+        }
         function onIncoming(count) {
             if (window.active)
                 return;
