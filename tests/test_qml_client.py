@@ -862,7 +862,9 @@ def test_the_dark_theme_colours_the_window_and_the_chat(qtbot, server):
 
     def view_lightness(chat) -> int:
         image = chat.window.grabWindow()
-        return image.pixelColor(image.width() // 4, image.height() // 3).lightness()
+        return image.pixelColor(
+            image.width() // 4, image.height() * 3 // 5
+        ).lightness()  # the view, below the start screen
 
     apply_theme("dark")
     try:
