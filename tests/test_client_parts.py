@@ -34,13 +34,16 @@ def test_attention_marks_the_first_line_of_each_absence_and_notifies_mentions_wh
     notes = Notes()
     attention = Attention(Presenter(now=lambda: STAMP), notes, unread_line=True)
     mention = line("bob, look")
-    update = ViewUpdate(lines=[line("hi"), mention], mentions=[mention])
+    update = ViewUpdate(lines=[line("hi"), mention], mentions=[mention], incoming=2)
     assert attention.marker(update) == []  # in front: nothing
     attention.notify(update)
     assert notes.said == []
     attention.set_active(False)
+    joined = ViewUpdate(lines=[line("carol joined")])  # nothing said: nothing to read
+    assert attention.marker(joined) == []
     (marker,) = attention.marker(update)
     assert marker.line_text == UNREAD and attention.marker(update) == []  # once an absence
+    assert marker.timestamp == ""  # no time of its own
     attention.notify(update)
     assert notes.said == [("alice mentioned you", "bob, look")]
     attention.set_active(True)
@@ -146,7 +149,7 @@ def test_a_long_paste_waits_for_a_yes_and_a_short_one_does_not():
 def test_the_unread_marker_moves_and_the_old_one_is_taken_back():
     retired: list[ChatLine] = []
     attention = Attention(Presenter(now=lambda: STAMP), None, True, retired.append)
-    update = ViewUpdate(lines=[line("hi")])
+    update = ViewUpdate(lines=[line("hi")], incoming=1)
     attention.set_active(False)
     (first,) = attention.marker(update)
     attention.set_active(True)
