@@ -281,6 +281,41 @@ async def _logged_in(url: str, name: str) -> Page:
     return page
 
 
+def test_connections_that_never_finish_a_request_are_closed_and_pages_still_load(chat):
+    """Issue 37, point 5: 9,000 TCP connections that never sent a byte (and slowloris ones,
+    a header a byte at a time) were never closed and starved the page.  A connection gets
+    ``request_within`` for a whole request; the page and the WebSocket still work meanwhile."""
+    import time
+    import urllib.request
+
+    with gateway_for(chat.addr, chat.group, chat.group_port, request_within=1.0) as gateway:
+        port = int(gateway.url.rstrip("/").rsplit(":", 1)[1])
+        idle = [socket.create_connection((LOOPBACK, port), timeout=WAIT) for _ in range(200)]
+        slow = socket.create_connection((LOOPBACK, port), timeout=WAIT)
+        slow.sendall(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n")  # and never the end
+        try:
+            with urllib.request.urlopen(gateway.url, timeout=WAIT) as page:  # served meanwhile
+                assert page.status == 200
+
+            async def join() -> None:
+                page = await Page.open(gateway.url)
+                await page.login("alice")
+                await page.close()
+
+            run(join())
+            deadline = time.monotonic() + WAIT
+            for sock in [*idle, slow]:  # each is closed by the gateway: EOF, or a reset
+                sock.settimeout(max(0.1, deadline - time.monotonic()))
+                try:
+                    while sock.recv(4096):
+                        pass
+                except ConnectionResetError:
+                    pass
+        finally:
+            for sock in [*idle, slow]:
+                sock.close()
+
+
 def test_the_page_and_nothing_else_is_served_with_its_guards(chat):
     import urllib.error
     import urllib.request

@@ -98,6 +98,10 @@ class Limits:
     resume_within: float = 60.0  # seconds a session waits for its page to come back
     replay: int = 300  # frames kept per person for a page that comes back
     heartbeat: float = 20.0  # seconds between pings; a page that does not answer is gone
+    # seconds a connection may stay without a whole request (one that never sends a byte,
+    # or one that sends a header a byte at a time), and an idle one between requests:
+    # 9,000 such connections held all of the gateway's descriptors, for ever
+    request_within: float = 10.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -300,7 +304,14 @@ class Gateway:
         for path in PAGE_FILES:
             app.router.add_get(path, self._page)
         app.router.add_get("/qr.png", self._qr)
-        self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
+        self._runner = web.AppRunner(
+            app,
+            access_log=None,
+            handle_signals=False,
+            # aiohttp closes a connection idle this long, counted from its start too: a
+            # request's deadline; a WebSocket, once open, is the heartbeat's business
+            keepalive_timeout=self.limits.request_within,
+        )
         await self._runner.setup()
         site = web.TCPSite(self._runner, options.http_host, options.http_port, reuse_address=True)
         try:
