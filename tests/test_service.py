@@ -7,6 +7,7 @@ import os
 import shlex
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 
@@ -121,3 +122,49 @@ def test_the_metrics_page_moves_with_a_scripted_chat():
         finally:
             group.close()
             bob.close()
+
+
+def test_idle_connections_to_the_metrics_page_cannot_take_the_servers_descriptors():
+    """Issue 37, point 5: 3,000 connections to --metrics that never sent a byte (a thread
+    each) took all 1,024 of the server's descriptors and a scrape timed out.  Now a
+    connection has a few seconds for its request, one address gets a few at once (the
+    rest are closed at once, no thread), and a scrape from elsewhere goes through."""
+    from server_app.metrics import PER_ADDRESS, REQUEST_WITHIN
+    from tests.helpers_net import GroupListener, UdpClient, running_server
+
+    with running_server("--metrics", f"{LOOPBACK}:0") as srv:
+        url = srv.wait_for_line(r"Metrics at (http://\S+/metrics)").group(1)
+        port = int(url.split(":")[2].split("/")[0])
+
+        def server_threads() -> int:
+            return len(os.listdir(f"/proc/{srv.proc.pid}/task"))
+
+        threads = server_threads()
+        idle = []
+        for _ in range(300):  # bounded: 300 connections from 127.0.0.2, on loopback
+            sock = socket.socket()
+            sock.bind(("127.0.0.2", 0))
+            sock.settimeout(WAIT)
+            sock.connect((LOOPBACK, port))
+            idle.append(sock)
+        try:
+            assert _scrape(url)["lanchat_users"] == 0  # from 127.0.0.1: served
+            assert server_threads() <= threads + PER_ADDRESS  # not a thread each
+            closed = 0
+            for sock in idle:  # all but PER_ADDRESS are closed at once, the rest in time
+                sock.settimeout(REQUEST_WITHIN + WAIT)
+                try:
+                    closed += sock.recv(1) == b""
+                except ConnectionResetError:
+                    closed += 1
+            assert closed == len(idle)
+            group, bob = GroupListener(srv.group, srv.group_port), UdpClient(srv.addr)
+            try:  # and the relay never noticed
+                bob.send(b"login,bob")
+                group.expect(b"welcome,bob")
+            finally:
+                group.close()
+                bob.close()
+        finally:
+            for sock in idle:
+                sock.close()
