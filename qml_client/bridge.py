@@ -84,7 +84,7 @@ class ChatBridge(QObject):
     searchOpened = Signal(str)  # /search WORDS typed: the search bar shows the words
     # A paste that waits for the user's yes (or a line too long for one message, split to
     # fit): how many lines, the first of them, and why the question is asked.
-    pasteConfirmationNeeded = Signal(int, str, str)
+    pasteConfirmationNeeded = Signal(int, str, str, str)  # count, preview, why, title
     # /login or /nick to a name someone holds waits for the user's yes: the question.
     nameQuestion = Signal(str)
     # Join on a chat found on the network: the app opens a window on it (app.py).
@@ -206,7 +206,8 @@ class ChatBridge(QObject):
             if self._paste.loses_layout():
                 why += " Indentation and blank lines are not sent: a chat line cannot start "
                 why += "with a space."
-            self.pasteConfirmationNeeded.emit(count, self._paste.preview(), why)
+            title = f"Send {count} lines?"
+            self.pasteConfirmationNeeded.emit(count, self._paste.preview(), why, title)
             return False
         split = self._split_offer(line)
         if split is not None:
@@ -216,7 +217,8 @@ class ChatBridge(QObject):
                 f"text has {_longest(line):,}. Send it as {count} messages, split between "
                 "words?"
             )
-            self.pasteConfirmationNeeded.emit(count, _parts_preview(split), why)
+            title = f"Send it as {count} messages?"  # one message too long: not "lines"
+            self.pasteConfirmationNeeded.emit(count, _parts_preview(split), why, title)
             return False
         name = asked_name(self.core, line)
         question = name and self.account.name_question(name, self.core.user, self.core.roster)

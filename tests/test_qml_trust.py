@@ -163,7 +163,7 @@ def test_a_long_paste_asks_first_then_sends_one_message_per_line(qtbot, server):
     with chat_window(qtbot, server.options()) as chat:
         log_in(qtbot, chat, server)
         asked = []
-        chat.bridge.pasteConfirmationNeeded.connect(lambda n, preview, why: asked.append(n))
+        chat.bridge.pasteConfirmationNeeded.connect(lambda n, preview, why, title: asked.append(n))
         paste = "\n".join(f"line {i}" for i in range(8))
         assert chat.bridge.send(paste) is False  # waits for the user's yes
         assert asked == [8]
@@ -174,6 +174,24 @@ def test_a_long_paste_asks_first_then_sends_one_message_per_line(qtbot, server):
         for i in range(8):
             server.expect(f"msg,line {i}".encode())  # one message per line, in order
         qtbot.waitUntil(lambda: text_of(item(chat, "input")) == "", timeout=WAIT_MS)
+
+
+def test_one_message_too_long_is_offered_as_messages_not_as_lines(qtbot, server):
+    """Issue 36, point 6: a long message split in two was asked as "Send 2 lines?"."""
+    with chat_window(qtbot, server.options()) as chat:
+        log_in(qtbot, chat, server)
+        long = " ".join(["word"] * 300)  # 1,499 bytes: two messages
+        assert chat.bridge.send(long) is False
+        dialog = chat.window.findChild(QObject, "pasteDialog")
+        qtbot.waitUntil(lambda: dialog.property("opened"), timeout=WAIT_MS)
+        assert text_of(dialog, "title") == "Send it as 2 messages?"
+        QMetaObject.invokeMethod(dialog, "accept")
+        from qml_client.commands import split_to_fit
+
+        parts = split_to_fit(long, chat.bridge.core.text_room())
+        assert len(parts) == 2
+        for part in parts:
+            server.expect(f"msg,{part}".encode())
 
 
 def _paste_and_wait_for_the_question(qtbot, chat, count: int) -> QObject:

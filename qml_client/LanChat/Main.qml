@@ -116,7 +116,8 @@ ApplicationWindow {
             if (window.bridge.alertWanted)
                 window.alert(0);  // the urgency hint: the taskbar asks for attention
         }
-        function onPasteConfirmationNeeded(count, preview, why) {
+        function onPasteConfirmationNeeded(count, preview, why, title) {
+            pasteDialog.title = title;
             pasteDialog.lineCount = count;
             pasteDialog.preview = preview;
             pasteDialog.why = why;
@@ -190,7 +191,6 @@ ApplicationWindow {
         anchors.centerIn: parent
         width: Math.min(window.width - 40, 560)
         modal: true
-        title: qsTr("Send %1 lines?").arg(lineCount)
         standardButtons: Dialog.Yes | Dialog.No
         Component.onCompleted: {
             standardButton(Dialog.Yes).text = qsTr("Send");
