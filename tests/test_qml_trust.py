@@ -286,7 +286,9 @@ def test_a_line_over_the_limit_is_offered_as_several_that_fit(qtbot, server):
     with chat_window(qtbot, server.options()) as chat:
         log_in(qtbot, chat, server)
         asked: list[tuple[int, str]] = []
-        chat.bridge.pasteConfirmationNeeded.connect(lambda n, preview, why: asked.append((n, why)))
+        chat.bridge.pasteConfirmationNeeded.connect(
+            lambda n, preview, why, title: asked.append((n, why))
+        )
         words = " ".join(f"word{i:03d}" for i in range(140))  # 1,119 bytes
         field = item(chat, "input")
         type_line(chat, "", enter=False)
