@@ -149,7 +149,9 @@ def test_idle_connections_to_the_metrics_page_cannot_take_the_servers_descriptor
             idle.append(sock)
         try:
             assert _scrape(url)["lanchat_users"] == 0  # from 127.0.0.1: served
-            assert server_threads() <= threads + PER_ADDRESS  # not a thread each
+            # not a thread each (300): the idle ones' PER_ADDRESS, and the scrape's own
+            # handler, which may not have ended yet, at most (one run counted 3 + 4 + 1)
+            assert server_threads() <= threads + PER_ADDRESS + 2
             closed = 0
             for sock in idle:  # all but PER_ADDRESS are closed at once, the rest in time
                 sock.settimeout(REQUEST_WITHIN + WAIT)
