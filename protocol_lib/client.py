@@ -115,9 +115,10 @@ SILENT_RETRY_FIRST = 5.0  # seconds: a silent chat is asked again (our login) af
 SILENT_RETRY_MAX = 60.0  # ... and then less and less often, down to once a minute
 
 
-def _not_from_server(data: bytes, source: tuple[str, int]) -> NotFromServer:
-    shown = data.decode("utf-8", errors="replace").strip()
-    return NotFromServer(source[0], shown, source[1])
+def _not_from_server(data: bytes, address: str, port: int | None = None) -> NotFromServer:
+    """``data`` shown as sent by ``address`` (``port``: of the server's address, not its
+    socket), believed in nothing."""
+    return NotFromServer(address, data.decode("utf-8", errors="replace").strip(), port)
 
 
 @dataclass(frozen=True, slots=True)
@@ -416,8 +417,7 @@ class ClientCore:
             if source is not None and sources:
                 address = source if type(source) is str else source[0]
                 if address not in sources:
-                    shown = data.decode("utf-8", errors="replace").strip()
-                    events.append(NotFromServer(address, shown))
+                    events.append(_not_from_server(data, address))
                     continue
                 ports = self._server_ports
                 if ports is not None and type(source) is tuple and source[1] not in ports:
@@ -464,7 +464,7 @@ class ClientCore:
         if finding_out and len(self._unsure) < UNSURE_KEPT:
             self._unsure.append((data, source))
         else:
-            out.append(_not_from_server(data, source))
+            out.append(_not_from_server(data, *source))
         return False
 
     def _parsed(self, data: bytes, source: Source, now: float, out: list[ClientEvent]) -> None:
@@ -587,7 +587,7 @@ class ClientCore:
     def _unsure_shown(self) -> list[ClientEvent]:
         """The datagrams kept while finding out, now known not to be the server's."""
         unsure, self._unsure = self._unsure, []
-        return [_not_from_server(data, source) for data, source in unsure]
+        return [_not_from_server(data, *source) for data, source in unsure]
 
     def _bye(self, user: str) -> list[ClientEvent]:
         out: list[ClientEvent] = [UserLeft(user)]

@@ -125,14 +125,13 @@ def broker_away(exc: BaseException) -> bool:
     return isinstance(exc, (nats.errors.Error, OSError, asyncio.TimeoutError))
 
 
-async def _unsubscribe(subscription: Any, note: Callable[[str], None]) -> None:
+async def _unsubscribe(subscription: Any, unexpected: Callable[[str, Exception], None]) -> None:
     """Give a request's inbox up (a request still waiting at the broker finds nobody)."""
     if subscription is not None:
         try:
             await subscription.unsubscribe()
         except Exception as exc:  # the link is gone: so is the interest
-            if not broker_away(exc):
-                note(f"federation: giving a pull request up failed: {exc!r}")
+            unexpected("giving a pull request up", exc)
 
 
 def _taken(queue: deque[_Item]) -> list[_Item]:
@@ -688,14 +687,14 @@ class _BrokerSession:
                 if self.connected.is_set() and not self.stopping:  # the consumer was lost
                     self.link.note(f"federation: reading the other sites failed: {exc!r}")
                 subject = None
-                await _unsubscribe(request, self.link.note)
+                await _unsubscribe(request, self._unexpected)
                 await self._pause()
                 continue
             try:  # a request the broker lost says nothing: ask again after its time
                 await asyncio.wait_for(self.pull_ended.wait(), PULL_EXPIRES + REQUEST_TIMEOUT)
             except TimeoutError:
                 subject = None  # and look at the consumer first: it may be gone
-            await _unsubscribe(request, self.link.note)
+            await _unsubscribe(request, self._unexpected)
             await self._acknowledge()
             if self.pull_status not in (None, "408"):  # e.g. 409: the consumer was deleted
                 subject = None
