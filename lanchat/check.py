@@ -32,7 +32,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from protocol_lib import DEFAULT_GROUP, DEFAULT_GROUP_PORT, DEFAULT_SERVER_PORT
-from protocol_lib.io.net import group_receiver, group_sender
+from protocol_lib.io.net import group_receiver, group_sender, nothing_listens, why_not_joined
 
 from .launcher import server_is_listening
 
@@ -66,6 +66,27 @@ class Row:
             self.rubric, self.points = RUBRIC.get(self.id, ("", 0))
 
 
+# Asking for each datagram's TTL (IPPROTO_IP option) and how it arrives (the ancillary
+# message's type): Linux asks with IP_RECVTTL and answers as IP_TTL, an int; macOS asks and
+# answers with its own IP_RECVTTL, one byte.  Python names IP_RECVTTL on some platforms
+# only, so the numbers are the kernels' own.  Windows' sockets have no recvmsg at all.
+TTL_ANCILLARY = {"linux": (12, 2), "darwin": (24, 24)}
+
+
+def ttl_ancillary(platform: str = sys.platform) -> tuple[int, int] | None:
+    """(the option that asks for each datagram's TTL, the type it arrives as) on
+    ``platform``; None where the kit cannot read it."""
+    return TTL_ANCILLARY.get("linux" if platform.startswith("linux") else platform)
+
+
+def received_ttl(ancillary: list[tuple[int, int, bytes]], kind: int) -> int | None:
+    """The TTL in ``recvmsg``'s ancillary data (an int on Linux, one byte on macOS)."""
+    for level, got, value in ancillary:
+        if level == socket.IPPROTO_IP and got == kind and value:
+            return value[0] if len(value) == 1 else int.from_bytes(value[:4], sys.byteorder)
+    return None
+
+
 @dataclass
 class Group:
     """The group, listened to in a thread: every datagram, with its time and source."""
@@ -78,25 +99,44 @@ class Group:
     def __post_init__(self) -> None:
         self.sock = group_receiver(self.group, self.port, self.interface)
         self.ttls: set[int] = set()  # the IP TTL of what arrived (where the OS tells it)
-        # IP_RECVTTL: Python names it on some platforms only; Linux's value is 12.
-        recv_ttl = getattr(socket, "IP_RECVTTL", 12 if sys.platform == "linux" else None)
-        if recv_ttl is not None:
-            with contextlib.suppress(OSError):
-                self.sock.setsockopt(socket.IPPROTO_IP, recv_ttl, 1)
+        self.failure = ""  # what stopped the listener, if anything did
+        self._ttl_kind: int | None = None  # set when each datagram's TTL can be read here
+        asked = ttl_ancillary()
+        if asked is not None and hasattr(self.sock, "recvmsg"):
+            try:
+                self.sock.setsockopt(socket.IPPROTO_IP, asked[0], 1)
+                self._ttl_kind = asked[1]
+            except OSError:
+                pass  # this kernel does not tell it: "unknown here"
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._read, daemon=True)
         self._thread.start()
 
+    @property
+    def reads_ttl(self) -> bool:
+        """Whether this OS tells the kit each datagram's TTL (not Windows)."""
+        return self._ttl_kind is not None
+
     def _read(self) -> None:
-        while not self._stop.is_set():
-            ready, _, _ = select.select([self.sock], [], [], 0.2)
-            if ready:
-                with contextlib.suppress(OSError):
-                    data, ancillary, _, (source, _) = self.sock.recvmsg(65536, 64)
-                    self.seen.append((time.monotonic(), source, data))
-                    for level, kind, value in ancillary:
-                        if level == socket.IPPROTO_IP and kind == getattr(socket, "IP_TTL", -1):
-                            self.ttls.add(int.from_bytes(value[:4], sys.byteorder))
+        try:
+            while not self._stop.is_set():
+                ready, _, _ = select.select([self.sock], [], [], 0.2)
+                if ready:
+                    with contextlib.suppress(OSError):  # a datagram lost: the rows say so
+                        self._receive()
+        except Exception as exc:  # a bug of the kit's: said in the report, and raised
+            self.failure = f"the kit's listener stopped: {type(exc).__name__}: {exc}"
+            raise
+
+    def _receive(self) -> None:
+        if self._ttl_kind is None:
+            data, (source, _) = self.sock.recvfrom(65536)
+        else:
+            data, ancillary, _, (source, _) = self.sock.recvmsg(65536, 64)
+            ttl = received_ttl(ancillary, self._ttl_kind)
+            if ttl is not None:
+                self.ttls.add(ttl)
+        self.seen.append((time.monotonic(), source, data))
 
     def wait_for(self, found, since: float, timeout: float = WAIT) -> bytes | None:  # type: ignore[no-untyped-def]
         """The first datagram after ``since`` that ``found`` accepts, or None."""
@@ -137,10 +177,9 @@ class Peer:
                 break
             try:
                 got.append(self.sock.recv(65536))
-            except ConnectionRefusedError:
-                got.append(b"<refused>")
-                break
-            except OSError:
+            except OSError as exc:
+                if nothing_listens(exc):
+                    got.append(b"<refused>")
                 break
         return got
 
@@ -164,7 +203,12 @@ def check_server(
 ) -> list[Row]:  # fmt: skip
     """Every row, against a server already listening at ``server``."""
     rows: list[Row] = []
-    listener = Group(group, group_port, interface)
+    try:
+        listener = Group(group, group_port, interface)
+    except OSError as exc:  # the kit's own side: said, nothing judged
+        why_not = why_not_joined(exc, interface)
+        return [Row("sockets", "fail", f"the kit cannot join the group {group}:{group_port} "
+                    f"here, so it cannot judge the server: {why_not}")]  # fmt: skip
     peers: list[Peer] = []
 
     def peer() -> Peer:
@@ -176,7 +220,11 @@ def check_server(
         since = alice.send(b"login,alice")
         welcome = listener.wait_for(lambda d: said(d, b"welcome", "alice"), since)
         refused = b"<refused>" in alice.replies(0.1)
-        rows.append(_sockets_row(server, group, group_port, welcome, refused, listener.ttls))
+        rows.append(_sockets_row(server, group, group_port, welcome, refused, listener))
+        if refused:  # nothing to judge: said at once, not after every row's wait
+            unjudged = f"not checked: nothing listens at {server[0]}:{server[1]}"
+            rows += [Row(row_id, "fail", unjudged) for row_id in ("login", "msg", "list", "exit")]
+            return rows
         rows.append(Row("login", "pass" if welcome else "fail",
                         f"sent login,alice; the group had {_text(welcome)}"))  # fmt: skip
         rows += _msg_list_exit(listener, alice, bob, stranger)
@@ -190,18 +238,23 @@ def check_server(
     return sorted(rows, key=lambda row: order.index(row.id))
 
 
-def _sockets_row(server, group, group_port, welcome, refused, ttls) -> Row:  # type: ignore[no-untyped-def]
+def _sockets_row(server, group, group_port, welcome, refused, listener) -> Row:  # type: ignore[no-untyped-def]
     where = f"{server[0]}:{server[1]}"
     if refused:
         return Row("sockets", "fail", f"nothing listens at {where} (ICMP port unreachable)")
+    if listener.failure:
+        return Row("sockets", "fail", listener.failure)
     if welcome is None:
         return Row("sockets", "fail", f"{where} took a login, but nothing came on the group "
                    f"{group}:{group_port} (the wrong group, port or interface?)")  # fmt: skip
-    ttl = ""
+    ttls = listener.ttls
+    ttl = "; TTL unknown here (this OS does not tell the kit a datagram's TTL)"
     if ttls:
         sent = ", ".join(str(t) for t in sorted(ttls))
         ttl = (f"; TTL {sent}" if ttls == {1} else
                f"; TTL {sent}: the spec's chat stays on its subnet with TTL 1")  # fmt: skip
+    elif listener.reads_ttl:
+        ttl = ""
     return Row("sockets", "pass", f"unicast {where} listens; the group {group}:{group_port} "
                f"carries its answers{ttl}")  # fmt: skip
 
@@ -325,6 +378,13 @@ OWN_GROUP: dict[str, object] = (
 """How the kit starts a command: in a process group of its own, ended as a whole."""
 
 
+def command_words(command: str, platform: str = sys.platform) -> str | list[str]:
+    """``--cmd`` as Popen takes it: words split as a POSIX shell would, or on Windows the
+    line itself (CreateProcess parses it there; POSIX splitting ate the backslashes of
+    C:\\Python311\\python.exe)."""
+    return command if platform == "win32" else shlex.split(command)
+
+
 def _end(process: subprocess.Popen) -> None:  # type: ignore[type-arg]
     """End a command the kit started, and everything it started (its process group)."""
     if sys.platform == "win32":
@@ -348,7 +408,7 @@ def run_server_check(args: argparse.Namespace) -> list[Row]:
     if args.cmd is None:
         return check_server(server, args.group, args.group_port, args.interface)
     process = subprocess.Popen(
-        shlex.split(args.cmd), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        command_words(args.cmd), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
         errors="replace", **OWN_GROUP,  # type: ignore[call-overload]
     )  # fmt: skip
     output: list[str] = []
@@ -571,7 +631,7 @@ def run_client_check(args: argparse.Namespace) -> list[Row]:
     kit = KitServer(args.port, args.group, args.group_port, args.interface)
     process = None
     if args.cmd is not None:
-        process = subprocess.Popen(shlex.split(args.cmd), **OWN_GROUP)  # type: ignore[call-overload]
+        process = subprocess.Popen(command_words(args.cmd), **OWN_GROUP)  # type: ignore[call-overload]
     try:
         return check_client(kit, Person(), process, args.wait)
     finally:

@@ -38,6 +38,8 @@ class Findings:
     route_to_group: str | None = None  # ... and for multicast to the group
     # The group the server's DNS-SD record names, when it is not the one asked about.
     announced_group: tuple[str, int] | None = None
+    # Why the group could not be joined here ("": it was, or nobody tried), in words.
+    join_error: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,35 +93,45 @@ def _lan(addresses: tuple[tuple[str, int], ...]) -> list[tuple[str, int]]:
     return [(address, prefix) for address, prefix in addresses if is_lan_address(address)]
 
 
-def diagnose(f: Findings, platform: str) -> list[Diagnosis]:
-    """The causes that hold, most decisive first; one "fine" diagnosis when none does."""
-    loopback = f.server.startswith("127.")
-    out: list[Diagnosis] = []
-    lan = _lan(f.addresses)
+def _decisive(f: Findings, loopback: bool, lan: list[tuple[str, int]]) -> Diagnosis | None:
+    """A cause that explains everything by itself (nothing after it is worth saying)."""
     if not loopback and not lan:
-        out.append(Diagnosis(
+        return Diagnosis(
             "no-lan", "This computer has no network address.",
             "No interface has an IPv4 address on a network, so nothing can reach the chat.",
             ("Connect to the network (cable or Wi-Fi), then try again.",),
-        ))  # fmt: skip
-        return out
+        )  # fmt: skip
     if f.refused:
-        out.append(Diagnosis(
+        return Diagnosis(
             "refused", f"Nothing listens at {f.server}:{f.port}.",
             "The computer there answered that no program uses that UDP port.",
             ("Check the address and --port, and that the server runs there "
              "(lanchat-server, or the teacher's Host a chat).",),
-        ))  # fmt: skip
-        return out
+        )  # fmt: skip
+    if f.join_error:
+        return Diagnosis(
+            "join", f"This computer cannot join the group {f.group}:{f.group_port}.",
+            f"The chat's datagrams cannot reach it: {f.join_error}.",
+        )  # fmt: skip
     if f.announced_group is not None and not f.heard_group:
         group, port = f.announced_group
-        out.append(Diagnosis(
+        return Diagnosis(
             "group", f"The server sends to the group {group}:{port}, not {f.group}:"
             f"{f.group_port}.",
             "Its record on the network says so: you listen where it does not send.",
             (f"Start the client with --group {group} --group-port {port}.",),
-        ))  # fmt: skip
-        return out
+        )  # fmt: skip
+    return None
+
+
+def diagnose(f: Findings, platform: str) -> list[Diagnosis]:
+    """The causes that hold, most decisive first; one "fine" diagnosis when none does."""
+    loopback = f.server.startswith("127.")
+    lan = _lan(f.addresses)
+    decisive = _decisive(f, loopback, lan)
+    if decisive is not None:
+        return [decisive]
+    out: list[Diagnosis] = []
     if (
         f.interface == "0.0.0.0"
         and f.route_to_server

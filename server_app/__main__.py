@@ -7,7 +7,7 @@ import sys
 import threading
 from typing import TYPE_CHECKING
 
-from protocol_lib.io.net import SocketSetupError
+from protocol_lib.io.net import SocketSetupError, loop_is_the_senders
 
 from .cli import ServerOptions, parse_options
 from .hosted import advertise
@@ -88,6 +88,44 @@ def _start(options: ServerOptions) -> Started | str:
     return server, log, metrics, web
 
 
+def caveats(options: ServerOptions, platform: str = sys.platform) -> list[str]:
+    """Options that cannot do here what they say, each said at start (else the operator
+    believes them)."""
+    notes = []
+    if not options.loop and not loop_is_the_senders(platform):
+        notes.append(
+            "Note: --no-loop has no effect on Windows (there each receiving program decides "
+            "whether it hears multicast sent from its own computer): clients on this "
+            "computer still hear the chat."
+        )
+    return notes
+
+
+def _say_start(
+    server: ChatServer,
+    log: LogSink,
+    options: ServerOptions,
+    metrics: MetricsServer | None,
+    web: GatewayThread | None,
+) -> None:
+    """The start lines: the spec's ready line, where metrics and the page are, the group
+    (verbose), and what an option cannot do here."""
+    server.say_ready()
+    if metrics is not None:
+        log.plain(f"Metrics at {metrics.url}")
+    if web is not None:
+        log.plain(f"Phones and browsers join at {', '.join(web_urls(options, web))}")
+    if options.verbosity:
+        iface = "the OS's choice" if options.interface == "0.0.0.0" else options.interface
+        replies = options.config.list_reply.value
+        log.plain(
+            f"Sending to group {options.group}:{options.group_port} "
+            f"(TTL {options.ttl}, interface {iface}, list replies: {replies})"
+        )
+    for note in caveats(options):
+        log.plain(note)
+
+
 def main(argv: list[str] | None = None) -> int:
     if "--print-systemd-unit" in (sys.argv[1:] if argv is None else argv):
         from .service import systemd_unit
@@ -103,19 +141,8 @@ def main(argv: list[str] | None = None) -> int:
     restore = server.install_signal_handlers()
     if options.stop_with_stdin:
         threading.Thread(target=_stop_at_end_of_input, args=(server,), daemon=True).start()
-    server.say_ready()
-    if metrics is not None:
-        log.plain(f"Metrics at {metrics.url}")
-    if web is not None:
-        log.plain(f"Phones and browsers join at {', '.join(web_urls(options, web))}")
+    _say_start(server, log, options, metrics, web)
     advertiser = advertise(server, log, web_port(web)) if options.advertise else None
-    if options.verbosity:
-        iface = "the OS's choice" if options.interface == "0.0.0.0" else options.interface
-        replies = options.config.list_reply.value
-        log.plain(
-            f"Sending to group {options.group}:{options.group_port} "
-            f"(TTL {options.ttl}, interface {iface}, list replies: {replies})"
-        )
     try:
         server.serve_forever()
     finally:

@@ -88,6 +88,14 @@ def fresh_python(
     )  # fmt: skip
 
 
+def without_linux_extras() -> dict[str, str]:
+    """An environment whose Python processes look like Windows' to our code
+    (tests/no_linux_extras/sitecustomize.py says what it takes away), Qt offscreen."""
+    extras = ROOT / "tests" / "no_linux_extras"
+    path = [str(extras), str(ROOT), *filter(None, [os.environ.get("PYTHONPATH")])]
+    return dict(os.environ, PYTHONPATH=os.pathsep.join(path), QT_QPA_PLATFORM="offscreen")
+
+
 def free_udp_port() -> int:
     """A UDP port that was free a moment ago on 127.0.0.1."""
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:

@@ -9,7 +9,6 @@ option is packed as the platform's kernel reads it.
 
 from __future__ import annotations
 
-import os
 import socket
 import struct
 import sys
@@ -36,9 +35,8 @@ from tests.helpers_net import (
     free_udp_port,
     fresh_python,
     unique_group,
+    without_linux_extras,
 )
-
-NO_LINUX_EXTRAS = ROOT / "tests" / "no_linux_extras"
 
 
 @pytest.mark.portable
@@ -267,26 +265,27 @@ def test_the_pyside6_pin_gives_each_platform_a_wheel_it_has():
     assert chosen("darwin", ["6.8.3", "6.9.0", "6.9.3"]) == "6.9.3"  # what macOS 12 has
 
 
-def _without_linux_extras() -> dict[str, str]:
-    path = [str(NO_LINUX_EXTRAS), str(ROOT), *filter(None, [os.environ.get("PYTHONPATH")])]
-    return dict(os.environ, PYTHONPATH=os.pathsep.join(path), QT_QPA_PLATFORM="offscreen")
-
-
 def test_the_simulated_interpreter_lacks_what_windows_lacks():
     code = (
         "import socket, sys\n"
-        "missing = [n for n in ('MSG_DONTWAIT', 'SO_REUSEPORT') if hasattr(socket, n)]\n"
+        "names = ('MSG_DONTWAIT', 'SO_REUSEPORT', 'IP_RECVTTL')\n"
+        "missing = [n for n in names if hasattr(socket, n)]\n"
         "try:\n    import fcntl\nexcept ImportError:\n    pass\n"
         "else:\n    missing.append('fcntl')\n"
+        "sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n"
+        "missing += [n for n in ('recvmsg', 'sendmsg') if hasattr(sock, n)]\n"
+        "sock.connect(('127.0.0.1', 9))\n"  # the discard port: nothing listens on loopback
+        "sock.send(b'x')\n"
+        "try:\n    sock.recv(16)\nexcept OSError as exc:\n    print(exc.errno)\n"
         "from protocol_lib.io import net\n"
         "print(missing, net.NOWAIT_FLAG == 0x40000000)"
     )
-    result = fresh_python(code, env=_without_linux_extras())
-    assert result.stdout.strip() == "[] True", result.stderr
+    result = fresh_python(code, env=without_linux_extras())
+    assert result.stdout.split() == ["10054", "[]", "True"], result.stderr  # WSAECONNRESET
 
 
 @pytest.mark.slow
-def test_server_and_real_windows_chat_without_linux_extras():
+def test_server_and_real_windows_chatwithout_linux_extras():
     """The end-to-end tests (a real server, real client windows offscreen: two users log
     in, chat, list, leave), the server's own tests (a burst that makes its loop switch
     to not waiting and back) and the launcher's, all in interpreters without fcntl,
@@ -295,7 +294,7 @@ def test_server_and_real_windows_chat_without_linux_extras():
     result = __import__("subprocess").run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:randomly",
          *files],
-        cwd=ROOT, env=_without_linux_extras(), capture_output=True, text=True, timeout=600,
+        cwd=ROOT, env=without_linux_extras(), capture_output=True, text=True, timeout=600,
     )  # fmt: skip
     tail = (result.stdout + result.stderr)[-3000:]
     assert result.returncode == 0, tail

@@ -92,7 +92,7 @@ def main(argv: list[str] | None = None) -> int:
         import aiohttp  # noqa: F401 (the extra's; its absence is said in one line)
 
         from .gateway import GatewayOptions, Limits
-        from .runner import raise_open_files_limit
+        from .runner import raise_open_files_limit, run
     except ImportError:
         print(INSTALL_HINT, file=sys.stderr)
         return 1
@@ -122,7 +122,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     raise_open_files_limit()
     try:
-        return asyncio.run(_serve(options, not args.no_qr))
+        return run(_serve(options, not args.no_qr))
     except KeyboardInterrupt:
         return 0
 

@@ -47,7 +47,15 @@ from protocol_lib.client_events import (
 )
 from protocol_lib.errors import LocalProtocolError
 from protocol_lib.io.doctor import route_from
-from protocol_lib.io.net import ANY_INTERFACE, group_receiver, local_addresses, server_sources
+from protocol_lib.io.net import (
+    ANY_INTERFACE,
+    group_receiver,
+    local_addresses,
+    nothing_listens,
+    server_sources,
+    why,
+    why_not_joined,
+)
 from protocol_lib.names import canonical_name
 from protocol_lib.ratelimit import RateLimit, TokenBucket
 from protocol_lib.reasons import Reason
@@ -63,6 +71,7 @@ from .frames import (
     frame,
     read_request,
 )
+from .listening import CappedSite, descriptor_budget, page_socket
 
 log = logging.getLogger("lanchat.web")
 STATIC = "static"
@@ -252,6 +261,8 @@ class Gateway:
         self.users: dict[str, WebUser] = {}  # by token
         self.connections: Counter[str] = Counter()  # per browser address
         self.limit_log = LimitLog()
+        # Sockets the people may hold (two each): within the OS's and the loop's limits.
+        self.budget = descriptor_budget()
         self.sources = server_sources(options.server, options.server_source)
         # The server's relay style as the last person's own echo showed it: each new
         # person's client presumes it (senders named from the first line), and still
@@ -282,6 +293,21 @@ class Gateway:
             max_queued=self.limits.queued_lines,
         )
 
+    @property
+    def max_users(self) -> int:
+        """--max-users, or fewer where the sockets would not suffice (each person holds two)."""
+        return min(self.limits.max_users, self.budget // 2)
+
+    def _admits(self) -> bool:
+        """Whether a new connection fits the socket budget beside everyone's UDP socket."""
+        server = self._runner.server if self._runner is not None else None
+        held = len(server.connections) if server is not None else 0
+        return held + len(self.users) < self.budget
+
+    def _turned_away(self) -> None:
+        detail = f"{self.budget} sockets in use (the budget): a connection closed at accept"
+        self.limit_log.bite("sockets", "*", detail)
+
     # --- start and stop ---------------------------------------------------------------
 
     async def start(self) -> None:
@@ -293,7 +319,7 @@ class Gateway:
         except OSError as exc:
             raise GatewayError(
                 f"cannot join the group {options.group}:{options.group_port} on interface "
-                f"{options.interface}: {exc}"
+                f"{options.interface}: {why_not_joined(exc, options.interface)}"
             ) from exc
         self.source_address = route_from((options.server, options.port)) or "?"
         sock.setblocking(False)
@@ -313,14 +339,14 @@ class Gateway:
             keepalive_timeout=self.limits.request_within,
         )
         await self._runner.setup()
-        site = web.TCPSite(self._runner, options.http_host, options.http_port, reuse_address=True)
         try:
-            await site.start()
+            listening = page_socket(options.http_host, options.http_port)
+            await CappedSite(self._runner, listening, self._admits, self._turned_away).start()
         except OSError as exc:
             await self._runner.cleanup()
             transport.close()
             raise GatewayError(
-                f"cannot serve the page on {options.http_host}:{options.http_port}: {exc}"
+                f"cannot serve the page on {options.http_host}:{options.http_port}: {why(exc)}"
             ) from exc
         host, self.port = self._runner.addresses[0][:2]
         self.url = f"http://{host}:{self.port}/"
@@ -559,8 +585,8 @@ class Gateway:
             connection.push(frame("error", reason="name-taken", text=text))
             return
         if user is None:
-            if len(self.users) >= self.limits.max_users:
-                detail = f"{self.limits.max_users} people on this gateway already"
+            if len(self.users) >= self.max_users:
+                detail = f"{self.max_users} people on this gateway already"
                 self.limit_log.bite("max-users", connection.address, detail)
                 text = "The gateway is full; try again later."
                 connection.push(frame("error", reason="gateway-full", text=text))
@@ -705,7 +731,7 @@ class Gateway:
         self._handle(user, events, now)
 
     def user_socket_error(self, user: WebUser, exc: Exception) -> None:
-        if isinstance(exc, ConnectionRefusedError):
+        if isinstance(exc, OSError) and nothing_listens(exc):
             user.refused = True  # said when the login gives up (the last word the page sees)
         log.info("socket of %s (%s): %s", user.core.user or "?", user.address, exc)
 

@@ -8,10 +8,28 @@ import contextlib
 import io
 import sys
 import threading
+from collections.abc import Callable, Coroutine
+from typing import Any, TypeVar
 
 from protocol_lib.io.discovery import served_interfaces
 
 from .gateway import Gateway, GatewayOptions
+
+T = TypeVar("T")
+
+
+def loop_factory(platform: str = sys.platform) -> Callable[[], asyncio.AbstractEventLoop] | None:
+    """The event loop a gateway runs on: a selector loop everywhere.  Windows' default,
+    the Proactor, has a datagram transport that can stop reading after a "port
+    unreachable" (CPython's issues with it): one server restart would cut every page off
+    without a word.  None: the platform's default, which is a selector loop elsewhere."""
+    return asyncio.SelectorEventLoop if platform == "win32" else None
+
+
+def run(main: Coroutine[Any, Any, T]) -> T:
+    """``asyncio.run(main)`` on the loop ``loop_factory`` names."""
+    with asyncio.Runner(loop_factory=loop_factory()) as runner:
+        return runner.run(main)
 
 
 def page_urls(http_host: str, port: int) -> list[str]:
@@ -69,7 +87,7 @@ class GatewayThread:
             raise self._problem
 
     def _run(self) -> None:
-        asyncio.run(self._main())
+        run(self._main())
 
     async def _main(self) -> None:
         self._loop = asyncio.get_running_loop()

@@ -2,7 +2,8 @@
 
 Within about ``LISTEN`` seconds, all at once:
 - a datagram to the server on a connected UDP socket: an ICMP "port unreachable" comes
-  back as ConnectionRefusedError (nothing listens there); a reply proves it alive;
+  back as ConnectionRefusedError (ConnectionResetError on Windows: nothing listens
+  there); a reply proves it alive;
 - with ``login``: a login under a probe name (everyone sees it join and leave) whose
   welcome, multicast by the server, proves that its group datagrams reach this host (or
   arrives from another of its addresses); ``exit,`` follows at once;
@@ -21,7 +22,15 @@ import time
 from ..discovery import ChatRecord
 from ..doctor import Findings
 from .discovery import Browser, mdns_disabled
-from .net import ANY_INTERFACE, READ_SIZE, group_receiver, local_networks, server_sources
+from .net import (
+    ANY_INTERFACE,
+    READ_SIZE,
+    group_receiver,
+    local_networks,
+    nothing_listens,
+    server_sources,
+    why_not_joined,
+)
 
 LISTEN = 1.5  # seconds the probes wait for answers
 RECORD_WAIT = 1.5  # more seconds for the server's DNS-SD record when nothing was heard
@@ -57,18 +66,17 @@ def probe(
         browser = Browser(lambda records: None)
         if browser.start() is not None:
             browser = None
+    join_error = ""
     try:
         listener = group_receiver(group, group_port, interface)
-    except OSError:
-        listener = None
+    except OSError as exc:
+        listener, join_error = None, why_not_joined(exc, interface)
     asker = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     try:
         asker.connect((server, port))
         asker.send(f"login,{login}".encode() if login else b"list,")
-    except ConnectionRefusedError:  # an earlier refusal, reported at once
-        refused = True
-    except OSError:  # no route: the route facts below say where it would go
-        pass
+    except OSError as exc:  # a refusal reported at once, or no route (the route facts
+        refused = nothing_listens(exc)  # below then say where it would go)
     # The server's own datagrams: the sources the window believes (its own check).
     servers = server_sources(server)
     deadline = time.monotonic() + listen
@@ -93,6 +101,7 @@ def probe(
         route_to_server=route_from((server, port)),
         route_to_group=route_from((group, group_port)),
         announced_group=announced_group,
+        join_error=join_error,
     )  # fmt: skip
 
 
@@ -109,10 +118,8 @@ def _listen(
         for sock in ready:
             try:
                 data, (source, _) = sock.recvfrom(READ_SIZE)
-            except ConnectionRefusedError:
-                refused = True
-                continue
-            except OSError:
+            except OSError as exc:
+                refused = refused or (sock is asker and nothing_listens(exc))
                 continue
             if sock is asker:
                 answered = True

@@ -57,6 +57,26 @@ def why(exc: OSError) -> str:
     return exc.strerror or str(exc)
 
 
+NO_MULTICAST_INTERFACE = (
+    "no network interface here can receive multicast (Wi-Fi off, no cable, or a VPN that "
+    "took the default route): connect to the network, or give --interface with this "
+    "computer's address on it (--interface 127.0.0.1 for a chat on this computer only)"
+)
+
+
+def why_not_joined(exc: OSError, interface: str) -> str:
+    """Why joining a group on ``interface`` failed, for the person who started us.  On the
+    OS's choice of interface (``0.0.0.0``) an unavailable address (macOS: EADDRNOTAVAIL)
+    or device (Linux: ENODEV) means no interface takes multicast, not a wrong address: the
+    person gave none."""
+    if interface == ANY_INTERFACE and any(
+        _is(exc, name)
+        for name in ("EADDRNOTAVAIL", "ENODEV", "ENETDOWN", "ENETUNREACH", "EHOSTUNREACH")
+    ):
+        return NO_MULTICAST_INTERFACE
+    return why(exc)
+
+
 def unicast_socket(host: str, port: int, what: str) -> socket.socket:
     """A non-blocking UDP socket bound to ``host:port`` with a large receive buffer.
 
@@ -144,6 +164,13 @@ def reports_an_earlier_send(exc: OSError) -> bool:
     return isinstance(exc, ConnectionResetError) or getattr(exc, "winerror", None) == WSAENETRESET
 
 
+def nothing_listens(exc: OSError) -> bool:
+    """Whether a *connected* UDP socket's send or receive failed with "port unreachable":
+    nothing listens at the address it is connected to.  Linux and macOS raise
+    ConnectionRefusedError; Windows raises ConnectionResetError (WSAECONNRESET)."""
+    return isinstance(exc, (ConnectionRefusedError, ConnectionResetError))
+
+
 def is_multicast(address: str) -> bool:
     """True for an IPv4 multicast address (224.0.0.0/4)."""
     try:
@@ -175,7 +202,8 @@ def group_sender(interface: str = ANY_INTERFACE, ttl: int = 1, loop: bool = True
     """A UDP socket that sends to multicast groups out of ``interface``.
 
     ``ttl`` 1 keeps datagrams on the local network, as the spec asks; ``loop``
-    lets clients on the sending host itself receive them.
+    lets clients on the sending host itself receive them, where the sender decides that
+    (``loop_is_the_senders``).
     """
     sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM, socket.IPPROTO_UDP)
     try:
@@ -187,6 +215,13 @@ def group_sender(interface: str = ANY_INTERFACE, ttl: int = 1, loop: bool = True
         sock.close()
         raise
     return sock
+
+
+def loop_is_the_senders(platform: str = sys.platform) -> bool:
+    """Whether IP_MULTICAST_LOOP on a *sending* socket decides if programs on the same
+    machine hear what it sends.  Not on Windows: Winsock applies the option on the
+    receive path, so only each receiving program can turn its own machine's multicast off."""
+    return platform != "win32"
 
 
 def group_receiver(
