@@ -290,7 +290,7 @@ def test_connections_that_never_finish_a_request_are_closed_and_pages_still_load
 
     with gateway_for(chat.addr, chat.group, chat.group_port, request_within=1.0) as gateway:
         port = int(gateway.url.rstrip("/").rsplit(":", 1)[1])
-        idle = [socket.create_connection((LOOPBACK, port), timeout=WAIT) for _ in range(200)]
+        idle = [socket.create_connection((LOOPBACK, port), timeout=WAIT) for _ in range(20)]
         slow = socket.create_connection((LOOPBACK, port), timeout=WAIT)
         slow.sendall(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n")  # and never the end
         try:
@@ -314,6 +314,51 @@ def test_connections_that_never_finish_a_request_are_closed_and_pages_still_load
         finally:
             for sock in [*idle, slow]:
                 sock.close()
+
+
+def test_one_machines_idle_connections_cannot_keep_a_page_out(chat, caplog):
+    """Issue 37, point 5: one machine opening connections and never sending a byte holds
+    at most ``tcp_per_address`` of them (the rest are closed at accept, said once in the
+    log); a page from another address loads and joins meanwhile."""
+    import select
+    import time
+    import urllib.request
+
+    with gateway_for(chat.addr, chat.group, chat.group_port, request_within=30.0) as gateway:
+        port = int(gateway.url.rstrip("/").rsplit(":", 1)[1])
+        cap = gateway.gateway.limits.tcp_per_address
+        idle = [
+            socket.create_connection((LOOPBACK, port), WAIT, source_address=("127.0.0.2", 0))
+            for _ in range(cap + 40)
+        ]
+        try:
+            closed: set[socket.socket] = set()
+            deadline = time.monotonic() + WAIT
+            while len(closed) < 40 and time.monotonic() < deadline:
+                ready, _, _ = select.select([s for s in idle if s not in closed], [], [], 0.5)
+                for sock in ready:
+                    try:
+                        if not sock.recv(4096):
+                            closed.add(sock)
+                    except ConnectionResetError:
+                        closed.add(sock)
+            assert len(closed) == 40  # turned away at once, not after request_within (30 s)
+            assert gateway.gateway.tcp["127.0.0.2"] == cap
+            with urllib.request.urlopen(gateway.url, timeout=WAIT) as page:
+                assert page.status == 200
+
+            async def join() -> None:
+                page = await Page.open(gateway.url)
+                await page.login("alice")
+                await page.close()
+
+            run(join())
+        finally:
+            for sock in idle:
+                sock.close()
+    said = [r.getMessage() for r in caplog.records if "limit connections" in r.getMessage()]
+    assert len(said) == 1 and said[0].startswith("limit connections: 127.0.0.2: ")
+    assert "(and 39 more like it)" not in said[0]  # the next line would count them
 
 
 def test_the_page_and_nothing_else_is_served_with_its_guards(chat):

@@ -100,6 +100,8 @@ class Limits:
 
     max_users: int = 500  # people on this gateway at once
     per_address: int = 8  # WebSocket connections from one browser address
+    # TCP connections from one address at once: its pages, their files and a WebSocket each
+    tcp_per_address: int = 32
     frames: RateLimit = field(default_factory=lambda: RateLimit(burst=20.0, per_second=8.0))
     queued_lines: int = 30  # chat lines waiting for the pace, per person
     send_queue: int = 512  # frames waiting for a slow page before it is dropped
@@ -263,6 +265,7 @@ class Gateway:
         self.limit_log = LimitLog()
         # Sockets the people may hold (two each): within the OS's and the loop's limits.
         self.budget = descriptor_budget()
+        self.tcp: Counter[str] = Counter()  # open TCP connections, per address
         self.sources = server_sources(options.server, options.server_source)
         # The server's relay style as the last person's own echo showed it: each new
         # person's client presumes it (senders named from the first line), and still
@@ -298,15 +301,25 @@ class Gateway:
         """--max-users, or fewer where the sockets would not suffice (each person holds two)."""
         return min(self.limits.max_users, self.budget // 2)
 
-    def _admits(self) -> bool:
-        """Whether a new connection fits the socket budget beside everyone's UDP socket."""
-        server = self._runner.server if self._runner is not None else None
-        held = len(server.connections) if server is not None else 0
-        return held + len(self.users) < self.budget
+    def admit(self, address: str) -> bool:
+        """A connection from ``address``, at accept: it stays while the sockets' budget
+        (beside everyone's UDP socket) and the address's share of it allow (one machine
+        holding the rest idle cannot keep an honest page out)."""
+        if self.tcp[address] >= self.limits.tcp_per_address:
+            detail = f"{self.limits.tcp_per_address} connections open from this address"
+            self.limit_log.bite("connections", address, f"{detail}: one more closed at accept")
+            return False
+        if self.tcp.total() + len(self.users) >= self.budget:
+            detail = f"{self.budget} sockets in use (the budget): a connection closed at accept"
+            self.limit_log.bite("sockets", "*", detail)
+            return False
+        self.tcp[address] += 1
+        return True
 
-    def _turned_away(self) -> None:
-        detail = f"{self.budget} sockets in use (the budget): a connection closed at accept"
-        self.limit_log.bite("sockets", "*", detail)
+    def left(self, address: str) -> None:
+        self.tcp[address] -= 1
+        if self.tcp[address] <= 0:
+            del self.tcp[address]
 
     # --- start and stop ---------------------------------------------------------------
 
@@ -341,7 +354,7 @@ class Gateway:
         await self._runner.setup()
         try:
             listening = page_socket(options.http_host, options.http_port)
-            await CappedSite(self._runner, listening, self._admits, self._turned_away).start()
+            await CappedSite(self._runner, listening, self).start()
         except OSError as exc:
             await self._runner.cleanup()
             transport.close()

@@ -16,7 +16,7 @@ import asyncio
 import socket
 import sys
 from collections.abc import Callable
-from typing import Any
+from typing import Protocol
 
 from aiohttp import web
 
@@ -73,41 +73,73 @@ def descriptor_budget(platform: str = sys.platform, open_files: int | None = Non
     return max(64, open_files - RESERVE)
 
 
-class _TurnedAway(asyncio.Protocol):
-    """A connection beyond the budget: closed at once, before it costs a request."""
+class Door(Protocol):
+    """What a ``CappedSite`` asks at each accept, and tells at each close."""
+
+    def admit(self, address: str) -> bool:
+        """Whether a new connection from ``address`` may stay (False: it is closed at once)."""
+
+    def left(self, address: str) -> None:
+        """A connection let in from ``address`` has closed."""
+
+
+class _Gate(asyncio.Protocol):
+    """Stands before aiohttp's handler for one connection: at accept, the peer's address
+    and the budget decide whether it stays (else it is closed before it costs a request
+    or a task); once in, every call is passed on, and its close is told to the door."""
+
+    __slots__ = ("_door", "_make", "_inner", "_address")
+
+    def __init__(self, door: Door, make: Callable[[], asyncio.Protocol]) -> None:
+        self._door = door
+        self._make = make
+        self._inner: asyncio.Protocol | None = None
+        self._address = ""
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        transport.abort()
+        peer = transport.get_extra_info("peername")
+        address = str(peer[0]) if peer else "?"
+        if not self._door.admit(address):
+            assert isinstance(transport, asyncio.Transport)
+            transport.abort()  # a reset: the page's script tries again by itself
+            return
+        self._address = address
+        self._inner = self._make()
+        self._inner.connection_made(transport)
+
+    def data_received(self, data: bytes) -> None:
+        if self._inner is not None:
+            self._inner.data_received(data)
+
+    def eof_received(self) -> bool | None:
+        return self._inner.eof_received() if self._inner is not None else None
+
+    def pause_writing(self) -> None:
+        if self._inner is not None:
+            self._inner.pause_writing()
+
+    def resume_writing(self) -> None:
+        if self._inner is not None:
+            self._inner.resume_writing()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if self._inner is not None:
+            self._door.left(self._address)
+            self._inner.connection_lost(exc)
 
 
 class CappedSite(web.SockSite):
-    """aiohttp's site on ``sock``, accepting a connection only while ``admit()`` says so
-    (the others are closed at once: a page retries by itself); ``turned_away`` is called
-    for each one closed."""
+    """aiohttp's site on ``sock``, keeping a connection only while ``door`` admits it."""
 
-    def __init__(
-        self,
-        runner: web.BaseRunner,
-        sock: socket.socket,
-        admit: Callable[[], bool],
-        turned_away: Callable[[], None],
-    ) -> None:
+    def __init__(self, runner: web.BaseRunner, sock: socket.socket, door: Door) -> None:
         super().__init__(runner, sock)
-        self._admit = admit
-        self._turned_away = turned_away
+        self._door = door
 
     async def start(self) -> None:
         await web.BaseSite.start(self)  # registered with the runner (its addresses, cleanup)
         server = self._runner.server
         assert server is not None
-
-        def protocol() -> Any:
-            if self._admit():
-                return server()
-            self._turned_away()
-            return _TurnedAway()
-
+        door = self._door
         self._server = await asyncio.get_running_loop().create_server(
-            protocol, sock=self._sock, backlog=self._backlog
+            lambda: _Gate(door, server), sock=self._sock, backlog=self._backlog
         )
