@@ -281,12 +281,25 @@ async def _logged_in(url: str, name: str) -> Page:
     return page
 
 
+def _page_loads_and_one_joins(url: str) -> None:
+    import urllib.request
+
+    with urllib.request.urlopen(url, timeout=WAIT) as page:
+        assert page.status == 200
+
+    async def join() -> None:
+        page = await Page.open(url)
+        await page.login("alice")
+        await page.close()
+
+    run(join())
+
+
 def test_connections_that_never_finish_a_request_are_closed_and_pages_still_load(chat):
     """Issue 37, point 5: 9,000 TCP connections that never sent a byte (and slowloris ones,
     a header a byte at a time) were never closed and starved the page.  A connection gets
     ``request_within`` for a whole request; the page and the WebSocket still work meanwhile."""
     import time
-    import urllib.request
 
     with gateway_for(chat.addr, chat.group, chat.group_port, request_within=1.0) as gateway:
         port = int(gateway.url.rstrip("/").rsplit(":", 1)[1])
@@ -294,15 +307,7 @@ def test_connections_that_never_finish_a_request_are_closed_and_pages_still_load
         slow = socket.create_connection((LOOPBACK, port), timeout=WAIT)
         slow.sendall(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n")  # and never the end
         try:
-            with urllib.request.urlopen(gateway.url, timeout=WAIT) as page:  # served meanwhile
-                assert page.status == 200
-
-            async def join() -> None:
-                page = await Page.open(gateway.url)
-                await page.login("alice")
-                await page.close()
-
-            run(join())
+            _page_loads_and_one_joins(gateway.url)  # meanwhile
             deadline = time.monotonic() + WAIT
             for sock in [*idle, slow]:  # each is closed by the gateway: EOF, or a reset
                 sock.settimeout(max(0.1, deadline - time.monotonic()))
@@ -322,7 +327,6 @@ def test_one_machines_idle_connections_cannot_keep_a_page_out(chat, caplog):
     log); a page from another address loads and joins meanwhile."""
     import select
     import time
-    import urllib.request
 
     with gateway_for(chat.addr, chat.group, chat.group_port, request_within=30.0) as gateway:
         port = int(gateway.url.rstrip("/").rsplit(":", 1)[1])
@@ -344,15 +348,7 @@ def test_one_machines_idle_connections_cannot_keep_a_page_out(chat, caplog):
                         closed.add(sock)
             assert len(closed) == 40  # turned away at once, not after request_within (30 s)
             assert gateway.gateway.tcp["127.0.0.2"] == cap
-            with urllib.request.urlopen(gateway.url, timeout=WAIT) as page:
-                assert page.status == 200
-
-            async def join() -> None:
-                page = await Page.open(gateway.url)
-                await page.login("alice")
-                await page.close()
-
-            run(join())
+            _page_loads_and_one_joins(gateway.url)
         finally:
             for sock in idle:
                 sock.close()
