@@ -11,6 +11,8 @@ datagrams changes):
 ``name``        a human title ("Ms Rivera's chat")
 ``relay``       ``attributed`` (``msg,<user>: <text>``, ours) or ``plain`` (the spec's)
 ``users``       how many are in the chat, when the server says (it may be out of date)
+``max``         how many it lets in at once (``--max-sessions``): ``users`` at ``max`` is a
+                full chat, which a login's silence alone cannot tell from a dead one
 ``web``         the TCP port of a web gateway on the same address (``lanchat-server --web``):
                 phones and browsers join at ``http://<address>:<web>/``
 
@@ -42,6 +44,21 @@ class ChatRecord:
     relay: RelayStyle = RelayStyle.UNKNOWN
     users: int | None = None
     web: int | None = None  # a web gateway's TCP port on ``address``
+    capacity: int | None = None  # how many the server lets in at once (TXT ``max``)
+
+    @property
+    def full(self) -> bool:
+        """The record says the chat has as many people as its server lets in."""
+        return (
+            self.users is not None and self.capacity is not None and (self.users >= self.capacity)
+        )
+
+    @property
+    def people(self) -> str:
+        """How many are in, in words ("" when the record does not say)."""
+        if self.users is None:
+            return ""
+        return f"full: {self.users} in the chat" if self.full else f"{self.users} in the chat"
 
     @property
     def web_url(self) -> str | None:
@@ -65,6 +82,8 @@ class ChatRecord:
             keys["users"] = str(self.users)
         if self.web is not None:
             keys["web"] = str(self.web)
+        if self.capacity is not None:
+            keys["max"] = str(self.capacity)
         return keys
 
     def instance_name(self) -> str:
@@ -110,16 +129,22 @@ def read_record(
         return None, f"the group port {group_port} is out of range"
     relay = {s.value: s for s in RelayStyle}.get(keys.get("relay", ""), RelayStyle.UNKNOWN)
     users = keys.get("users", "")
-    web = keys.get("web", "")
-    web_port = int(web) if web.isdigit() and 0 < int(web) < 65536 else None
+    web = _count(keys.get("web", ""))
+    web_port = web if web is not None and 0 < web < 65536 else None
     title = keys.get("name", "").strip() or f"a chat at {ipv4[0]}"
     return (
         ChatRecord(
             title[:200], ipv4[0], port, group, group_port, relay,
-            int(users) if users.isdigit() else None, web_port,
+            _count(users), web_port, _count(keys.get("max", "")),
         ),
         "",
     )  # fmt: skip
+
+
+def _count(text: str) -> int | None:
+    """A count from a TXT value: ASCII digits only ("²".isdigit() is True, and int()
+    refuses it), at most nine of them; else None."""
+    return int(text) if text.isascii() and text.isdigit() and len(text) < 10 else None
 
 
 def _is_ipv4(text: str) -> bool:

@@ -40,6 +40,8 @@ class Findings:
     announced_group: tuple[str, int] | None = None
     # Why the group could not be joined here ("": it was, or nobody tried), in words.
     join_error: str = ""
+    # (people in, as many as it lets in), when the server's record says the chat is full.
+    full: tuple[int, int] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,6 +109,15 @@ def _decisive(f: Findings, loopback: bool, lan: list[tuple[str, int]]) -> Diagno
             "The computer there answered that no program uses that UDP port.",
             ("Check the address and --port, and that the server runs there "
              "(lanchat-server, or the teacher's Host a chat).",),
+        )  # fmt: skip
+    if f.full is not None:
+        users, capacity = f.full
+        return Diagnosis(
+            "full", "The chat is full.",
+            f"{users} {'person is' if users == 1 else 'people are'} in it; its server "
+            f"lets in {capacity} at once.",
+            ("Try again when someone has left, or ask whoever runs it to start it with a "
+             "larger --max-sessions.",),
         )  # fmt: skip
     if f.join_error:
         return Diagnosis(

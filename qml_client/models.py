@@ -360,7 +360,7 @@ class ChatsModel(QAbstractListModel):
         if role == ChatRoles.WHERE:
             return f"{record.address}:{record.port}"
         if role == ChatRoles.USERS:
-            return "" if record.users is None else f"{record.users} in the chat"
+            return record.people
         return None
 
     def record(self, row: int) -> ChatRecord | None:

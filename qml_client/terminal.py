@@ -31,7 +31,7 @@ FIND_SECONDS = 2.0  # how long --find listens: a record answers within about a s
 
 def describe(record: ChatRecord) -> str:
     """One chat as lines for a terminal (its title is foreign text: shown safely)."""
-    users = "" if record.users is None else f", {record.users} in the chat"
+    users = f", {record.people}" if record.people else ""
     relay = f" --relay {record.relay.value}" if record.relay is not RelayStyle.UNKNOWN else ""
     return (
         f"  {shown_text(record.title)}: {record.address}:{record.port}, group "

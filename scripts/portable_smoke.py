@@ -83,9 +83,7 @@ def kit() -> list[str]:
     port, group_port = _free_udp_port(), _free_udp_port()
     group, interface = default_group(), multicast_interface()
     where = ["--group", group, "--group-port", str(group_port), "--interface", interface]
-    command = f'"{sys.executable}" -m server_app --host 127.0.0.1 --port {port} ' + " ".join(
-        where
-    )
+    command = f'"{sys.executable}" -m server_app --host 127.0.0.1 --port {port} ' + " ".join(where)
     status = check(["server", f"127.0.0.1:{port}", *where, "--cmd", command])
     return [] if status == 0 else [f"lanchat-check server: status {status} (rows above)"]
 

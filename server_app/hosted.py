@@ -40,7 +40,7 @@ def advertise(server: ChatServer, log: LogSink, web: int | None = None) -> Adver
     title = options.title or f"lanchat on {socket.gethostname()}"
     record = ChatRecord(
         title, interfaces[0], server.address[1], options.group, options.group_port,
-        RelayStyle.ATTRIBUTED, users=0, web=web,
+        RelayStyle.ATTRIBUTED, users=0, web=web, capacity=options.config.max_sessions,
     )  # fmt: skip
     advertiser = Advertiser(record, interfaces, report=lambda why: log.plain(f"mDNS: {why}."))
     advertiser.start()

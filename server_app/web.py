@@ -41,6 +41,7 @@ def start_web(options: ServerOptions, port: int) -> tuple[GatewayThread | None, 
             http_port=options.web[1],
             relay_style=RelayStyle.ATTRIBUTED,
             title=options.title,
+            capacity=options.config.max_sessions,
         )
     )
     try:

@@ -42,6 +42,20 @@ def test_a_web_gateway_announced_with_the_chat_gives_the_page_address():
         assert found is not None and found.web is None
 
 
+def test_a_record_says_when_the_chat_is_full_and_odd_digits_count_for_nothing():
+    full = dataclasses.replace(RECORD, users=30, capacity=30)
+    properties = {k.encode(): v.encode() for k, v in full.txt().items()}
+    assert properties[b"max"] == b"30"
+    found, _ = read_record(["10.0.0.5"], 4321, properties)
+    assert found == full and found.full and found.people == "full: 30 in the chat"
+    assert dataclasses.replace(full, users=29).people == "29 in the chat"
+    assert not RECORD.full and RECORD.people == "3 in the chat"  # no max: never "full"
+    odd = {b"users": "\u00b2".encode(), b"max": "\u0663".encode(), b"web": "\u00b9".encode()}
+    found, why = read_record(["10.0.0.5"], 4321, properties | odd)  # int("²") would raise
+    assert why == "" and found is not None
+    assert (found.users, found.capacity, found.web) == (None, None, None)
+
+
 @pytest.mark.parametrize(
     ("addresses", "port", "changes", "why"),
     [

@@ -184,3 +184,30 @@ def test_the_wrong_group_is_named_from_the_servers_record(lan):
         assert f"--group {GROUP} --group-port {GROUP_PORT}" in said
     finally:
         server.stop()
+
+
+@netns
+def test_a_full_chat_is_said_to_be_full_not_fine(lan):
+    """Issue 37, point 4: a login into a full chat gets no welcome, like a dead server's;
+    the server's record says how many it lets in (TXT ``max``), so --find shows it full
+    and the doctor says so (it said "No problem found": the chat answers and is heard)."""
+    server = start_server(lan, GROUP, GROUP_PORT, PORT, "--max-sessions", "1")
+    try:
+        lan.run_in("student", sys.executable, "-c", "import socket; socket.socket(2, 2)."
+                   f"sendto(b'login,ann', ({lan.addresses['server']!r}, {PORT}))")  # fmt: skip
+        server.expect("login request has arrived from ann@")
+        found = ""
+        for _ in range(5):  # the record is updated within USERS_UPDATE_INTERVAL (2 s)
+            found = subprocess.run(
+                ["ip", "netns", "exec", lan.namespaces["student"], sys.executable, "-m",
+                 "qml_client", "--find", "2"],
+                cwd=ROOT, env=mdns_env(), capture_output=True, text=True, timeout=WAIT + 5,
+            ).stdout  # fmt: skip
+            if "full: 1 in the chat" in found:
+                break
+        assert "full: 1 in the chat" in found, found
+        keys, said = _doctor(lan)
+        assert keys == ["full"], said
+        assert "The chat is full. 1 person is in it; its server lets in 1 at once." in said
+    finally:
+        server.stop()

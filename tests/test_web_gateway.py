@@ -417,6 +417,28 @@ def test_our_server_with_web_lets_its_own_gateways_people_past_the_per_host_cap(
         run(scene())
 
 
+def test_a_page_that_cannot_join_a_full_chat_is_told_it_is_full():
+    """Issue 37, point 4: our server with --web tells its page how many it lets in; a
+    login it refuses because the chat is full reads "The chat is full", not "the name
+    may be taken"."""
+    with running_server("--web", f"{LOOPBACK}:0", "--max-sessions", "2") as server:
+        url = server.wait_for_line(r"Phones and browsers join at (\S+)").group(1)
+
+        async def scene() -> None:
+            pages = [await Page.open(url) for _ in range(3)]
+            for n, page in enumerate(pages[:2]):
+                await page.login(f"phone{n}")
+            await pages[2].send(t="login", name="late")
+            await pages[2].wait_for(kind("error", reason="no-welcome"), "given up", 10)
+            assert pages[2].frames[-1]["text"].startswith("The chat is full (2 in it, "), pages[
+                2
+            ].frames[-1]
+            for page in pages:
+                await page.close()
+
+        run(scene())
+
+
 def test_a_forged_bye_from_another_host_changes_nothing_and_is_logged(chat):
     with gateway_for(chat.addr, chat.group, chat.group_port) as gateway:
 

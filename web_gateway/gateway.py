@@ -128,6 +128,9 @@ class GatewayOptions:
     server_source: tuple[str, ...] = ()
     title: str = ""
     limits: Limits = field(default_factory=Limits)
+    # How many the server lets in at once, when the gateway knows (lanchat-server --web):
+    # a login unanswered in a chat of that many is "full", not "the name may be taken".
+    capacity: int | None = None
 
 
 class GatewayError(OSError):
@@ -818,6 +821,14 @@ class Gateway:
             return (
                 "The chat is not running: nothing answers at the chat's address. Try again "
                 "later, or ask whoever runs it."
+            )
+        everyone = len(self.watcher.roster)
+        if options.capacity is not None and everyone >= options.capacity:
+            log.warning("%s could not join: the chat is full (%d of %d)", name, everyone,
+                        options.capacity)  # fmt: skip
+            return (
+                f"The chat is full ({everyone} in it, as many as it lets in). Try again "
+                "when someone has left, or ask whoever runs it."
             )
         inside = sum(1 for u in self.users.values() if u.core.state is ClientState.IN_CHAT)
         log.warning(

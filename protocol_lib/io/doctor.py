@@ -60,6 +60,7 @@ def probe(
     """Look, for at most ``listen`` seconds; never raises for what the network does."""
     refused = answered = heard = announced = False
     announced_group: tuple[str, int] | None = None
+    full: tuple[int, int] | None = None
     others: tuple[str, ...] = ()
     browser = None
     if not mdns_disabled():
@@ -92,7 +93,7 @@ def probe(
             listener.close()
         if browser is not None:
             record = _announced(browser, server, 0.0 if heard or refused else RECORD_WAIT)
-            announced, announced_group = _record_facts(record, group, group_port)
+            announced, announced_group, full = _record_facts(record, group, group_port)
     return Findings(
         server, port, group, group_port, interface,
         addresses=local_networks(),
@@ -102,6 +103,7 @@ def probe(
         route_to_group=route_from((group, group_port)),
         announced_group=announced_group,
         join_error=join_error,
+        full=full,
     )  # fmt: skip
 
 
@@ -148,9 +150,11 @@ def _announced(browser: Browser, server: str, wait: float) -> ChatRecord | None:
 
 def _record_facts(
     record: ChatRecord | None, group: str, group_port: int
-) -> tuple[bool, tuple[str, int] | None]:
-    """(announced at all, the group it names when that is not the one asked about)."""
+) -> tuple[bool, tuple[str, int] | None, tuple[int, int] | None]:
+    """(announced at all, the group it names when that is not the one asked about, and
+    (people in, as many as it lets in) when it says it is full)."""
     if record is None:
-        return False, None
+        return False, None, None
     named = (record.group, record.group_port)
-    return True, (named if named != (group, group_port) else None)
+    full = (record.users or 0, record.capacity or 0) if record.full else None
+    return True, (named if named != (group, group_port) else None), full
