@@ -42,6 +42,9 @@ SUBJECT_PREFIX = "lanchat"
 EVENTS_SUBJECT = SUBJECT_PREFIX + ".events.{site}"  # one subject per origin site: kept in order
 EVENTS_STREAM = "LANCHAT_EVENTS"
 HEARTBEAT_SUBJECT = SUBJECT_PREFIX + ".heartbeat.{site}"
+# A live site answers a request here with its epoch: a second server started under its
+# name asks first, and stays out of the federation when it is answered.
+PROBE_SUBJECT = SUBJECT_PREFIX + ".probe.{site}"
 NAMES_BUCKET = "lanchat_names"
 
 _T = TypeVar("_T")

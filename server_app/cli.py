@@ -239,6 +239,20 @@ def readable_file(text: str) -> str:
         raise argparse.ArgumentTypeError(f"cannot read {text!r}: {exc.strerror or exc}") from None
 
 
+def secret_file(text: str) -> str:
+    """--federation-password-file, --federation-token-file: the secret is the file's first
+    line (a secret on the command line shows in ``ps`` and in a unit's environment)."""
+    try:
+        with open(text, encoding="utf-8") as file:
+            secret = file.readline().rstrip("\r\n")
+    except (OSError, UnicodeDecodeError) as exc:
+        why = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
+        raise argparse.ArgumentTypeError(f"cannot read {text!r}: {why or exc}") from None
+    if not secret:
+        raise argparse.ArgumentTypeError(f"{text!r}: its first line is empty")
+    return secret
+
+
 def site_name(text: str) -> str:
     problem = site_problem(text)
     if problem is not None:
@@ -276,8 +290,14 @@ def _add_federation_options(parser: argparse.ArgumentParser) -> None:
         help="copies of the events and names the broker keeps (3 on a 3-node cluster)",
     )
     add("--federation-user", metavar="USER", help="broker user")
-    add("--federation-password", metavar="PASSWORD", help="broker password")
-    add("--federation-token", metavar="TOKEN", help="broker token")
+    for secret in ("password", "token"):
+        add(f"--federation-{secret}", metavar=secret.upper(), help=f"broker {secret} (ps shows it)")
+        add(
+            f"--federation-{secret}-file",
+            type=secret_file,
+            metavar="FILE",
+            help=f"broker {secret}: the file's first line (kept out of ps)",
+        )
     add(
         "--federation-creds",
         type=readable_file,
@@ -308,14 +328,17 @@ def _federation_options(
         return None
     if not args.site:
         parser.error("--federation needs --site NAME (this site's name, e.g. labA)")
+    for secret in ("password", "token"):
+        if getattr(args, f"federation_{secret}") and getattr(args, f"federation_{secret}_file"):
+            parser.error(f"--federation-{secret} and --federation-{secret}-file: give one")
     return FederationOptions(
         servers=tuple(url for urls in args.federation for url in urls),
         site=args.site,
         site_timeout=args.site_timeout,
         replicas=args.federation_replicas,
         user=args.federation_user,
-        password=args.federation_password,
-        token=args.federation_token,
+        password=args.federation_password_file or args.federation_password,
+        token=args.federation_token_file or args.federation_token,
         creds=args.federation_creds,
         tls_ca=args.federation_tls_ca,
         tls_cert=args.federation_tls_cert,

@@ -44,6 +44,7 @@ from protocol_lib.federation import (
     HEARTBEAT_SUBJECT,
     MAX_MESSAGE_BYTES,
     NAMES_BUCKET,
+    PROBE_SUBJECT,
     SUBJECT_PREFIX,
     ClaimAnswered,
     ClaimName,
@@ -61,6 +62,7 @@ from protocol_lib.federation import (
     decode_events,
     site_problem,
 )
+from protocol_lib.reasons import Reason
 
 PULL_BATCH = 256  # broker messages (batches of events) one pull request asks for
 PULL_EXPIRES = 5.0  # seconds a pull request waits at the broker; then the next (at rest: 0.2/s)
@@ -319,6 +321,7 @@ class _BrokerSession:
         self.unacked: Any = None  # the last message read and not yet acknowledged
         self.own_subject = EVENTS_SUBJECT.format(site=self.config.site)
         self.cut_off_logged = False
+        self.namesake_said = False  # a heartbeat under this site's name from elsewhere
 
     # --- from the loop ---
 
@@ -367,12 +370,55 @@ class _BrokerSession:
         if self.nc is None:
             return
         self.js = self.nc.jetstream(timeout=REQUEST_TIMEOUT)
+        if await self._name_is_live():
+            await self._stay_out()
+            return
+        await self.nc.subscribe(PROBE_SUBJECT.format(site=self.config.site), cb=self._probed)
         await self.nc.subscribe(HEARTBEAT_SUBJECT.format(site="*"), cb=self._heartbeat_heard)
         await self._link_up(first=True)
         workers = [self._publisher(), self._heartbeats()]
         for worker in workers:
             self._spawn(worker)
         await self._stopped()
+
+    async def _name_is_live(self) -> bool:
+        """Whether another server is live at the broker under this site's name (it answers
+        the probe): two servers of one name would each make the others drop the other's
+        people, as a restarted site's do.  No answer (nobody there, or a server that does
+        not answer probes) lets this one in."""
+        from nats.errors import NoRespondersError
+        from nats.errors import TimeoutError as NatsTimeout
+
+        site = self.config.site
+        try:
+            answer = await self.nc.request(PROBE_SUBJECT.format(site=site), b"", timeout=1.0)
+        except (NoRespondersError, NatsTimeout):
+            return False
+        except Exception as exc:
+            self._unexpected("asking whether the site's name is free", exc)
+            return False
+        self.link.note(
+            f"federation: a site named {site} is live at the broker (its server answered, "
+            f"started {answer.data.decode(errors='replace')[:40]}): this server stays out of "
+            "the federation and serves its own LAN alone; give it a --site of its own"
+        )
+        return True
+
+    async def _stay_out(self) -> None:
+        """Refused by a live namesake: no link, until the server stops."""
+        await self.stop_requested.wait()
+        try:
+            await asyncio.wait_for(self.nc.close(), 1.0)
+        except Exception as exc:
+            self._unexpected("closing the link", exc)
+
+    async def _probed(self, message: Any) -> None:
+        """Another server asks whether this site's name is live: it is (its epoch)."""
+        if message.reply:
+            try:
+                await self.nc.publish(message.reply, str(self.config.epoch).encode())
+            except Exception as exc:
+                self._unexpected("answering a probe of the site's name", exc)
 
     async def _stopped(self) -> None:
         await self.stop_requested.wait()
@@ -775,11 +821,18 @@ class _BrokerSession:
             self._hand_over(subject, data)
 
     def _hand_over(self, subject: str, data: bytes) -> None:
-        """Decode and report one other site's batch."""
+        """Decode and report one other site's batch: only events of the site whose subject
+        it came on (the broker's permissions let a site publish on its own subject only,
+        so a site cannot speak as another through what it puts inside)."""
         try:
             events, errors = decode_events(data)
         except RemoteProtocolError as exc:
             events, errors = [], [exc]
+        origin = subject.rsplit(".", 1)[-1]
+        if any(event.site != origin for event in events):
+            wrong = f"events of another site than {origin}"
+            errors.append(RemoteProtocolError(Reason.FEDERATION_EVENT, wrong))
+            events = [event for event in events if event.site == origin]
         for error in errors[:3]:  # a broken peer must not flood the log
             self.link.note(f"federation: an event on {subject} ignored: {error}")
         for event in events:
@@ -800,13 +853,21 @@ class _BrokerSession:
         site = message.subject.rsplit(".", 1)[-1]
         if (
             not message.subject.startswith(SUBJECT_PREFIX + ".heartbeat.")
-            or site == self.config.site
             or site_problem(site) is not None  # not a site of ours: nothing to track
         ):
             return
         try:
             epoch = int(message.data)
         except ValueError:
+            return
+        if site == self.config.site:  # never our own (no echo): a namesake, said once
+            if epoch != self.config.epoch and not self.namesake_said:
+                self.namesake_said = True
+                self.link.note(
+                    f"federation: another server beats as site {site} (started {epoch}): "
+                    "the other sites take it for this one restarted; give it a --site of "
+                    "its own (or broker credentials per site)"
+                )
             return
         self._start_reading()
         self.link.report(SiteHeard(site, epoch))

@@ -273,6 +273,99 @@ def test_broker_credentials_are_passed_through(tmp_path, make_site):
         broker.kill()
 
 
+def _broker_of_sites(tmp_path) -> NatsServer:
+    """A nats-server run from docs/nats-sites.conf (what the README tells an operator to
+    run), its address overridden by the flags and its store put in ``tmp_path``."""
+    broker = NatsServer(tmp_path)
+    text = (ROOT / "docs" / "nats-sites.conf").read_text()
+    assert "store_dir: /var/lib/nats" in text
+    config = tmp_path / "nats-sites.conf"
+    config.write_text(text.replace("/var/lib/nats", str(broker.store)))
+    at = broker.args.index("-sd")
+    del broker.args[at : at + 2]  # the file names the store (both: "Duplicate 'store_dir'")
+    broker.args += ["-c", str(config)]
+    return broker.start()
+
+
+def test_with_a_user_per_site_no_site_can_speak_as_another(tmp_path, make_site):
+    """Issue 37, point 7: the README's broker gives each site a user that may publish only
+    under its own name. The sites chat through it; a process with labA's password cannot
+    publish on labB's subject (the broker refuses it), and what it puts on labA's subject
+    in labB's name is set aside by labC's reader and logged: bob never leaves anywhere."""
+    import asyncio
+
+    broker = _broker_of_sites(tmp_path)
+    try:
+        password = tmp_path / "labB.password"
+        password.write_text("change me: labB\n")
+        c = make_site(
+            "labC",
+            broker.url,
+            extra=("--federation-user", "labC", "--federation-password", "change me: labC"),
+        )
+        b = make_site(
+            "labB",
+            broker.url,
+            extra=("--federation-user", "labB", "--federation-password-file", str(password)),
+        )
+        bob = b.login("bob")
+        c.expect(b"welcome,bob")
+        from protocol_lib.federation import EventKind, SiteEvent, encode_events
+
+        forged = encode_events(
+            [  # a bye of bob's and a line in his name, "from labB"
+                SiteEvent("labB", 1, 1, EventKind.BYE, "bob"),
+                SiteEvent("labB", 1, 2, EventKind.MSG, "bob", "I quit"),
+            ]
+        )
+
+        async def impostor() -> list[str]:
+            import nats
+
+            errors: list[str] = []
+
+            async def said(exc: Exception) -> None:
+                errors.append(str(exc))
+
+            nc = await nats.connect(
+                broker.url, user="labA", password="change me: labA", error_cb=said
+            )
+            await nc.publish("lanchat.events.labB", forged)  # refused by the broker
+            await nc.publish("lanchat.heartbeat.labB", b"2")
+            await nc.jetstream().publish("lanchat.events.labA", forged)  # labB's words
+            await nc.flush()
+            await nc.close()
+            return errors
+
+        errors = asyncio.run(impostor())
+        assert any(
+            "permissions violation" in e.lower() and "events.labb" in e.lower() for e in errors
+        )
+        c.log_line(r"federation: an event on lanchat\.events\.labA ignored: .*another site")
+        bob.send(b"msg,still here")
+        c.expect(b"msg,bob: still here")
+        assert not [d for d in c.drain() + b.drain() if b"bye,bob" in d or b"I quit" in d]
+    finally:
+        broker.kill()
+
+
+def test_a_second_server_under_a_live_sites_name_stays_out(broker, make_site):
+    """Issue 37, point 7: a second labA (a mistake, or a student) would make the other
+    sites take it for labA restarted and drop labA's people. It asks first, is answered
+    by the live labA, says so and serves its own LAN alone; nobody leaves anywhere."""
+    a, b = make_site("labA", broker.url), make_site("labB", broker.url)
+    alice = a.login("alice")
+    b.expect(b"welcome,alice")
+    twin = make_site("labA", broker.url, connected=False)
+    twin.log_line(r"federation: a site named labA is live at the broker .*stays out")
+    carol = twin.login("carol")  # its own LAN still has a chat
+    carol.send(b"msg,only here")
+    twin.expect(b"msg,carol: only here")
+    alice.send(b"msg,still here")
+    b.expect(b"msg,alice: still here")
+    assert not [d for d in a.drain() + b.drain() if b"carol" in d or b"bye,alice" in d]
+
+
 def test_tls_to_the_broker_is_passed_through(tmp_path, make_site):
     key, cert = tmp_path / "key.pem", tmp_path / "cert.pem"
     subprocess.run(
@@ -374,6 +467,41 @@ def run_server(*args: str) -> subprocess.CompletedProcess[str]:
         (
             ["--federation", "nats://127.0.0.1:1", "--site", "a", "--federation-tls-ca", "/nope"],
             "cannot read '/nope'",
+        ),
+        (
+            [
+                "--federation",
+                "nats://127.0.0.1:1",
+                "--site",
+                "a",
+                "--federation-password-file",
+                "/nope",
+            ],
+            "cannot read '/nope'",
+        ),
+        (
+            [
+                "--federation",
+                "nats://127.0.0.1:1",
+                "--site",
+                "a",
+                "--federation-token-file",
+                "/dev/null",
+            ],
+            "'/dev/null': its first line is empty",
+        ),
+        (
+            [
+                "--federation",
+                "nats://127.0.0.1:1",
+                "--site",
+                "a",
+                "--federation-password",
+                "x",
+                "--federation-password-file",
+                "pyproject.toml",
+            ],
+            "--federation-password and --federation-password-file: give one",
         ),
     ],
 )
