@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from pathlib import Path
 
 import pytest
 
@@ -490,6 +491,100 @@ def test_the_page_asks_before_a_long_paste_keeps_the_keyboard_and_links_are_link
                 for other in others:
                     other.close()
                 nothing_ran(page)
+                page.context.close()
+            finally:
+                typist.close()
+
+
+def _axe(page) -> list[str]:  # type: ignore[no-untyped-def]
+    """axe-core's serious and critical violations on the page as it is now, one line each
+    (axe-core from axe-playwright-python's copy, evaluated in the page: the page's own
+    Content-Security-Policy refuses an injected script tag, rightly)."""
+    import axe_playwright_python
+
+    source = Path(axe_playwright_python.__file__).with_name("axe.min.js").read_text()
+    page.evaluate(source)
+    found = page.evaluate(
+        "async () => (await axe.run(document, {resultTypes: ['violations']}))"
+        ".violations.map(v => [v.impact, v.id, v.nodes.length, v.help])"
+    )
+    return [f"{impact} {rule} x{count}: {what}" for impact, rule, count, what in found
+            if impact in ("serious", "critical")]  # fmt: skip
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_no_serious_accessibility_violation_on_any_screen(browser, scheme):
+    """Issue 36, point 7: axe-core found <li>s outside a list role (x29), a scrollable log
+    the keyboard could not reach, no main landmark, the ✓'s label unread and input borders
+    at 1.3:1. Every screen of the page, light and dark, at phone size: joining, the chat
+    with lines (others', a continued one, one's own with its mark, a link), the people
+    open, and the chat ended by its host; none serious or critical."""
+    pytest.importorskip("axe_playwright_python")
+    with running_server() as server:
+        chat = (server.addr, server.group, server.group_port)
+        with gateway_for(*chat, title="Room 12") as gateway:
+            typist = Typist(server.addr[1], server.group, server.group_port)
+            try:
+                typist.type("/login Ms Rivera")
+                assert typist.in_chat()
+                page = open_page(browser, gateway.url, viewport=PHONE, color_scheme=scheme)
+                page.wait_for_selector("#join:not([hidden])")
+                screens = {"join": _axe(page)}
+                join(page, f"sam-{scheme}")
+                for line in ("Good morning", "The sheet: https://example.com/sheet.pdf"):
+                    typist.type(line)
+                say(page, "Which exercise?")
+                wait_for_text(page, "The sheet: https://example.com/sheet.pdf")
+                page.wait_for_selector('#log .mark[aria-label="relayed to everyone"][role=img]')
+                for _ in range(30):  # enough to scroll: the log must take the keyboard
+                    typist.type("and more")
+                page.wait_for_function("() => document.getElementById('log').scrollHeight > "
+                                       "document.getElementById('log').clientHeight")  # fmt: skip
+                screens["chat"] = _axe(page)
+                spoken = page.eval_on_selector_all("#log .mine .bubble", "e => e.map(b => "
+                                                   "b.textContent)")  # fmt: skip
+                assert spoken[0].startswith("You: ") and spoken[0].endswith("Which exercise?")
+                page.locator("#people-button").click()
+                screens["people"] = _axe(page)
+                gateway.stop(ended=True)
+                page.wait_for_selector("#join:not([hidden])")
+                screens["ended"] = _axe(page)
+                page.context.close()
+            finally:
+                typist.close()
+    assert screens == {"join": [], "chat": [], "people": [], "ended": []}
+
+
+def test_a_phone_turned_on_its_side_still_shows_the_latest_lines(browser):
+    """Issue 36, point 7: rotating the phone left the view scrolled up, with no button for
+    the new lines. A log that showed its latest lines still does after the turn (and the
+    turn back); the title wraps at large text instead of shrinking to "la…"."""
+    with running_server() as server:
+        with gateway_for(
+            server.addr, server.group, server.group_port, title="Room 12 · Maths"
+        ) as gw:
+            typist = Typist(server.addr[1], server.group, server.group_port)
+            try:
+                typist.type("/login Ms Rivera")
+                assert typist.in_chat()
+                page = open_page(browser, gw.url, viewport=PHONE, is_mobile=True, has_touch=True)
+                join(page, "noor")
+                for i in range(25):  # more than the phone's log shows (the server paces them)
+                    typist.type(f"line {i}")
+                page.wait_for_function(
+                    "() => [...document.querySelectorAll('#log .text')].some(e => "
+                    "e.textContent === 'line 24')",
+                    timeout=WAIT_MS * 3,
+                )
+                left = "() => {const l = document.getElementById('log'); " \
+                       "return l.scrollHeight - l.scrollTop - l.clientHeight}"  # fmt: skip
+                for size in ({"width": 844, "height": 390}, PHONE, {"width": 640, "height": 360}):
+                    page.set_viewport_size(size)
+                    page.wait_for_function(f"() => ({left})() < 2")  # at the end again
+                page.set_viewport_size(PHONE)
+                page.evaluate("document.body.style.fontSize = '32px'")  # text at 200%
+                title = page.locator("#title").bounding_box()
+                assert title["height"] > 60 and title["width"] > 250  # two lines, not "Ro…"
                 page.context.close()
             finally:
                 typist.close()

@@ -26,6 +26,7 @@ localStorage.setItem("lanchat.device", device);
 const page = {
   ws: null,
   token: store.getItem("lanchat.token"),
+  atEnd: true,           // the log shows its latest lines (the user has not scrolled up)
   name: store.getItem("lanchat.name"),
   seen: 0,               // frames of the session shown in this page (a reload shows none)
   counting: false,       // frames of the session are counted once "attached" came
@@ -365,6 +366,12 @@ function chatLine(sender, text, at, own, kind) {
   }
   const bubble = document.createElement("div");
   bubble.className = "bubble";
+  if (own || (continued && sender)) {  // who said it, for a screen reader (shown by place)
+    const said = document.createElement("span");
+    said.className = "visually-hidden";
+    said.textContent = own ? "You: " : `${sender}: `;
+    bubble.append(said);
+  }
   const words = document.createElement("span");
   words.className = "text";
   words.dir = "auto";
@@ -404,6 +411,9 @@ function setMark(mark, status) {
   mark.textContent = MARKS[status] ? " " + MARKS[status] : "";
   mark.title = MARK_WORDS[status] || "";
   mark.setAttribute("aria-label", MARK_WORDS[status] || "");
+  // a label is read only on an element with a role: the mark is a small picture of a word
+  if (MARK_WORDS[status]) mark.setAttribute("role", "img");
+  else mark.removeAttribute("role");
   mark.closest(".msg").classList.toggle("failed", status === "failed");
 }
 
@@ -631,7 +641,16 @@ function setUp() {
   $("text").addEventListener("keydown", (event) => {
     if (event.key === "Enter" && !event.shiftKey && !event.isComposing) submitLine(event);
   });
-  $("log").addEventListener("scroll", () => { if (nearEnd()) $("to-end").hidden = true; });
+  $("log").addEventListener("scroll", () => {
+    page.atEnd = nearEnd();
+    if (page.atEnd) $("to-end").hidden = true;
+  });
+  // A phone turned on its side (or a keyboard opening) changes the log's height: one that
+  // showed the latest lines still does, and one scrolled up offers them.
+  new ResizeObserver(() => {
+    if (page.atEnd !== false) $("log").scrollTop = $("log").scrollHeight;
+    else if (!nearEnd()) $("to-end").hidden = false;
+  }).observe($("log"));
   $("log").addEventListener("click", () => {  // a tap beside the people closes them
     $("people").classList.remove("open");
     $("people-button").setAttribute("aria-expanded", "false");
