@@ -365,7 +365,8 @@ def test_the_page_and_nothing_else_is_served_with_its_guards(chat):
         with urllib.request.urlopen(gateway.url, timeout=WAIT) as reply:
             page = reply.read().decode()
             assert "script-src 'self'" in reply.headers["Content-Security-Policy"]
-        assert 'role="log"' in page and 'aria-live="polite"' in page
+        # the conversation: a list (its items stay list items) that announces what is added
+        assert '<ol id="log"' in page and 'aria-live="polite"' in page
         for asset in ("chat.js", "chat.css", "icon.svg"):
             with urllib.request.urlopen(gateway.url + asset, timeout=WAIT) as reply:
                 assert reply.status == 200
