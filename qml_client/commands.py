@@ -76,16 +76,16 @@ PROTOCOL_TYPES = frozenset({"login", "msg", "list", "exit"})
 
 HELP_TEXT = """\
 Type a message and press Enter. Commands:
-  /login NAME   join the chat (alone: the last name)
-  /nick NAME    change your name (leave, join again)
-  /list         who is in the chat
-  /clear        empty this window (the chat goes on)
-  /search WORDS list the history's lines with WORDS (each the start of a
-                word; case and accents ignored)
-  /doctor       find out why nobody can be heard, and what to do
-  /quit         leave the chat and close the window
-  /help         this list
-  //text        a line that starts with a slash
+  /login NAME    join the chat (alone: the last name)
+  /nick NAME     change your name (leave, join again)
+  /list          who is in the chat
+  /clear         empty this window (the chat goes on)
+  /search WORDS  list the history's lines with WORDS (each the start of a
+                 word; case and accents ignored)
+  /doctor        find out why nobody can be heard, and what to do
+  /quit          leave the chat and close the window
+  /help          this list
+  //text         a line that starts with a slash
 Raw lines work too: login,NAME  msg,TEXT  list,  exit,
 Keys: Up/Down your earlier lines, Tab completes names,
 PageUp/PageDown scroll, Ctrl+Home/Ctrl+End first/latest,

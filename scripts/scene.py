@@ -35,7 +35,7 @@ for var in ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_RUNTIME_DIR"):
     (HOME / var.lower()).mkdir(mode=0o700)
 os.environ["LANCHAT_NO_MDNS"] = "1"  # windows made here look for no chats: loopback only
 
-from PySide6.QtCore import QCoreApplication, QEventLoop, QMetaObject, QObject  # noqa: E402
+from PySide6.QtCore import Q_ARG, QCoreApplication, QEventLoop, QMetaObject, QObject  # noqa: E402
 from PySide6.QtGui import QGuiApplication  # noqa: E402
 from PySide6.QtQuick import QQuickItem  # noqa: E402
 
@@ -226,7 +226,13 @@ def main() -> int:
             QMetaObject.invokeMethod(view, "toFirst")
             photograph(bob, args.out / "bob-900x600-light-top.png")
             photograph(alice, args.out / "alice-900x600-light.png")
-        print(f"scene: {len(shots) + (1 if args.readme else 5)} pictures in {args.out}")
+            bob.window.resize(420, 700)  # a narrow window: the people as a drawer over it
+            QMetaObject.invokeMethod(view, "toLatest")
+            bob.window.setProperty("peopleShown", True)
+            photograph(bob, args.out / "bob-420x700-people.png")
+            QMetaObject.invokeMethod(view, "scrollPages", Q_ARG("QVariant", -1))  # "Jump"
+            photograph(bob, args.out / "bob-420x700-jump.png")
+        print(f"scene: {len(shots) + (1 if args.readme else 7)} pictures in {args.out}")
     finally:
         scene.close()
     del app

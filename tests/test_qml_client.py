@@ -825,6 +825,8 @@ def test_keys_scroll_the_view_and_a_button_counts_what_arrived_meanwhile(qtbot, 
         bottom = view.property("contentY")
         QTest.keyClick(chat.window, Qt.Key.Key_PageUp)
         assert view.property("contentY") < bottom and jump.isVisible()
+        lines_end = view.mapToScene(view.boundingRect().bottomLeft()).y()
+        assert jump.mapToScene(jump.boundingRect().topLeft()).y() >= lines_end  # not over text
         for i in range(200, 205):
             server.to_group(f"msg,line {i}".encode())
         qtbot.waitUntil(lambda: jump.property("text") == "Jump to latest (5 new)", timeout=WAIT_MS)
@@ -1301,6 +1303,11 @@ def test_nothing_is_clipped_at_480_px_at_any_zoom_and_the_end_is_the_end(qtbot, 
             send = item(chat, "sendButton")
             right = send.mapToScene(send.boundingRect().topRight()).x()
             assert right <= chat.window.width(), f"zoom step {step}: Send is outside"
+            for name in ("sendButton", "peopleButton"):  # labels clear of their borders
+                button = item(chat, name)
+                label = button.property("contentItem")
+                room = (label.x(), button.width() - label.x() - label.width())
+                assert min(room) >= 8, f"zoom step {step}: {name}'s label has {room} px"
             assert not item(chat, "statusLine").property("truncated")
             assert not item(chat, "userPanel").isVisible()  # 480 px: the People button
             assert item(chat, "peopleButton").isVisible()
@@ -1318,17 +1325,21 @@ def test_nothing_is_clipped_at_480_px_at_any_zoom_and_the_end_is_the_end(qtbot, 
 
 def test_a_narrow_window_s_people_button_leaves_the_keys_in_the_message_field(qtbot, server):
     """A trial at 400 px: after People, typed text went nowhere (the button had the keys)
-    and Esc did not close the list."""
+    and Esc did not close the list; issue 36.6: the list squeezed the chat to ~220 px (now
+    a drawer over it)."""
     from PySide6.QtTest import QTest
 
     with chat_window(qtbot, server.options()) as chat:
         chat.window.resize(400, 600)
         log_in(qtbot, chat, server)
-        people, panel = item(chat, "peopleButton"), item(chat, "userPanel")
+        people, panel = item(chat, "peopleButton"), item(chat, "userDrawer")
         qtbot.waitUntil(lambda: people.isVisible() and laid_out_around(people), timeout=WAIT_MS)
         QTest.mouseClick(chat.window, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier,
                          centre_of(people))  # fmt: skip
         qtbot.waitUntil(panel.isVisible, timeout=WAIT_MS)
+        # a drawer over the conversation: the chat keeps its width (beside it, 220 of 420)
+        assert item(chat, "messageView").width() > 0.9 * chat.window.width() - 40
+        assert not item(chat, "userPanel").isVisible()
         type_line(chat, "typed after People")
         server.expect(b"msg,typed after People")
         QTest.keyClick(chat.window, Qt.Key.Key_Escape)
@@ -1362,3 +1373,34 @@ def test_the_chat_a_window_hosts_is_not_offered_to_it_with_a_join(qapp):
     assert model.rowCount() == 1 and model.record(0) == other
     finder.hosting(None)  # the chat ended: another's window may list a new one there
     assert model.rowCount() == 2
+
+
+def test_help_is_a_table_whose_descriptions_wrap_in_a_narrow_window(qtbot, server):
+    """Issue 36.6: /help was one fixed-width text that wrapped raggedly at 420 px. Now its
+    commands are a column and what they do another, which wraps within the window."""
+    with chat_window(qtbot, server.options()) as chat:
+        chat.window.resize(420, 640)
+        type_line(chat, "/help")
+
+        def shown_table() -> QQuickItem | None:  # a delegate's: found through the scene
+            found = [node for node in _visual_items(chat.window.contentItem())
+                     if node.objectName() == "helpTable" and node.isVisible()]  # fmt: skip
+            return found[0] if found else None
+
+        qtbot.waitUntil(lambda: shown_table() is not None, timeout=WAIT_MS)
+        table = shown_table()
+        assert table is not None
+        texts = [t for t in _visual_items(table) if t.property("text") and t.isVisible()]
+        keys = [t for t in texts if t.property("text").startswith("/")]
+        assert {"/login NAME", "/search WORDS", "/quit"} <= {k.property("text") for k in keys}
+        right = chat.window.width()
+        for text in texts:
+            box = text.mapRectToScene(text.boundingRect())
+            assert box.right() <= right + 1, (text.property("text"), box)
+        search = next(t for t in texts if t.property("text").startswith("list the history"))
+        assert search.property("text").endswith("case and accents ignored)")  # one cell
+        assert search.property("lineCount") > 1  # wrapped in its own column
+        columns = {round(t.mapToScene(t.boundingRect().topLeft()).x()) for t in texts
+                   if t.property("text") in ("join the chat (alone: the last name)",
+                                             "who is in the chat", "this list")}  # fmt: skip
+        assert len(columns) == 1  # the descriptions line up

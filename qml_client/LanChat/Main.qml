@@ -390,20 +390,43 @@ ApplicationWindow {
             Layout.fillHeight: true
             spacing: 10
 
-            MessageView {
-                id: messageView
-                objectName: "messageView"
+            Item {  // the conversation, and in a narrow window the people over its side
                 Layout.fillWidth: true
                 Layout.fillHeight: true
-                model: window.bridge.messages
-                onCopyRequested: text => window.bridge.copyText(text)
-                onLinkActivated: url => window.bridge.openLink(url)
+
+                MessageView {
+                    id: messageView
+                    objectName: "messageView"
+                    anchors.fill: parent
+                    model: window.bridge.messages
+                    onCopyRequested: text => window.bridge.copyText(text)
+                    onLinkActivated: url => window.bridge.openLink(url)
+                }
+
+                // A narrow window: the people as a drawer over the conversation's right
+                // side (beside it, they squeezed the chat to ~220 px at 420), as on the
+                // phone page; People or Esc closes it.
+                UserPanel {
+                    objectName: "userDrawer"
+                    visible: window.bridge.inChat && window.narrow && window.peopleShown
+                    anchors.top: parent.top
+                    anchors.bottom: parent.bottom
+                    anchors.right: parent.right
+                    width: Math.min(ChatSizes.px(240), parent.width * 0.8)
+                    z: 2
+                    model: window.bridge.users
+                    background: Rectangle {
+                        color: ChatColors.window
+                        border.color: ChatColors.viewBorder
+                        radius: 3
+                    }
+                }
             }
 
             UserPanel {
                 objectName: "userPanel"
                 // out of the chat there is nobody to list (the start screen says where to go)
-                visible: window.bridge.inChat && (!window.narrow || window.peopleShown)
+                visible: window.bridge.inChat && !window.narrow
                 Layout.preferredWidth: Math.min(ChatSizes.px(200), window.width * 0.4)
                 Layout.fillHeight: true
                 model: window.bridge.users
@@ -540,6 +563,7 @@ ApplicationWindow {
 
             Button {  // phones and browsers join through a web gateway on the server's host
                 objectName: "inviteButton"
+                horizontalPadding: ChatSizes.px(10)  // at the largest zoom too, not at the border
                 visible: window.bridge.inviteUrl !== ""
                 text: qsTr("Invite phones")
                 Accessible.name: qsTr("Show the address and QR code that phones join with")
@@ -548,6 +572,7 @@ ApplicationWindow {
 
             Button {  // a narrow window: the people, shown or hidden beside the chat
                 objectName: "peopleButton"
+                horizontalPadding: ChatSizes.px(10)  // at the largest zoom too, not at the border
                 visible: window.narrow
                 checkable: true
                 checked: window.peopleShown
@@ -561,6 +586,7 @@ ApplicationWindow {
 
             Button {
                 objectName: "sendButton"
+                horizontalPadding: ChatSizes.px(10)  // at the largest zoom too, not at the border
                 text: qsTr("Send")
                 Accessible.name: qsTr("Send the message")
                 highlighted: true

@@ -35,8 +35,26 @@ Item {
     signal selectionMoved(real sceneX, real sceneY)
     signal linkActivated(string url)
 
-    // A system text of several lines (/help) is a table: left-aligned, fixed-width.
+    // A system text of several lines (/help) is a table: a column of commands and one of
+    // what they do, which wraps by itself in a narrow window (one fixed-width text wrapped
+    // raggedly at 420 px); lines that are not "  command   what it does" span both.
     readonly property bool block: lineText.indexOf("\n") >= 0
+    readonly property var tableRows: {
+        if (!block || inBubble)
+            return [];
+        const rows = [];
+        for (const line of lineText.split("\n")) {
+            const cells = /^  (\S.*?)\s{2,}(\S.*)$/.exec(line);
+            const more = /^\s{4,}(\S.*)$/.exec(line);
+            if (cells)
+                rows.push({ "key": cells[1], "what": cells[2] });
+            else if (more && rows.length > 0 && rows[rows.length - 1].key !== "")
+                rows[rows.length - 1].what += " " + more[1];  // a description's second line
+            else
+                rows.push({ "key": "", "what": line });
+        }
+        return rows;
+    }
     readonly property bool headed: inBubble && !continued && !outgoing
     // Room for a bubble: most of a wide view, nearly all of a narrow one, and never lines
     // much longer than a reader's eye takes in (about 70 characters).
@@ -49,6 +67,7 @@ Item {
     Accessible.name: (outgoing ? qsTr("you") : sender) + (sender || outgoing ? ": " : "")
                      + lineText + (markWords ? ", " + markWords : "")
     implicitHeight: day.height + (inBubble ? bubble.height + (continued ? 2 : 6)
+                                           : block ? table.implicitHeight + 6
                                            : systemText.implicitHeight + 6)
 
     // The day's first line: its date, centred, between two rules.
@@ -193,16 +212,64 @@ Item {
         x: ChatSizes.px(8)
         width: root.width - ChatSizes.px(16)
         y: day.height + 3
-        horizontalAlignment: root.block ? Text.AlignLeft : Text.AlignHCenter
-        font.family: root.block ? ChatSizes.fixedFamily : Qt.application.font.family
+        horizontalAlignment: Text.AlignHCenter
         textFormat: Text.PlainText
         wrapMode: Text.Wrap
         font.pixelSize: ChatSizes.px(12)
         color: root.isError ? ChatColors.error : ChatColors.muted
-        text: root.inBubble ? ""
-            : root.block ? root.lineText
+        text: root.inBubble || root.block ? ""
             : (root.isError ? "\u26a0 " : "") + "\u2068" + root.lineText + "\u2069"
               + (root.timestamp ? "  \u00b7 " + root.timestamp : "")  // none: the unread line
+    }
+
+    Column {
+        id: table
+        objectName: "helpTable"
+        visible: root.block && !root.inBubble
+        x: ChatSizes.px(8)
+        y: day.height + 3
+        width: root.width - ChatSizes.px(16)
+        spacing: 1
+        // the commands' column: as wide as the widest command (a fixed-width font)
+        readonly property real keyWidth: {
+            let widest = 0;
+            for (const row of root.tableRows)
+                widest = Math.max(widest, row.key.length);
+            return widest > 0 ? (widest + 2) * keyMetrics.averageCharacterWidth : 0;
+        }
+        FontMetrics {
+            id: keyMetrics
+            font.family: ChatSizes.fixedFamily
+            font.pixelSize: ChatSizes.px(12)
+        }
+        Repeater {
+            model: root.tableRows
+            delegate: Item {
+                required property var modelData
+                width: table.width
+                height: Math.max(keyText.implicitHeight, whatText.implicitHeight)
+                Text {
+                    id: keyText
+                    visible: parent.modelData.key !== ""
+                    width: table.keyWidth
+                    textFormat: Text.PlainText
+                    font.family: ChatSizes.fixedFamily
+                    font.pixelSize: ChatSizes.px(12)
+                    color: ChatColors.text
+                    text: parent.modelData.key
+                }
+                Text {
+                    id: whatText
+                    x: parent.modelData.key !== "" ? table.keyWidth : 0
+                    width: parent.width - x
+                    textFormat: Text.PlainText
+                    wrapMode: Text.Wrap
+                    font.pixelSize: ChatSizes.px(12)
+                    color: ChatColors.muted
+                    text: parent.modelData.what
+                }
+            }
+        }
     }
 
     // The view's selection of whole lines shows behind them.

@@ -93,7 +93,15 @@ Frame {
             return row >= 0 ? row : indexAt(width / 2, bottom - 8);
         }
 
-        anchors.fill: parent
+        // "Jump to latest" has a strip of its own below the lines while the view does not
+        // follow the end (over them it hid the text of the lowest one, a trial's
+        // screenshot); the strip follows ``following`` alone, so the lines in sight and
+        // the button's showing do not decide each other.
+        anchors.left: parent.left
+        anchors.right: parent.right
+        anchors.top: parent.top
+        anchors.bottom: root.following ? parent.bottom : jump.top
+        anchors.bottomMargin: root.following ? 0 : 6
         clip: true
         spacing: 0
         boundsBehavior: Flickable.StopAtBounds
@@ -168,11 +176,12 @@ Frame {
 
     // Scrolled up while lines arrive: a way back, with how much was missed.
     Button {
+        id: jump
         objectName: "jumpToLatest"
         visible: !root.following && root.belowSight > 0  // not while the end is in sight
         anchors.right: parent.right
         anchors.bottom: parent.bottom
-        anchors.margins: 12
+        anchors.margins: 4
         text: root.newBelow > 0 ? qsTr("Jump to latest (%1 new)").arg(root.newBelow)
                                 : qsTr("Jump to latest")
         onClicked: root.toLatest()
