@@ -224,12 +224,12 @@ def check_server(
         if refused:  # nothing to judge: said at once, not after every row's wait
             unjudged = f"not checked: nothing listens at {server[0]}:{server[1]}"
             rows += [Row(row_id, "fail", unjudged) for row_id in ("login", "msg", "list", "exit")]
-            return rows
-        rows.append(Row("login", "pass" if welcome else "fail",
-                        f"sent login,alice; the group had {_text(welcome)}"))  # fmt: skip
-        rows += _msg_list_exit(listener, alice, bob, stranger)
-        rows.append(_robust(listener, peer, process))
-        rows.append(_log_row(output))
+        else:
+            rows.append(Row("login", "pass" if welcome else "fail",
+                            f"sent login,alice; the group had {_text(welcome)}"))  # fmt: skip
+            rows += _msg_list_exit(listener, alice, bob, stranger)
+            rows.append(_robust(listener, peer, process))
+        rows.append(_log_row(output))  # a server that does not listen often says why there
     finally:
         for p in peers:
             p.close()

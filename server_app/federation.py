@@ -108,6 +108,9 @@ class FederationOptions:
         for key in ("user", "password", "token"):
             if getattr(self, key):
                 options[key] = getattr(self, key)
+        # Replies (JetStream's, a probe's answer) come to this site's own inboxes: a broker
+        # can then let each site read only its own (docs/nats-sites.conf).
+        options["inbox_prefix"] = f"_INBOX_{self.site}"
         if self.creds:
             options["user_credentials"] = self.creds
         if self.tls_ca or self.tls_cert:
@@ -322,6 +325,7 @@ class _BrokerSession:
         self.own_subject = EVENTS_SUBJECT.format(site=self.config.site)
         self.cut_off_logged = False
         self.namesake_said = False  # a heartbeat under this site's name from elsewhere
+        self.out = False  # kept out of the federation: a live site has this name
 
     # --- from the loop ---
 
@@ -405,12 +409,15 @@ class _BrokerSession:
         return True
 
     async def _stay_out(self) -> None:
-        """Refused by a live namesake: no link, until the server stops."""
-        await self.stop_requested.wait()
+        """Refused by a live namesake: the connection closes at once (left open, a
+        reconnect after a broker restart would link up unasked and release the live
+        site's names as stale), and nothing more until the server stops."""
+        self.out = True
         try:
             await asyncio.wait_for(self.nc.close(), 1.0)
         except Exception as exc:
             self._unexpected("closing the link", exc)
+        await self.stop_requested.wait()
 
     async def _probed(self, message: Any) -> None:
         """Another server asks whether this site's name is live: it is (its epoch)."""
@@ -613,7 +620,8 @@ class _BrokerSession:
             self.link.report(LinkChanged(False))
 
     async def _reconnected(self) -> None:
-        self._spawn(self._link_up())
+        if not self.out:  # a server kept out by a live namesake never links up
+            self._spawn(self._link_up())
 
     async def _error(self, exc: Exception) -> None:
         if self.connected.is_set():

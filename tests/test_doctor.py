@@ -211,3 +211,30 @@ def test_a_full_chat_is_said_to_be_full_not_fine(lan):
         assert "The chat is full. 1 person is in it; its server lets in 1 at once." in said
     finally:
         server.stop()
+
+
+def test_a_login_the_chat_let_in_is_not_told_the_chat_is_full():
+    """The review: a record that says full (it lags by up to 2 s, or the probe's own login
+    took the last place) must not outvote the welcome the probe got. The probe listens
+    past the chat's other lines for its own welcome, and says whether it came."""
+    import socket
+    import time
+
+    from protocol_lib.io.doctor import _listen
+
+    with (
+        socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as group,
+        socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as asker,
+        socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as server,
+    ):
+        group.bind(("127.0.0.1", 0))
+        asker.bind(("127.0.0.1", 0))
+        server.sendto(b"msg,bob: busy chat", group.getsockname())  # the chat, heard first
+        server.sendto(b"welcome,doctor-1", group.getsockname())
+        found = _listen(asker, group, frozenset({"127.0.0.1"}), time.monotonic() + 2.0,
+                        b"welcome,doctor-1")  # fmt: skip
+        assert found.heard and found.welcomed
+        server.sendto(b"msg,bob: still busy", group.getsockname())  # no welcome this time
+        started = time.monotonic()
+        found = _listen(asker, group, frozenset({"127.0.0.1"}), started + 0.5, b"welcome,x")
+        assert found.heard and not found.welcomed and time.monotonic() - started >= 0.45

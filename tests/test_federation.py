@@ -11,6 +11,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterator
 
 import pytest
@@ -328,16 +329,21 @@ def test_with_a_user_per_site_no_site_can_speak_as_another(tmp_path, make_site):
                 errors.append(str(exc))
 
             nc = await nats.connect(
-                broker.url, user="labA", password="change me: labA", error_cb=said
-            )
+                broker.url, user="labA", password="change me: labA", error_cb=said,
+                inbox_prefix="_INBOX_labA",
+            )  # fmt: skip
             await nc.publish("lanchat.events.labB", forged)  # refused by the broker
             await nc.publish("lanchat.heartbeat.labB", b"2")
+            await nc.publish("$JS.API.STREAM.UPDATE.LANCHAT_EVENTS", b"{}")  # refused
+            await nc.subscribe("_INBOX_labB.>")  # labB's replies: refused
             await nc.jetstream().publish("lanchat.events.labA", forged)  # labB's words
             await nc.flush()
             await nc.close()
             return errors
 
-        errors = asyncio.run(impostor())
+        errors = [e.lower() for e in asyncio.run(impostor())]
+        for refused in ("events.labb", "stream.update", "_inbox_labb"):
+            assert any("permissions violation" in e and refused in e for e in errors), errors
         assert any(
             "permissions violation" in e.lower() and "events.labb" in e.lower() for e in errors
         )
@@ -358,6 +364,11 @@ def test_a_second_server_under_a_live_sites_name_stays_out(broker, make_site):
     b.expect(b"welcome,alice")
     twin = make_site("labA", broker.url, connected=False)
     twin.log_line(r"federation: a site named labA is live at the broker .*stays out")
+    # and lets go of the broker (left open, a reconnect would link it up unasked)
+    deadline = time.monotonic() + WAIT
+    while broker.clients().count("lanchat-labA") != 1:  # the broker's own count, polled
+        assert time.monotonic() < deadline, broker.clients()
+        time.sleep(0.1)
     carol = twin.login("carol")  # its own LAN still has a chat
     carol.send(b"msg,only here")
     twin.expect(b"msg,carol: only here")

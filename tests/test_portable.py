@@ -274,6 +274,7 @@ def test_the_simulated_interpreter_lacks_what_windows_lacks():
         "else:\n    missing.append('fcntl')\n"
         "sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n"
         "missing += [n for n in ('recvmsg', 'sendmsg') if hasattr(sock, n)]\n"
+        "missing += [n for n in ('recvmsg', 'sendmsg') if hasattr(socket.socket, n)]\n"
         "sock.connect(('127.0.0.1', 9))\n"  # the discard port: nothing listens on loopback
         "sock.send(b'x')\n"
         "try:\n    sock.recv(16)\nexcept OSError as exc:\n    print(exc.errno)\n"

@@ -232,6 +232,7 @@ def test_the_gateways_sockets_stay_within_its_budget_and_the_people_in_keep_chat
                 if len(gw.gateway.users) == 2:
                     break
                 await asyncio.sleep(0.1)
+            assert len(gw.gateway.users) == 2, "the one who left was not forgotten"
             late = await Page.open(gw.url)
             await late.login("late")
             for page in (*people[:2], late):

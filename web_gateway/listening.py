@@ -103,8 +103,12 @@ class _Gate(asyncio.Protocol):
             assert isinstance(transport, asyncio.Transport)
             transport.abort()  # a reset: the page's script tries again by itself
             return
+        try:
+            self._inner = self._make()
+        except Exception:
+            self._door.left(address)  # counted in: out again (the error goes to the loop)
+            raise
         self._address = address
-        self._inner = self._make()
         self._inner.connection_made(transport)
 
     def data_received(self, data: bytes) -> None:

@@ -18,6 +18,7 @@ import contextlib
 import select
 import socket
 import time
+from typing import NamedTuple
 
 from ..discovery import ChatRecord
 from ..doctor import Findings
@@ -81,9 +82,12 @@ def probe(
     # The server's own datagrams: the sources the window believes (its own check).
     servers = server_sources(server)
     deadline = time.monotonic() + listen
+    welcomed = False
     try:
         if not refused:
-            refused, answered, heard, others = _listen(asker, listener, servers, deadline)
+            welcome = f"welcome,{login}".encode() if login else None
+            found = _listen(asker, listener, servers, deadline, welcome)
+            refused, answered, heard, welcomed, others = found
     finally:
         if login and not refused:
             with contextlib.suppress(OSError):
@@ -94,6 +98,8 @@ def probe(
         if browser is not None:
             record = _announced(browser, server, 0.0 if heard or refused else RECORD_WAIT)
             announced, announced_group, full = _record_facts(record, group, group_port)
+            if welcomed:  # let in: full or not a moment ago, not full for this login
+                full = None
     return Findings(
         server, port, group, group_port, interface,
         addresses=local_networks(),
@@ -107,15 +113,32 @@ def probe(
     )  # fmt: skip
 
 
+class _Heard(NamedTuple):
+    refused: bool  # nothing listens at the server's address
+    answered: bool  # a unicast reply came
+    heard: bool  # the server was heard on the group
+    welcomed: bool  # ... welcoming the probe's own login
+    others: tuple[str, ...]  # other sources of this protocol's datagrams on the group
+
+
 def _listen(
-    asker: socket.socket, listener: socket.socket | None, servers: frozenset[str], deadline: float
-) -> tuple[bool, bool, bool, tuple[str, ...]]:
-    """Until ``deadline``, a refusal or the server heard on the group: (refused, answered,
-    heard, other sources of this protocol's datagrams on the group)."""
-    refused = answered = heard = False
+    asker: socket.socket,
+    listener: socket.socket | None,
+    servers: frozenset[str],
+    deadline: float,
+    welcome: bytes | None = None,
+) -> _Heard:
+    """Until ``deadline``, a refusal or the server heard on the group (with ``welcome``,
+    the probe login's: until that, so a chat that is heard but refused the login is told
+    from one that let it in)."""
+    refused = answered = heard = welcomed = False
     others: dict[str, None] = {}
     sockets = [s for s in (asker, listener) if s is not None]
-    while not refused and not heard and (left := deadline - time.monotonic()) > 0:
+    while (
+        not refused
+        and not (heard and (welcome is None or welcomed))
+        and (left := deadline - time.monotonic()) > 0
+    ):
         ready, _, _ = select.select(sockets, [], [], left)
         for sock in ready:
             try:
@@ -127,9 +150,10 @@ def _listen(
                 answered = True
             elif source in servers:
                 heard = True
+                welcomed = welcomed or data == welcome
             elif data.startswith(PROTOCOL_STARTS):
                 others[source] = None
-    return refused, answered, heard, tuple(others)
+    return _Heard(refused, answered, heard, welcomed, tuple(others))
 
 
 def _announced(browser: Browser, server: str, wait: float) -> ChatRecord | None:

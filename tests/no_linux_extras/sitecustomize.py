@@ -37,7 +37,20 @@ def _as_winsock(call):  # type: ignore[no-untyped-def]
     return winsock
 
 
-class _WinsockLike(socket.socket):
+_HIDDEN = frozenset({"recvmsg", "recvmsg_into", "sendmsg"})
+
+
+class _WithoutMsgCalls(type):
+    """The class too lacks them: asyncio (3.12+) asks ``hasattr(socket.socket, "sendmsg")``
+    once and then calls it on every socket; Winsock has none of them."""
+
+    def __getattribute__(cls, name: str) -> object:
+        if name in _HIDDEN:
+            raise AttributeError(name)
+        return super().__getattribute__(name)
+
+
+class _WinsockLike(socket.socket, metaclass=_WithoutMsgCalls):
     """Windows' socket: ``hasattr(sock, "recvmsg")`` is False, and a call fails as there."""
 
     recvmsg = property(_missing)  # type: ignore[assignment]
