@@ -17,8 +17,8 @@ nothing raises and nothing logs a warning per event.
 
 None of today's rows has a condition or a callback, so there is nothing for
 ``transitions`` to run: ``fire`` moves a session by the Machine's own table,
-read once (``_moves``), instead of its generic ``Event.trigger`` (7.7 us of a
-login's 14; ``msg`` and ``list``, one per chat line, stay where they are).  A
+read once (``_moves``), instead of its generic ``Event.trigger`` (about half a
+login's cost: benchmarks/README.md, "Figures moved out of the code").  A
 row given a callback is fired through ``Event.trigger`` again, which works on
 any object carrying a ``state`` attribute.
 """

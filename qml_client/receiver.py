@@ -10,7 +10,7 @@ That is the coalescing that keeps a flood from stalling the event loop.
 Under a flood the worker also sleeps between reads (``pause_after``), as the
 server's loop does (server_app/wakeups.py): woken by every few datagrams, it
 took the interpreter from the GUI thread every time (figures: benchmarks/README.md,
-session 8).  The kernel's receive buffer holds what arrives meanwhile; a pause
+"Client").  The kernel's receive buffer holds what arrives meanwhile; a pause
 lets at most ~100 datagrams gather, and never more than a quarter of the buffer.
 
 The inbox is bounded (``INBOX_BYTES``): when the view cannot keep up, the

@@ -73,12 +73,10 @@ RETRY_PAUSE = 0.5  # seconds between tries while the broker is away
 STOP_TIMEOUT = 3.0  # seconds a stopping server waits for its last events and releases
 BUSY_BATCH = 32  # events: a batch this full means a flood, where larger batches pay off
 LINGER = 0.01  # seconds a flood's next batch waits to fill (idle chat is sent at once)
-# Each batch costs the broker's thread about as much as 150 of its lines (a publish and its
-# ack, its own copy read back, the wake-ups): under a flood, fuller batches cost the relay
-# less, for a few ms more across sites.  At 20k lines/s with a second site (this thread's CPU
-# from /proc, 2026-12-03): 5 ms 3.7 us a line in this thread, cross-site p50 7 ms; 10 ms
-# 2.7 us, 11.7 ms; 20 ms 2.0 us, 22 ms (and no less in all).  A chat's pace (batches under
-# BUSY_BATCH) never waits.
+# A batch costs the broker's thread about as much as 150 of its lines (a publish, its ack,
+# its own copy read back): under a flood, fuller batches cost the relay less for a few ms
+# more across sites (the figures per LINGER: benchmarks/README.md, "Figures moved out of
+# the code").  A chat's pace (batches under BUSY_BATCH) never waits.
 KICK_INTERVAL = 0.001  # seconds: how often claims and releases are taken, at most
 INBOX_HIGH_WATER = 10_000  # inputs the loop has not taken yet: the consumer waits
 
