@@ -30,10 +30,10 @@ from protocol_lib import ClientConfig, ClientCore, ClientEvent, SendDatagram
 from protocol_lib.io.net import (
     ANY_INTERFACE,
     SocketSetupError,
+    cannot_join,
     group_receiver,
     server_sources,
     unicast_socket,
-    why_not_joined,
 )
 from protocol_lib.ratelimit import client_pace
 
@@ -106,9 +106,8 @@ class ClientDriver(QObject):
             try:
                 self.group_sock = group_receiver(opts.group, opts.group_port, opts.interface)
             except OSError as exc:
-                where = f"{opts.group}:{opts.group_port} on interface {opts.interface}"
-                why_not = why_not_joined(exc, opts.interface)
-                raise SocketSetupError(f"cannot join the group {where}: {why_not}") from exc
+                why_not = cannot_join(exc, opts.group, opts.group_port, opts.interface)
+                raise SocketSetupError(why_not) from exc
             bind_ip = opts.interface if opts.interface != ANY_INTERFACE else ""
             self.sock = unicast_socket(bind_ip, 0, "open the socket to the server")
         except SocketSetupError as exc:

@@ -49,12 +49,12 @@ from protocol_lib.errors import LocalProtocolError
 from protocol_lib.io.doctor import route_from
 from protocol_lib.io.net import (
     ANY_INTERFACE,
+    cannot_join,
     group_receiver,
     local_addresses,
     nothing_listens,
     server_sources,
     why,
-    why_not_joined,
 )
 from protocol_lib.names import canonical_name
 from protocol_lib.ratelimit import RateLimit, TokenBucket
@@ -257,6 +257,13 @@ CLOSE_IDLE = 4003  # no login in time: the page connects again when someone pres
 CLOSE_ENDED = 4004  # the host ended the chat: the page says so and waits for a Join
 
 
+def _count_out(counter: Counter[str], key: str) -> None:
+    """One of ``key``'s less; a key at none is forgotten (many addresses pass by)."""
+    counter[key] -= 1
+    if counter[key] <= 0:
+        del counter[key]
+
+
 class Gateway:
     """The HTTP + WebSocket side and all the protocol clients behind it."""
 
@@ -320,9 +327,7 @@ class Gateway:
         return True
 
     def left(self, address: str) -> None:
-        self.tcp[address] -= 1
-        if self.tcp[address] <= 0:
-            del self.tcp[address]
+        _count_out(self.tcp, address)
 
     # --- start and stop ---------------------------------------------------------------
 
@@ -333,10 +338,8 @@ class Gateway:
         try:
             sock = group_receiver(options.group, options.group_port, options.interface)
         except OSError as exc:
-            raise GatewayError(
-                f"cannot join the group {options.group}:{options.group_port} on interface "
-                f"{options.interface}: {why_not_joined(exc, options.interface)}"
-            ) from exc
+            why_not = cannot_join(exc, options.group, options.group_port, options.interface)
+            raise GatewayError(why_not) from exc
         self.source_address = route_from((options.server, options.port)) or "?"
         sock.setblocking(False)
         transport, _ = await loop.create_datagram_endpoint(lambda: _GroupSocket(self), sock=sock)
@@ -469,9 +472,7 @@ class Gateway:
             connection.push(self._hello())
             await self._read(connection)
         finally:
-            self.connections[address] -= 1
-            if not self.connections[address]:
-                del self.connections[address]
+            _count_out(self.connections, address)
             self._detach(connection)
             connection.dropped = True
             connection.writer.cancel()

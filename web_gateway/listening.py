@@ -65,11 +65,10 @@ def descriptor_budget(platform: str = sys.platform, open_files: int | None = Non
         try:
             import resource
 
-            open_files = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+            soft = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+            open_files = 1 << 20 if soft == resource.RLIM_INFINITY else soft
         except (ImportError, ValueError, OSError):
             open_files = 1024
-        if open_files == getattr(sys.modules.get("resource"), "RLIM_INFINITY", -1):
-            open_files = 1 << 20
     return max(64, open_files - RESERVE)
 
 

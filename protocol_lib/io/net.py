@@ -77,6 +77,12 @@ def why_not_joined(exc: OSError, interface: str) -> str:
     return why(exc)
 
 
+def cannot_join(exc: OSError, group: str, port: int, interface: str) -> str:
+    """The one line a window or a page says when ``group_receiver`` failed."""
+    where = f"{group}:{port} on interface {interface}"
+    return f"cannot join the group {where}: {why_not_joined(exc, interface)}"
+
+
 def unicast_socket(host: str, port: int, what: str) -> socket.socket:
     """A non-blocking UDP socket bound to ``host:port`` with a large receive buffer.
 

@@ -67,7 +67,7 @@ Item {
     Accessible.name: (outgoing ? qsTr("you") : sender) + (sender || outgoing ? ": " : "")
                      + lineText + (markWords ? ", " + markWords : "")
     implicitHeight: day.height + (inBubble ? bubble.height + (continued ? 2 : 6)
-                                           : block ? table.implicitHeight + 6
+                                           : block ? tableLoader.implicitHeight + 6
                                            : systemText.implicitHeight + 6)
 
     // The day's first line: its date, centred, between two rules.
@@ -222,51 +222,59 @@ Item {
               + (root.timestamp ? "  \u00b7 " + root.timestamp : "")  // none: the unread line
     }
 
-    Column {
-        id: table
-        objectName: "helpTable"
-        visible: root.block && !root.inBubble
+    // Only a table's line has one: a Column, its metrics and a Repeater in every line's
+    // delegate were made and laid out for nothing (the chat's lines are delegates too).
+    Loader {
+        id: tableLoader
+        active: root.block && !root.inBubble
         x: ChatSizes.px(8)
         y: day.height + 3
         width: root.width - ChatSizes.px(16)
-        spacing: 1
-        // the commands' column: as wide as the widest command (a fixed-width font)
-        readonly property real keyWidth: {
-            let widest = 0;
-            for (const row of root.tableRows)
-                widest = Math.max(widest, row.key.length);
-            return widest > 0 ? (widest + 2) * keyMetrics.averageCharacterWidth : 0;
-        }
-        FontMetrics {
-            id: keyMetrics
-            font.family: ChatSizes.fixedFamily
-            font.pixelSize: ChatSizes.px(12)
-        }
-        Repeater {
-            model: root.tableRows
-            delegate: Item {
-                required property var modelData
-                width: table.width
-                height: Math.max(keyText.implicitHeight, whatText.implicitHeight)
-                Text {
-                    id: keyText
-                    visible: parent.modelData.key !== ""
-                    width: table.keyWidth
-                    textFormat: Text.PlainText
+        sourceComponent: Component {
+            Column {
+                id: table
+                objectName: "helpTable"
+                width: tableLoader.width
+                spacing: 1
+                // the commands' column: as wide as the widest command (a fixed-width font)
+                readonly property real keyWidth: {
+                    let widest = 0;
+                    for (const row of root.tableRows)
+                        widest = Math.max(widest, row.key.length);
+                    return widest > 0 ? (widest + 2) * keyMetrics.averageCharacterWidth : 0;
+                }
+                FontMetrics {
+                    id: keyMetrics
                     font.family: ChatSizes.fixedFamily
                     font.pixelSize: ChatSizes.px(12)
-                    color: ChatColors.text
-                    text: parent.modelData.key
                 }
-                Text {
-                    id: whatText
-                    x: parent.modelData.key !== "" ? table.keyWidth : 0
-                    width: parent.width - x
-                    textFormat: Text.PlainText
-                    wrapMode: Text.Wrap
-                    font.pixelSize: ChatSizes.px(12)
-                    color: ChatColors.muted
-                    text: parent.modelData.what
+                Repeater {
+                    model: root.tableRows
+                    delegate: Item {
+                        required property var modelData
+                        width: table.width
+                        height: Math.max(keyText.implicitHeight, whatText.implicitHeight)
+                        Text {
+                            id: keyText
+                            visible: parent.modelData.key !== ""
+                            width: table.keyWidth
+                            textFormat: Text.PlainText
+                            font.family: ChatSizes.fixedFamily
+                            font.pixelSize: ChatSizes.px(12)
+                            color: ChatColors.text
+                            text: parent.modelData.key
+                        }
+                        Text {
+                            id: whatText
+                            x: parent.modelData.key !== "" ? table.keyWidth : 0
+                            width: parent.width - x
+                            textFormat: Text.PlainText
+                            wrapMode: Text.Wrap
+                            font.pixelSize: ChatSizes.px(12)
+                            color: ChatColors.muted
+                            text: parent.modelData.what
+                        }
+                    }
                 }
             }
         }
