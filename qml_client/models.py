@@ -81,6 +81,7 @@ class MessageRoles(IntEnum):
     MARK_WORDS = Qt.ItemDataRole.UserRole + 14  # the mark in words (MARK_TEXT is a sign)
     CONTINUED = Qt.ItemDataRole.UserRole + 15  # same sender as the line above: no header
     DAY_TEXT = Qt.ItemDataRole.UserRole + 16  # the first line of a day: the day, else ""
+    LINKED_TEXT = Qt.ItemDataRole.UserRole + 17  # escaped, its links anchors; "" if none
 
 
 _MESSAGE_ROLES: dict[int, tuple[bytes, Callable[[ChatLine], object]]] = {
@@ -98,6 +99,7 @@ _MESSAGE_ROLES: dict[int, tuple[bytes, Callable[[ChatLine], object]]] = {
     MessageRoles.FAILED: (b"failed", lambda line: line.status is MessageStatus.FAILED),
     MessageRoles.MENTION: (b"mention", lambda line: line.mention),
     MessageRoles.LINKS: (b"links", lambda line: line.links),
+    MessageRoles.LINKED_TEXT: (b"linkedText", lambda line: line.linked_text),
     Qt.ItemDataRole.DisplayRole: (b"display", lambda line: line.line_text),
 }
 _MARK_ROLES = [int(MessageRoles.MARK_TEXT), int(MessageRoles.MARK_WORDS), int(MessageRoles.FAILED)]

@@ -11,9 +11,10 @@ itself; the QML side shows it as plain text.
 
 from __future__ import annotations
 
+import html
 import re
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -96,10 +97,17 @@ class ChatLine:
 
     @property
     def links(self) -> list[str]:
-        """The http(s) addresses in the text, to offer as buttons (the text stays plain)."""
+        """The http(s) addresses in the text: the line's menu offers to open or copy them."""
         if "http" not in self.line_text or self.kind not in (LineKind.IN, LineKind.OUT):
             return []
         return links_in(self.line_text)
+
+    @property
+    def linked_text(self) -> str:
+        """The text with its addresses clickable where they stand, "" for a line with none
+        (the view shows those as plain text, as it shows every other line)."""
+        links = self.links
+        return linked_text(self.line_text, links) if links else ""
 
 
 @dataclass(slots=True)
@@ -417,16 +425,46 @@ _LINK = re.compile(r"https?://[^\s<>\"'\u2068\u2069]+", re.IGNORECASE)
 _TRAILING = ".,;:!?)]}'\""
 
 
-def links_in(text: str, limit: int = 3) -> list[str]:
+def links_in(text: str, limit: int = 20) -> list[str]:
     """Up to ``limit`` http(s) addresses in ``text``, without trailing punctuation."""
     found: list[str] = []
-    for match in _LINK.finditer(text):
-        link = match.group(0).rstrip(_TRAILING)
-        if len(link) > len("https://") and link not in found:
+    for _, _, link in _link_spans(text):
+        if link not in found:
             found.append(link)
         if len(found) == limit:
             break
     return found
+
+
+def _link_spans(text: str) -> Iterator[tuple[int, int, str]]:
+    for match in _LINK.finditer(text):
+        link = match.group(0).rstrip(_TRAILING)
+        if len(link) > len("https://"):
+            yield match.start(), match.start() + len(link), link
+
+
+def linked_text(text: str, links: list[str]) -> str:
+    """``text`` as Qt's StyledText with each of ``links`` an anchor where it stands.
+
+    Everything else is escaped, so the line stays text whatever it contains; an anchor's
+    href is the link's index in ``links`` (the view opens ``links[i]``), never the address
+    itself, which StyledText would take from the attribute without undoing its escapes.
+    Runs of spaces are kept (StyledText, like HTML, folds them into one)."""
+    parts: list[str] = []
+    done = 0
+    for start, end, link in _link_spans(text):
+        if link not in links:
+            continue
+        anchor = f'<a href="{links.index(link)}">{_styled(link)}</a>'
+        parts += [_styled(text[done:start]), anchor]
+        done = end
+    parts.append(_styled(text[done:]))
+    return "".join(parts)
+
+
+def _styled(text: str) -> str:
+    escaped = html.escape(text, quote=True).replace("\t", "    ")
+    return re.sub(r"(?<= ) ", "&nbsp;", escaped) if "  " in escaped else escaped
 
 
 def announcement(update: ViewUpdate) -> str:

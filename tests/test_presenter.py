@@ -171,7 +171,25 @@ def test_links_are_http_addresses_without_trailing_punctuation():
     ]  # fmt: skip
     assert links_in("javascript:alert(1) file:///etc/passwd ftp://x") == []
     assert links_in("(https://example.org/wiki/Foo_(bar))") == ["https://example.org/wiki/Foo_(bar"]
-    assert len(links_in(" ".join(f"https://h{i}.test" for i in range(10)))) == 3
+    assert len(links_in(" ".join(f"https://h{i}.test" for i in range(30)))) == 20
+
+
+@given(st.lists(st.sampled_from([*"<>&\"' \tab/:.", "https://x.test/"]), max_size=30).map("".join))
+def test_a_linked_line_is_its_text_escaped_with_only_our_anchors(text):
+    """Whatever a line holds, its StyledText reads back as the line (spaces kept), and the
+    only markup in it is an anchor per address, pointing at the address's index."""
+    import html
+    import re
+
+    from qml_client.presenter import linked_text, links_in
+
+    links = links_in(text)
+    styled = linked_text(text, links)
+    anchors = re.findall(r'<a href="(\d+)">(.*?)</a>', styled)
+    assert [links[int(i)] for i, _ in anchors] == [html.unescape(a) for _, a in anchors]
+    bare = re.sub(r"</?a[^>]*>", "", styled)
+    assert "<" not in bare and ">" not in bare
+    assert html.unescape(bare).replace("\xa0", " ") == text.replace("\t", "    ")
 
 
 def test_your_own_login_is_one_quiet_line():

@@ -975,37 +975,68 @@ def test_screen_readers_are_told_what_others_write(qtbot, server):
         assert said.args == ["alice says: the bus is late"]
 
 
-def test_links_are_buttons_that_open_only_web_addresses(qtbot, server):
-    from PySide6.QtCore import Qt
+def test_links_open_from_the_text_itself_and_from_the_keyboard_and_stay_text(qtbot, server):
+    """Issue 36, point 6: each link showed twice, in the text and as a button below it.
+    Now the address in the text is the link (clicked where it stands), the keyboard opens
+    it from the line's menu (Shift+Up, then the Menu key), markup around it stays text,
+    and only web addresses open."""
+    from PySide6.QtCore import QPoint, Qt
+    from PySide6.QtGui import QGuiApplication
     from PySide6.QtTest import QTest
 
     with chat_window(qtbot, server.options()) as chat:
         opened: list[str] = []
         chat.bridge.open_url = lambda url: opened.append(url.toString()) or True
         log_in(qtbot, chat, server)
-        server.to_group(b"msg,alice: notes at https://example.org/lab3 <b>not bold</b>")
+        url = "https://example.org/lab3?a=1&b=2"
+        server.to_group(f"msg,alice: <b>notes</b>  at {url}, <a href=x>y</a>".encode())
         model = chat.bridge.message_model
         qtbot.waitUntil(lambda: "lab3" in lines(chat)[-1][2], timeout=WAIT_MS)
-        assert model.line(model.rowCount() - 1).links == ["https://example.org/lab3"]
+        assert model.line(model.rowCount() - 1).links == [url]
 
-        def links() -> list[QQuickItem]:  # delegates are found through the visual tree
-            found, todo = [], [chat.window.contentItem()]
-            while todo:
-                node = todo.pop()
-                found += [node] if node.objectName() == "link" and node.isVisible() else []
-                todo += node.childItems()
-            return found
+        def body() -> QQuickItem | None:  # the newest line's text, once laid out
+            found = [
+                node for node in _visual_items(chat.window.contentItem())
+                if node.objectName() == "lineBody" and "lab3" in node.property("text")
+            ]  # fmt: skip
+            return found[0] if found and laid_out_around(found[0]) else None
 
-        qtbot.waitUntil(lambda: len(links()) == 1, timeout=WAIT_MS)
-        (link,) = links()
-        qtbot.waitUntil(lambda: laid_out_around(link), timeout=WAIT_MS)
-        assert link.property("text") == "\u2197 https://example.org/lab3"
+        qtbot.waitUntil(lambda: body() is not None, timeout=WAIT_MS)
+        text = body()
+        assert text is not None and qml_value(text, "textFormat === Text.StyledText")
+        shown = text.property("text")
+        assert "&lt;b&gt;notes&lt;/b&gt; &nbsp;at" in shown and "<b>" not in shown
+        assert "&lt;a href=x&gt;y&lt;/a&gt;" in shown  # the line's own anchor is text
+        # The link is where the address is: found by asking the text at each point.
+        width, height = text.width(), text.height()
+        spots = [
+            QPoint(int(x), int(y)) for y in range(2, int(height), 4)
+            for x in range(2, int(width), 4)
+            if qml_value(text, f"linkAt({x}, {y})") != ""
+        ]  # fmt: skip
+        assert spots and qml_value(text, f"linkAt({spots[0].x()}, {spots[0].y()})") == "0"
+        assert qml_value(text, "linkAt(2, 2)") == ""  # "<b>notes</b>" is not a link
         QTest.mouseClick(
-            chat.window, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, centre_of(link)
-        )
-        qtbot.waitUntil(lambda: opened == ["https://example.org/lab3"], timeout=WAIT_MS)
+            chat.window, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier,
+            text.mapToScene(spots[len(spots) // 2].toPointF()).toPoint(),
+        )  # fmt: skip
+        qtbot.waitUntil(lambda: opened == [url], timeout=WAIT_MS)
+        # The keyboard: the line selected from the input, its menu, the first item is Open.
+        key = lambda k, mod=Qt.KeyboardModifier.NoModifier: QTest.keyClick(chat.window, k, mod)  # noqa: E731
+        key(Qt.Key.Key_Up, Qt.KeyboardModifier.ShiftModifier)
+        key(Qt.Key.Key_Menu)
+        menu = chat.window.findChild(QObject, "lineMenu")
+        qtbot.waitUntil(lambda: menu.property("opened"), timeout=WAIT_MS)
+        assert menu.property("links") == [url]
+        key(Qt.Key.Key_Return)
+        qtbot.waitUntil(lambda: opened == [url, url], timeout=WAIT_MS)
+        key(Qt.Key.Key_F10, Qt.KeyboardModifier.ShiftModifier)  # again: Copy link, below Open
+        qtbot.waitUntil(lambda: menu.property("opened"), timeout=WAIT_MS)
+        key(Qt.Key.Key_Down)
+        key(Qt.Key.Key_Return)
+        qtbot.waitUntil(lambda: QGuiApplication.clipboard().text() == url, timeout=WAIT_MS)
         assert not chat.bridge.openLink("javascript:alert(1)")
-        assert not chat.bridge.openLink("file:///etc/passwd") and len(opened) == 1
+        assert not chat.bridge.openLink("file:///etc/passwd") and len(opened) == 2
 
 
 def test_dragging_over_lines_selects_them_and_ctrl_c_copies_them(qtbot, server, qapp):
@@ -1283,8 +1314,8 @@ def test_nothing_is_clipped_at_480_px_at_any_zoom_and_the_end_is_the_end(qtbot, 
                     problems.append("not at the end")
                 shown = [
                     link for link in _visual_items(view)
-                    if link.objectName() == "link" and link.isVisible()
-                    and link.property("text") and link.parentItem().isVisible()
+                    if link.objectName() == "lineBody" and link.isVisible()
+                    and "https" in link.property("text") and link.parentItem().isVisible()
                 ]  # fmt: skip
                 if not shown:
                     problems.append("no link in sight")

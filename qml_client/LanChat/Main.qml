@@ -553,6 +553,9 @@ ApplicationWindow {
                             messageView.toFirst();
                         } else if (event.key === Qt.Key_End && (event.modifiers & Qt.ControlModifier)) {
                             messageView.toLatest();
+                        } else if (event.key === Qt.Key_Menu
+                                   || (event.key === Qt.Key_F10 && (event.modifiers & Qt.ShiftModifier))) {
+                            messageView.openLineMenu();  // a line's links and copy, no mouse
                         } else {
                             return;
                         }

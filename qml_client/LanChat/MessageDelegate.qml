@@ -28,9 +28,12 @@ Item {
     required property bool mention
     required property bool continued  // under the header of the line above
     required property string dayText  // the first line of a day: the day; else ""
-    required property var links  // http(s) addresses in the text: buttons, the text stays plain
+    required property var links  // http(s) addresses in the text: the menu opens or copies them
+    // The text with its addresses as anchors, everything else escaped (presenter.linked_text);
+    // "" for a line without links, which stays plain text as every other line does.
+    required property string linkedText
 
-    signal menuRequested(string text)
+    signal menuRequested(string text, var links)
     signal selectionStarted(int row, bool extend)
     signal selectionMoved(real sceneX, real sceneY)
     signal linkActivated(string url)
@@ -107,15 +110,13 @@ Item {
         x: root.outgoing ? root.width - width - 4 : 4
         y: day.height + (root.continued ? 1 : 4)
         // The time and mark sit beside a one-line text when they fit, else under it.
-        readonly property bool metaBeside: root.links.length === 0 && !root.block
+        readonly property bool metaBeside: !root.block
             && body.implicitWidth + meta.implicitWidth + root.pad * 3 <= root.maxBubble
-        width: root.links.length > 0 ? root.maxBubble
-             : metaBeside ? Math.max(header.implicitWidth + root.pad * 2,
+        width: metaBeside ? Math.max(header.implicitWidth + root.pad * 2,
                                      body.implicitWidth + meta.implicitWidth + root.pad * 3)
              : Math.min(root.maxBubble, Math.max(header.implicitWidth, body.implicitWidth,
                                                  meta.implicitWidth) + root.pad * 2)
-        height: body.y + body.height + (root.links.length > 0 ? linkFlow.height + 4 : 0)
-                + (metaBeside ? 0 : meta.implicitHeight) + ChatSizes.px(5)
+        height: body.y + body.height + (metaBeside ? 0 : meta.implicitHeight) + ChatSizes.px(5)
         radius: ChatSizes.px(8)
         color: root.outgoing ? ChatColors.ownBubble
              : root.raw || root.foreign ? ChatColors.rawBubble : ChatColors.otherBubble
@@ -143,49 +144,28 @@ Item {
                   : root.raw ? qsTr("(raw from server)") : ""
         }
 
+        // A line with addresses is StyledText built from escaped text, each address an
+        // anchor where it stands (a row of buttons under the text showed each one twice);
+        // its href is the address's index in ``links``. The keyboard opens them from the
+        // line's menu (Shift+Up to the line, then the Menu key or Shift+F10).
         Text {
             id: body
+            objectName: "lineBody"
             x: root.pad
             y: header.visible ? header.y + header.height + 1 : ChatSizes.px(5)
             width: bubble.metaBeside ? implicitWidth : bubble.width - root.pad * 2
-            textFormat: Text.PlainText
+            textFormat: root.linkedText !== "" ? Text.StyledText : Text.PlainText
             wrapMode: Text.Wrap
             font.pixelSize: ChatSizes.px(14)
             font.family: root.raw ? ChatSizes.fixedFamily : Qt.application.font.family
             color: ChatColors.text
-            text: root.inBubble ? "\u2068" + root.lineText + "\u2069" : ""
-        }
-
-        // Each address as a button of its own (the line's text is never rendered as
-        // markup), as many to a row as fit, each shortened in the middle to the bubble.
-        Flow {
-            id: linkFlow
-            x: root.pad
-            anchors.top: body.bottom
-            anchors.topMargin: 4
-            width: bubble.width - root.pad * 2
-            spacing: 4
-            visible: root.links.length > 0
-            Repeater {
-                model: root.links
-                delegate: Text {
-                    required property string modelData
-                    objectName: "link"
-                    textFormat: Text.PlainText
-                    font.pixelSize: ChatSizes.px(12)
-                    font.underline: true
-                    color: ChatColors.own
-                    elide: Text.ElideMiddle
-                    width: Math.min(implicitWidth, linkFlow.width)
-                    text: "\u2197 " + modelData
-                    Accessible.role: Accessible.Link
-                    Accessible.name: modelData
-                    MouseArea {
-                        anchors.fill: parent
-                        cursorShape: Qt.PointingHandCursor
-                        onClicked: root.linkActivated(parent.modelData)
-                    }
-                }
+            linkColor: root.outgoing ? ChatColors.text : ChatColors.own
+            text: !root.inBubble ? ""
+                  : "\u2068" + (root.linkedText !== "" ? root.linkedText : root.lineText) + "\u2069"
+            onLinkActivated: link => root.linkActivated(root.links[Number(link)])
+            HoverHandler {
+                enabled: root.linkedText !== ""
+                cursorShape: body.hoveredLink !== "" ? Qt.PointingHandCursor : Qt.ArrowCursor
             }
         }
 
@@ -305,7 +285,7 @@ Item {
         }
         onClicked: mouse => {
             if (mouse.button === Qt.RightButton)
-                root.menuRequested(root.lineText);
+                root.menuRequested(root.lineText, root.links);
         }
     }
 }

@@ -119,8 +119,9 @@ Frame {
                 if (row >= 0)
                     list.cursorRow = row;
             }
-            onMenuRequested: text => {
+            onMenuRequested: (text, links) => {
                 lineMenu.lineText = text;
+                lineMenu.links = links;
                 lineMenu.popup();
             }
         }
@@ -187,12 +188,54 @@ Frame {
         onClicked: root.toLatest()
     }
 
+    // The menu of one line from the keyboard (the input's Menu key or Shift+F10): the
+    // line selected with Shift+Up, or the latest; its first item current, so the arrows
+    // and Enter work at once.
+    function openLineMenu() {
+        if (list.count === 0)
+            return;
+        const row = list.cursorRow >= 0 ? list.cursorRow : list.count - 1;
+        list.positionViewAtIndex(row, ListView.Contain);
+        const line = list.itemAtIndex(row);
+        if (line === null)
+            return;
+        lineMenu.lineText = line.lineText;
+        lineMenu.links = line.links;
+        lineMenu.popup(line, line.width / 4, line.height / 2);
+        lineMenu.currentIndex = 0;
+    }
+
     Menu {
         id: lineMenu
         objectName: "lineMenu"
 
         property string lineText
+        property var links: []
 
+        // Each address of the line: open it, or copy it (it is a link in the text too).
+        Instantiator {
+            model: lineMenu.links
+            delegate: MenuItem {
+                required property string modelData
+                objectName: "openLinkItem"
+                text: qsTr("Open %1").arg(modelData.length > 48
+                    ? modelData.slice(0, 30) + "\u2026" + modelData.slice(-15) : modelData)
+                onTriggered: root.linkActivated(modelData)
+            }
+            onObjectAdded: (index, object) => lineMenu.insertItem(index, object)
+            onObjectRemoved: (index, object) => lineMenu.removeItem(object)
+        }
+        Instantiator {  // one address: copy it too (with several, Copy text has them all)
+            model: lineMenu.links.length === 1 ? lineMenu.links : []
+            delegate: MenuItem {
+                required property string modelData
+                objectName: "copyLinkItem"
+                text: qsTr("Copy link")
+                onTriggered: root.copyRequested(modelData)
+            }
+            onObjectAdded: (index, object) => lineMenu.insertItem(lineMenu.count - 1, object)
+            onObjectRemoved: (index, object) => lineMenu.removeItem(object)
+        }
         MenuItem {
             objectName: "copyItem"
             text: qsTr("Copy text")
