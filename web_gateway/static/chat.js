@@ -15,6 +15,11 @@ const GROUP_WITHIN_MS = 5 * 60 * 1000;
 // line) and, when nothing comes back in time, drops it and connects again.
 const PING_EVERY_MS = 15000;
 const ANSWER_WITHIN_MS = 5000;
+// A connection opened while the link was down (a locked phone's page still runs now and
+// then) waits out TCP's backoff once the link is back: a locked phone stayed "Connection
+// lost" for 16 s after it was unlocked. An opening that takes longer is given up and made
+// again, and a page seen again (unlocked) does not wait for its next try.
+const CONNECT_WITHIN_MS = 5000;
 const store = window.sessionStorage;  // per tab: two tabs are two people
 const FRAME_BYTES = 3800;  // under the gateway's 4,096-byte frame, as UTF-8 JSON
 // This browser's own id, kept across tabs and restarts: a closed tab's waiting session is
@@ -45,14 +50,21 @@ const page = {
   asked: null,           // a paste of many lines asked about: the same text again sends it
   lastRef: 0,
   answerTimer: null,     // set while an answer is due: none in time, the connection is dead
+  retryTimer: null,      // set while waiting to connect again
 };
 
 function connect() {
+  clearTimeout(page.retryTimer);
+  page.retryTimer = null;
   const scheme = location.protocol === "https:" ? "wss:" : "ws:";
   const ws = new WebSocket(`${scheme}//${location.host}/ws`);
   page.ws = ws;
   page.counting = false;
+  const opening = setTimeout(() => {
+    if (page.ws === ws && ws.readyState === WebSocket.CONNECTING) ws.close();  // then onclose
+  }, CONNECT_WITHIN_MS);
   ws.onopen = () => {
+    clearTimeout(opening);
     page.retries = 0;
     setLink("Connected", false);
     if (page.name && page.token) {
@@ -106,8 +118,24 @@ function connect() {
     page.retries += 1;
     const why = event.code === 4000 ? " (this page fell behind)" : "";
     setLink(`Reconnecting…${why}`, true);
-    setTimeout(connect, delay);
+    page.retryTimer = setTimeout(connect, delay);
   };
+}
+
+// The page is seen again (a phone unlocked, a tab brought back): a live connection is
+// asked whether it still is one; one being waited for is made now.
+function seenAgain() {
+  if (page.ws && page.ws.readyState === WebSocket.OPEN) {
+    ping();
+  } else if (page.ws && page.ws.readyState === WebSocket.CONNECTING) {
+    const stale = page.ws;  // perhaps opened while the link was down: not waited for
+    page.ws = null;
+    stale.close();
+    connect();
+  } else if (page.retryTimer !== null) {
+    page.retries = 0;
+    connect();
+  }
 }
 
 // --- a connection that died without closing --------------------------------------------
@@ -129,7 +157,8 @@ function connectionLost() {
   page.ws = null;  // its events are ignored from now on; closing a dead link is not awaited
   ws.close();
   setLink("Connection lost: reconnecting…", true);
-  setTimeout(connect, 300);
+  clearTimeout(page.retryTimer);
+  page.retryTimer = setTimeout(connect, 300);
 }
 
 function ping() {
@@ -683,7 +712,7 @@ function setUp() {
   $("name").value = localStorage.getItem("lanchat.lastName") || "";
   setInterval(ping, PING_EVERY_MS);
   document.addEventListener("visibilitychange", () => {  // a phone unlocked: still there?
-    if (document.visibilityState === "visible") ping();
+    if (document.visibilityState === "visible") seenAgain();
   });
   connect();
 }
