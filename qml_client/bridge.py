@@ -127,6 +127,9 @@ class ChatBridge(QObject):
         self._paste = PasteGate()
         self._name_waiting: str | None = None  # a typed login that waits for the yes
         self._doctor: threading.Thread | None = None  # the doctor's probes, while they run
+        # The last doctor's diagnosis keys (its paragraphs are lines): what the terminal
+        # doctor prints in brackets, for scripts and tests.
+        self.diagnoses: tuple[str, ...] = ()
         self._stopped = False  # the chat is silent and the doctor found nothing listening
         self._doctorDone.connect(self._diagnosed)
         self.hosted: HostedServer | None = None  # the server this window hosts, if any
@@ -617,6 +620,7 @@ class ChatBridge(QObject):
             ),
         )
         diagnoses = diagnose(findings, sys.platform)
+        self.diagnoses = tuple(d.key for d in diagnoses)
         self.feed.add([
             self.presenter.system(
                 d.paragraph(), LineKind.SYSTEM if d.key == "fine" else LineKind.ERROR
