@@ -31,6 +31,7 @@ from enum import StrEnum
 from typing import NamedTuple, TypeVar
 
 from .errors import LocalProtocolError, RemoteProtocolError
+from .kinds import by_kind
 from .names import canonical_name, name_problem
 from .reasons import Reason
 from .wire import Bye, ChatRelay, Welcome, text_problem
@@ -308,6 +309,7 @@ class ClaimOutcome(StrEnum):
     UNAVAILABLE = "unavailable"  # the broker could not be asked: this site decides alone
 
 
+@by_kind
 class ClaimAnswered(NamedTuple):
     """The answer to a ``ClaimName``."""
 
@@ -318,10 +320,12 @@ class ClaimAnswered(NamedTuple):
     reassert: bool = False
 
 
+@by_kind
 class RemoteEvent(NamedTuple):
     event: SiteEvent
 
 
+@by_kind
 class SiteHeard(NamedTuple):
     """A heartbeat: ``site`` (process ``epoch``) is alive."""
 
@@ -329,6 +333,7 @@ class SiteHeard(NamedTuple):
     epoch: int
 
 
+@by_kind
 class LinkChanged(NamedTuple):
     """The broker became reachable (with the names it holds) or unreachable."""
 
@@ -342,6 +347,7 @@ FederationInput = ClaimAnswered | RemoteEvent | SiteHeard | LinkChanged
 # --- actions for the broker's side ---------------------------------------------
 
 
+@by_kind
 class ClaimName(NamedTuple):
     """Create ``key`` = ``claim`` atomically; answer with ClaimAnswered.
 
@@ -360,6 +366,7 @@ class ClaimName(NamedTuple):
     stale: frozenset[tuple[str, int]] = frozenset()
 
 
+@by_kind
 class ReleaseNames(NamedTuple):
     """Delete the entries held by ``site`` in process ``epoch``: ``keys``, or all of them.
 
@@ -373,10 +380,12 @@ class ReleaseNames(NamedTuple):
     keys: tuple[str, ...] | None = None
 
 
+@by_kind
 class Publish(NamedTuple):
     event: SiteEvent
 
 
+@by_kind
 class FederationNotice(NamedTuple):
     """Something the operator should read in the log."""
 

@@ -10,17 +10,20 @@ from __future__ import annotations
 from typing import NamedTuple, Union
 
 from .federation import ClaimName, FederationNotice, Publish, ReleaseNames
+from .kinds import by_kind
 from .reasons import Reason
 
 Address = tuple[str, int]
 
 
+@by_kind
 class SendToGroup(NamedTuple):
     """Multicast ``data`` to the chat group."""
 
     data: bytes
 
 
+@by_kind
 class SendToAddress(NamedTuple):
     """Send ``data`` by unicast to one client."""
 
@@ -28,6 +31,7 @@ class SendToAddress(NamedTuple):
     addr: Address
 
 
+@by_kind
 class RequestArrived(NamedTuple):
     """An accepted request, for the spec's log line.
 
@@ -42,6 +46,7 @@ class RequestArrived(NamedTuple):
     takeover_from: Address | None = None
 
 
+@by_kind
 class RequestRejected(NamedTuple):
     """A datagram that was not acted on, with a stable reason code."""
 
@@ -51,6 +56,7 @@ class RequestRejected(NamedTuple):
     user: str | None = None  # the logged-in user at that address, if any
 
 
+@by_kind
 class RejectionsSummarised(NamedTuple):
     """Rejections not logged one by one in the window [since, until)."""
 
@@ -64,6 +70,7 @@ class RejectionsSummarised(NamedTuple):
         return sum(n for _, n in self.counts)
 
 
+@by_kind
 class HostSweeping(NamedTuple):
     """Datagrams from many ports of ``host`` that have no session were refused: a sweep of
     source ports (spoofed, to hit a session's port by chance) is the likely cause.  Said
@@ -74,6 +81,7 @@ class HostSweeping(NamedTuple):
     since: float
 
 
+@by_kind
 class SessionEvicted(NamedTuple):
     """The chat was full and ``addr``'s host held the most sessions: its session that had
     been silent the longest (``user``) was ended to let a newcomer in."""

@@ -509,3 +509,18 @@ def test_the_login_hot_path_is_taken_for_a_plain_new_name(monkeypatch):
     monkeypatch.setattr(srv, "_login", lambda *args: pytest.fail("the full path ran"))
     assert sent(srv.receive(b"login,bob", A, 0)) == [b"welcome,bob"]
     assert taken == ["bob"] and srv.users == ("bob",)
+
+
+def test_actions_of_different_kinds_are_never_equal():
+    """Issue 39, point 6: ``Publish(e) == RemoteEvent(e)`` and ``SendToGroup(b"x") ==
+    (b"x",)`` were True (tuples compare by value), so a test comparing lists of actions
+    could not tell them apart.  Same kind and fields: equal, with the same hash."""
+    from protocol_lib.federation import EventKind, Publish, RemoteEvent, SiteEvent
+    from protocol_lib.server_events import SendToAddress, SendToGroup
+
+    event = SiteEvent("labA", 1, 1, EventKind.WELCOME, "ana")
+    assert Publish(event) != RemoteEvent(event) and not Publish(event) == RemoteEvent(event)
+    assert SendToGroup(b"x") != (b"x",) and SendToGroup(b"x") == SendToGroup(b"x")
+    assert SendToAddress(b"x", ("h", 1)) != (b"x", ("h", 1))
+    assert [SendToGroup(b"x")] != [(b"x",)]
+    assert len({SendToGroup(b"x"), SendToGroup(b"x")}) == 1
