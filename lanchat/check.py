@@ -460,8 +460,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     sub = parser.add_subparsers(dest="mode", required=True)
     server = sub.add_parser("server", help="check a server (started here with --cmd, or running)")
-    server.add_argument("target", nargs="?", default="127.0.0.1:4321", metavar="HOST[:PORT]",
-                        help="where the server listens (default 127.0.0.1:4321)")  # fmt: skip
+    local = f"127.0.0.1:{DEFAULT_SERVER_PORT}"
+    server.add_argument("target", nargs="?", default=local, metavar="HOST[:PORT]",
+                        help=f"where the server listens (default {local})")  # fmt: skip
     server.add_argument("--cmd", help='start the server with this command, e.g. '
                         '"python3 server.py" (its log is checked too)')  # fmt: skip
     server.add_argument("--group", default=DEFAULT_GROUP)

@@ -92,6 +92,7 @@ DEFAULT_SERVER_PORT = 4321
 DEFAULT_GROUP = "224.1.1.1"
 DEFAULT_GROUP_PORT = 2241
 DEFAULT_TTL = 1
+ANY_INTERFACE = "0.0.0.0"  # the group joined (or sent from) where the OS's routes say
 
 __version__ = "0.1.0"
 

@@ -281,13 +281,16 @@ class NameClaim(NamedTuple):
         )
 
 
+DEFAULT_SITE_TIMEOUT = 15.0  # seconds without a heartbeat before a site's users leave
+
+
 @dataclass(frozen=True, slots=True)
 class FederationConfig:
     """This site's place in the federation."""
 
     site: str
     epoch: int  # this process's start, in ns: larger than any earlier run's
-    site_timeout: float = 15.0  # seconds without a heartbeat before a site's users leave
+    site_timeout: float = DEFAULT_SITE_TIMEOUT
 
     @property
     def heartbeat_interval(self) -> float:

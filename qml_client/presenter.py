@@ -21,6 +21,7 @@ from enum import StrEnum
 from typing import assert_never
 
 from protocol_lib import (
+    ANY_INTERFACE,
     ClientState,
     DeliveryFailed,
     IncomingMessage,
@@ -47,7 +48,6 @@ from protocol_lib.client_events import (
     UserListShown,
 )
 from protocol_lib.display import shown_name, shown_text
-from protocol_lib.io.net import ANY_INTERFACE
 from protocol_lib.reasons import Reason
 
 from .cli import ClientOptions

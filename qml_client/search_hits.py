@@ -7,10 +7,16 @@ from __future__ import annotations
 
 import unicodedata
 from functools import lru_cache
-from typing import TYPE_CHECKING
+from typing import Protocol
 
-if TYPE_CHECKING:  # the model is the view's; this module needs no Qt to run
-    from .models import MessageModel
+
+class Lines(Protocol):
+    """What the hits read of the view's lines (models.MessageModel has it): the view's
+    model imports this module for its matching, so this one names no model of its own."""
+
+    def rows_with(self, terms: list[list[str]], first: int = 0, last: int = -1) -> list[int]: ...
+    def sequence(self, row: int) -> int: ...
+    def row_of(self, sequence: int) -> int | None: ...
 
 
 # The combining marks unicode61 drops from a word (its remove_diacritics); every other mark
@@ -89,7 +95,7 @@ def _has_phrase(phrase: list[str], words: list[str]) -> bool:
 
 
 class SearchHits:
-    def __init__(self, model: MessageModel) -> None:
+    def __init__(self, model: Lines) -> None:
         self.model = model
         self._terms: list[list[str]] = []  # what is searched (search_phrases); none: no search
         self._hits: list[int] = []  # sequence numbers of the view's matching lines, newest first

@@ -18,7 +18,7 @@ from protocol_lib import (
     ServerConfig,
     __version__,
 )
-from protocol_lib.federation import site_problem
+from protocol_lib.federation import DEFAULT_SITE_TIMEOUT, site_problem
 from protocol_lib.io.options import (
     OneLineParser,
     add_network_options,
@@ -278,9 +278,10 @@ def _add_federation_options(parser: argparse.ArgumentParser) -> None:
     add(
         "--site-timeout",
         type=positive_float,
-        default=15.0,
+        default=DEFAULT_SITE_TIMEOUT,
         metavar="SECONDS",
-        help="a site silent this long is gone and its users leave (default 15)",
+        help="a site silent this long is gone and its users leave "
+        f"(default {DEFAULT_SITE_TIMEOUT:g})",
     )
     add(
         "--federation-replicas",

@@ -39,6 +39,7 @@ from typing import Any, TypeVar
 from protocol_lib.errors import RemoteProtocolError
 from protocol_lib.federation import (
     BATCH_EVENTS,
+    DEFAULT_SITE_TIMEOUT,
     EVENTS_STREAM,
     EVENTS_SUBJECT,
     HEARTBEAT_SUBJECT,
@@ -91,7 +92,7 @@ class FederationOptions:
 
     servers: tuple[str, ...]
     site: str
-    site_timeout: float = 15.0
+    site_timeout: float = DEFAULT_SITE_TIMEOUT
     replicas: int = 1  # of the stream and the bucket: 3 on a 3-node cluster
     user: str | None = None
     password: str | None = None

@@ -32,6 +32,7 @@ from urllib.parse import urlsplit
 
 from aiohttp import WSMsgType, web
 
+from protocol_lib import DEFAULT_GROUP, DEFAULT_GROUP_PORT, DEFAULT_SERVER_PORT
 from protocol_lib.client import ClientConfig, ClientCore
 from protocol_lib.client_events import (
     ClientEvent,
@@ -118,9 +119,9 @@ class Limits:
 @dataclass(frozen=True, slots=True)
 class GatewayOptions:
     server: str = "127.0.0.1"
-    port: int = 4321
-    group: str = "224.1.1.1"
-    group_port: int = 2241
+    port: int = DEFAULT_SERVER_PORT
+    group: str = DEFAULT_GROUP
+    group_port: int = DEFAULT_GROUP_PORT
     interface: str = ANY_INTERFACE
     http_host: str = "127.0.0.1"
     http_port: int = 8080

@@ -22,7 +22,8 @@ from typing import Any
 
 import ifaddr
 
-ANY_INTERFACE = "0.0.0.0"
+from .. import ANY_INTERFACE as ANY_INTERFACE  # re-exported: the io modules and apps use it
+
 RECEIVE_BUFFER_BYTES = 4 * 1024 * 1024
 """Asked for on every receiving socket: a burst of chat must wait in the kernel,
 not be dropped, while Python is busy (Linux caps it at net.core.rmem_max)."""
