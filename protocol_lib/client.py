@@ -456,7 +456,14 @@ class ClientCore:
             self._server_ports = None  # learned again by _welcome
             return True
         finding_out = self._port_check is not None or self._rejoin_deadline is not None
-        if self.state is ClientState.IN_CHAT and not finding_out and not self.silent:
+        if self.state is ClientState.IN_CHAT and not finding_out and self.silent:
+            # The chat had stopped answering and its address speaks from a new socket: a
+            # restarted server, most likely. Ask to be let back in now (its welcome teaches
+            # the port), not at the next silent retry: a trial's window showed the chat's
+            # lines as "not the server: not trusted" for 25 s after the host came back.
+            out += self._ask_to_rejoin(now)
+            finding_out = self._rejoin_deadline is not None
+        elif self.state is ClientState.IN_CHAT and not finding_out:
             window = self.config.login_timeout * self.config.login_attempts
             self._port_check = (now, now + window)  # is the server's own socket still there?
             out.append(self._send_now(ListRequest().encode(), now))

@@ -1000,3 +1000,27 @@ def test_a_restarted_server_s_new_socket_is_believed_once_its_old_one_is_silent(
     assert datagrams(events) == [b"list,"] and not client.handle_timer(4.4)
     client.receive(b"list,alice,bob,carol", OTHER, 4.5)  # the server's socket answers
     assert client.handle_timer(7.3) == [NotFromServer(SERVER, "msg,alice: old", 50000)]
+
+
+def test_a_silent_chat_speaking_from_a_new_socket_is_asked_at_once_not_at_the_next_retry():
+    """A trial: the host's laptop died, the window's line went unanswered (silent), the host
+    hosted again, and for 25 s (until the next silent retry) the window showed the chat's
+    lines as "not the server: not trusted".  A datagram from the server's address on a new
+    port, while the chat is silent, now sends our login at once; the welcome from that
+    port teaches it, and what waited is read as the server's."""
+    client = pinned()
+    typed_line(client, "anyone?", 1.0)
+    events = client.handle_timer(6.5)  # unanswered: silent, and our login asked once
+    assert ChatSilence(True) in events and datagrams(events) == [b"login,bob"]
+    client.handle_timer(10.0)  # no welcome in the login's window (the host is still down)
+    assert datagrams(client.handle_timer(11.5)) == [b"login,bob"]  # asked again, 5 s on
+    client.handle_timer(15.0)  # no welcome again: the next ask is 10 s on
+    assert client.silent and client.next_deadline() == pytest.approx(21.5)
+    events = client.receive(b"welcome,rivera", OTHER, 16.0)  # the host is back: new socket
+    assert datagrams(events) == [b"login,bob"]  # asked now, not at 21.5
+    assert not [e for e in events if isinstance(e, NotFromServer)]
+    client.receive(b"msg,rivera: back again", OTHER, 16.1)
+    back = client.receive(b"welcome,bob", OTHER, 16.2)
+    assert ChatSilence(False) in back and client.server_ports == frozenset({50001, 4321})
+    assert UserJoined("rivera") in back and IncomingMessage(None, "rivera: back again") in back
+    assert not [e for e in back if isinstance(e, NotFromServer)]
