@@ -39,6 +39,7 @@ import time
 from pathlib import Path
 
 from protocol_lib import DEFAULT_GROUP, DEFAULT_GROUP_PORT, DEFAULT_SERVER_PORT
+from protocol_lib.io.net import local_addresses
 from protocol_lib.io.waker import stop_signals
 
 LOOPBACK = "127.0.0.1"
@@ -243,6 +244,9 @@ def _options(argv: list[str] | None) -> tuple[argparse.Namespace, list[str]]:
     add("--host", nargs="?", const="", default=None, metavar="TITLE", dest="host_chat",
         help="host a chat for the network instead: the window runs our server on this "
         "machine's network address, announced (as TITLE), and others find it")  # fmt: skip
+    add("--local", action="store_true",
+        help="start the chat on this computer even when the window was last in a chat "
+        "on the network (which it otherwise opens again)")  # fmt: skip
     add("--server-log-dir", type=Path, default=None,
         help="a server started here logs to server-PORT.log in this folder (default: "
         "the data folder)")  # fmt: skip
@@ -263,6 +267,14 @@ def main(argv: list[str] | None = None) -> int:
         from qml_client.__main__ import main as client_main
 
         return client_main(["--host-chat", args.host_chat, *client_args])
+
+    elsewhere = None if args.local or _chose_local(argv) else last_chat_elsewhere(client_args)
+    if elsewhere is not None:
+        from qml_client.__main__ import main as client_main
+
+        print(f"lanchat: opening your last chat again, {elsewhere} (lanchat --local starts a "
+              "chat on this computer instead).", flush=True)  # fmt: skip
+        return client_main(client_args)
 
     port = args.port
     windows = Windows(runtime_dir() / f"windows-{port}")
@@ -293,6 +305,41 @@ def main(argv: list[str] | None = None) -> int:
             server.stop()
             windows.let_server_go()
         windows.remove_if_empty()
+
+
+def _chose_local(argv: list[str] | None) -> bool:
+    """The command line or the environment names this launcher's own server or group."""
+    words = sys.argv[1:] if argv is None else argv
+    named = ("--port", "--group", "--group-port")
+    if any(w in named or w.startswith(tuple(f"{n}=" for n in named)) for w in words):
+        return True
+    return any(f"LANCHAT_{v}" in os.environ for v in ("PORT", "GROUP", "GROUP_PORT"))
+
+
+def last_chat_elsewhere(client_args: list[str]) -> str | None:
+    """The chat the window was last in, in words, when it is on another computer and the
+    command line names no chat: run-chat started again opens it again, as the window
+    does (a trial: it put a student back in a chat of one on his own computer, and
+    remembered that instead of the class's chat).  None for a chat on this computer (a
+    loopback one, or one this computer hosted: that chat ended with its window)."""
+    import ipaddress
+
+    from qml_client.cli import given_options, parse_options
+    from qml_client.settings import SettingsStore
+
+    given = given_options(client_args)
+    if given & {"server", "port", "group", "group_port", "interface"}:
+        return None
+    remembered, _ = SettingsStore.default().load()
+    server = remembered.server
+    if not server or server in local_addresses():
+        return None
+    with contextlib.suppress(ValueError):  # a name, not an address: not this computer's
+        if ipaddress.ip_address(server).is_loopback:
+            return None
+    options = remembered.under(parse_options(client_args), given)
+    where = f"{options.server}:{options.port}"
+    return f"{options.title} at {where}" if options.title else where
 
 
 def _window(args: argparse.Namespace, client_args: list[str], ours: bool) -> int:

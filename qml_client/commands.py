@@ -15,7 +15,7 @@ several lines (one message per line).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Union
 
@@ -83,6 +83,7 @@ Type a message and press Enter. Commands:
   /search WORDS  list the history's lines with WORDS (each the start of a
                  word; case and accents ignored)
   /doctor        find out why nobody can be heard, and what to do
+  /leave         leave the chat; the window shows the chats to join or host
   /quit          leave the chat and close the window
   /help          this list
   //text         a line that starts with a slash
@@ -181,6 +182,13 @@ _VIEW_WORDS: dict[str, type[ClearRequested | DoctorRequested]] = {
 """Slash commands that only ask the window for something, with nothing after them."""
 
 
+_CORE_WORDS: dict[str, Callable[[ClientCore, float], Sequence[TypedEvent]]] = {
+    "list": ClientCore.request_list,
+    "leave": ClientCore.leave,  # back to the start screen (a trial: only exit, did that)
+}
+"""Slash commands that are one request of the core, with nothing after them."""
+
+
 def _slash_command(client: ClientCore, line: str, now: float) -> Sequence[TypedEvent]:
     word, _, rest = line[1:].partition(" ")
     word = word.lower()
@@ -191,8 +199,8 @@ def _slash_command(client: ClientCore, line: str, now: float) -> Sequence[TypedE
         return client.login(name, now)
     if word == "nick":
         return _change_name(client, rest.strip(), now)
-    if word == "list":
-        return client.request_list(now)
+    if word in _CORE_WORDS:
+        return _CORE_WORDS[word](client, now)
     if word in _VIEW_WORDS:
         return [_VIEW_WORDS[word]()]
     if word == "search":

@@ -515,7 +515,10 @@ def status_line(
         said += f" as {shown_name(user)}"
     if silence:
         said = silence
-    parts = [f"Server {options.server}:{options.port}",
+    # A chat on loopback reaches nobody else: said, as a trial's student took a chat of
+    # one on his own computer for the class's chat.
+    only_here = " (this computer only)" if options.server.startswith("127.") else ""
+    parts = [f"Server {options.server}:{options.port}{only_here}",
              f"group {options.group}:{options.group_port}{iface}", said]  # fmt: skip
     if note:
         parts.append(note)

@@ -176,3 +176,37 @@ def test_the_window_of_a_server_of_ours_is_told_it_names_senders():
     assert parse_options(_window_args(args, rest, ours=False)).relay.value == "unknown"
     args, rest = _options(["--relay", "plain"])  # the user's word wins
     assert parse_options(_window_args(args, rest, ours=True)).relay.value == "plain"
+
+
+def test_started_again_it_opens_the_last_chat_on_the_network_not_a_chat_of_one(
+    tmp_path, monkeypatch
+):
+    """A trial: a student joined the class's chat from run-chat's window, closed it and ran
+    run-chat again: the window logged him in to the loopback server, a chat of one, and
+    remembered that instead.  Now the launcher opens the remembered chat on the network
+    (no server of its own), unless the command line names a chat or asks --local; a chat
+    this computer hosted (its own address) or a loopback one is not reopened.  (The
+    window is replaced by a recorder: nothing is sent anywhere.)"""
+    import lanchat.launcher as launcher_module
+    import qml_client.__main__ as client_module
+    from qml_client.settings import SettingsStore
+
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    monkeypatch.setenv("QT_QPA_PLATFORM", "offscreen")
+    for variable in ("LANCHAT_PORT", "LANCHAT_GROUP", "LANCHAT_GROUP_PORT"):
+        monkeypatch.delenv(variable, raising=False)
+    opened: list[list[str]] = []
+    monkeypatch.setattr(client_module, "main", lambda argv: opened.append(argv) or 0)
+    store = SettingsStore.default()
+    store.update(server="10.77.0.1", port=4321, group="224.1.1.1", group_port=2241,
+                 user="samuel", titles={})  # fmt: skip
+    assert launcher_module.main(["--user", "sam"]) == 0
+    assert opened == [["--user", "sam"]]  # the remembered chat; no server started here
+    assert launcher_module.last_chat_elsewhere([]) == "10.77.0.1:4321"
+    assert launcher_module.last_chat_elsewhere(["10.77.0.2"]) is None  # a chat named
+    assert launcher_module._chose_local(["--port", "5000"])
+    assert launcher_module._chose_local(["--group=239.1.2.3"])
+    assert not launcher_module._chose_local(["--user", "sam"])
+    for mine in ("127.0.0.1", *launcher_module.local_addresses()):
+        store.update(server=mine)  # a chat on this computer: it ended with its window
+        assert launcher_module.last_chat_elsewhere([]) is None

@@ -45,7 +45,7 @@ def test_window_opens_ready_to_type(qtbot, server):
         qtbot.waitUntil(lambda: field.hasActiveFocus(), timeout=WAIT_MS)
         assert chat.window.title() == f"lanchat @ 127.0.0.1:{server.port} (logged out)"
         status = text_of(item(chat, "statusLine"))
-        assert f"Server 127.0.0.1:{server.port}" in status
+        assert f"Server 127.0.0.1:{server.port} (this computer only)" in status
         assert f"group {server.group}:{server.group_port}" in status
         assert "logged out" in status
 
@@ -456,6 +456,20 @@ def test_no_welcome_after_retries_is_reported(qtbot, server):
             timeout=WAIT_MS,
         )
         assert "or the server is not running" in lines(chat)[-1][2]
+
+
+def test_leave_goes_back_to_the_start_screen(qtbot, server):
+    """A trial: once in a chat (a chat of one on this computer, say) nothing but the raw
+    line exit, brought back the start screen with its chats and Host a chat.  /leave does."""
+    with chat_window(qtbot, server.options()) as chat:
+        log_in(qtbot, chat, server)
+        panel = item(chat, "chatsPanel")
+        assert not panel.isVisible()
+        type_line(chat, "/leave")
+        server.expect(b"exit,")
+        qtbot.waitUntil(lambda: not chat.bridge.inChat, timeout=WAIT_MS)
+        qtbot.waitUntil(panel.isVisible, timeout=WAIT_MS)
+        assert chat.bridge.worker_alive  # the window stays open
 
 
 def test_closing_the_window_sends_exit_and_joins_the_worker(qtbot, server):
