@@ -745,7 +745,7 @@ class ClientCore:
         if unheard:
             silent = "nothing has come from the chat since"
             if heard is not None:
-                silent = f"nothing has come from the chat for {now - heard:.0f} s"
+                silent = f"nothing has come from the chat since {now - heard:.0f} s ago"
             for mine in unheard:
                 mine.unconfirmed = True
                 if not mine.resent and rejoining:

@@ -184,8 +184,11 @@ def diagnose(f: Findings, platform: str) -> list[Diagnosis]:
         out.append(Diagnosis(
             "group-blocked", "Nothing the server sends to the group arrives here.",
             f"{alive}, but its group datagrams ({f.group}:{f.group_port}) do not reach this "
-            "computer: a firewall drops them, the Wi-Fi isolates its clients from each "
-            "other, or the server is not running.",
+            "computer: a firewall drops them"
+            + (" or the Wi-Fi isolates its clients from each other."
+               if f.answered or f.announced  # not "or it is not running": it was just seen
+               else ", the Wi-Fi isolates its clients from each other, or the server is not "
+               "running."),
             (f"Check that {f.group}:{f.group_port} is the server's group (lanchat-server "
              "prints it when it starts; --group and --group-port set it here).",
              firewall_remedy(f.group_port, platform),

@@ -872,7 +872,8 @@ def test_help_is_a_readable_list_of_every_command():
     (notice,) = typed_line(ClientCore(), "/help", 0.0)
     commands = [line.split()[0] for line in notice.message.splitlines() if line.startswith("  /")]
     assert commands == [
-        "/login", "/nick", "/list", "/clear", "/search", "/doctor", "/quit", "/help", "//text"
+        "/login", "/nick", "/list", "/clear", "/search", "/doctor", "/leave", "/quit", "/help",
+        "//text",
     ]  # fmt: skip
 
 
