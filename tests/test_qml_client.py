@@ -472,6 +472,25 @@ def test_leave_goes_back_to_the_start_screen(qtbot, server):
         assert chat.bridge.worker_alive  # the window stays open
 
 
+def test_at_400_px_the_input_keeps_the_width_and_the_buttons_go_under_it(qtbot, server):
+    """A trial: at 400 px Invite phones, People and Send left the input ~80 px, a word a
+    line.  In a narrow window the buttons go under the input, which keeps the width."""
+    with chat_window(qtbot, server.options()) as chat:
+        log_in(qtbot, chat, server)
+        chat.window.resize(400, 600)
+        field, send = item(chat, "input"), item(chat, "sendButton")
+
+        def rect(it: QQuickItem):  # type: ignore[no-untyped-def]
+            from PySide6.QtCore import QRectF
+
+            return it.mapRectToScene(QRectF(0, 0, it.width(), it.height()))
+
+        qtbot.waitUntil(lambda: 0.8 * 400 < field.width() < 400, timeout=WAIT_MS)
+        qtbot.waitUntil(lambda: rect(send).top() >= rect(field).bottom(), timeout=WAIT_MS)
+        chat.window.resize(900, 600)  # wide: beside it again
+        qtbot.waitUntil(lambda: rect(send).left() >= rect(field).right(), timeout=WAIT_MS)
+
+
 def test_closing_the_window_sends_exit_and_joins_the_worker(qtbot, server):
     with chat_window(qtbot, server.options()) as chat:
         log_in(qtbot, chat, server)

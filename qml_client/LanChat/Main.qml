@@ -448,9 +448,16 @@ ApplicationWindow {
             Accessible.name: text
         }
 
-        RowLayout {
+        // The input and its buttons side by side; in a narrow window the buttons go under
+        // the input (at 400 px beside Invite phones and People it kept ~80 px: a sentence
+        // wrapped a word a line, a trial's screenshot).
+        GridLayout {
+            id: composer
+            objectName: "composer"
             Layout.fillWidth: true
-            spacing: 8
+            columns: window.width < ChatSizes.px(560) ? 1 : 2
+            columnSpacing: 8
+            rowSpacing: 6
 
             // Several lines (a paste, Shift+Enter) are shown as lines, up to five, then
             // it scrolls; Enter sends.
@@ -564,36 +571,42 @@ ApplicationWindow {
                 }
             }
 
-            Button {  // phones and browsers join through a web gateway on the server's host
-                objectName: "inviteButton"
-                horizontalPadding: ChatSizes.px(10)  // at the largest zoom too, not at the border
-                visible: window.bridge.inviteUrl !== ""
-                text: qsTr("Invite phones")
-                Accessible.name: qsTr("Show the address and QR code that phones join with")
-                onClicked: inviteDialog.open()
-            }
+            RowLayout {
+                Layout.alignment: Qt.AlignRight | Qt.AlignBottom
+                spacing: 8
 
-            Button {  // a narrow window: the people, shown or hidden beside the chat
-                objectName: "peopleButton"
-                horizontalPadding: ChatSizes.px(10)  // at the largest zoom too, not at the border
-                visible: window.narrow
-                checkable: true
-                checked: window.peopleShown
-                onToggled: {
-                    window.peopleShown = checked;
-                    input.forceActiveFocus();  // typing goes on where it went (a trial lost keys)
+                Button {  // phones and browsers join through a web gateway on the server's host
+                    objectName: "inviteButton"
+                    horizontalPadding: ChatSizes.px(10)  // at the largest zoom too, not at the border
+                    // only while in the chat: after it ended the page it shows is gone (a trial)
+                    visible: window.bridge.inviteUrl !== "" && window.bridge.inChat
+                    text: qsTr("Invite phones")
+                    Accessible.name: qsTr("Show the address and QR code that phones join with")
+                    onClicked: inviteDialog.open()
                 }
-                text: qsTr("People (%1)").arg(window.bridge.users.count)
-                Accessible.name: qsTr("Show who is in the chat")
-            }
 
-            Button {
-                objectName: "sendButton"
-                horizontalPadding: ChatSizes.px(10)  // at the largest zoom too, not at the border
-                text: qsTr("Send")
-                Accessible.name: qsTr("Send the message")
-                highlighted: true
-                onClicked: window.submit()
+                Button {  // a narrow window: the people, shown or hidden beside the chat
+                    objectName: "peopleButton"
+                    horizontalPadding: ChatSizes.px(10)  // at the largest zoom too, not at the border
+                    visible: window.narrow
+                    checkable: true
+                    checked: window.peopleShown
+                    onToggled: {
+                        window.peopleShown = checked;
+                        input.forceActiveFocus();  // typing goes on where it went (a trial lost keys)
+                    }
+                    text: qsTr("People (%1)").arg(window.bridge.users.count)
+                    Accessible.name: qsTr("Show who is in the chat")
+                }
+
+                Button {
+                    objectName: "sendButton"
+                    horizontalPadding: ChatSizes.px(10)  // at the largest zoom too, not at the border
+                    text: qsTr("Send")
+                    Accessible.name: qsTr("Send the message")
+                    highlighted: true
+                    onClicked: window.submit()
+                }
             }
         }
 
