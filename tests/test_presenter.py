@@ -264,4 +264,4 @@ def test_your_own_window_does_not_say_you_left_when_the_server_ends_the_chat():
     events = core.receive(b"bye,alice", None, 1.0) + core.receive(b"bye,bob", None, 1.1)
     texts = [line.line_text for line in presenter.present(events, core.user).lines]
     assert "alice left" in texts and "bob left" not in texts
-    assert any("The server ended your session" in text for text in texts)
+    assert any(text.startswith("The chat has ended") for text in texts)
