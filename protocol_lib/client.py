@@ -79,6 +79,7 @@ from .client_events import (
     RelayStyleLearned,
     RosterChanged,
     SendDatagram,
+    SessionEnded,
     StateChanged,
     UnrecognisedLine,
     UserJoined,
@@ -603,18 +604,7 @@ class ClientCore:
             # We did not ask (leaving logs out at once): the server ended the session,
             # as ours does for everyone when it stops.
             out += self._logged_out("the server ended your session")
-            if not self._roster:  # everyone was said goodbye to: the whole chat ended
-                said = (
-                    "The chat has ended: the server said goodbye to everyone (it stopped, "
-                    "or its host ended the chat). If it starts again, join it from the list "
-                    "of chats or type /login."
-                )
-            else:
-                said = (
-                    "The server ended your session (it may be stopping or restarting). "
-                    "Type /login to join again."
-                )
-            out.append(Notice(said))
+            out.append(SessionEnded(everyone=not self._roster))  # nobody left: the chat ended
         return out
 
     def _user_list(self, users: tuple[str, ...], size: int, now: float) -> list[ClientEvent]:

@@ -78,6 +78,15 @@ class Notice:
 
 
 @dataclass(frozen=True, slots=True)
+class SessionEnded:
+    """The server said goodbye to us unasked: to the whole chat (``everyone``: it stopped,
+    or its host ended the chat) or to us alone.  A reason, not a sentence: each front end
+    says it its way (the window names /login, the page its Join button)."""
+
+    everyone: bool
+
+
+@dataclass(frozen=True, slots=True)
 class OutgoingMessage:
     """Our own chat line, as typed; ``status`` is QUEUED, PENDING or SENT."""
 
@@ -204,6 +213,7 @@ ClientEvent = Union[
     StateChanged,
     LocalError,
     Notice,
+    SessionEnded,
     OutgoingMessage,
     MessageSent,
     MessageDelivered,

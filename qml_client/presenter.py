@@ -31,6 +31,7 @@ from protocol_lib import (
     OutgoingMessage,
     RosterChanged,
     SendDatagram,
+    SessionEnded,
     StateChanged,
     UnrecognisedLine,
     UserJoined,
@@ -224,7 +225,9 @@ class Presenter:
                     | ChatSilence()
                 ):
                     batch.state_or_request(event)
-                case LocalError() | Notice() | UnrecognisedLine() | NotFromServer():
+                case (
+                    LocalError() | Notice() | SessionEnded() | UnrecognisedLine() | NotFromServer()
+                ):
                     batch.notice(event)
                 case _:
                     assert_never(event)
@@ -245,7 +248,7 @@ _StateOrRequest = (  # not session.SessionEvent (the server's machine)
     StateChanged | NameTakenOver | RelayStyleLearned
     | QuitRequested | ClearRequested | SearchRequested | NameChange | DoctorRequested | ChatSilence
 )  # fmt: skip
-_NoticeEvent = LocalError | Notice | UnrecognisedLine | NotFromServer
+_NoticeEvent = LocalError | Notice | SessionEnded | UnrecognisedLine | NotFromServer
 
 
 class _Batch:
@@ -412,6 +415,8 @@ class _Batch:
                     self.update.doctor = True
             case Notice(message):
                 self.line(LineKind.SYSTEM, message)
+            case SessionEnded(everyone):
+                self.line(LineKind.SYSTEM, ended_words(everyone))
             case UnrecognisedLine(text, _):
                 self.line(LineKind.RAW, shorten(shown_text(text)), kept=True)
             case NotFromServer(source, text, port):
@@ -502,6 +507,20 @@ def window_title(options: ClientOptions, state: ClientState, user: str | None) -
     if state is ClientState.IN_CHAT:
         return f"{shown_name(user or '')} \u2014 {where}"
     return f"{where} ({state.value})"
+
+
+def ended_words(everyone: bool) -> str:
+    """The window's words for a goodbye from the server that we did not ask for."""
+    if everyone:
+        return (
+            "The chat has ended: the server said goodbye to everyone (it stopped, or its "
+            "host ended the chat). If it starts again, join it from the list of chats or "
+            "type /login."
+        )
+    return (
+        "The server ended your session (it may be stopping or restarting). Type /login to "
+        "join again."
+    )
 
 
 def status_line(

@@ -1029,14 +1029,16 @@ def test_a_silent_chat_speaking_from_a_new_socket_is_asked_at_once_not_at_the_ne
 
 def test_a_goodbye_to_everyone_is_the_chat_ending_one_to_us_alone_is_our_session():
     """A trial read "The server ended your session (it may be stopping or restarting)"
-    when the host had ended the chat for everyone.  Said as it is now: a goodbye to us
-    alone ends our session; goodbyes to everyone end the chat."""
+    when the host had ended the chat for everyone.  The core says which it was, as a
+    reason (SessionEnded), and each front end words it (issue 39, point 4)."""
+    from protocol_lib import SessionEnded
+
     client = logged_in()
     client.receive(b"welcome,alice", None, 0.5)
-    (alone,) = [e for e in client.receive(b"bye,bob", None, 1.0) if isinstance(e, Notice)]
-    assert alone.message.startswith("The server ended your session")
+    assert SessionEnded(everyone=False) in client.receive(b"bye,bob", None, 1.0)
+    assert client.state is ClientState.LOGGED_OUT
     client = logged_in()
     client.receive(b"welcome,alice", None, 0.5)
     events = client.receive(b"bye,alice", None, 1.0) + client.receive(b"bye,bob", None, 1.1)
-    (everyone,) = [e for e in events if isinstance(e, Notice)]
-    assert everyone.message.startswith("The chat has ended: the server said goodbye to everyone")
+    assert SessionEnded(everyone=True) in events
+    assert not [e for e in events if isinstance(e, Notice)]  # no sentence from the core

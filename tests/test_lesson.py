@@ -281,7 +281,7 @@ def test_a_lessons_first_minutes(school):
     # --- the teacher ends the chat ------------------------------------------------------
     assert teacher.ask("end")["ok"]
     assert teacher.process.proc.wait(15) == 0
-    phone1.must("until jonas 15 document.getElementById('join-error').textContent"
+    phone1.must("until jonas 15 document.getElementById('ended-text').textContent"
                 ".startsWith('The host ended the chat')")  # fmt: skip
     ended = ana.must("until 10 not s['in_chat']")
     assert any(t.startswith("The chat has ended") for t in texts(ended)), texts(ended)[-5:]

@@ -424,13 +424,17 @@ def test_a_chat_the_host_ended_is_said_and_a_new_one_there_takes_nobody_in_unask
         with gateway_for(*chat, http_port=port) as gateway:
             page = open_page(browser, gateway.url, viewport=PHONE)
             join(page, "amira")
+            say(page, "worksheet at https://example.org/ws")
+            page.wait_for_selector("#log .mark[aria-label='relayed to everyone']")
             gateway.stop(ended=True)  # what the host's "End the chat" does
         page.wait_for_function(
-            "() => document.getElementById('join-error').textContent.startsWith("
+            "() => document.getElementById('ended-text').textContent.startsWith("
             "'The host ended the chat')"
         )
         assert page.text_content("#link") == "The chat has ended"
-        assert page.is_visible("#join") and not page.is_visible("#chat")
+        # the conversation stays to be read (a trial's phone lost it all, the link too)
+        assert page.is_visible("#log a[href='https://example.org/ws']")
+        assert not page.is_visible("#say-form") and not page.is_visible("#join")
         server.wait_for_line(r"exit request has arrived from user: amira@")
         with gateway_for(*chat, http_port=port):
             # a while for a reconnect that must not come (the old page reconnected at once)
@@ -439,7 +443,7 @@ def test_a_chat_the_host_ended_is_said_and_a_new_one_there_takes_nobody_in_unask
             assert not [
                 line for line in server.history if "login request has arrived from amira" in line
             ][1:]
-            page.get_by_role("button", name="Join").click()  # one tap: the name is kept
+            page.get_by_role("button", name="Join again").click()  # one tap: the name is kept
             page.wait_for_function(
                 "() => document.getElementById('link').textContent === 'In the chat'",
                 timeout=WAIT_MS * 2,
@@ -547,7 +551,7 @@ def test_no_serious_accessibility_violation_on_any_screen(browser, scheme):
                 page.locator("#people-button").click()
                 screens["people"] = _axe(page)
                 gateway.stop(ended=True)
-                page.wait_for_selector("#join:not([hidden])")
+                page.wait_for_selector("#ended:not([hidden])")
                 screens["ended"] = _axe(page)
                 page.context.close()
             finally:

@@ -43,6 +43,7 @@ from protocol_lib.client_events import (
     RelayStyle,
     RelayStyleLearned,
     RosterChanged,
+    SessionEnded,
     UnrecognisedLine,
     UserJoined,
     UserLeft,
@@ -187,6 +188,14 @@ def event_frame(event: ClientEvent, at_ms: int) -> str | None:  # noqa: C901 (on
         return frame("error", reason=event.reason, text=event.message)
     if isinstance(event, Notice):
         return frame("notice", text=event.message)
+    if isinstance(event, SessionEnded):  # the page's words: it has a Join button
+        if event.everyone:
+            text = ("The chat has ended: the server said goodbye to everyone (it stopped, or "
+                    "its host ended the chat). Join again when it is back.")  # fmt: skip
+        else:
+            text = ("The server ended your session (it may be stopping or restarting). "
+                    "Join again when it is back.")  # fmt: skip
+        return frame("notice", text=text)
     if isinstance(event, NameTakenOver):
         return frame(
             "error",

@@ -39,7 +39,6 @@ from protocol_lib.client_events import (
     ClientState,
     LocalError,
     NotFromServer,
-    Notice,
     RelayStyle,
     RelayStyleLearned,
     RosterChanged,
@@ -778,8 +777,6 @@ class Gateway:
                 self._learned(event.style)
             if isinstance(event, LocalError) and event.reason == Reason.NO_WELCOME:
                 event = LocalError(event.reason, self._no_welcome(user))
-            elif isinstance(event, Notice):
-                event = Notice(_page_words(event.message))
             text = _frame(event, at_ms, shared)
             if text is not None:
                 self._emit(user, text)
@@ -913,11 +910,6 @@ def _refusal_words(refusal: LocalError | None) -> str:
     if refusal.reason == Reason.TEXT_CONTROL:
         return "it holds an invisible control character"
     return refusal.message
-
-
-def _page_words(text: str) -> str:
-    """The core's notices speak to the window's typists (/login): the page has a button."""
-    return text.replace("Type /login to join again.", "Join again when it is back.")
 
 
 def _too_fast(text: str) -> str:

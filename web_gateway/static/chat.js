@@ -96,17 +96,7 @@ function connect() {
       return;
     }
     if (event.code === 4004) {  // the host ended the chat: say so; join nothing by itself
-      page.idle = true;  // Join connects again (the same chat started again: one tap)
-      page.leaving = true;
-      $("join-error").textContent = "";
-      if (page.inChat) leaveChat();  // lines not taken go back into the box, said
-      page.people = [];
-      drawPeople();
-      setLink("The chat has ended", true);
-      $("join-button").disabled = false;
-      const kept = $("join-error").textContent;
-      $("join-error").textContent =
-        `The host ended the chat. Press Join if it starts again. ${kept}`.trim();
+      chatEnded();
       return;
     }
     if (event.code === 4002) {  // too many pages from this address: try again later, slowly
@@ -338,6 +328,50 @@ function leaveChat() {
   $("name").value = page.name || localStorage.getItem("lanchat.lastName") || "";
   $("name").focus();
   forgetSession();
+}
+
+// The host ended the chat: the conversation stays on the screen (a trial's phone lost it
+// all, the worksheet's link with it); "Join again" takes the box's place, one tap if the
+// same chat starts again, and nothing joins by itself.
+function chatEnded() {
+  page.idle = true;
+  page.leaving = true;
+  let kept = "";
+  if (page.outbox.length) {  // never taken: back in the box for the next time, said
+    giveBack(page.outbox.map((entry) => entry.frame.text).join("\n"));
+    for (const entry of page.outbox) entry.li.remove();
+    page.outbox = [];
+    kept = " Lines you typed were not sent: they are back in the box.";
+  }
+  const wasIn = page.inChat;
+  page.inChat = false;
+  forgetSession();
+  page.people = [];
+  drawPeople();
+  $("people").classList.remove("open");
+  $("people-button").setAttribute("aria-expanded", "false");
+  $("people-button").hidden = true;
+  setLink("The chat has ended", true);
+  if (!wasIn) {  // not in it (the join screen): said there
+    $("join-button").disabled = false;
+    $("join-error").textContent = `The host ended the chat. Press Join if it starts again.${kept}`;
+    return;
+  }
+  $("say-form").hidden = true;
+  $("ended-text").textContent = `The host ended the chat. Press Join again if it starts again.${kept}`;
+  $("ended").hidden = false;
+  $("rejoin").focus();
+}
+
+function rejoin() {
+  $("ended").hidden = true;
+  $("say-form").hidden = false;
+  page.leaving = false;
+  page.idle = false;
+  page.pendingName = page.name;
+  setLink("Joining…", false);
+  if (page.ws) send({ t: "login", name: page.name, device });
+  else connect();
 }
 
 function forgetSession() {
@@ -665,6 +699,7 @@ function join(event) {
 
 function setUp() {
   $("join-form").addEventListener("submit", join);
+  $("rejoin").addEventListener("click", rejoin);
   $("say-form").addEventListener("submit", submitLine);
   $("text").addEventListener("input", updateCounter);
   $("text").addEventListener("keydown", (event) => {
