@@ -107,8 +107,9 @@ def _decisive(f: Findings, loopback: bool, lan: list[tuple[str, int]]) -> Diagno
         return Diagnosis(
             "refused", f"Nothing listens at {f.server}:{f.port}.",
             "The computer there answered that no program uses that UDP port.",
-            ("Check the address and --port, and that the server runs there "
-             "(lanchat-server, or the teacher's Host a chat).",),
+            ("Check the address and the port, and that the server runs there "
+             "(lanchat-server, or the teacher's Host a chat); a chat announced on this "
+             "network is in the window's list of chats, with its Join.",),
         )  # fmt: skip
     if f.full is not None:
         users, capacity = f.full

@@ -1468,3 +1468,18 @@ def test_help_is_a_table_whose_descriptions_wrap_in_a_narrow_window(qtbot, serve
                    if t.property("text") in ("join the chat (alone: the last name)",
                                              "who is in the chat", "this list")}  # fmt: skip
         assert len(columns) == 1  # the descriptions line up
+
+
+def test_names_get_hues_set_apart(qtbot, server):
+    """A trial: Lee, Pia and Samuel were three purples a few degrees apart in the teacher's
+    list.  Names take one of twelve hues set apart now."""
+    import itertools
+
+    with chat_window(qtbot, server.options()) as chat:
+        colors = chat.engine.singletonInstance("LanChat", "ChatColors")
+        hue = lambda name: qml_value(colors, f"colorFor({name!r}).hslHue")  # noqa: E731
+        hues = {name: round(hue(name) * 360) for name in ("Lee", "Pia", "Samuel")}
+        assert len(set(hues.values())) == 3, hues
+        apart = sorted(hues.values())
+        assert min(b - a for a, b in itertools.pairwise(apart)) >= 20, hues
+        assert hue("Lee") == hue("Lee")  # stable
