@@ -20,6 +20,13 @@ import sys
 import time
 from datetime import datetime
 
+from lanchat.options import (
+    OneLineParser,
+    add_network_options,
+    host_address,
+    ranged_int,
+    user_name,
+)
 from protocol_lib import (
     DEFAULT_SERVER_PORT,
     ClientConfig,
@@ -37,13 +44,6 @@ from protocol_lib.io.net import (
     group_receiver,
     server_sources,
     unicast_socket,
-)
-from protocol_lib.io.options import (
-    OneLineParser,
-    add_network_options,
-    host_address,
-    ranged_int,
-    user_name,
 )
 from protocol_lib.io.waker import Waker, stop_signals
 from protocol_lib.ratelimit import RateLimit, client_pace

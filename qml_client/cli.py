@@ -5,16 +5,7 @@ from __future__ import annotations
 import argparse
 from dataclasses import dataclass, field
 
-from protocol_lib import (
-    DEFAULT_GROUP,
-    DEFAULT_GROUP_PORT,
-    DEFAULT_SERVER_PORT,
-    RateLimit,
-    __version__,
-)
-from protocol_lib.client_events import RelayStyle
-from protocol_lib.io.net import ANY_INTERFACE
-from protocol_lib.io.options import (
+from lanchat.options import (
     OneLineParser,
     add_network_options,
     add_server_address,
@@ -24,6 +15,15 @@ from protocol_lib.io.options import (
     ranged_int,
     user_name,
 )
+from protocol_lib import (
+    DEFAULT_GROUP,
+    DEFAULT_GROUP_PORT,
+    DEFAULT_SERVER_PORT,
+    RateLimit,
+    __version__,
+)
+from protocol_lib.client_events import RelayStyle
+from protocol_lib.io.net import ANY_INTERFACE
 
 from .places import config_dir, data_dir
 

@@ -143,7 +143,7 @@ class SettingsStore:
 
 def _checked(remembered: Remembered) -> Remembered:
     """Values of the right kinds, as the command line would have checked them."""
-    from protocol_lib.io.options import ipv4, multicast_group, user_name
+    from lanchat.options import ipv4, multicast_group, user_name
 
     def number(value: object, low: int, high: int) -> int | None:
         if value is None:

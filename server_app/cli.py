@@ -10,6 +10,15 @@ import argparse
 from dataclasses import dataclass
 from enum import IntEnum
 
+from lanchat.options import (
+    OneLineParser,
+    add_network_options,
+    burst_size,
+    host_address,
+    ipv4,
+    positive_float,
+    ranged_int,
+)
 from protocol_lib import (
     DEFAULT_SERVER_PORT,
     DEFAULT_TTL,
@@ -19,15 +28,6 @@ from protocol_lib import (
     __version__,
 )
 from protocol_lib.federation import DEFAULT_SITE_TIMEOUT, site_problem
-from protocol_lib.io.options import (
-    OneLineParser,
-    add_network_options,
-    burst_size,
-    host_address,
-    ipv4,
-    positive_float,
-    ranged_int,
-)
 
 from .federation import FederationOptions
 

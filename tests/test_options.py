@@ -6,7 +6,7 @@ import argparse
 
 import pytest
 
-from protocol_lib.io.options import host_address, multicast_group
+from lanchat.options import host_address, multicast_group
 from qml_client.cli import parse_options
 from server_app.cli import parse_options as parse_server_options
 

@@ -13,9 +13,7 @@ import logging
 import signal
 import sys
 
-from protocol_lib import RateLimit, __version__
-from protocol_lib.client_events import RelayStyle
-from protocol_lib.io.options import (
+from lanchat.options import (
     OneLineParser,
     add_network_options,
     add_server_address,
@@ -24,6 +22,8 @@ from protocol_lib.io.options import (
     positive_float,
     ranged_int,
 )
+from protocol_lib import RateLimit, __version__
+from protocol_lib.client_events import RelayStyle
 from web_gateway import DEFAULT_HTTP_PORT
 
 INSTALL_HINT = "lanchat-web needs the web extra: pip install 'lanchat[web]'"

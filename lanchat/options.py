@@ -1,6 +1,8 @@
-"""Command-line options shared by the server's and the client's CLIs.
+"""Command-line options shared by the programs' CLIs (the server, the window, the page,
+the example bot): here, beside the launcher, and not in protocol_lib, whose core and I/O
+know nothing of command lines (issue 39, point 8).
 
-Both programs take the same kinds of values (IPv4 addresses, host names,
+They take the same kinds of values (IPv4 addresses, host names,
 multicast groups, ports, user names) and the same network options, and must
 refuse bad ones the same way: one line on stderr and exit status 2, never a
 usage dump or a traceback.
@@ -14,10 +16,10 @@ import socket
 import typing
 from collections.abc import Callable
 
-from .. import DEFAULT_GROUP, DEFAULT_GROUP_PORT
-from ..errors import LocalProtocolError
-from ..names import clean_name
-from .net import ANY_INTERFACE, is_multicast
+from protocol_lib import ANY_INTERFACE, DEFAULT_GROUP, DEFAULT_GROUP_PORT
+from protocol_lib.errors import LocalProtocolError
+from protocol_lib.io.net import is_multicast
+from protocol_lib.names import clean_name
 
 
 class OneLineParser(argparse.ArgumentParser):
@@ -101,7 +103,7 @@ def user_name(text: str) -> str:
 
 def add_server_address(parser: argparse.ArgumentParser, what: str = "the server") -> None:
     """``SERVER`` and ``--port``: where a client sends (the window, the web gateway)."""
-    from .. import DEFAULT_SERVER_PORT
+    from protocol_lib import DEFAULT_SERVER_PORT
 
     parser.add_argument(
         "server",
@@ -151,7 +153,7 @@ def add_server_options(parser: argparse.ArgumentParser, remembered: bool) -> Non
     """``--server-source`` and ``--relay``: what a client may be told about the server, the
     same for the window and the web gateway. ``remembered``: the program keeps a relay
     style learned for the next start (the window does)."""
-    from ..client_events import RelayStyle
+    from protocol_lib.client_events import RelayStyle
 
     add = parser.add_argument
     add(
