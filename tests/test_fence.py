@@ -36,6 +36,15 @@ def test_no_core_module_names_an_io_module():
             assert not name.startswith((".io", "protocol_lib.io")), f"{path.name} imports {name}"
 
 
+def test_no_module_of_protocol_lib_knows_command_lines():
+    """Issue 39, point 8: its I/O side held the programs' argparse helpers; they are the
+    programs' (lanchat/options.py).  None of protocol_lib, io/ included, names argparse."""
+    every = sorted((ROOT / "protocol_lib").rglob("*.py"))
+    assert any(path.parent.name == "io" for path in every)
+    for path in every:
+        assert "argparse" not in {n.split(".")[0] for n in imported_names(path)}, path
+
+
 def test_importing_the_whole_core_loads_no_io_module():
     """What the core pulls in at run time, its dependencies included (transitions, ...)."""
     modules = ", ".join(f"protocol_lib.{p.stem}" for p in CORE if p.stem != "__init__")
