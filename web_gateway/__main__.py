@@ -25,6 +25,9 @@ from lanchat.options import (
 from protocol_lib import RateLimit, __version__
 from protocol_lib.client_events import RelayStyle
 from web_gateway import DEFAULT_HTTP_PORT
+from web_gateway.limits import Limits
+
+LIMITS = Limits()
 
 INSTALL_HINT = "lanchat-web needs the web extra: pip install 'lanchat[web]'"
 
@@ -61,24 +64,24 @@ def build_parser() -> argparse.ArgumentParser:
     add(
         "--max-users",
         type=ranged_int(1, 100_000, "users"),
-        default=500,
+        default=LIMITS.max_users,
         metavar="N",
-        help="people on this gateway at once (default 500)",
+        help=f"people on this gateway at once (default {LIMITS.max_users})",
     )
     add(
         "--per-address",
         type=ranged_int(1, 10_000, "connections"),
-        default=8,
+        default=LIMITS.per_address,
         metavar="N",
-        help="open pages from one browser address at most (default 8)",
+        help=f"open pages from one browser address at most (default {LIMITS.per_address})",
     )
     add(
         "--resume-within",
         type=positive_float,
-        default=60.0,
+        default=LIMITS.resume_within,
         metavar="SECONDS",
         help="how long a person stays in the chat after their page lost its connection, "
-        "waiting for it to come back (default 60)",
+        f"waiting for it to come back (default {LIMITS.resume_within:g})",
     )
     add("--no-qr", action="store_true", help="do not print a QR code of the page's address")
     add("--quiet", "-q", action="store_true", help="print only the start and errors")
@@ -91,7 +94,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         import aiohttp  # noqa: F401 (the extra's; its absence is said in one line)
 
-        from .gateway import GatewayOptions, Limits
+        from .gateway import GatewayOptions
         from .runner import raise_open_files_limit, run
     except ImportError:
         print(INSTALL_HINT, file=sys.stderr)
