@@ -268,12 +268,13 @@ def main(argv: list[str] | None = None) -> int:
 
         return client_main(["--host-chat", args.host_chat, *client_args])
 
-    elsewhere = None if args.local or _chose_local(argv) else last_chat_elsewhere(client_args)
+    elsewhere = None if args.local or _chose_local(args) else last_chat_elsewhere(client_args)
     if elsewhere is not None:
         from qml_client.__main__ import main as client_main
 
-        print(f"lanchat: opening your last chat again, {elsewhere} (lanchat --local starts a "
-              "chat on this computer instead).", flush=True)  # fmt: skip
+        command = os.environ.get("LANCHAT_COMMAND") or "lanchat"  # what the user typed
+        print(f"lanchat: opening your last chat again, {elsewhere} ({command} --local starts "
+              "a chat on this computer instead).", flush=True)  # fmt: skip
         return client_main(client_args)
 
     port = args.port
@@ -307,13 +308,16 @@ def main(argv: list[str] | None = None) -> int:
         windows.remove_if_empty()
 
 
-def _chose_local(argv: list[str] | None) -> bool:
-    """The command line or the environment names this launcher's own server or group."""
-    words = sys.argv[1:] if argv is None else argv
-    named = ("--port", "--group", "--group-port")
-    if any(w in named or w.startswith(tuple(f"{n}=" for n in named)) for w in words):
+def _chose_local(args: argparse.Namespace) -> bool:
+    """The command line or the environment names this launcher's own server or group
+    (parsed: an abbreviation such as --po counts too)."""
+    if any(f"LANCHAT_{v}" in os.environ for v in ("PORT", "GROUP", "GROUP_PORT")):
         return True
-    return any(f"LANCHAT_{v}" in os.environ for v in ("PORT", "GROUP", "GROUP_PORT"))
+    return (args.port, args.group, args.group_port) != (
+        DEFAULT_SERVER_PORT,
+        default_group(),
+        DEFAULT_GROUP_PORT,
+    )
 
 
 def last_chat_elsewhere(client_args: list[str]) -> str | None:

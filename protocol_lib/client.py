@@ -114,6 +114,7 @@ Source = tuple[str, int] | str | None
 UNSURE_KEPT = 200  # datagrams from an unknown port of the server's, kept while finding out
 SILENT_RETRY_FIRST = 5.0  # seconds: a silent chat is asked again (our login) after this ...
 SILENT_RETRY_MAX = 60.0  # ... and then less and less often, down to once a minute
+ENDED_WITHIN = 0.5  # seconds after our unasked bye in which the others' byes say "everyone"
 
 
 def _not_from_server(data: bytes, address: str, port: int | None = None) -> NotFromServer:
@@ -199,6 +200,11 @@ class ClientCore:
         self._silent_at: float | None = None  # when the chat was found silent (ChatSilence)
         self._rejoin_last = 0.0  # when our login was last sent again by ourselves
         self._silent_gap = SILENT_RETRY_FIRST  # then, silent: seconds until the next
+        self._new_port_asked: float | None = None  # the silent spell a new port asked in
+        # Our session ended unasked at this time: SessionEnded is said ENDED_WITHIN later,
+        # when the byes a stopping server says to the others (in login order, ours among
+        # them) have come too, so "everyone" does not depend on who joined last.
+        self._ended_at: float | None = None
         # The ports the server's datagrams come from, learned from the welcome of our own
         # login (None: not yet; any port of the server's address is believed until then).
         self._server_ports: frozenset[int] | None = None
@@ -457,14 +463,21 @@ class ClientCore:
             self._server_ports = None  # learned again by _welcome
             return True
         finding_out = self._port_check is not None or self._rejoin_deadline is not None
-        if self.state is ClientState.IN_CHAT and not finding_out and self.silent:
+        if (
+            self.state is ClientState.IN_CHAT
+            and not finding_out
+            and self.silent
+            and self._new_port_asked != self._silent_at
+        ):
             # The chat had stopped answering and its address speaks from a new socket: a
             # restarted server, most likely. Ask to be let back in now (its welcome teaches
             # the port), not at the next silent retry: a trial's window showed the chat's
             # lines as "not the server: not trusted" for 25 s after the host came back.
+            # Once a silent spell: a stream of such datagrams does not hurry the retries.
+            self._new_port_asked = self._silent_at
             out += self._ask_to_rejoin(now)
             finding_out = self._rejoin_deadline is not None
-        elif self.state is ClientState.IN_CHAT and not finding_out:
+        elif self.state is ClientState.IN_CHAT and not finding_out and not self.silent:
             window = self.config.login_timeout * self.config.login_attempts
             self._port_check = (now, now + window)  # is the server's own socket still there?
             out.append(self._send_now(ListRequest().encode(), now))
@@ -489,7 +502,7 @@ class ClientCore:
                 self._learn_port(source[1], now)
             out += self._welcome(message.user, now)
         elif isinstance(message, Bye):
-            out += self._bye(message.user)
+            out += self._bye(message.user, now)
         else:
             assert isinstance(message, UserList)
             out += self._user_list(message.users, len(data), now)
@@ -597,14 +610,14 @@ class ClientCore:
         unsure, self._unsure = self._unsure, []
         return [_not_from_server(data, *source) for data, source in unsure]
 
-    def _bye(self, user: str) -> list[ClientEvent]:
+    def _bye(self, user: str, now: float) -> list[ClientEvent]:
         out: list[ClientEvent] = [UserLeft(user)]
         self._roster.pop(user, None)
         if self.state is ClientState.IN_CHAT and user == self.user:
             # We did not ask (leaving logs out at once): the server ended the session,
             # as ours does for everyone when it stops.
             out += self._logged_out("the server ended your session")
-            out.append(SessionEnded(everyone=not self._roster))  # nobody left: the chat ended
+            self._ended_at = now  # SessionEnded once the others' byes had time to come
         return out
 
     def _user_list(self, users: tuple[str, ...], size: int, now: float) -> list[ClientEvent]:
@@ -634,6 +647,8 @@ class ClientCore:
             deadlines.append(self._rejoin_deadline)
         if self._port_check is not None:
             deadlines.append(self._port_check[1])
+        if self._ended_at is not None:
+            deadlines.append(self._ended_at + ENDED_WITHIN)
         retry = self._silent_retry_at()
         if retry is not None:
             deadlines.append(retry)
@@ -646,6 +661,9 @@ class ClientCore:
     def handle_timer(self, now: float) -> list[ClientEvent]:
         """Retry or give up a login, send queued lines, report lines never relayed."""
         out: list[ClientEvent] = []
+        if self._ended_at is not None and now >= self._ended_at + ENDED_WITHIN:
+            self._ended_at = None
+            out.append(SessionEnded(everyone=not self._roster))  # nobody left: the chat ended
         if self._login_deadline is not None and now >= self._login_deadline:
             out += self._retry_login(now)
         if self._rejoin_deadline is not None and now >= self._rejoin_deadline:

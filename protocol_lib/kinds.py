@@ -16,11 +16,14 @@ T = TypeVar("T", bound=tuple)  # type: ignore[type-arg]
 
 
 def _eq(self: tuple, other: object) -> bool:  # type: ignore[type-arg]
+    if not isinstance(other, tuple):
+        return NotImplemented  # type: ignore[no-any-return]  # the other side decides
     return type(self) is type(other) and tuple.__eq__(self, other)
 
 
 def _ne(self: tuple, other: object) -> bool:  # type: ignore[type-arg]
-    return not _eq(self, other)
+    equal = _eq(self, other)
+    return equal if equal is NotImplemented else not equal
 
 
 def by_kind(cls: type[T]) -> type[T]:

@@ -454,22 +454,27 @@ def linked_text(text: str, links: list[str]) -> str:
     Everything else is escaped, so the line stays text whatever it contains; an anchor's
     href is the link's index in ``links`` (the view opens ``links[i]``), never the address
     itself, which StyledText would take from the attribute without undoing its escapes.
-    Runs of spaces are kept (StyledText, like HTML, folds them into one)."""
+    Runs of spaces, a leading one and no-break spaces are kept (StyledText, like HTML,
+    folds or drops them)."""
     parts: list[str] = []
     done = 0
     for start, end, link in _link_spans(text):
         if link not in links:
             continue
         anchor = f'<a href="{links.index(link)}">{_styled(link)}</a>'
-        parts += [_styled(text[done:start]), anchor]
+        parts += [_styled(text[done:start], first=not parts), anchor]
         done = end
-    parts.append(_styled(text[done:]))
+    parts.append(_styled(text[done:], first=not parts))
     return "".join(parts)
 
 
-def _styled(text: str) -> str:
-    escaped = html.escape(text, quote=True).replace("\t", "    ")
-    return re.sub(r"(?<= ) ", "&nbsp;", escaped) if "  " in escaped else escaped
+def _styled(text: str, first: bool = False) -> str:
+    escaped = html.escape(text, quote=True).replace("\t", "    ").replace("\u00a0", "&nbsp;")
+    if " " not in escaped:
+        return escaped
+    # a space after a space, or the line's first (StyledText drops both): a fixed one
+    escaped = re.sub(r"(?<= ) ", "&nbsp;", escaped)
+    return "&nbsp;" + escaped[1:] if first and escaped.startswith(" ") else escaped
 
 
 def announcement(update: ViewUpdate) -> str:

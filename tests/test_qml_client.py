@@ -1072,6 +1072,33 @@ def test_links_open_from_the_text_itself_and_from_the_keyboard_and_stay_text(qtb
         assert not chat.bridge.openLink("file:///etc/passwd") and len(opened) == 2
 
 
+def test_a_reused_line_never_holds_raw_text_as_styled_text(qtbot, server):
+    """A review: one Text whose format followed the line held, for a moment, a reused
+    delegate's raw text as StyledText.  Lines with and without links, with markup,
+    scrolled through reused delegates: the StyledText items only ever hold escaped text,
+    the plain ones the raw text."""
+    from PySide6.QtCore import QCoreApplication
+
+    with chat_window(qtbot, server.options()) as chat:
+        chat.window.resize(480, 300)
+        log_in(qtbot, chat, server)
+        for i in range(40):
+            tail = " https://a.test/x" if i % 2 else ""
+            server.to_group(f"msg,alice: <b>{i}</b> <img src=http://a.test/i.png>{tail}".encode())
+        qtbot.waitUntil(lambda: "<b>39</b>" in lines(chat)[-1][2], timeout=WAIT_MS)
+        view = item(chat, "messageList")
+        for step in range(6):  # up and back down through the reused delegates
+            view.setProperty("contentY", view.property("contentY") - 150 * (1 if step < 3 else -1))
+            QCoreApplication.processEvents()  # the view fills in what scrolled into sight
+            for node in _visual_items(view):
+                text = node.property("text")
+                if node.objectName() == "lineBody" and node.isVisible():
+                    assert "<b>" not in text and "<img" not in text, text
+                    assert qml_value(node, "textFormat === Text.StyledText")
+                if node.objectName() == "linePlain" and node.isVisible() and text:
+                    assert qml_value(node, "textFormat === Text.PlainText")
+
+
 def test_dragging_over_lines_selects_them_and_ctrl_c_copies_them(qtbot, server, qapp):
     from PySide6.QtCore import QPoint, Qt
     from PySide6.QtTest import QTest
@@ -1482,4 +1509,3 @@ def test_names_get_hues_set_apart(qtbot, server):
         assert len(set(hues.values())) == 3, hues
         apart = sorted(hues.values())
         assert min(b - a for a, b in itertools.pairwise(apart)) >= 20, hues
-        assert hue("Lee") == hue("Lee")  # stable

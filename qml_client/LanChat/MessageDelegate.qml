@@ -111,12 +111,13 @@ Item {
         y: day.height + (root.continued ? 1 : 4)
         // The time and mark sit beside a one-line text when they fit, else under it.
         readonly property bool metaBeside: !root.block
-            && body.implicitWidth + meta.implicitWidth + root.pad * 3 <= root.maxBubble
+            && bubble.body.implicitWidth + meta.implicitWidth + root.pad * 3 <= root.maxBubble
         width: metaBeside ? Math.max(header.implicitWidth + root.pad * 2,
-                                     body.implicitWidth + meta.implicitWidth + root.pad * 3)
-             : Math.min(root.maxBubble, Math.max(header.implicitWidth, body.implicitWidth,
+                                     bubble.body.implicitWidth + meta.implicitWidth + root.pad * 3)
+             : Math.min(root.maxBubble, Math.max(header.implicitWidth, bubble.body.implicitWidth,
                                                  meta.implicitWidth) + root.pad * 2)
-        height: body.y + body.height + (metaBeside ? 0 : meta.implicitHeight) + ChatSizes.px(5)
+        height: plainBody.y + bubble.body.height + (metaBeside ? 0 : meta.implicitHeight)
+                + ChatSizes.px(5)
         radius: ChatSizes.px(8)
         color: root.outgoing ? ChatColors.ownBubble
              : root.raw || root.foreign ? ChatColors.rawBubble : ChatColors.otherBubble
@@ -144,28 +145,47 @@ Item {
                   : root.raw ? qsTr("(raw from server)") : ""
         }
 
-        // A line with addresses is StyledText built from escaped text, each address an
-        // anchor where it stands (a row of buttons under the text showed each one twice);
-        // its href is the address's index in ``links``. The keyboard opens them from the
-        // line's menu (Shift+Up to the line, then the Menu key or Shift+F10).
+        // The line's text. A line with addresses is shown by a second Text, StyledText
+        // built from escaped text (presenter.linked_text), each address an anchor where it
+        // stands, its href the address's index in ``links``; every other line by this
+        // PlainText one. Two items, not one whose format follows the line: a delegate
+        // reused for another line changed its format and its text in two steps, and
+        // between them held a line's raw text as StyledText (a review). The keyboard opens
+        // the links from the line's menu (Shift+Up to the line, then the Menu key).
+        readonly property Text body: linkedBody.item !== null ? linkedBody.item : plainBody
         Text {
-            id: body
-            objectName: "lineBody"
+            id: plainBody
+            objectName: "linePlain"
+            visible: linkedBody.item === null
             x: root.pad
             y: header.visible ? header.y + header.height + 1 : ChatSizes.px(5)
             width: bubble.metaBeside ? implicitWidth : bubble.width - root.pad * 2
-            textFormat: root.linkedText !== "" ? Text.StyledText : Text.PlainText
+            textFormat: Text.PlainText
             wrapMode: Text.Wrap
             font.pixelSize: ChatSizes.px(14)
             font.family: root.raw ? ChatSizes.fixedFamily : Qt.application.font.family
             color: ChatColors.text
-            linkColor: root.outgoing ? ChatColors.text : ChatColors.own
-            text: !root.inBubble ? ""
-                  : "\u2068" + (root.linkedText !== "" ? root.linkedText : root.lineText) + "\u2069"
-            onLinkActivated: link => root.linkActivated(root.links[Number(link)])
-            HoverHandler {
-                enabled: root.linkedText !== ""
-                cursorShape: body.hoveredLink !== "" ? Qt.PointingHandCursor : Qt.ArrowCursor
+            text: root.inBubble && root.linkedText === "" ? "\u2068" + root.lineText + "\u2069" : ""
+        }
+        Loader {
+            id: linkedBody
+            active: root.inBubble && root.linkedText !== ""
+            x: root.pad
+            y: plainBody.y
+            sourceComponent: Text {
+                id: styled
+                objectName: "lineBody"
+                width: bubble.metaBeside ? implicitWidth : bubble.width - root.pad * 2
+                textFormat: Text.StyledText  // only ever given escaped text with our anchors
+                wrapMode: Text.Wrap
+                font.pixelSize: ChatSizes.px(14)
+                color: ChatColors.text
+                linkColor: root.outgoing ? ChatColors.text : ChatColors.own
+                text: "\u2068" + root.linkedText + "\u2069"
+                onLinkActivated: link => root.linkActivated(root.links[Number(link)])
+                HoverHandler {
+                    cursorShape: styled.hoveredLink !== "" ? Qt.PointingHandCursor : Qt.ArrowCursor
+                }
             }
         }
 

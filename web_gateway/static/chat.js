@@ -101,7 +101,7 @@ function connect() {
     }
     if (event.code === 4002) {  // too many pages from this address: try again later, slowly
       setLink("Waiting for a free place", true);
-      setTimeout(connect, 15000 * (0.75 + Math.random() / 2));
+      page.retryTimer = setTimeout(connect, 15000 * (0.75 + Math.random() / 2));
       return;
     }
     const delay = Math.min(8000, 500 * 2 ** page.retries) * (0.75 + Math.random() / 2);
@@ -334,6 +334,8 @@ function leaveChat() {
 // all, the worksheet's link with it); "Join again" takes the box's place, one tap if the
 // same chat starts again, and nothing joins by itself.
 function chatEnded() {
+  clearTimeout(page.answerTimer);  // an answer due from the old connection is not awaited
+  page.answerTimer = null;
   page.idle = true;
   page.leaving = true;
   let kept = "";
@@ -343,7 +345,7 @@ function chatEnded() {
     page.outbox = [];
     kept = " Lines you typed were not sent: they are back in the box.";
   }
-  const wasIn = page.inChat;
+  const wasIn = page.inChat || !$("chat").hidden;  // in it, or its Join again pressed
   page.inChat = false;
   forgetSession();
   page.people = [];
