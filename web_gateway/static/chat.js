@@ -312,14 +312,21 @@ function enterChat() {
   $("text").focus();
 }
 
+const NOT_SENT = "Lines you typed were not sent: they are back in the box.";
+
+// Lines never taken go back into the box for the next time (leaving, the chat's end);
+// whether there were any, to say so.
+function takeBackOutbox() {
+  if (!page.outbox.length) return false;
+  giveBack(page.outbox.map((entry) => entry.frame.text).join("\n"));
+  for (const entry of page.outbox) entry.li.remove();
+  page.outbox = [];
+  return true;
+}
+
 function leaveChat() {
   page.inChat = false;
-  if (page.outbox.length) {  // never taken: back in the box, said, for the next time
-    giveBack(page.outbox.map((entry) => entry.frame.text).join("\n"));
-    for (const entry of page.outbox) entry.li.remove();
-    page.outbox = [];
-    $("join-error").textContent = "Lines you typed were not sent: they are back in the box.";
-  }
+  if (takeBackOutbox()) $("join-error").textContent = NOT_SENT;
   $("people").classList.remove("open");
   $("people-button").setAttribute("aria-expanded", "false");
   $("chat").hidden = true;
@@ -338,13 +345,7 @@ function chatEnded() {
   page.answerTimer = null;
   page.idle = true;
   page.leaving = true;
-  let kept = "";
-  if (page.outbox.length) {  // never taken: back in the box for the next time, said
-    giveBack(page.outbox.map((entry) => entry.frame.text).join("\n"));
-    for (const entry of page.outbox) entry.li.remove();
-    page.outbox = [];
-    kept = " Lines you typed were not sent: they are back in the box.";
-  }
+  const kept = takeBackOutbox() ? ` ${NOT_SENT}` : "";
   const wasIn = page.inChat || !$("chat").hidden;  // in it, or its Join again pressed
   page.inChat = false;
   forgetSession();
