@@ -13,7 +13,17 @@ from typing import Any
 from tests.helpers_nats import free_tcp_port  # below the ephemeral range: safe to bind again
 from tests.helpers_net import LOOPBACK, WAIT
 
-__all__ = ["LinkProxy", "Page", "free_tcp_port", "gateway_for", "slow_page"]
+__all__ = ["ARGS", "CHROMIUM", "PHONE", "LinkProxy", "Page", "free_tcp_port", "gateway_for",
+           "slow_page"]  # fmt: skip
+
+CHROMIUM = "/usr/bin/chromium"
+# As the machine's own probe starts it: no network of its own beyond the page's (no
+# background fetches, updates or sync), headless, a fresh profile per launch.
+ARGS = [
+    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]  # fmt: skip
+PHONE = {"width": 390, "height": 844}  # the browser tests' phone (and the lesson's phones)
 
 
 @contextmanager

@@ -26,6 +26,7 @@ from typing import Any
 import pytest
 
 from tests.helpers_net import ROOT
+from tests.helpers_web import CHROMIUM as BROWSER
 from tests.netns import Lan, mdns_env, unavailable_reason
 from tests.test_netns import Process
 
@@ -36,7 +37,7 @@ pytestmark = [
 ]
 pytest.importorskip("aiohttp")
 pytest.importorskip("playwright.sync_api")
-CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM = Path(BROWSER)
 TITLE = "Lab 3"
 GROUP_PORT = 2241  # the spec's: "Host a chat" takes it
 LOCKED_FOR = 105.0  # seconds: past the page's session (60 s after its missed pong: 30 s at most)

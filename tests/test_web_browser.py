@@ -14,20 +14,12 @@ pytest.importorskip("aiohttp")
 playwright = pytest.importorskip("playwright.sync_api")
 
 from tests.helpers_net import LOOPBACK, ROOT, WAIT, UdpClient, running_server  # noqa: E402
-from tests.helpers_web import free_tcp_port, gateway_for  # noqa: E402
+from tests.helpers_web import ARGS, CHROMIUM, PHONE, free_tcp_port, gateway_for  # noqa: E402
 from tests.peers.servers import PeerServer  # noqa: E402
 from tests.peers.typist import Typist  # noqa: E402
 
-CHROMIUM = "/usr/bin/chromium"
-# As the machine's own probe starts it: no network of its own beyond the page's (no
-# background fetches, updates or sync), headless, a fresh profile per launch.
-ARGS = [
-    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]  # fmt: skip
 ARTIFACTS = ROOT / "tests" / "artifacts"
 WAIT_MS = int(WAIT * 1000)
-PHONE = {"width": 390, "height": 844}
 HOSTILE = [
     "<img src=x onerror=\"window.__pwned='img'\">",
     "<script>window.__pwned='script'</script>",

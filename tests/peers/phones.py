@@ -24,12 +24,7 @@ from typing import Any
 
 from playwright.sync_api import Page, sync_playwright
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]  # fmt: skip
-PHONE = {"width": 390, "height": 844}
+from tests.helpers_web import ARGS, CHROMIUM, PHONE
 
 SNAPSHOT = """() => ({
   link: document.getElementById('link').textContent,
